@@ -1,0 +1,104 @@
+// The per-peer settings and the status the speaker reports. Part of the public API of bgp/.
+import type { IpAddress } from '../net/ip.ts';
+
+export type AddressFamily = 'ipv4' | 'ipv6';
+
+export interface PeerConfig {
+  /** Unique key chosen by the caller (e.g. the BGPPeer name). */
+  readonly id: string;
+  readonly peerAddress: IpAddress;
+  /** Default 179. */
+  readonly peerPort: number;
+  /** Source address of the session (BGPPeer sourceAddress). */
+  readonly localAddress?: IpAddress;
+  readonly myAsn: number;
+  readonly peerAsn: number;
+  readonly routerId: IpAddress;
+  /** Proposed hold time: 0, or 3..65535. 0 = no keepalives, no hold timer. */
+  readonly holdTimeSeconds: number;
+  /** Default: a third of the negotiated hold time. */
+  readonly keepaliveSeconds?: number;
+  /** Initial connect-retry interval (BGPPeer connectTime); doubles up to 8x on repeated failure. Default 5. */
+  readonly connectRetrySeconds?: number;
+  /** eBGP multi-hop: TTL 255 instead of 1. */
+  readonly ebgpMultiHop: boolean;
+  /** TCP MD5 (needs the native transport). */
+  readonly password?: string;
+  readonly vrf?: string;
+  /** IPv4 next hop for IPv4 routes; default the session's local address (when IPv4). */
+  readonly nextHop?: IpAddress;
+  /** IPv6 global next hop for IPv6 routes; default the session's local address (when IPv6). */
+  readonly nextHopV6?: IpAddress;
+  /** Advertise graceful restart (RFC 4724) with this restart time. */
+  readonly gracefulRestart?: { readonly restartTimeSeconds: number };
+  /** Never connect; wait for the peer to connect to the speaker's listener. */
+  readonly passive?: boolean;
+  /** Families to negotiate. Default both. */
+  readonly families?: readonly AddressFamily[];
+}
+
+export type BgpState = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
+
+export interface NegotiatedSession {
+  /** 0 = no keepalives. */
+  readonly holdTime: number;
+  readonly keepaliveTime: number;
+  readonly fourOctetAsn: boolean;
+  readonly families: readonly AddressFamily[];
+  /** Both sides advertised graceful restart. */
+  readonly gracefulRestart: boolean;
+  readonly extendedMessage: boolean;
+  readonly routeRefresh: boolean;
+  /** Families for which we may send ADD-PATH path identifiers. */
+  readonly addPath: readonly AddressFamily[];
+  readonly peerRouterId: string;
+  readonly localAddress: string;
+  readonly localPort: number;
+}
+
+export interface MessageCounts {
+  open: number;
+  update: number;
+  notification: number;
+  keepalive: number;
+  routeRefresh: number;
+}
+
+export interface PeerStatus {
+  readonly state: BgpState;
+  /** Milliseconds since the session became Established. */
+  readonly uptimeMs?: number;
+  readonly negotiated?: NegotiatedSession;
+  readonly sent: Readonly<MessageCounts>;
+  readonly received: Readonly<MessageCounts>;
+  /** Routes the caller wants announced / routes currently in the Adj-RIB-Out. */
+  readonly desiredRoutes: number;
+  readonly advertisedRoutes: number;
+  /** The last error or NOTIFICATION that ended a session, if any. */
+  readonly lastError?: string;
+}
+
+export interface StateChangeEvent { readonly peerId: string; readonly from: BgpState; readonly to: BgpState; readonly reason: string }
+export interface EstablishedEvent { readonly peerId: string; readonly negotiated: NegotiatedSession }
+export interface NotificationEvent { readonly peerId: string; readonly direction: 'sent' | 'received'; readonly code: number; readonly subcode: number; readonly text: string }
+export interface PeerErrorEvent { readonly peerId: string; readonly error: Error }
+
+/** Subset of pino's interface the speaker uses. */
+export interface BgpLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+/** Time source and timers; tests inject a fake. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => { const t = setTimeout(fn, ms); t.unref?.(); return t; },
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
