@@ -1,0 +1,256 @@
+// A folder of the user's YAML as a Store. Every change is picked up at once (fs.watch, debounced a
+// few milliseconds) and again by a slow safety re-scan (watchers miss events on some filesystems).
+// Only files whose stat changed are parsed again, so a folder of thousands of Services stays
+// cheap to re-read. A change that makes the configuration invalid is rejected with the
+// validator's diagnostics and the last good snapshot stays in force: nothing is withdrawn.
+import { type FSWatcher, watch } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Diagnostic } from '../../api/diagnostics.ts';
+import type { LoadedObject } from '../../api/loaded.ts';
+import type { EndpointSlice, Namespace, Node, Service } from '../../api/resources.ts';
+import type { Config } from '../../config/types.ts';
+import type { ControllerStatus, Snapshot, SpeakerStatus, Store, StoreListener } from '../store.ts';
+import { serviceKey } from '../store.ts';
+import {
+  controllerStatusFile, parseControllerStatus, readSpeakerStatuses, stateDir, stateDirName, writeControllerStatus, writeSpeakerStatus,
+} from './status-file.ts';
+
+export interface LoadResult {
+  readonly objects: readonly LoadedObject[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Parses and validates the text of one file (api/'s loader in production). */
+export type FileLoader = (file: string, text: string) => LoadResult | Promise<LoadResult>;
+/** Resolves all objects into one Config (config/'s resolveConfig in production). */
+export type ConfigResolver = (objects: readonly LoadedObject[], options: { namespace?: string }) => { config?: Config; diagnostics: Diagnostic[] };
+
+export interface StoreLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface FolderStoreOptions {
+  readonly loader: FileLoader;
+  readonly resolver: ConfigResolver;
+  /** The MetalLB namespace, when not inferred. */
+  readonly namespace?: string;
+  readonly debounceMs?: number;
+  /** Safety re-scan period; 0 disables it. */
+  readonly rescanMs?: number;
+  readonly logger?: StoreLogger;
+}
+
+export class ConfigRejectedError extends Error {
+  override readonly name = 'ConfigRejectedError';
+  constructor(readonly diagnostics: readonly Diagnostic[]) {
+    super(`configuration rejected: ${diagnostics.filter((d) => d.severity === 'error').length} error(s)`);
+  }
+}
+
+const yamlFile = /\.(ya?ml|json)$/i;
+
+async function listFiles(dir: string): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const out: string[] = [];
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue; // .ironlb-state, editor swap files, .git
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await listFiles(p)));
+    else if (e.isFile() && yamlFile.test(e.name)) out.push(p);
+  }
+  return out.sort();
+}
+
+interface CachedFile {
+  readonly signature: string;
+  readonly result: LoadResult;
+}
+
+function withIngress(s: Service, ips: readonly string[] | undefined): Service {
+  if (ips === undefined) return s;
+  return { ...s, status: { ...s.status, loadBalancer: { ingress: ips.map((ip) => ({ ip })) } } };
+}
+
+export class FolderStore implements Store {
+  private readonly cache = new Map<string, CachedFile>();
+  private listener: StoreListener | undefined;
+  private last: Snapshot | undefined;
+  private lastFingerprint = '';
+  private generation = 0;
+  private watcher: FSWatcher | undefined;
+  private debounce: NodeJS.Timeout | undefined;
+  private rescan: NodeJS.Timeout | undefined;
+  private scanning: Promise<void> | undefined;
+  private scanAgain = false;
+  private closed = false;
+
+  constructor(readonly folder: string, private readonly options: FolderStoreOptions) {}
+
+  async start(listener: StoreListener): Promise<Snapshot> {
+    this.listener = listener;
+    const first = await this.read();
+    if ('rejected' in first) throw new ConfigRejectedError(first.rejected);
+    if (first.snapshot === undefined) throw new Error('unreachable: first read produced no snapshot');
+    this.accept(first.snapshot, first.fingerprint);
+    this.watcher = watch(this.folder, { recursive: true }, (_event, name) => this.onFsEvent(name === null ? '' : String(name)));
+    this.watcher.on('error', (e) => this.options.logger?.warn({ err: e, folder: this.folder }, 'folder watch failed; relying on re-scan'));
+    const every = this.options.rescanMs ?? 2000;
+    if (every > 0) {
+      this.rescan = setInterval(() => this.scheduleScan(), every);
+      this.rescan.unref();
+    }
+    return first.snapshot;
+  }
+
+  current(): Snapshot | undefined {
+    return this.last;
+  }
+
+  /** Re-reads the folder now (tests, and callers that just wrote a file). */
+  async refresh(): Promise<void> {
+    this.scheduleScan();
+    while (this.scanning) await this.scanning;
+  }
+
+  writeControllerStatus(s: ControllerStatus): Promise<void> {
+    return writeControllerStatus(this.folder, s);
+  }
+
+  writeSpeakerStatus(s: SpeakerStatus): Promise<void> {
+    return writeSpeakerStatus(this.folder, s);
+  }
+
+  readSpeakerStatuses(): Promise<SpeakerStatus[]> {
+    return readSpeakerStatuses(this.folder);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.watcher?.close();
+    clearTimeout(this.debounce);
+    clearInterval(this.rescan);
+    while (this.scanning) await this.scanning;
+  }
+
+  private onFsEvent(name: string): void {
+    const parts = name.split(path.sep);
+    // Our own temp files and the speakers' status files change nothing a snapshot holds.
+    if (parts[0] === stateDirName && parts[1] !== controllerStatusFile) return;
+    clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => this.scheduleScan(), this.options.debounceMs ?? 5);
+  }
+
+  private scheduleScan(): void {
+    if (this.closed) return;
+    if (this.scanning) {
+      this.scanAgain = true;
+      return;
+    }
+    this.scanning = this.scanLoop().finally(() => (this.scanning = undefined));
+  }
+
+  private async scanLoop(): Promise<void> {
+    do {
+      this.scanAgain = false;
+      try {
+        await this.scanOnce();
+      } catch (e) {
+        this.options.logger?.error({ err: e, folder: this.folder }, 'reading the folder failed');
+      }
+    } while (this.scanAgain && !this.closed);
+  }
+
+  private async scanOnce(): Promise<void> {
+    const r = await this.read();
+    if (r.fingerprint === this.lastFingerprint || this.closed) return;
+    if ('rejected' in r) {
+      this.lastFingerprint = r.fingerprint; // report an invalid state once, not on every re-scan
+      const errors = r.rejected.filter((d) => d.severity === 'error');
+      this.options.logger?.error({ folder: this.folder, errors: errors.length, diagnostics: errors.slice(0, 20) }, 'configuration change rejected; the last good configuration stays in force');
+      this.listener?.rejected?.({ diagnostics: r.rejected });
+      return;
+    }
+    if (r.snapshot) this.accept(r.snapshot, r.fingerprint);
+  }
+
+  private accept(s: Snapshot, fingerprint: string): void {
+    this.last = s;
+    this.lastFingerprint = fingerprint;
+    this.listener?.snapshot(s);
+  }
+
+  private async loadFile(file: string): Promise<{ signature: string; result: LoadResult } | undefined> {
+    let st;
+    try {
+      st = await stat(file);
+    } catch {
+      return undefined; // deleted between listing and reading
+    }
+    const signature = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    const cached = this.cache.get(file);
+    if (cached?.signature === signature) return cached;
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      return undefined;
+    }
+    const entry = { signature, result: await this.options.loader(file, text) };
+    this.cache.set(file, entry);
+    return entry;
+  }
+
+  private async read(): Promise<{ fingerprint: string; snapshot?: Snapshot } | { fingerprint: string; rejected: Diagnostic[] }> {
+    const files = await listFiles(this.folder);
+    for (const f of this.cache.keys()) if (!files.includes(f)) this.cache.delete(f);
+    const signatures: string[] = [];
+    const objects: LoadedObject[] = [];
+    const diagnostics: Diagnostic[] = [];
+    for (const f of files) {
+      const e = await this.loadFile(f);
+      if (!e) continue;
+      signatures.push(`${f}@${e.signature}`);
+      objects.push(...e.result.objects);
+      diagnostics.push(...e.result.diagnostics);
+    }
+    let statusText = '';
+    try {
+      statusText = await readFile(path.join(stateDir(this.folder), controllerStatusFile), 'utf8');
+    } catch {
+      // no status yet
+    }
+    const fingerprint = `${signatures.join('\n')}\n--\n${statusText}`;
+    if (fingerprint === this.lastFingerprint) return { fingerprint };
+
+    const resolved = this.options.resolver(objects, this.options.namespace !== undefined ? { namespace: this.options.namespace } : {});
+    diagnostics.push(...resolved.diagnostics);
+    if (resolved.config === undefined || diagnostics.some((d) => d.severity === 'error')) return { fingerprint, rejected: diagnostics };
+
+    const status = parseControllerStatus(statusText);
+    const services: Service[] = [];
+    const endpointSlices: EndpointSlice[] = [];
+    const nodes: Node[] = [];
+    const namespaces: Namespace[] = [];
+    for (const lo of objects) {
+      const o = lo.object;
+      if (o.kind === 'Service') services.push(withIngress(o, status.services[serviceKey(o)]?.ips));
+      else if (o.kind === 'EndpointSlice') endpointSlices.push(o);
+      else if (o.kind === 'Node') nodes.push(o);
+      else if (o.kind === 'Namespace') namespaces.push(o);
+    }
+    const snapshot: Snapshot = {
+      generation: ++this.generation, config: resolved.config, objects, services, endpointSlices, nodes, namespaces,
+      diagnostics: diagnostics.filter((d) => d.severity !== 'error'), status,
+    };
+    return { fingerprint, snapshot };
+  }
+}

@@ -1,0 +1,33 @@
+// The loader and resolver a FolderStore uses in production: api/'s file loader (schemas, defaults,
+// positions) and config/'s resolver.
+import { parseAllDocuments } from 'yaml';
+import type { Diagnostic } from '../../api/diagnostics.ts';
+import { type LoadedObject, unpositioned } from '../../api/loaded.ts';
+import type { CoreResource, MetalLBResource } from '../../api/resources.ts';
+import { resolveConfig } from '../../config/resolve.ts';
+import type { ConfigResolver, FileLoader, FolderStoreOptions, LoadResult } from './folder-store.ts';
+
+/** Structural YAML only (no schema): used until api/ offers a per-file loader. */
+export const plainYamlLoader: FileLoader = (file: string, text: string): LoadResult => {
+  const objects: LoadedObject[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    for (const e of doc.errors) diagnostics.push({ severity: 'error', position: { file, line: e.linePos?.[0]?.line ?? 1, column: e.linePos?.[0]?.col ?? 1 }, path: '', message: e.message });
+    const v: unknown = doc.toJS();
+    if (v === null || v === undefined) continue;
+    if (typeof v !== 'object' || typeof (v as { kind?: unknown }).kind !== 'string') {
+      diagnostics.push({ severity: 'error', position: { file, line: 1, column: 1 }, path: '', message: 'not a Kubernetes object (no kind)' });
+      continue;
+    }
+    const o = v as MetalLBResource | CoreResource;
+    (o as { metadata?: object }).metadata ??= {};
+    objects.push(unpositioned(o));
+  }
+  return { objects, diagnostics };
+};
+
+export const defaultResolver: ConfigResolver = (objects, options) => resolveConfig(objects, options);
+
+export function productionStoreOptions(extra: Partial<FolderStoreOptions> = {}): FolderStoreOptions {
+  return { loader: plainYamlLoader, resolver: defaultResolver, ...extra };
+}

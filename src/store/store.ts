@@ -1,0 +1,100 @@
+// Where objects come from and where status goes. A Store turns the world (a folder of YAML now,
+// the Kubernetes API later) into a stream of snapshots: every valid object, the resolved Config,
+// and the status ironlb wrote back (each Service's assigned IPs), merged into the Services the way
+// a cluster keeps them in `status.loadBalancer`. The daemons only ever see this interface.
+import type { Diagnostic } from '../api/diagnostics.ts';
+import type { LoadedObject } from '../api/loaded.ts';
+import type { EndpointSlice, Namespace, Node, Service } from '../api/resources.ts';
+import type { Config } from '../config/types.ts';
+
+/** `namespace/name`, the key Services are known by in status. */
+export type ServiceKey = string;
+
+export function serviceKey(s: { metadata: { namespace?: string; name?: string } }): ServiceKey {
+  return `${s.metadata.namespace ?? 'default'}/${s.metadata.name ?? ''}`;
+}
+
+export interface ServiceAssignment {
+  /** Assigned load-balancer IPs (one per family), as strings. */
+  readonly ips: readonly string[];
+  /** The pool the IPs came from. */
+  readonly pool?: string;
+}
+
+export interface PoolUsage {
+  readonly assignedIPv4: number;
+  readonly assignedIPv6: number;
+  readonly availableIPv4: number;
+  readonly availableIPv6: number;
+}
+
+export interface StatusEvent {
+  /** ISO time. */
+  readonly time: string;
+  readonly type: 'Normal' | 'Warning';
+  readonly object: string;
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** What the controller owns: assignments, pool usage, recent events. */
+export interface ControllerStatus {
+  readonly services: Readonly<Record<ServiceKey, ServiceAssignment>>;
+  readonly pools: Readonly<Record<string, PoolUsage>>;
+  readonly events: readonly StatusEvent[];
+  /** ISO time of the last write. */
+  readonly updated?: string;
+}
+
+export interface PeerAnnouncement {
+  readonly address: string;
+  readonly state: string;
+  readonly prefixes: readonly string[];
+  readonly bfd?: string;
+}
+
+/** What one speaker owns: its sessions and what it announces on each; what it does not, and why. */
+export interface SpeakerStatus {
+  readonly node: string;
+  readonly peers: Readonly<Record<string, PeerAnnouncement>>;
+  readonly notAnnounced: readonly { readonly service: string; readonly reason: string }[];
+  readonly updated?: string;
+}
+
+export interface Snapshot {
+  /** Increases with every accepted change. */
+  readonly generation: number;
+  readonly config: Config;
+  readonly objects: readonly LoadedObject[];
+  /** Services with `status.loadBalancer.ingress` filled from the controller's status. */
+  readonly services: readonly Service[];
+  readonly endpointSlices: readonly EndpointSlice[];
+  readonly nodes: readonly Node[];
+  readonly namespaces: readonly Namespace[];
+  /** Warnings of the accepted configuration. */
+  readonly diagnostics: readonly Diagnostic[];
+  readonly status: ControllerStatus;
+}
+
+export interface Rejection {
+  /** The errors (and warnings) that made the change invalid. */
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export interface StoreListener {
+  snapshot(s: Snapshot): void;
+  /** A change was invalid; the last good snapshot stays in force. */
+  rejected?(r: Rejection): void;
+}
+
+export interface Store {
+  /** Reads the source once and starts watching. Rejects if the first read is invalid. */
+  start(listener: StoreListener): Promise<Snapshot>;
+  current(): Snapshot | undefined;
+  writeControllerStatus(s: ControllerStatus): Promise<void>;
+  writeSpeakerStatus(s: SpeakerStatus): Promise<void>;
+  readSpeakerStatuses(): Promise<SpeakerStatus[]>;
+  close(): Promise<void>;
+}
+
+export const emptyControllerStatus: ControllerStatus = { services: {}, pools: {}, events: [] };
