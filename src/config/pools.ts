@@ -6,7 +6,7 @@ import { formatIp, parseIp } from '../net/ip.ts';
 import { type IpRange, type Prefix, formatPrefix, parsePrefix, parseRange, prefixToRange, summarizeRange } from '../net/prefix.ts';
 import { selectorMatches } from '../net/selector.ts';
 import { compileSelectors } from './selectors.ts';
-import { type Report, describe } from './report.ts';
+import { type Report, describe, locate } from './report.ts';
 import type { Pool, ServiceAllocation } from './types.ts';
 
 export const addressSyntax = 'a CIDR ("192.168.10.0/24", "fc00::/64") or a range ("192.168.10.1-192.168.10.50")';
@@ -118,7 +118,7 @@ export function resolvePools(report: Report, los: readonly LoadedObject<IPAddres
     };
     const earlier = byName.get(name);
     if (earlier) {
-      report.error(lo, ['metadata', 'name'], `duplicate definition of pool "${name}": ${describe(earlier.lo)} is also named so; pool names must be unique`);
+      report.error(lo, ['metadata', 'name'], `duplicate definition of pool "${name}": already defined${locate(earlier.lo)}; pool names must be unique`);
       continue;
     }
     byName.set(name, { lo, pool, addresses });

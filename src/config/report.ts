@@ -14,6 +14,12 @@ export function describe(lo: LoadedObject): string {
   return `${lo.object.kind} ${m.namespace ? `${m.namespace}/` : ''}${m.name ?? '(unnamed)'}`;
 }
 
+/** " (at file:line)" where the object's name was written, when known: to point at the other of two. */
+export function locate(lo: LoadedObject): string {
+  const p = lo.positionOf(['metadata', 'name']);
+  return p ? ` (at ${p.file}:${p.line})` : '';
+}
+
 export class Report {
   readonly diagnostics: Diagnostic[] = [];
   private errors = 0;

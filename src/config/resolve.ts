@@ -3,10 +3,18 @@
 import type { Diagnostic } from '../api/diagnostics.ts';
 import type { LoadedObject } from '../api/loaded.ts';
 import type { Namespace } from '../api/resources.ts';
+import { resolveBfdProfiles } from './bfd.ts';
+import { resolveBgpAdvertisements } from './bgp-advertisements.ts';
+import { resolveAliases } from './communities.ts';
+import { checkBfdUse } from './cross-checks.ts';
+import { resolveL2Advertisements } from './l2-advertisements.ts';
 import { chooseNamespace, checkNamespaces } from './namespace.ts';
+import { resolvePeers } from './peers.ts';
 import { resolvePools } from './pools.ts';
 import { Report } from './report.ts';
 import type { Config } from './types.ts';
+
+export { configEquals } from './equals.ts';
 
 export interface ResolveOptions {
   /** The MetalLB namespace; default: the namespace most metallb.io resources use. */
@@ -20,7 +28,8 @@ export interface ResolveResult {
 
 const metallbKinds = new Set(['IPAddressPool', 'BGPPeer', 'BGPAdvertisement', 'L2Advertisement', 'BFDProfile', 'Community']);
 
-function ofKind<K extends string>(objects: readonly LoadedObject[], kind: K): LoadedObject<Extract<LoadedObject['object'], { kind: K }>>[] {
+type Kind = LoadedObject['object']['kind'];
+function ofKind<K extends Kind>(objects: readonly LoadedObject[], kind: K): LoadedObject<Extract<LoadedObject['object'], { kind: K }>>[] {
   return objects.filter((o) => o.object.kind === kind) as LoadedObject<Extract<LoadedObject['object'], { kind: K }>>[];
 }
 
@@ -32,14 +41,25 @@ export function resolveConfig(objects: readonly LoadedObject[], options: Resolve
 
   const namespaces: Namespace[] = ofKind(objects, 'Namespace').map((o) => o.object);
   const pools = resolvePools(report, ofKind(objects, 'IPAddressPool'), namespaces);
+  const bfdProfiles = resolveBfdProfiles(report, ofKind(objects, 'BFDProfile'));
+  const aliases = resolveAliases(report, ofKind(objects, 'Community'));
+  const peers = resolvePeers(report, ofKind(objects, 'BGPPeer'), {
+    namespace,
+    bfdProfiles: new Set(bfdProfiles.keys()),
+    secrets: ofKind(objects, 'Secret'),
+  });
+  const bgpAds = resolveBgpAdvertisements(report, ofKind(objects, 'BGPAdvertisement'), pools, new Set(peers.keys()), aliases);
+  const l2Ads = resolveL2Advertisements(report, ofKind(objects, 'L2Advertisement'), pools);
+  checkBfdUse(report, peers, bfdProfiles, bgpAds, pools);
 
   if (report.errorCount > 0) return { diagnostics: report.diagnostics };
-  const config: Config = {
+  // Every map was filled in name order, so each list below is sorted by name.
+  const config: Config = Object.freeze({
     pools: [...pools.values()].map((p) => p.pool),
-    peers: [],
-    bgpAdvertisements: [],
-    l2Advertisements: [],
-    bfdProfiles: [],
-  };
+    peers: [...peers.values()].map((p) => p.peer),
+    bgpAdvertisements: [...bgpAds.values()].map((a) => a.ad),
+    l2Advertisements: [...l2Ads.values()].map((a) => a.ad),
+    bfdProfiles: [...bfdProfiles.values()].map((b) => b.profile).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+  });
   return { config, diagnostics: report.diagnostics };
 }

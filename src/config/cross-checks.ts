@@ -1,0 +1,37 @@
+// Rules that span kinds once each is resolved: BFD echo mode with IPv6 advertisements (MetalLB's
+// validateConfig), and BFD settings that do nothing for the sessions that use them.
+import type { ResolvedBfdProfile } from './bfd.ts';
+import type { ResolvedBgpAdvertisement } from './bgp-advertisements.ts';
+import type { ResolvedPeer } from './peers.ts';
+import type { ResolvedPool } from './pools.ts';
+import type { Report } from './report.ts';
+
+/** eBGP without ebgpMultiHop is certainly single-hop (TTL 255, RFC 5881); iBGP may be either. */
+const singleHop = (p: ResolvedPeer): boolean => !p.peer.ebgpMultiHop && p.peer.dynamicAsn !== 'internal' && p.peer.peerAsn !== undefined && p.peer.peerAsn !== p.peer.myAsn;
+
+export function checkBfdUse(
+  report: Report,
+  peers: ReadonlyMap<string, ResolvedPeer>,
+  profiles: ReadonlyMap<string, ResolvedBfdProfile>,
+  ads: ReadonlyMap<string, ResolvedBgpAdvertisement>,
+  pools: ReadonlyMap<string, ResolvedPool>,
+): void {
+  for (const p of peers.values()) {
+    const profile = p.peer.bfdProfile !== undefined ? profiles.get(p.peer.bfdProfile) : undefined;
+    if (!profile) continue;
+    if (profile.profile.echoMode) {
+      const v6 = [...ads.values()].find((a) => (a.ad.peers === undefined || a.ad.peers.includes(p.peer.name)) &&
+        a.ad.pools.some((n) => pools.get(n)?.addresses.some((x) => x.range.family === 6)));
+      if (v6) {
+        const pool = v6.ad.pools.find((n) => pools.get(n)?.addresses.some((x) => x.range.family === 6))!;
+        report.error(p.lo, ['spec', 'bfdProfile'], `BFD profile "${profile.profile.name}" has echoMode, which cannot be used by a peer receiving IPv6 advertisements, and BGPAdvertisement "${v6.ad.name}" announces IPv6 pool "${pool}" to this peer; use a profile without echoMode`);
+      }
+      if (p.peer.ebgpMultiHop) {
+        report.warn(p.lo, ['spec', 'bfdProfile'], `BFD profile "${profile.profile.name}" has echoMode, but echo works on single-hop sessions only and this peer is ebgpMultiHop: echo will not be used for it`);
+      }
+    }
+    if (profile.minimumTtlSet && profile.profile.minimumTtl !== 254 && singleHop(p)) {
+      report.warn(profile.lo, ['spec', 'minimumTtl'], `minimumTtl ${profile.profile.minimumTtl} applies to multi-hop BFD sessions only; BGPPeer "${p.peer.name}" is single-hop (eBGP without ebgpMultiHop), where packets must arrive with TTL 255 (RFC 5881), so it is ignored there`);
+    }
+  }
+}
