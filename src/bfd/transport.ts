@@ -1,0 +1,93 @@
+// The datagram edge. BFD needs two socket abilities: send with TTL 255, and (for GTSM, RFC 5881 §5)
+// read the TTL of each received packet. Node's dgram can do the first only; the native addon
+// (src/native/udp.ts, openTtlUdpSocket) does both. The manager sees only this interface.
+import { createSocket } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+
+export interface BfdRemoteInfo {
+  readonly address: string;
+  readonly port: number;
+  /** Received TTL / hop limit; undefined when the transport cannot read it. */
+  readonly ttl?: number;
+}
+
+export interface BfdSocket {
+  send(msg: Buffer, port: number, address: string): void;
+  address(): { address: string; port: number };
+  close(): void;
+  on(event: 'message', listener: (msg: Buffer, rinfo: BfdRemoteInfo) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+}
+
+export interface BfdSocketOptions {
+  readonly family: 4 | 6;
+  readonly localAddress?: string;
+  readonly localPort?: number;
+  readonly ttl?: number;
+  readonly reuseAddress?: boolean;
+}
+
+export interface BfdTransport {
+  readonly name: string;
+  /** Whether received packets carry their TTL, i.e. whether GTSM is enforced. */
+  readonly receivedTtl: boolean;
+  open(o: BfdSocketOptions): Promise<BfdSocket>;
+}
+
+/** The fallback: node:dgram sends TTL 255 but cannot read the received TTL (GTSM not enforced). */
+export const dgramTransport: BfdTransport = {
+  name: 'dgram',
+  receivedTtl: false,
+  open(o) {
+    return new Promise((resolve, reject) => {
+      const s = createSocket({ type: o.family === 6 ? 'udp6' : 'udp4', reuseAddr: o.reuseAddress ?? false, ipv6Only: o.family === 6 });
+      const ee = new EventEmitter();
+      s.once('error', reject);
+      s.bind({ address: o.localAddress ?? (o.family === 6 ? '::' : '0.0.0.0'), port: o.localPort ?? 0, exclusive: true }, () => {
+        s.off('error', reject);
+        try {
+          if (o.ttl !== undefined) s.setTTL(o.ttl);
+        } catch (e) { s.close(); reject(e); return; }
+        s.on('error', (e) => ee.emit('error', e));
+        s.on('message', (msg, r) => ee.emit('message', msg, { address: r.address, port: r.port }));
+        resolve({
+          send: (msg, port, address) => s.send(msg, port, address, (err) => { if (err) ee.emit('error', err); }),
+          address: () => s.address(),
+          close: () => { try { s.close(); } catch { /* already closed */ } },
+          on: (ev: string, l: (...a: any[]) => void) => ee.on(ev, l), // eslint-disable-line @typescript-eslint/no-explicit-any
+        });
+      });
+    });
+  },
+};
+
+interface NativeUdpModule {
+  openTtlUdpSocket(o: { family: 4 | 6; localAddress?: string; localPort?: number; ttl?: number; reuseAddress?: boolean }): Promise<BfdSocket>;
+}
+
+let nativeLoad: Promise<BfdTransport | undefined> | undefined;
+
+/** The addon transport (received TTL checked), or undefined when the addon is not built/present. */
+export function nativeTransport(): Promise<BfdTransport | undefined> {
+  nativeLoad ??= (async () => {
+    try {
+      // A computed specifier: the native module is optional at type-check time and at run time.
+      const spec = '../native/udp.ts';
+      const m = (await import(spec)) as NativeUdpModule;
+      if (typeof m.openTtlUdpSocket !== 'function') return undefined;
+      return { name: 'native', receivedTtl: true, open: (o) => m.openTtlUdpSocket(o) } satisfies BfdTransport;
+    } catch {
+      return undefined;
+    }
+  })();
+  return nativeLoad;
+}
+
+/** 'auto' prefers the addon and falls back to dgram (and says so through `name`/`receivedTtl`). */
+export async function selectTransport(kind: 'auto' | 'native' | 'dgram'): Promise<BfdTransport> {
+  if (kind === 'dgram') return dgramTransport;
+  const n = await nativeTransport();
+  if (n) return n;
+  if (kind === 'native') throw new Error('BFD: the native UDP transport (src/native/udp.ts) is not available; build the addon (npm ci) or use the dgram fallback');
+  return dgramTransport;
+}
