@@ -1,0 +1,239 @@
+// planAnnouncements: from the snapshot (Config, Services with their IPs, EndpointSlices, Nodes) and
+// this node's name to the routes each of this node's BGP peers gets, with a reason for everything
+// left out. Pure and deterministic: input order never changes the result.
+//
+// MetalLB builds one advertisement per (Service IP, matching BGPAdvertisement): prefix = IP masked
+// to aggregationLength(V6), with that advertisement's localPref, communities and peer names; the
+// union over all Services goes to every session whose peer name matches, duplicates compacted per
+// prefix with communities merged (speaker/bgp_controller.go SetBalancer/publishAds,
+// internal/bgp/native Set). ironlb does the same, and where MetalLB would keep one arbitrary value
+// (two Services sharing an IP or an aggregate whose advertisements disagree on localPref, med or
+// asPrepend for the same peer) it announces nothing for that prefix to that peer and says why.
+import type { EndpointSlice, Node, Service } from '../api/resources.ts';
+import type { Route, RouteAttributes } from '../bgp/route.ts';
+import type { BgpAdvertisement, Config, Peer } from '../config/types.ts';
+import { mergeCommunities } from '../net/community.ts';
+import { type Family, formatIp, type IpAddress } from '../net/ip.ts';
+import { comparePrefix, formatPrefix, type Prefix, prefixOf } from '../net/prefix.ts';
+import { anySelectorMatches } from '../net/selector.ts';
+import { attributeDifferences } from './conflicts.ts';
+import { judgeService, nodeState, type PlanOptions, serviceKey, serviceWideReasons, slicesByService } from './eligibility.ts';
+import type { AnnouncementPlan, NotAnnouncedEntry, NotAnnouncedReason, PeerPlan, ServiceEntry, ServicePlan } from './plan-types.ts';
+
+export interface PlanInput {
+  readonly config: Config;
+  /** Services with status.loadBalancer.ingress holding the IPs the controller assigned. */
+  readonly services: readonly Service[];
+  readonly endpointSlices: readonly EndpointSlice[];
+  readonly nodes: readonly Node[];
+  /** This node. */
+  readonly nodeName: string;
+  readonly options?: PlanOptions;
+}
+
+export type { PlanOptions };
+
+const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const quoted = (names: readonly string[]): string => names.map((n) => `"${n}"`).join(', ');
+const familyName = (f: Family): string => (f === 4 ? 'IPv4' : 'IPv6');
+
+/** Families a session carries: its own, or both when dual-stack or unnumbered (MetalLB/FRR rule). */
+export function sessionFamilies(peer: Peer): Family[] {
+  if (peer.dualStackAddressFamily || peer.interface !== undefined || peer.address === undefined) return [4, 6];
+  return [peer.address.family];
+}
+
+/** One (Service, IP, prefix): the advertisements that produce this prefix for this IP. */
+interface Candidate {
+  readonly svc: string;
+  readonly ip: IpAddress;
+  readonly prefix: Prefix;
+  readonly prefixKey: string;
+  readonly ads: readonly BgpAdvertisement[];
+}
+
+interface Contribution { readonly svc: string; readonly ad: BgpAdvertisement }
+interface PrefixSlot { readonly prefix: Prefix; readonly contributions: Contribution[]; conflict?: string }
+interface PeerRefusal { readonly reason: NotAnnouncedReason; readonly message: string }
+
+function candidatesFor(svc: string, ips: readonly IpAddress[], ads: readonly BgpAdvertisement[]): Candidate[] {
+  const out: Candidate[] = [];
+  for (const ip of ips) {
+    const byPrefix = new Map<string, { prefix: Prefix; ads: BgpAdvertisement[] }>();
+    for (const ad of ads) {
+      const prefix = prefixOf(ip, ip.family === 4 ? ad.aggregationLength : ad.aggregationLengthV6);
+      const key = formatPrefix(prefix);
+      const slot = byPrefix.get(key);
+      if (slot) slot.ads.push(ad); else byPrefix.set(key, { prefix, ads: [ad] });
+    }
+    const sorted = [...byPrefix.entries()].sort((a, b) => comparePrefix(a[1].prefix, b[1].prefix));
+    for (const [prefixKey, { prefix, ads: list }] of sorted) out.push({ svc, ip, prefix, prefixKey, ads: list });
+  }
+  return out;
+}
+
+function routeAttributes(ads: readonly BgpAdvertisement[]): RouteAttributes {
+  const first = ads[0]!; // all agree on the single-valued attributes (checked before)
+  return {
+    ...(first.localPref > 0 ? { localPref: first.localPref } : {}),
+    ...(first.med !== undefined ? { med: first.med } : {}),
+    communities: mergeCommunities(...ads.map((a) => a.communities)),
+    ...(first.asPrepend !== undefined
+      ? { asPrepend: first.asPrepend.asn === undefined ? { count: first.asPrepend.count } : { count: first.asPrepend.count, asn: first.asPrepend.asn } }
+      : {}),
+  };
+}
+
+/** Distinct advertisements of a slot, by name. */
+function distinctAds(contributions: readonly Contribution[]): BgpAdvertisement[] {
+  const m = new Map<string, BgpAdvertisement>();
+  for (const c of contributions) m.set(c.ad.name, c.ad);
+  return [...m.values()].sort((a, b) => byText(a.name, b.name));
+}
+
+function slotConflict(slot: PrefixSlot, peer: string): string | undefined {
+  const ads = distinctAds(slot.contributions);
+  const first = ads[0]!;
+  for (const other of ads.slice(1)) {
+    const diffs = attributeDifferences(first, other);
+    if (diffs.length === 0) continue;
+    const users = (ad: BgpAdvertisement): string =>
+      [...new Set(slot.contributions.filter((c) => c.ad === ad).map((c) => c.svc))].sort(byText).join(', ');
+    return `BGPAdvertisements "${first.name}" (for ${users(first)}) and "${other.name}" (for ${users(other)}) would send ` +
+      `${formatPrefix(slot.prefix)} to peer "${peer}" with different values (${diffs.join(', ')}); a route carries one value`;
+  }
+  return undefined;
+}
+
+export function planAnnouncements(input: PlanInput): AnnouncementPlan {
+  const options = input.options ?? {};
+  const nodeObj = input.nodes.find((n) => n.metadata.name === input.nodeName);
+  const nodeLabels = nodeObj?.metadata.labels ?? {};
+  const node = nodeState(input.nodeName, nodeObj, options);
+
+  const allPeers = [...input.config.peers].sort((a, b) => byText(a.name, b.name));
+  const sessionPeers = allPeers.filter((p) => anySelectorMatches(p.nodeSelectors, nodeLabels));
+  const peersNotOnThisNode = allPeers.filter((p) => !sessionPeers.includes(p)).map((p) => p.name);
+
+  const slices = slicesByService(input.endpointSlices);
+  const services = [...input.services].sort((a, b) =>
+    byText(a.metadata.namespace ?? 'default', b.metadata.namespace ?? 'default') || byText(a.metadata.name ?? '', b.metadata.name ?? ''));
+
+  // 1. Which Services this node announces, and the (IP, prefix) candidates of each.
+  const judged = services.map((svc) => {
+    const key = serviceKey(svc.metadata.namespace ?? 'default', svc.metadata.name ?? '');
+    const verdict = judgeService(svc, { config: input.config, node, nodeLabels, slices: slices.get(key) ?? [], options });
+    const ads = verdict.announce ? [...verdict.ads].sort((a, b) => byText(a.name, b.name)) : [];
+    return { svc, key, verdict, candidates: verdict.announce ? candidatesFor(key, verdict.ips, ads) : [] };
+  });
+
+  // 2. Per peer, per prefix: every (Service, advertisement) that sends it there; or why not.
+  const table = new Map<string, Map<string, PrefixSlot>>(sessionPeers.map((p) => [p.name, new Map()]));
+  const refusals = new Map<string, PeerRefusal>();
+  const refusalKey = (c: Candidate, peer: string): string => `${c.svc}|${formatIp(c.ip)}|${c.prefixKey}|${peer}`;
+  for (const { candidates } of judged) {
+    for (const c of candidates) {
+      for (const peer of sessionPeers) {
+        const ads = c.ads.filter((a) => (a.peers ?? []).length === 0 || a.peers!.includes(peer.name));
+        if (ads.length === 0) {
+          refusals.set(refusalKey(c, peer.name), {
+            reason: 'peerNotSelectedByAdvertisement',
+            message: `the peers list of BGPAdvertisement${c.ads.length > 1 ? 's' : ''} ${quoted(c.ads.map((a) => a.name))} does not name peer "${peer.name}"`,
+          });
+          continue;
+        }
+        const families = sessionFamilies(peer);
+        if (!families.includes(c.prefix.family)) {
+          refusals.set(refusalKey(c, peer.name), {
+            reason: 'addressFamilyMismatch',
+            message: `the session with peer "${peer.name}" carries ${familyName(families[0]!)} only and ${formatPrefix(c.prefix)} is ` +
+              `${familyName(c.prefix.family)} (dualStackAddressFamily would carry both)`,
+          });
+          continue;
+        }
+        const slots = table.get(peer.name)!;
+        const slot = slots.get(c.prefixKey) ?? { prefix: c.prefix, contributions: [] };
+        slots.set(c.prefixKey, slot);
+        for (const ad of ads) slot.contributions.push({ svc: c.svc, ad });
+      }
+    }
+  }
+
+  // 3. Routes: one per (peer, prefix), communities merged; disagreeing single values refuse it.
+  const peers: PeerPlan[] = sessionPeers.map((peer) => {
+    const routes: Route[] = [];
+    for (const slot of table.get(peer.name)!.values()) {
+      const conflict = slotConflict(slot, peer.name);
+      if (conflict) { slot.conflict = conflict; continue; }
+      routes.push({ prefix: slot.prefix, attributes: routeAttributes(distinctAds(slot.contributions)) });
+    }
+    routes.sort((a, b) => comparePrefix(a.prefix, b.prefix));
+    return { peer, families: sessionFamilies(peer), routes };
+  });
+
+  // 4. Per Service: what went where, and why the rest did not.
+  const announcedIps = new Map<string, Set<string>>(); // IP text -> Services announcing it here
+  const entriesBySvc = new Map<string, ServiceEntry[]>();
+  for (const { key, candidates } of judged) {
+    const entries: ServiceEntry[] = [];
+    for (const c of candidates) {
+      const ip = formatIp(c.ip);
+      const to: string[] = [];
+      const used = new Set<string>();
+      const refused: NotAnnouncedEntry[] = [];
+      for (const peer of sessionPeers) {
+        const slot = table.get(peer.name)!.get(c.prefixKey);
+        const mine = slot?.contributions.filter((x) => x.svc === key) ?? [];
+        if (slot && mine.length > 0 && slot.conflict === undefined) {
+          to.push(peer.name);
+          for (const x of mine) used.add(x.ad.name);
+          continue;
+        }
+        const why: PeerRefusal = slot?.conflict !== undefined && mine.length > 0
+          ? { reason: 'conflictingAdvertisements', message: slot.conflict }
+          : refusals.get(refusalKey(c, peer.name))!;
+        refused.push({ kind: 'notAnnounced', ip, prefix: c.prefix, peer: peer.name, ...why });
+      }
+      if (to.length > 0) {
+        const ads = [...used].sort(byText);
+        entries.push({
+          kind: 'announced', ip, prefix: c.prefix, peers: to, advertisements: ads,
+          message: `announced as ${formatPrefix(c.prefix)} to peer${to.length > 1 ? 's' : ''} ${quoted(to)} (BGPAdvertisement${ads.length > 1 ? 's' : ''} ${quoted(ads)})`,
+        });
+        const set = announcedIps.get(ip) ?? new Set<string>();
+        set.add(key);
+        announcedIps.set(ip, set);
+      }
+      if (sessionPeers.length === 0) {
+        refused.push({
+          kind: 'notAnnounced', ip, prefix: c.prefix, reason: 'noPeers',
+          message: `node "${node.name}" has no BGP peer: no BGPPeer's nodeSelectors match it`,
+        });
+      }
+      entries.push(...refused);
+    }
+    entriesBySvc.set(key, entries);
+  }
+
+  const servicePlans: ServicePlan[] = judged.map(({ svc, key, verdict }) => {
+    const namespace = svc.metadata.namespace ?? 'default';
+    const name = svc.metadata.name ?? '';
+    const ips = verdict.ips.map(formatIp);
+    let entries = entriesBySvc.get(key) ?? [];
+    if (!verdict.announce) {
+      const { reason, message } = verdict;
+      entries = serviceWideReasons.has(reason) || ips.length === 0
+        ? [{ kind: 'notAnnounced', reason, message }]
+        : ips.map((ip): NotAnnouncedEntry => {
+          // With a shared IP, another Service on it may still have this node announce it.
+          const others = [...(announcedIps.get(ip) ?? [])].filter((s) => s !== key).sort(byText);
+          return others.length > 0
+            ? { kind: 'notAnnounced', ip, reason, message: `${message}; the IP is announced anyway for ${others.join(', ')}, which shares it`, ipAnnouncedFor: others }
+            : { kind: 'notAnnounced', ip, reason, message };
+        });
+    }
+    return { namespace, name, ips, ...(verdict.pool ? { pool: verdict.pool.name } : {}), entries };
+  });
+
+  return { node, peers, peersNotOnThisNode, services: servicePlans };
+}
