@@ -29,7 +29,7 @@ export function resolveBfdProfiles(report: Report, los: readonly LoadedObject<BF
     for (const [field, min, max, unit] of limits) {
       const v = spec[field];
       if (typeof v === 'number' && (!Number.isInteger(v) || v < min || v > max)) {
-        report.error(lo, ['spec', field], `${v} is out of range: want a whole number ${min}..${max}${unit ? ` (${unit})` : ''}`);
+        report.error(lo, ['spec', field], `${field} ${v} is not allowed: want a whole number ${min}..${max}${unit ? ` (${unit})` : ''}`);
       }
     }
     const earlier = out.get(name);
