@@ -47,7 +47,7 @@ export const dgramTransport: BfdTransport = {
         s.off('error', reject);
         try {
           if (o.ttl !== undefined) s.setTTL(o.ttl);
-        } catch (e) { s.close(); reject(e); return; }
+        } catch (e) { s.close(); reject(e instanceof Error ? e : new Error(String(e))); return; }
         s.on('error', (e) => ee.emit('error', e));
         s.on('message', (msg, r) => ee.emit('message', msg, { address: r.address, port: r.port }));
         resolve({
