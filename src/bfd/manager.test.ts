@@ -31,7 +31,7 @@ class FakeNet {
           },
           address: () => ({ address: local, port: o.localPort ?? 0 }),
           close: () => { this.sockets.delete(key); },
-          on: (ev: string, l: (...a: never[]) => void) => ee.on(ev, l),
+          on: (ev: string, l: (...a: unknown[]) => void) => ee.on(ev, l),
         } as unknown as BfdSocket;
       },
     };
