@@ -1,6 +1,12 @@
 // The `ironlb` command. Each subcommand lives in its own module and registers itself here.
 import { Command } from '@commander-js/extra-typings';
 import { registerValidate } from './validate.ts';
+import { registerConvert } from './convert.ts';
+import { registerCrds } from './crds.ts';
+import { registerController } from './controller.ts';
+import { registerSpeaker } from './speaker.ts';
+import { registerStandalone } from './standalone.ts';
+import { registerStatus } from './status.ts';
 
 const program = new Command()
   .name('ironlb')
@@ -8,5 +14,11 @@ const program = new Command()
   .version('0.1.0');
 
 registerValidate(program);
+registerConvert(program);
+registerCrds(program);
+registerController(program);
+registerSpeaker(program);
+registerStandalone(program);
+registerStatus(program);
 
 await program.parseAsync(process.argv);
