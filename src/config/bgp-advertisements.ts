@@ -98,11 +98,10 @@ function warnWideAggregation(report: Report, r: ResolvedBgpAdvertisement, pool: 
     const count = (a.range.last >> shift) - (a.range.first >> shift) + 1n;
     const outside = count * (1n << shift) - (a.range.last - a.range.first + 1n);
     const first = makePrefix(a.range.family, a.range.first, len);
+    // Every summarized CIDR is longer than `len`, so the range meets at most two /len blocks.
     const routes = count === 1n
       ? `the single route ${formatPrefix(first)}`
-      : count <= 4n
-        ? `one of ${count} routes (${Array.from({ length: Number(count) }, (_, i) => formatPrefix(makePrefix(a.range.family, first.network + (BigInt(i) << shift), len))).join(', ')})`
-        : `one of ${count} /${len} routes from ${formatPrefix(first)}`;
+      : `one of ${count} routes (${Array.from({ length: Number(count) }, (_, i) => formatPrefix(makePrefix(a.range.family, first.network + (BigInt(i) << shift), len))).join(', ')})`;
     report.warn(r.lo, ['spec', field],
       `${field} ${len} is shorter than /${shortest}, the prefix of "${a.text}" in IPAddressPool "${pool.pool.name}" (MetalLB refuses this; ironlb accepts it): ` +
       `each service IP from it is announced as ${routes}, covering ${outside} address${outside === 1n ? '' : 'es'} outside the pool`);
