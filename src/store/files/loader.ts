@@ -4,10 +4,17 @@ import { parseAllDocuments } from 'yaml';
 import type { Diagnostic } from '../../api/diagnostics.ts';
 import { type LoadedObject, unpositioned } from '../../api/loaded.ts';
 import type { CoreResource, MetalLBResource } from '../../api/resources.ts';
+import { loadText } from '../../api/load.ts';
 import { resolveConfig } from '../../config/resolve.ts';
 import type { ConfigResolver, FileLoader, FolderStoreOptions, LoadResult } from './folder-store.ts';
 
-/** Structural YAML only (no schema): used until api/ offers a per-file loader. */
+/** api/'s loader: schemas, defaults, conversions, positions. */
+export const apiLoader: FileLoader = (file: string, text: string): LoadResult => {
+  const r = loadText(text, file);
+  return { objects: r.objects, diagnostics: r.diagnostics };
+};
+
+/** Structural YAML only (no schema): for tests that want objects the schemas would refuse. */
 export const plainYamlLoader: FileLoader = (file: string, text: string): LoadResult => {
   const objects: LoadedObject[] = [];
   const diagnostics: Diagnostic[] = [];
@@ -29,5 +36,5 @@ export const plainYamlLoader: FileLoader = (file: string, text: string): LoadRes
 export const defaultResolver: ConfigResolver = (objects, options) => resolveConfig(objects, options);
 
 export function productionStoreOptions(extra: Partial<FolderStoreOptions> = {}): FolderStoreOptions {
-  return { loader: plainYamlLoader, resolver: defaultResolver, ...extra };
+  return { loader: apiLoader, resolver: defaultResolver, ...extra };
 }

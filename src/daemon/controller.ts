@@ -1,0 +1,85 @@
+// The controller role: on every snapshot, run the allocator over all Services and write each
+// Service's IPs, pool usage and new events back to the store. The allocator starts from the IPs
+// the Services already carry (the store merges the last status into them), so a restart never
+// moves a Service to another IP.
+import type { Logger } from 'pino';
+import type { Metrics } from '../observe/metrics.ts';
+import type { ControllerStatus, Snapshot, StatusEvent, Store } from '../store/store.ts';
+import type { Allocate, AllocationResult } from './engines.ts';
+
+const keptEvents = 200;
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export interface ControllerRoleOptions {
+  readonly store: Store;
+  readonly allocate: Allocate;
+  readonly logger: Logger;
+  readonly metrics?: Metrics;
+  readonly now?: () => Date;
+}
+
+export class ControllerRole {
+  private writing: Promise<void> = Promise.resolve();
+  private lastWritten: ControllerStatus | undefined;
+
+  constructor(private readonly o: ControllerRoleOptions) {}
+
+  /** Applies one snapshot; resolves when its status is written. */
+  onSnapshot(s: Snapshot): Promise<void> {
+    const started = process.hrtime.bigint();
+    let result: AllocationResult;
+    try {
+      result = this.o.allocate(s.config, s.services);
+    } catch (e) {
+      this.o.logger.error({ err: e, generation: s.generation }, 'allocator failed; status left as it was');
+      return this.writing;
+    }
+    const base = this.lastWritten ?? s.status;
+    const next = this.nextStatus(base, result);
+    this.o.metrics?.reconcileSeconds.observe({ role: 'controller' }, Number(process.hrtime.bigint() - started) / 1e9);
+    for (const [pool, u] of Object.entries(result.pools)) {
+      this.o.metrics?.addressesInUse.set({ pool }, u.assignedIPv4 + u.assignedIPv6);
+      this.o.metrics?.addressesTotal.set({ pool }, u.assignedIPv4 + u.assignedIPv6 + u.availableIPv4 + u.availableIPv6);
+    }
+    if (next === undefined) return this.writing;
+    this.logChanges(base, next);
+    this.lastWritten = next;
+    this.writing = this.writing.then(() => this.o.store.writeControllerStatus(next)).catch((e: unknown) => {
+      this.o.logger.error({ err: e }, 'writing the status failed');
+    });
+    return this.writing;
+  }
+
+  /** The new status, or undefined when nothing a reader cares about changed. */
+  private nextStatus(base: ControllerStatus, r: AllocationResult): ControllerStatus | undefined {
+    const time = (this.o.now?.() ?? new Date()).toISOString();
+    // An event is new when the object's latest event says something else: the allocator repeats
+    // itself on every run, and the status file must not grow (or be rewritten) because of it.
+    const latest = new Map<string, StatusEvent>();
+    for (const e of base.events) latest.set(e.object, e);
+    const fresh: StatusEvent[] = [];
+    for (const e of r.events) {
+      const l = latest.get(e.object);
+      if (l && l.reason === e.reason && l.message === e.message) continue;
+      const ev = { time, ...e };
+      fresh.push(ev);
+      latest.set(e.object, ev);
+    }
+    if (fresh.length === 0 && sameJson(base.services, r.services) && sameJson(base.pools, r.pools)) return undefined;
+    for (const e of fresh) this.o.logger[e.type === 'Warning' ? 'warn' : 'info']({ object: e.object, reason: e.reason }, e.message);
+    return { services: r.services, pools: r.pools, events: [...base.events, ...fresh].slice(-keptEvents), updated: time };
+  }
+
+  private logChanges(before: ControllerStatus, after: ControllerStatus): void {
+    for (const [key, a] of Object.entries(after.services)) {
+      const b = before.services[key];
+      if (!b || !sameJson(b.ips, a.ips)) this.o.logger.info({ service: key, ips: a.ips, pool: a.pool, previous: b?.ips }, 'service IPs assigned');
+    }
+    for (const key of Object.keys(before.services)) {
+      if (!(key in after.services)) this.o.logger.info({ service: key, previous: before.services[key]?.ips }, 'service IPs released');
+    }
+  }
+}

@@ -1,0 +1,56 @@
+// What the daemons need from the pure core and the protocol engines, as narrow interfaces. The
+// wiring (wiring.ts) plugs in controller/, speaker/, bgp/ and bfd/; tests plug in fakes.
+import type { EventEmitter } from 'node:events';
+import type { EndpointSlice, Node, Service } from '../api/resources.ts';
+import type { BgpState, PeerConfig, PeerStatus, Route } from '../bgp/speaker.ts';
+import type { BfdProfile, Config } from '../config/types.ts';
+import type { AnnouncementPlan } from '../speaker/plan-types.ts';
+import type { PoolUsage, ServiceAssignment, StatusEvent } from '../store/store.ts';
+
+/** One run of the allocator over every Service (existing ingress IPs are kept when still valid). */
+export interface AllocationResult {
+  readonly services: Readonly<Record<string, ServiceAssignment>>;
+  readonly pools: Readonly<Record<string, PoolUsage>>;
+  readonly events: readonly Omit<StatusEvent, 'time'>[];
+}
+export type Allocate = (config: Config, services: readonly Service[]) => AllocationResult;
+
+export interface PlanInput {
+  readonly config: Config;
+  readonly services: readonly Service[];
+  readonly endpointSlices: readonly EndpointSlice[];
+  readonly nodes: readonly Node[];
+  readonly nodeName: string;
+}
+export type Plan = (input: PlanInput) => AnnouncementPlan;
+
+/** The part of bgp/'s BgpSpeaker the speaker role drives. */
+export interface BgpEngine extends EventEmitter {
+  start(): Promise<void>;
+  addPeer(c: PeerConfig): void;
+  updatePeer(c: PeerConfig): void;
+  removePeer(id: string): Promise<void>;
+  setRoutes(peerId: string, routes: readonly Route[]): void;
+  peerState(id: string): PeerStatus | undefined;
+  close(opts?: { graceful?: boolean }): Promise<void>;
+  /** Drops the session now with NOTIFICATION Cease and lets it reconnect (BFD said the path is gone). */
+  resetPeer?(id: string, reason: string): void;
+}
+export type { BgpState };
+
+export interface BfdSessionSpec {
+  readonly id: string;
+  readonly peerAddress: string;
+  readonly localAddress?: string;
+  readonly multiHop: boolean;
+  readonly profile: BfdProfile;
+}
+
+/** The part of bfd/'s manager the speaker role drives. Events: 'state' {id, state}. */
+export interface BfdEngine extends EventEmitter {
+  addSession(s: BfdSessionSpec): void;
+  removeSession(id: string): void;
+  updateProfile(id: string, profile: BfdProfile): void;
+  close(): Promise<void>;
+}
+export interface BfdStateEvent { readonly id: string; readonly state: 'Up' | 'Down' | 'Init' | 'AdminDown'; readonly diagnostic?: string }

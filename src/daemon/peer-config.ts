@@ -1,0 +1,55 @@
+// From a configured BGPPeer (and this node) to the session settings bgp/ takes, with MetalLB's
+// defaults: hold 90 s / keepalive 30 s, TTL 255 only with ebgpMultiHop, the router ID from the
+// peer, else the session's IPv4 source, else the node's IPv4 address.
+import type { Node } from '../api/resources.ts';
+import type { AddressFamily, PeerConfig } from '../bgp/speaker.ts';
+import type { Peer } from '../config/types.ts';
+import { type IpAddress, parseIp } from '../net/ip.ts';
+import type { Family } from '../net/ip.ts';
+
+export const defaultHoldTimeSeconds = 90;
+export const defaultKeepaliveSeconds = 30;
+
+export type PeerMapping = { config: PeerConfig } | { skipped: string };
+
+function nodeIpv4(node: Node | undefined, fallback: IpAddress | undefined): IpAddress | undefined {
+  for (const t of ['InternalIP', 'ExternalIP']) {
+    for (const a of node?.status?.addresses ?? []) {
+      if (a.type !== t) continue;
+      const ip = parseIp(a.address);
+      if (ip?.family === 4) return ip;
+    }
+  }
+  return fallback;
+}
+
+export function peerConfigFor(peer: Peer, families: readonly Family[], node: Node | undefined, hostIpv4?: IpAddress): PeerMapping {
+  if (peer.address === undefined) return { skipped: `BGPPeer ${peer.name}: unnumbered peers (interface ${peer.interface ?? '?'}) are not supported yet` };
+  const peerAsn = peer.peerAsn ?? (peer.dynamicAsn === 'internal' ? peer.myAsn : undefined);
+  if (peerAsn === undefined) return { skipped: `BGPPeer ${peer.name}: dynamicASN external needs the peer's ASN from its OPEN, which is not supported yet` };
+  const routerId = peer.routerId ?? (peer.sourceAddress?.family === 4 ? peer.sourceAddress : undefined) ?? nodeIpv4(node, hostIpv4);
+  if (routerId === undefined) return { skipped: `BGPPeer ${peer.name}: no router ID (set spec.routerID, or give the node an IPv4 address)` };
+  const holdTimeSeconds = peer.holdTimeMs !== undefined ? Math.round(peer.holdTimeMs / 1000) : defaultHoldTimeSeconds;
+  const keepaliveSeconds = peer.keepaliveTimeMs !== undefined
+    ? Math.round(peer.keepaliveTimeMs / 1000)
+    : peer.holdTimeMs !== undefined ? Math.floor(holdTimeSeconds / 3) : defaultKeepaliveSeconds;
+  const fams: AddressFamily[] = families.map((f) => (f === 4 ? 'ipv4' : 'ipv6'));
+  const config: PeerConfig = {
+    id: peer.name,
+    peerAddress: peer.address,
+    peerPort: peer.port,
+    ...(peer.sourceAddress ? { localAddress: peer.sourceAddress } : {}),
+    myAsn: peer.localAsn ?? peer.myAsn,
+    peerAsn,
+    routerId,
+    holdTimeSeconds,
+    keepaliveSeconds,
+    ...(peer.connectTimeMs !== undefined ? { connectRetrySeconds: Math.max(1, Math.round(peer.connectTimeMs / 1000)) } : {}),
+    ebgpMultiHop: peer.ebgpMultiHop,
+    ...(peer.password ? { password: peer.password.value } : {}),
+    ...(peer.vrf ? { vrf: peer.vrf } : {}),
+    ...(peer.gracefulRestart.enabled ? { gracefulRestart: { restartTimeSeconds: Math.round(peer.gracefulRestart.restartTimeMs / 1000) } } : {}),
+    ...(fams.length > 0 ? { families: fams } : {}),
+  };
+  return { config };
+}

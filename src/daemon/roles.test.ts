@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { describe, it } from 'node:test';
+import type { PeerConfig, PeerStatus, Route } from '../bgp/speaker.ts';
+import { type Config, emptyConfig, type Peer, bfdDefaults } from '../config/types.ts';
+import { parseIp } from '../net/ip.ts';
+import { parsePrefix } from '../net/prefix.ts';
+import { silentLogger } from '../observe/log.ts';
+import type { AnnouncementPlan } from '../speaker/plan-types.ts';
+import type { ControllerStatus, Snapshot, SpeakerStatus, Store } from '../store/store.ts';
+import { emptyControllerStatus } from '../store/store.ts';
+import { ControllerRole } from './controller.ts';
+import type { BfdEngine, BfdSessionSpec, BgpEngine, PlanInput } from './engines.ts';
+import { peerConfigFor } from './peer-config.ts';
+import { SpeakerRole } from './speaker.ts';
+
+class FakeStore implements Store {
+  controller: ControllerStatus[] = [];
+  speaker: SpeakerStatus[] = [];
+  start(): Promise<Snapshot> { throw new Error('unused'); }
+  current(): Snapshot | undefined { return undefined; }
+  writeControllerStatus(s: ControllerStatus): Promise<void> { this.controller.push(s); return Promise.resolve(); }
+  writeSpeakerStatus(s: SpeakerStatus): Promise<void> { this.speaker.push(s); return Promise.resolve(); }
+  readSpeakerStatuses(): Promise<SpeakerStatus[]> { return Promise.resolve(this.speaker); }
+  close(): Promise<void> { return Promise.resolve(); }
+}
+
+class FakeBgp extends EventEmitter implements BgpEngine {
+  calls: string[] = [];
+  routes = new Map<string, readonly Route[]>();
+  closedGraceful: boolean | undefined;
+  start(): Promise<void> { return Promise.resolve(); }
+  addPeer(c: PeerConfig): void { this.calls.push(`add ${c.id}`); }
+  updatePeer(c: PeerConfig): void { this.calls.push(`update ${c.id}`); }
+  removePeer(id: string): Promise<void> { this.calls.push(`remove ${id}`); return Promise.resolve(); }
+  setRoutes(id: string, r: readonly Route[]): void { this.calls.push(`routes ${id} ${r.length}`); this.routes.set(id, r); }
+  peerState(): PeerStatus | undefined { return undefined; }
+  close(opts?: { graceful?: boolean }): Promise<void> { this.closedGraceful = opts?.graceful ?? false; return Promise.resolve(); }
+}
+
+class FakeBfd extends EventEmitter implements BfdEngine {
+  sessions = new Map<string, BfdSessionSpec>();
+  addSession(s: BfdSessionSpec): void { this.sessions.set(s.id, s); }
+  removeSession(id: string): void { this.sessions.delete(id); }
+  updateProfile(): void {}
+  close(): Promise<void> { return Promise.resolve(); }
+}
+
+const peer = (name: string, address: string, extra: Partial<Peer> = {}): Peer => ({
+  name, namespace: 'metallb-system', myAsn: 64500, peerAsn: 64501, address: parseIp(address)!, port: 179, nodeSelectors: [],
+  gracefulRestart: { enabled: false, restartTimeMs: 120_000 }, ebgpMultiHop: false, vrf: '', disableMP: false, dualStackAddressFamily: false, ...extra,
+});
+const route = (p: string, localPref?: number): Route => ({ prefix: parsePrefix(p)!.prefix, attributes: { communities: [], ...(localPref !== undefined ? { localPref } : {}) } });
+
+function snapshot(config: Config, generation = 1): Snapshot {
+  return { generation, config, objects: [], services: [], endpointSlices: [], nodes: [], namespaces: [], diagnostics: [], status: emptyControllerStatus };
+}
+
+describe('peerConfigFor', () => {
+  it('applies MetalLB defaults: hold 90 s, keepalive 30 s, router ID from the node', () => {
+    const m = peerConfigFor(peer('r1', '10.0.0.1'), [4], { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: {}, status: { addresses: [{ type: 'InternalIP', address: '10.0.0.9' }] } });
+    assert.ok('config' in m);
+    assert.equal(m.config.holdTimeSeconds, 90);
+    assert.equal(m.config.keepaliveSeconds, 30);
+    assert.deepEqual(m.config.routerId, parseIp('10.0.0.9'));
+    assert.deepEqual(m.config.families, ['ipv4']);
+  });
+  it('maps hold time, multi-hop, password and graceful restart', () => {
+    const m = peerConfigFor(peer('r1', '10.0.0.1', { holdTimeMs: 9000, ebgpMultiHop: true, password: { source: 'inline', value: 's3' }, gracefulRestart: { enabled: true, restartTimeMs: 60_000 }, routerId: parseIp('1.1.1.1')! }), [4], undefined);
+    assert.ok('config' in m);
+    assert.equal(m.config.holdTimeSeconds, 9);
+    assert.equal(m.config.keepaliveSeconds, 3);
+    assert.equal(m.config.ebgpMultiHop, true);
+    assert.equal(m.config.password, 's3');
+    assert.deepEqual(m.config.gracefulRestart, { restartTimeSeconds: 60 });
+  });
+  it('skips a peer with no router ID to use, saying why', () => {
+    const m = peerConfigFor(peer('r1', '10.0.0.1'), [4], undefined);
+    assert.ok('skipped' in m && /router ID/.test(m.skipped));
+  });
+});
+
+describe('SpeakerRole', () => {
+  const profile = { name: 'fast', ...bfdDefaults };
+  const config: Config = { ...emptyConfig, peers: [peer('r1', '10.0.0.1', { bfdProfile: 'fast' }), peer('r2', '10.0.0.2')], bfdProfiles: [profile] };
+  function setup(plans: ((i: PlanInput) => AnnouncementPlan)[]) {
+    const bgp = new FakeBgp();
+    const bfd = new FakeBfd();
+    const store = new FakeStore();
+    let n = 0;
+    const role = new SpeakerRole({ store, nodeName: 'n1', plan: (i) => plans[Math.min(n++, plans.length - 1)]!(i), bgp, bfd, logger: silentLogger(), hostIpv4: parseIp('192.0.2.1')!, statusEveryMs: 1 });
+    return { bgp, bfd, store, role };
+  }
+  const planOf = (routes: Record<string, Route[]>) => (i: PlanInput): AnnouncementPlan => ({
+    node: { name: i.nodeName, found: true, networkUnavailable: false, excludedFromLoadBalancers: false },
+    peers: i.config.peers.filter((p) => p.name in routes).map((p) => ({ peer: p, families: [4], routes: routes[p.name]! })),
+    peersNotOnThisNode: [], services: [],
+  });
+
+  it('adds peers and BFD sessions, hands over routes, and diffs on the next snapshot', () => {
+    const { bgp, bfd, role } = setup([planOf({ r1: [route('10.9.0.1/32')], r2: [route('10.9.0.1/32')] }), planOf({ r1: [route('10.9.0.1/32'), route('10.9.0.2/32')] })]);
+    role.onSnapshot(snapshot(config));
+    assert.deepEqual(bgp.calls, ['add r1', 'routes r1 1', 'add r2', 'routes r2 1']);
+    assert.deepEqual([...bfd.sessions.keys()], ['r1']);
+    assert.equal(bfd.sessions.get('r1')?.peerAddress, '10.0.0.1');
+    bgp.calls = [];
+    role.onSnapshot(snapshot(config, 2));
+    assert.deepEqual(bgp.calls, ['routes r1 2', 'remove r2']);
+  });
+
+  it('leaves a peer alone when its routes did not change', () => {
+    const { bgp, role } = setup([planOf({ r2: [route('10.9.0.1/32', 100)] })]);
+    role.onSnapshot(snapshot(config));
+    bgp.calls = [];
+    role.onSnapshot(snapshot(config, 2));
+    assert.deepEqual(bgp.calls, []);
+  });
+
+  it('resets the BGP session when BFD goes from Up to Down, keeping its routes', async () => {
+    const { bgp, bfd, role } = setup([planOf({ r1: [route('10.9.0.1/32')] })]);
+    role.onSnapshot(snapshot(config));
+    bgp.calls = [];
+    bfd.emit('state', { id: 'r1', state: 'Down' }); // never was Up: nothing to reset
+    assert.deepEqual(bgp.calls, []);
+    bfd.emit('state', { id: 'r1', state: 'Up' });
+    bfd.emit('state', { id: 'r1', state: 'Down', diagnostic: 'ControlDetectionTimeExpired' });
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(bgp.calls, ['remove r1', 'add r1', 'routes r1 1']);
+  });
+
+  it('stops by withdrawing (no graceful restart) and writes an empty speaker status', async () => {
+    const { bgp, store, role } = setup([planOf({ r1: [route('10.9.0.1/32')] })]);
+    role.onSnapshot(snapshot(config));
+    await role.stop();
+    assert.equal(bgp.closedGraceful, false);
+    assert.deepEqual(store.speaker.at(-1)?.peers, {});
+  });
+
+  it('stops gracefully when graceful restart is configured', async () => {
+    const gr: Config = { ...config, peers: [peer('r1', '10.0.0.1', { gracefulRestart: { enabled: true, restartTimeMs: 120_000 } })] };
+    const { bgp, role } = setup([planOf({ r1: [route('10.9.0.1/32')] })]);
+    role.onSnapshot(snapshot(gr));
+    await role.stop();
+    assert.equal(bgp.closedGraceful, true);
+  });
+
+  it('reports sessions and prefixes in its status', async () => {
+    const { bgp, store, role } = setup([planOf({ r1: [route('10.9.0.1/32')] })]);
+    role.onSnapshot(snapshot(config));
+    bgp.emit('state', { peerId: 'r1', from: 'OpenConfirm', to: 'Established', reason: 'test' });
+    await new Promise((r) => setTimeout(r, 20));
+    const s = store.speaker.at(-1);
+    assert.equal(s?.peers.r1?.state, 'Established');
+    assert.deepEqual(s?.peers.r1?.prefixes, ['10.9.0.1/32']);
+    await role.stop();
+  });
+});
+
+describe('ControllerRole', () => {
+  it('writes assignments once, and not again when nothing changed', async () => {
+    const store = new FakeStore();
+    const result = { services: { 'default/web': { ips: ['10.9.0.1'], pool: 'blue' } }, pools: {}, events: [{ type: 'Normal' as const, object: 'default/web', reason: 'IPAllocated', message: 'Assigned IP ["10.9.0.1"]' }] };
+    const role = new ControllerRole({ store, allocate: () => result, logger: silentLogger(), now: () => new Date(0) });
+    await role.onSnapshot(snapshot(emptyConfig));
+    assert.equal(store.controller.length, 1);
+    assert.deepEqual(store.controller[0]?.services['default/web']?.ips, ['10.9.0.1']);
+    assert.equal(store.controller[0]?.events.length, 1);
+    await role.onSnapshot({ ...snapshot(emptyConfig, 2), status: store.controller[0]! });
+    assert.equal(store.controller.length, 1, 'a repeated event and the same assignments write nothing');
+  });
+});

@@ -1,0 +1,257 @@
+// The speaker role for one node: on every snapshot, plan what this node announces to each of its
+// peers and make the BGP (and BFD) sessions match. Sessions are added, changed and removed by
+// difference; routes are handed over whole per peer (bgp/ sends only what changed), and every
+// announce and withdraw is logged. BFD Down resets the BGP session at once.
+import type { Logger } from 'pino';
+import type { PeerConfig, Route, StateChangeEvent } from '../bgp/speaker.ts';
+import type { BfdProfile } from '../config/types.ts';
+import { formatCommunity } from '../net/community.ts';
+import { formatIp, type IpAddress } from '../net/ip.ts';
+import { formatPrefix } from '../net/prefix.ts';
+import type { Metrics } from '../observe/metrics.ts';
+import type { AnnouncementPlan } from '../speaker/plan-types.ts';
+import type { PeerAnnouncement, Snapshot, SpeakerStatus, Store } from '../store/store.ts';
+import type { BfdEngine, BfdStateEvent, BgpEngine, Plan } from './engines.ts';
+import { peerConfigFor } from './peer-config.ts';
+import { withLocalEndpoints, withThisNode } from './synthesize.ts';
+
+/** JSON with bigints (addresses, prefixes), for comparing settings. */
+export const stableKey = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+
+function describeRoute(r: Route): Record<string, unknown> {
+  const a = r.attributes;
+  return {
+    prefix: formatPrefix(r.prefix),
+    ...(a.localPref !== undefined ? { localPref: a.localPref } : {}),
+    ...(a.med !== undefined ? { med: a.med } : {}),
+    ...(a.communities.length > 0 ? { communities: a.communities.map(formatCommunity) } : {}),
+    ...(a.asPrepend ? { asPrepend: a.asPrepend } : {}),
+  };
+}
+
+interface ActivePeer {
+  config: PeerConfig;
+  configKey: string;
+  routes: Map<string, { route: Route; key: string }>;
+  bfd?: { profile: BfdProfile; key: string };
+}
+
+export interface SpeakerRoleOptions {
+  readonly store: Store;
+  readonly nodeName: string;
+  readonly plan: Plan;
+  readonly bgp: BgpEngine;
+  readonly bfd?: BfdEngine;
+  readonly logger: Logger;
+  readonly metrics?: Metrics;
+  /** Serve Services that have no EndpointSlice from this host (standalone). */
+  readonly assumeLocalEndpoints?: boolean;
+  /** Router ID of last resort when neither the peer nor the Node gives one. */
+  readonly hostIpv4?: IpAddress;
+  /** Minimum spacing of speaker status writes. */
+  readonly statusEveryMs?: number;
+}
+
+export class SpeakerRole {
+  private readonly peers = new Map<string, ActivePeer>();
+  private readonly sessionState = new Map<string, string>();
+  private readonly bfdState = new Map<string, string>();
+  private lastPlan: AnnouncementPlan | undefined;
+  private statusTimer: NodeJS.Timeout | undefined;
+  private statusWrite: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(private readonly o: SpeakerRoleOptions) {
+    o.bgp.on('state', (e: StateChangeEvent) => this.onSessionState(e));
+    o.bfd?.on('state', (e: BfdStateEvent) => this.onBfdState(e));
+  }
+
+  get log(): Logger {
+    return this.o.logger;
+  }
+
+  onSnapshot(s: Snapshot): void {
+    if (this.stopped) return;
+    const started = process.hrtime.bigint();
+    const nodes = withThisNode(s.nodes, this.o.nodeName);
+    const endpointSlices = this.o.assumeLocalEndpoints ? withLocalEndpoints(s.services, s.endpointSlices, this.o.nodeName) : s.endpointSlices;
+    let plan: AnnouncementPlan;
+    try {
+      plan = this.o.plan({ config: s.config, services: s.services, endpointSlices, nodes, nodeName: this.o.nodeName });
+    } catch (e) {
+      this.log.error({ err: e, generation: s.generation }, 'planning failed; announcements left as they were');
+      return;
+    }
+    this.lastPlan = plan;
+    const node = nodes.find((n) => n.metadata.name === this.o.nodeName);
+    const profiles = new Map(s.config.bfdProfiles.map((p) => [p.name, p]));
+    const wanted = new Set<string>();
+    for (const pp of plan.peers) {
+      const m = peerConfigFor(pp.peer, pp.families, node, this.o.hostIpv4);
+      if ('skipped' in m) {
+        this.log.warn({ peer: pp.peer.name }, m.skipped);
+        continue;
+      }
+      wanted.add(m.config.id);
+      const profile = pp.peer.bfdProfile !== undefined ? profiles.get(pp.peer.bfdProfile) : undefined;
+      this.applyPeer(m.config, pp.routes, profile, pp.peer.ebgpMultiHop);
+    }
+    for (const id of [...this.peers.keys()]) if (!wanted.has(id)) void this.dropPeer(id);
+    this.o.metrics?.reconcileSeconds.observe({ role: 'speaker' }, Number(process.hrtime.bigint() - started) / 1e9);
+    this.scheduleStatus();
+  }
+
+  private applyPeer(config: PeerConfig, routes: readonly Route[], profile: BfdProfile | undefined, multiHop: boolean): void {
+    const configKey = stableKey(config);
+    let p = this.peers.get(config.id);
+    if (!p) {
+      p = { config, configKey, routes: new Map() };
+      this.peers.set(config.id, p);
+      this.o.bgp.addPeer(config);
+      this.log.info({ peer: config.id, address: formatIp(config.peerAddress), port: config.peerPort, myAsn: config.myAsn, peerAsn: config.peerAsn }, 'BGP peer added');
+    } else if (p.configKey !== configKey) {
+      p.config = config;
+      p.configKey = configKey;
+      this.o.bgp.updatePeer(config);
+      this.log.info({ peer: config.id }, 'BGP peer settings changed');
+    }
+    this.applyBfd(p, profile, multiHop);
+    const next = new Map<string, { route: Route; key: string }>();
+    for (const r of routes) next.set(formatPrefix(r.prefix), { route: r, key: stableKey(r.attributes) });
+    let changed = false;
+    for (const [prefix, n] of next) {
+      const old = p.routes.get(prefix);
+      if (old?.key === n.key) continue;
+      changed = true;
+      this.log.info({ peer: config.id, ...describeRoute(n.route) }, old ? 'announce (attributes changed)' : 'announce');
+    }
+    for (const [prefix, old] of p.routes) {
+      if (next.has(prefix)) continue;
+      changed = true;
+      this.log.info({ peer: config.id, prefix, was: describeRoute(old.route) }, 'withdraw');
+    }
+    p.routes = next;
+    if (changed || routes.length === 0) this.o.bgp.setRoutes(config.id, routes);
+    this.o.metrics?.bgpAnnouncedPrefixes.set({ peer: config.id }, routes.length);
+  }
+
+  private applyBfd(p: ActivePeer, profile: BfdProfile | undefined, multiHop: boolean): void {
+    const bfd = this.o.bfd;
+    if (!bfd) {
+      if (profile) this.log.warn({ peer: p.config.id }, 'BFD profile configured but BFD is not available in this process');
+      return;
+    }
+    const key = profile ? stableKey({ a: formatIp(p.config.peerAddress), l: p.config.localAddress, multiHop }) : undefined;
+    if (p.bfd && profile && p.bfd.key === key) {
+      // Same path, maybe new timers: renegotiate in place (RFC 5880 Poll) rather than drop the session.
+      if (stableKey(p.bfd.profile) !== stableKey(profile)) {
+        bfd.updateProfile(p.config.id, profile);
+        p.bfd = { profile, key };
+        this.log.info({ peer: p.config.id, profile: profile.name }, 'BFD profile changed');
+      }
+      return;
+    }
+    if (p.bfd) {
+      bfd.removeSession(p.config.id);
+      this.bfdState.delete(p.config.id);
+      delete p.bfd;
+      this.log.info({ peer: p.config.id }, 'BFD session removed');
+    }
+    if (profile && key) {
+      bfd.addSession({ id: p.config.id, peerAddress: formatIp(p.config.peerAddress), ...(p.config.localAddress ? { localAddress: formatIp(p.config.localAddress) } : {}), multiHop, profile });
+      p.bfd = { profile, key };
+      this.log.info({ peer: p.config.id, profile: profile.name, rxMs: profile.receiveIntervalMs, txMs: profile.transmitIntervalMs, multiplier: profile.detectMultiplier }, 'BFD session added');
+    }
+  }
+
+  private async dropPeer(id: string): Promise<void> {
+    const p = this.peers.get(id);
+    if (!p) return;
+    this.peers.delete(id);
+    for (const [prefix] of p.routes) this.log.info({ peer: id, prefix }, 'withdraw');
+    if (p.bfd) this.o.bfd?.removeSession(id);
+    this.log.info({ peer: id }, 'BGP peer removed');
+    this.o.metrics?.bgpSessionUp.remove({ peer: id });
+    this.o.metrics?.bgpAnnouncedPrefixes.remove({ peer: id });
+    await this.o.bgp.removePeer(id);
+  }
+
+  private onSessionState(e: StateChangeEvent): void {
+    this.sessionState.set(e.peerId, e.to);
+    this.log.info({ peer: e.peerId, from: e.from, to: e.to, reason: e.reason }, `BGP session ${e.to}`);
+    this.o.metrics?.bgpSessionUp.set({ peer: e.peerId }, e.to === 'Established' ? 1 : 0);
+    this.scheduleStatus();
+  }
+
+  private onBfdState(e: BfdStateEvent): void {
+    const before = this.bfdState.get(e.id);
+    this.bfdState.set(e.id, e.state);
+    if (before === e.state) return;
+    this.log.info({ peer: e.id, from: before, to: e.state, diagnostic: e.diagnostic }, `BFD session ${e.state}`);
+    this.o.metrics?.bfdSessionUp.set({ peer: e.id }, e.state === 'Up' ? 1 : 0);
+    if (before === 'Up' && e.state !== 'Up') {
+      this.o.metrics?.bfdSessionDownEvents.inc({ peer: e.id });
+      void this.resetSession(e.id, `BFD ${e.state}${e.diagnostic ? ` (${e.diagnostic})` : ''}`);
+    }
+    this.scheduleStatus();
+  }
+
+  /** BFD says the path is gone: end the BGP session now rather than waiting for the hold timer. */
+  private async resetSession(id: string, reason: string): Promise<void> {
+    const p = this.peers.get(id);
+    if (!p || this.stopped) return;
+    this.log.warn({ peer: id, reason }, 'resetting BGP session');
+    if (this.o.bgp.resetPeer) {
+      this.o.bgp.resetPeer(id, reason);
+      return;
+    }
+    await this.o.bgp.removePeer(id);
+    if (this.stopped || this.peers.get(id) !== p) return;
+    this.o.bgp.addPeer(p.config);
+    this.o.bgp.setRoutes(id, [...p.routes.values()].map((r) => r.route));
+  }
+
+  status(): SpeakerStatus {
+    const peers: Record<string, PeerAnnouncement> = {};
+    for (const [id, p] of this.peers) {
+      const bfd = this.bfdState.get(id) ?? (p.bfd ? 'Down' : undefined);
+      peers[id] = {
+        address: formatIp(p.config.peerAddress),
+        state: this.o.bgp.peerState(id)?.state ?? this.sessionState.get(id) ?? 'Idle',
+        prefixes: [...p.routes.keys()],
+        ...(bfd !== undefined ? { bfd } : {}),
+      };
+    }
+    const notAnnounced: { service: string; reason: string }[] = [];
+    for (const sp of this.lastPlan?.services ?? []) {
+      for (const e of sp.entries) {
+        if (e.kind === 'notAnnounced' && sp.ips.length > 0) notAnnounced.push({ service: `${sp.namespace}/${sp.name}`, reason: `${e.reason}: ${e.message}` });
+      }
+    }
+    return { node: this.o.nodeName, peers, notAnnounced, updated: new Date().toISOString() };
+  }
+
+  private scheduleStatus(): void {
+    if (this.statusTimer || this.stopped) return;
+    this.statusTimer = setTimeout(() => {
+      this.statusTimer = undefined;
+      const s = this.status();
+      this.statusWrite = this.statusWrite.then(() => this.o.store.writeSpeakerStatus(s)).catch((e: unknown) => this.log.warn({ err: e }, 'writing speaker status failed'));
+    }, this.o.statusEveryMs ?? 200);
+    this.statusTimer.unref();
+  }
+
+  /** SIGTERM: withdraw everything and close (or, with graceful restart, close and let peers keep the routes). */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    const graceful = [...this.peers.values()].some((p) => p.config.gracefulRestart !== undefined);
+    this.stopped = true;
+    clearTimeout(this.statusTimer);
+    this.log.info({ peers: this.peers.size, graceful }, graceful ? 'stopping: closing sessions, peers keep routes (graceful restart)' : 'stopping: withdrawing all routes');
+    if (!graceful) for (const [id, p] of this.peers) for (const [prefix] of p.routes) this.log.info({ peer: id, prefix }, 'withdraw');
+    await this.o.bgp.close({ graceful });
+    await this.o.bfd?.close();
+    await this.statusWrite;
+    await this.o.store.writeSpeakerStatus({ ...this.status(), peers: {} }).catch(() => undefined);
+  }
+}

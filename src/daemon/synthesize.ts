@@ -1,0 +1,30 @@
+// A folder on a single host usually holds no Node and no EndpointSlice objects. The speaker then
+// stands in for what a cluster would say: this node exists (with its hostname label), and in
+// standalone mode a Service without any EndpointSlice is served by this host itself.
+import type { EndpointSlice, Node, Service } from '../api/resources.ts';
+
+export function withThisNode(nodes: readonly Node[], nodeName: string): readonly Node[] {
+  if (nodes.some((n) => n.metadata.name === nodeName)) return nodes;
+  const node: Node = { apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName, labels: { 'kubernetes.io/hostname': nodeName } }, spec: {} };
+  return [...nodes, node];
+}
+
+export function withLocalEndpoints(services: readonly Service[], slices: readonly EndpointSlice[], nodeName: string): readonly EndpointSlice[] {
+  const covered = new Set<string>();
+  for (const s of slices) {
+    const svc = s.metadata.labels?.['kubernetes.io/service-name'];
+    if (svc !== undefined) covered.add(`${s.metadata.namespace ?? 'default'}/${svc}`);
+  }
+  const extra: EndpointSlice[] = [];
+  for (const svc of services) {
+    const ns = svc.metadata.namespace ?? 'default';
+    const name = svc.metadata.name ?? '';
+    if (svc.spec.type !== 'LoadBalancer' || covered.has(`${ns}/${name}`)) continue;
+    extra.push({
+      apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', addressType: 'IPv4',
+      metadata: { name: `${name}-ironlb-local`, namespace: ns, labels: { 'kubernetes.io/service-name': name } },
+      endpoints: [{ addresses: ['127.0.0.1'], nodeName, conditions: { ready: true, serving: true, terminating: false } }],
+    });
+  }
+  return extra.length === 0 ? slices : [...slices, ...extra];
+}
