@@ -35,6 +35,10 @@ export interface PeerConfig {
   readonly passive?: boolean;
   /** Families to negotiate. Default both. */
   readonly families?: readonly AddressFamily[];
+  /** Advertise ADD-PATH send (RFC 7911); used for families where the peer can receive. Default false. */
+  readonly addPath?: boolean;
+  /** Advertise extended messages (RFC 8654). Default true. */
+  readonly extendedMessage?: boolean;
 }
 
 export type BgpState = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';

@@ -1,12 +1,23 @@
 // Many peers, one optional listener. The public face of bgp/: callers add peers and set, per
 // peer, the routes they want announced; the speaker keeps sessions up and sends only differences.
 import { EventEmitter } from 'node:events';
-import type { BgpTransport } from './transport.ts';
+import type { Socket } from 'node:net';
+import { formatIp, ipEquals, parseIp } from '../net/ip.ts';
+import { CeaseSubcode } from './errors.ts';
+import { publicNegotiated } from './fsm.ts';
+import { notificationText } from './notification.ts';
+import { Peer } from './peer.ts';
+import type { BgpLogger, Clock, EstablishedEvent, NotificationEvent, PeerConfig, PeerErrorEvent, PeerStatus, StateChangeEvent } from './peer-config.ts';
+import { systemClock } from './peer-config.ts';
 import type { Route } from './route.ts';
-import type { BgpLogger, Clock, PeerConfig, PeerStatus } from './peer-config.ts';
+import type { DecodedUpdate } from './update.ts';
+import { unmapV4 } from './session.ts';
+import { type BgpListener, type BgpTransport, plainTransport } from './transport.ts';
 
 export type * from './peer-config.ts';
 export type { Route, RouteAttributes } from './route.ts';
+export { plainTransport } from './transport.ts';
+export type { BgpTransport, BgpListener, ConnectOptions, ListenOptions } from './transport.ts';
 
 export interface BgpSpeakerOptions {
   readonly transport?: BgpTransport;
@@ -14,26 +25,136 @@ export interface BgpSpeakerOptions {
   readonly listen?: { readonly host: string; readonly port: number };
   readonly logger?: BgpLogger;
   readonly clock?: Clock;
+  /** For deterministic connect-retry jitter in tests. */
+  readonly random?: () => number;
 }
+
+const silent: BgpLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined };
+
+/** Settings whose change needs a new session (everything but the route next hops). */
+function sessionKey(c: PeerConfig): string {
+  return JSON.stringify(c, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+/** A decoded inbound UPDATE (routes are never imported; this is for observers and tests). */
+export interface UpdateEvent { readonly peerId: string; readonly update: DecodedUpdate }
 
 /**
  * Events: 'state' StateChangeEvent, 'established' EstablishedEvent, 'notification'
- * NotificationEvent, 'error' PeerErrorEvent (only emitted when someone listens; otherwise logged).
+ * NotificationEvent, 'update' UpdateEvent, 'error' PeerErrorEvent (only emitted when someone
+ * listens; otherwise logged).
  */
 export class BgpSpeaker extends EventEmitter {
-  constructor(readonly options: BgpSpeakerOptions = {}) { super(); }
+  private readonly peers = new Map<string, Peer>();
+  private readonly transport: BgpTransport;
+  private readonly clock: Clock;
+  private readonly log: BgpLogger;
+  private listener?: BgpListener;
+  private closed = false;
+
+  constructor(readonly options: BgpSpeakerOptions = {}) {
+    super();
+    this.transport = options.transport ?? plainTransport;
+    this.clock = options.clock ?? systemClock;
+    this.log = options.logger ?? silent;
+  }
+
   /** Starts the listener, if configured. Peers can be added before or after. */
-  async start(): Promise<void> { throw new Error('not implemented yet'); }
-  addPeer(_c: PeerConfig): void { throw new Error('not implemented yet'); }
-  /** Applies new settings; a change that affects the session restarts it. */
-  updatePeer(_c: PeerConfig): void { throw new Error('not implemented yet'); }
-  removePeer(_id: string): Promise<void> { throw new Error('not implemented yet'); }
+  async start(): Promise<void> {
+    if (!this.options.listen || this.listener) return;
+    const md5Keys = [...this.peers.values()].filter((p) => p.config.password).map((p) => ({ address: formatIp(p.config.peerAddress), password: p.config.password! }));
+    this.listener = await this.transport.listen({ host: this.options.listen.host, port: this.options.listen.port, ...(md5Keys.length > 0 ? { md5Keys } : {}) }, (s) => this.onConnection(s));
+  }
+
+  listenAddress(): { address: string; port: number } | undefined { return this.listener?.address(); }
+
+  private onConnection(socket: Socket): void {
+    const remote = parseIp(unmapV4(socket.remoteAddress ?? ''));
+    const peer = remote && [...this.peers.values()].find((p) => ipEquals(p.config.peerAddress, remote));
+    if (!peer || this.closed) {
+      this.log.info({ remote: socket.remoteAddress }, 'refused BGP connection from an address that is not a configured peer');
+      socket.destroy();
+      return;
+    }
+    peer.accept(socket);
+  }
+
+  addPeer(c: PeerConfig): void {
+    if (this.peers.has(c.id)) throw new Error(`BGP peer "${c.id}" already exists`);
+    if (this.closed) throw new Error('the BGP speaker is closed');
+    const peer = new Peer(c, this.transport, this.clock, this.log, {
+      state: (peerId, from, to, reason) => this.emit('state', { peerId, from, to, reason } satisfies StateChangeEvent),
+      established: (p, s) => this.emit('established', { peerId: p.id, negotiated: publicNegotiated(s.negotiated!, s.localAddress, s.localPort) } satisfies EstablishedEvent),
+      notification: (peerId, direction, n) => {
+        const text = notificationText(n);
+        this.log.info({ peer: peerId, direction, code: n.code, subcode: n.subcode }, `NOTIFICATION ${direction}: ${text}`);
+        this.emit('notification', { peerId, direction, code: n.code, subcode: n.subcode, text } satisfies NotificationEvent);
+      },
+      error: (peerId, error) => this.reportError(peerId, error),
+      update: (peerId, update) => { if (this.listenerCount('update') > 0) this.emit('update', { peerId, update } satisfies UpdateEvent); },
+    }, this.options.random);
+    this.peers.set(c.id, peer);
+    if (c.password && this.listener) this.trySetKey(formatIp(c.peerAddress), c.password);
+    peer.start();
+  }
+
+  /** Applies new settings; a change that affects the session restarts it (Cease / Other Configuration Change). */
+  updatePeer(c: PeerConfig): void {
+    const peer = this.peers.get(c.id);
+    if (!peer) { this.addPeer(c); return; }
+    if (sessionKey(peer.config) === sessionKey(c)) return;
+    const oldPassword = peer.config.password;
+    const oldAddress = formatIp(peer.config.peerAddress);
+    peer.stop(CeaseSubcode.OtherConfigurationChange);
+    peer.config = c;
+    if (this.listener && (oldPassword !== c.password || oldAddress !== formatIp(c.peerAddress))) {
+      if (oldPassword) this.trySetKey(oldAddress, undefined);
+      if (c.password) this.trySetKey(formatIp(c.peerAddress), c.password);
+    }
+    peer.start();
+  }
+
+  async removePeer(id: string): Promise<void> {
+    const peer = this.peers.get(id);
+    if (!peer) return;
+    this.peers.delete(id);
+    peer.stop(CeaseSubcode.PeerDeconfigured);
+    if (peer.config.password && this.listener) this.trySetKey(formatIp(peer.config.peerAddress), undefined);
+    await peer.drained(3000);
+  }
+
   /** Desired state for the peer: only the difference from what was sent goes on the wire. */
-  setRoutes(_peerId: string, _routes: readonly Route[]): void { throw new Error('not implemented yet'); }
-  peerState(_id: string): PeerStatus | undefined { throw new Error('not implemented yet'); }
-  peerIds(): string[] { throw new Error('not implemented yet'); }
+  setRoutes(peerId: string, routes: readonly Route[]): void {
+    const peer = this.peers.get(peerId);
+    if (!peer) throw new Error(`no BGP peer "${peerId}"`);
+    if (peer.rib.setDesired(routes) > 0) peer.kick();
+  }
+
+  peerState(id: string): PeerStatus | undefined { return this.peers.get(id)?.status(); }
+  peerIds(): string[] { return [...this.peers.keys()]; }
+
   /** graceful: just close (peers keep routes as stale, RFC 4724); else withdraw all, then Cease. */
-  close(_opts?: { graceful?: boolean }): Promise<void> { throw new Error('not implemented yet'); }
-  /** The listener's bound address (after start()). */
-  listenAddress(): { address: string; port: number } | undefined { throw new Error('not implemented yet'); }
+  async close(opts: { graceful?: boolean } = {}): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const peers = [...this.peers.values()];
+    if (!opts.graceful) {
+      for (const p of peers) { p.rib.setDesired([]); p.kick(); }
+      await Promise.all(peers.map((p) => p.flushed(3000)));
+    }
+    for (const p of peers) p.stop(CeaseSubcode.AdministrativeShutdown, opts.graceful === true);
+    await Promise.all(peers.map((p) => p.drained(3000)));
+    this.peers.clear();
+    await this.listener?.close();
+    this.listener = undefined;
+  }
+
+  private trySetKey(address: string, password: string | undefined): void {
+    try { this.listener?.setMd5Key(address, password); } catch (e) { this.reportError('', e instanceof Error ? e : new Error(String(e))); }
+  }
+
+  private reportError(peerId: string, error: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', { peerId, error } satisfies PeerErrorEvent);
+    else this.log.warn({ peer: peerId, err: error.message }, 'BGP error');
+  }
 }

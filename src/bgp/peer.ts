@@ -1,0 +1,256 @@
+// One configured neighbor: keeps a session up (connect with backoff, accept from the listener),
+// resolves connection collisions (RFC 4271 §6.8), owns the Adj-RIB-Out across sessions, and
+// reports one peer-level state.
+import type { Socket } from 'node:net';
+import { formatIp } from '../net/ip.ts';
+import { AdjRibOut } from './adj-rib-out.ts';
+import { CeaseSubcode } from './errors.ts';
+import { type ConnectionState, type FsmConfig, collisionLoser, connectRetryDelayMs, publicNegotiated } from './fsm.ts';
+import type { NotificationMessage } from './notification.ts';
+import { notificationText } from './notification.ts';
+import type { OpenMessage } from './open.ts';
+import type { BgpLogger, BgpState, Clock, PeerConfig, PeerStatus } from './peer-config.ts';
+import { Session, type SessionOwner } from './session.ts';
+import type { DecodedUpdate } from './update.ts';
+import type { BgpTransport } from './transport.ts';
+
+export interface PeerEvents {
+  state(peerId: string, from: BgpState, to: BgpState, reason: string): void;
+  established(peer: Peer, s: Session): void;
+  notification(peerId: string, direction: 'sent' | 'received', n: NotificationMessage): void;
+  error(peerId: string, e: Error): void;
+  update?(peerId: string, u: DecodedUpdate): void;
+}
+
+const order: Record<ConnectionState, number> = { Idle: 0, Connect: 1, Active: 1, OpenSent: 2, OpenConfirm: 3, Established: 4 };
+
+export class Peer implements SessionOwner {
+  readonly rib = new AdjRibOut();
+  private readonly sessions = new Set<Session>();
+  private established?: Session;
+  private state: BgpState = 'Idle';
+  private failures = 0;
+  private retryTimer?: unknown;
+  private connecting = false;
+  private stopped = true;
+  /** The R/F bits go out until a session has been established once (RFC 4724 §4.1). */
+  private restarting = true;
+  private lastError?: string;
+  private readonly totals = { sent: { open: 0, update: 0, notification: 0, keepalive: 0, routeRefresh: 0 }, received: { open: 0, update: 0, notification: 0, keepalive: 0, routeRefresh: 0 } };
+
+  constructor(
+    public config: PeerConfig,
+    private readonly transport: BgpTransport,
+    private readonly clock: Clock,
+    readonly log: BgpLogger,
+    private readonly events: PeerEvents,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  get id(): string { return this.config.id; }
+  get ebgp(): boolean { return this.config.myAsn !== this.config.peerAsn; }
+  get currentState(): BgpState { return this.state; }
+  get session(): Session | undefined { return this.established; }
+
+  start(): void {
+    this.stopped = false;
+    if (this.config.passive) this.setState('Active', 'passive: waiting for the peer to connect');
+    else this.connect();
+  }
+
+  /** Stops every connection: Cease with `subcode`, or (graceful) just closes TCP. */
+  stop(subcode: number, graceful = false): void {
+    this.stopped = true;
+    this.clearRetry();
+    for (const s of [...this.sessions]) {
+      if (graceful) s.abort('graceful shutdown'); else s.stop(subcode);
+    }
+    this.setState('Idle', 'stopped');
+  }
+
+  /** Resolves once every session is gone (or after the timeout). */
+  async drained(timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.sessions.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  /** Resolves once the Adj-RIB-Out has been written to the socket (or the session is gone). */
+  async flushed(timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.established && !this.established.idleOutput() && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  fsmConfig(): FsmConfig {
+    const c = this.config;
+    const families = (c.families ?? ['ipv4', 'ipv6']).map((f) => (f === 'ipv4' ? 4 : 6));
+    return {
+      myAsn: c.myAsn, peerAsn: c.peerAsn, routerId: Number(c.routerId.value & 0xffffffffn),
+      holdTimeSeconds: c.holdTimeSeconds, ...(c.keepaliveSeconds !== undefined ? { keepaliveSeconds: c.keepaliveSeconds } : {}),
+      families, ...(c.gracefulRestart ? { gracefulRestart: c.gracefulRestart } : {}),
+      restarting: this.restarting && c.gracefulRestart !== undefined,
+      extendedMessage: c.extendedMessage ?? true, addPathSend: c.addPath ?? false,
+    };
+  }
+
+  private connect(): void {
+    if (this.stopped || this.connecting || this.config.passive) return;
+    this.connecting = true;
+    this.setState('Connect', 'connecting');
+    const c = this.config;
+    const ttl = this.ebgp ? (c.ebgpMultiHop ? 255 : 1) : undefined;
+    this.transport.connect({
+      peerAddress: formatIp(c.peerAddress), peerPort: c.peerPort,
+      ...(c.localAddress ? { localAddress: formatIp(c.localAddress) } : {}),
+      ...(c.password ? { md5Password: c.password } : {}),
+      ...(ttl !== undefined ? { ttl } : {}),
+      ...(c.vrf ? { vrf: c.vrf } : {}),
+      timeoutMs: Math.max(1000, (c.connectRetrySeconds ?? 5) * 1000),
+    }).then((socket) => {
+      this.connecting = false;
+      if (this.stopped) { socket.destroy(); return; }
+      this.attach(socket, 'outgoing');
+    }, (e: unknown) => {
+      this.connecting = false;
+      this.lastError = e instanceof Error ? e.message : String(e);
+      this.failures++;
+      if (this.sessions.size === 0) this.setState('Active', `connect failed: ${this.lastError}`);
+      this.scheduleRetry();
+    });
+  }
+
+  /** A connection from the listener whose source address is this peer's. */
+  accept(socket: Socket): void {
+    if (this.stopped) { socket.destroy(); return; }
+    if (this.established) {
+      if (this.established.negotiated?.gracefulRestart) {
+        // RFC 4724 §4.2: a new connection while Established means the peer restarted.
+        this.established.abort('peer reconnected (graceful restart)');
+      } else {
+        // RFC 4271 §6.8: a connection colliding with an Established one is closed.
+        const s = this.attach(socket, 'incoming', false);
+        s.start();
+        s.stop(CeaseSubcode.ConnectionCollisionResolution);
+        return;
+      }
+    }
+    this.attach(socket, 'incoming');
+  }
+
+  private attach(socket: Socket, direction: 'outgoing' | 'incoming', start = true): Session {
+    const c = this.config;
+    const s = new Session({
+      socket, direction, fsm: this.fsmConfig(), ebgp: this.ebgp, clock: this.clock, owner: this,
+      ...(c.nextHop ? { nextHop: c.nextHop } : {}), ...(c.nextHopV6 ? { nextHopV6: c.nextHopV6 } : {}),
+    });
+    this.sessions.add(s);
+    if (start) s.start();
+    return s;
+  }
+
+  onOpenReceived(s: Session, open: OpenMessage): boolean {
+    for (const other of this.sessions) {
+      if (other === s || other.state !== 'OpenConfirm') continue;
+      const loser = collisionLoser(Number(this.config.routerId.value & 0xffffffffn), open.bgpId);
+      const loserDirection = loser === 'locally-initiated' ? 'outgoing' : 'incoming';
+      this.log.info({ peer: this.id, close: loserDirection }, 'connection collision');
+      if (s.opts.direction === loserDirection) return false;
+      other.stop(CeaseSubcode.ConnectionCollisionResolution);
+    }
+    return true;
+  }
+
+  onEstablished(s: Session): void {
+    this.established = s;
+    this.failures = 0;
+    this.restarting = false;
+    this.clearRetry();
+    // Any other connection still negotiating lost the race.
+    for (const o of this.sessions) if (o !== s) o.stop(CeaseSubcode.ConnectionCollisionResolution);
+    this.rib.sessionUp();
+    const n = s.negotiated!;
+    this.setState('Established', 'session established');
+    this.events.established(this, s);
+    this.log.info({ peer: this.id, negotiated: publicNegotiated(n, s.localAddress, s.localPort) }, 'BGP session established');
+  }
+
+  onStateChange(_s: Session, _from: ConnectionState, _to: ConnectionState, reason: string): void {
+    this.recomputeState(reason);
+  }
+
+  onNotification(_s: Session, direction: 'sent' | 'received', n: NotificationMessage): void {
+    const text = notificationText(n);
+    if (direction === 'received' || n.code !== 6) this.lastError = `${direction === 'sent' ? 'sent' : 'received'} ${text}`;
+    this.events.notification(this.id, direction, n);
+  }
+
+  onUpdate(_s: Session, u: DecodedUpdate): void { this.events.update?.(this.id, u); }
+
+  onDown(s: Session, reason: string): void {
+    if (!this.sessions.delete(s)) return;
+    for (const k of Object.keys(s.sent) as (keyof typeof s.sent)[]) { this.totals.sent[k] += s.sent[k]; this.totals.received[k] += s.received[k]; }
+    if (s === this.established) {
+      this.established = undefined;
+      this.rib.sessionDown();
+      this.lastError ??= reason;
+      if (!reason.startsWith('NOTIFICATION')) this.lastError = reason;
+    } else if (s.opts.direction === 'outgoing') {
+      this.failures++;
+    }
+    if (this.sessions.size === 0 && !this.stopped) {
+      this.setState('Idle', reason);
+      this.scheduleRetry();
+    } else {
+      this.recomputeState(reason);
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.stopped || this.config.passive) {
+      if (!this.stopped && this.sessions.size === 0) this.setState('Active', 'passive: waiting for the peer to connect');
+      return;
+    }
+    if (this.retryTimer !== undefined || this.connecting || this.sessions.size > 0) return;
+    const delay = connectRetryDelayMs(this.config.connectRetrySeconds ?? 5, this.failures, this.random());
+    this.retryTimer = this.clock.setTimeout(() => { this.retryTimer = undefined; if (this.sessions.size === 0) this.connect(); }, delay);
+  }
+
+  private clearRetry(): void {
+    if (this.retryTimer !== undefined) { this.clock.clearTimeout(this.retryTimer); this.retryTimer = undefined; }
+  }
+
+  private recomputeState(reason: string): void {
+    if (this.stopped) return;
+    let best: ConnectionState | undefined;
+    for (const s of this.sessions) if (best === undefined || order[s.state] > order[best]) best = s.state;
+    if (best === undefined || best === 'Idle') return;
+    this.setState(best, reason);
+  }
+
+  private setState(to: BgpState, reason: string): void {
+    const from = this.state;
+    if (from === to) return;
+    this.state = to;
+    this.log.debug({ peer: this.id, from, to, reason }, 'BGP state');
+    this.events.state(this.id, from, to, reason);
+  }
+
+  /** Asks the current session (if any) to send what changed. */
+  kick(): void { this.established?.kick(); }
+
+  status(): PeerStatus {
+    const s = this.established;
+    const sum = (k: 'sent' | 'received') => {
+      const t = { ...this.totals[k] };
+      for (const x of this.sessions) for (const m of Object.keys(t) as (keyof typeof t)[]) t[m] += x[k][m];
+      return t;
+    };
+    return {
+      state: this.state,
+      ...(s?.establishedAt !== undefined ? { uptimeMs: this.clock.now() - s.establishedAt } : {}),
+      ...(s?.negotiated ? { negotiated: publicNegotiated(s.negotiated, s.localAddress, s.localPort) } : {}),
+      sent: sum('sent'), received: sum('received'),
+      desiredRoutes: this.rib.desiredCount, advertisedRoutes: this.rib.sentCount,
+      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+    };
+  }
+}

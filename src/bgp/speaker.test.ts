@@ -1,0 +1,128 @@
+// Two BgpSpeakers talking over loopback with plainTransport.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatIp, parseIp } from '../net/ip.ts';
+import { parsePrefix } from '../net/prefix.ts';
+import { parseCommunity } from '../net/community.ts';
+import { BgpSpeaker, type PeerConfig, type StateChangeEvent, type UpdateEvent } from './speaker.ts';
+import { ReceivedRoutes } from './received-routes.ts';
+import type { Route, RouteAttributes } from './route.ts';
+
+const ip = (s: string) => parseIp(s)!;
+const pfx = (s: string) => parsePrefix(s)!.prefix;
+
+async function until(cond: () => boolean, what: string, ms = 8000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+interface Pair { a: BgpSpeaker; b: BgpSpeaker; rx: ReceivedRoutes; port: number; close(): Promise<void> }
+
+/** a (ASN 65001) connects to b's listener (b's peer entry for a is passive). */
+async function pair(port: number, opts: { ibgp?: boolean; gr?: boolean; hold?: number; aAsn?: number } = {}): Promise<Pair> {
+  const aAsn = opts.aAsn ?? 65001;
+  const bAsn = opts.ibgp ? aAsn : 65002;
+  const b = new BgpSpeaker({ listen: { host: '127.0.0.1', port } });
+  await b.start();
+  const rx = new ReceivedRoutes();
+  b.on('update', (e: UpdateEvent) => rx.apply(e.update));
+  const common = { holdTimeSeconds: opts.hold ?? 9, ebgpMultiHop: false, connectRetrySeconds: 1, ...(opts.gr ? { gracefulRestart: { restartTimeSeconds: 120 } } : {}) };
+  b.addPeer({ id: 'a', peerAddress: ip('127.0.0.1'), peerPort: 0, myAsn: bAsn, peerAsn: aAsn, routerId: ip('10.0.0.2'), passive: true, ...common });
+  const a = new BgpSpeaker();
+  a.addPeer({ id: 'b', peerAddress: ip('127.0.0.1'), peerPort: port, myAsn: aAsn, peerAsn: bAsn, routerId: ip('10.0.0.1'), ...common });
+  return { a, b, rx, port, close: async () => { await a.close(); await b.close(); } };
+}
+
+const attrs = (extra: Partial<RouteAttributes> = {}): RouteAttributes => ({ communities: [], ...extra });
+
+test('two speakers reach Established and exchange routes, v4 and v6, with attributes', async () => {
+  const p = await pair(17901);
+  try {
+    await until(() => p.a.peerState('b')?.state === 'Established' && p.b.peerState('a')?.state === 'Established', 'Established');
+    const st = p.a.peerState('b')!;
+    assert.equal(st.negotiated?.fourOctetAsn, true);
+    assert.deepEqual(st.negotiated?.families, ['ipv4', 'ipv6']);
+    assert.equal(st.negotiated?.holdTime, 9);
+    assert.equal(st.negotiated?.keepaliveTime, 3);
+    await until(() => p.rx.endOfRib.has(4) && p.rx.endOfRib.has(6), 'End-of-RIB for both families');
+    const comms = [parseCommunity('65000:1').community!, parseCommunity('large:1:2:3').community!];
+    const routes: Route[] = [
+      { prefix: pfx('192.0.2.1/32'), attributes: attrs({ med: 5, communities: comms, asPrepend: { count: 2 } }) },
+      { prefix: pfx('192.0.2.2/32'), attributes: attrs() },
+      { prefix: pfx('2001:db8::1/128'), attributes: attrs({ communities: comms }) },
+    ];
+    p.a.setRoutes('b', routes);
+    await until(() => p.rx.routes.size === 3, '3 routes');
+    const r1 = p.rx.routes.get('192.0.2.1/32')!;
+    assert.deepEqual(r1.asPath, [{ type: 2, asns: [65001, 65001, 65001] }]);
+    assert.equal(r1.med, 5);
+    assert.equal(r1.localPref, undefined);
+    assert.deepEqual(r1.communities, [65000 * 65536 + 1]);
+    assert.deepEqual(r1.largeCommunities, [{ global: 1, local1: 2, local2: 3 }]);
+    assert.equal(formatIp(r1.nextHop!), '127.0.0.1');
+    const r6 = p.rx.routes.get('2001:db8::1/128')!;
+    assert.equal(formatIp(r6.nextHop!), '::ffff:7f00:1');
+    // Only the difference goes out: drop one, change another.
+    const before = p.a.peerState('b')!.sent.update;
+    p.a.setRoutes('b', [routes[0]!, { prefix: pfx('2001:db8::1/128'), attributes: attrs({ med: 7, communities: [] }) }]);
+    await until(() => p.rx.routes.size === 2 && p.rx.routes.get('2001:db8::1/128')?.med === 7, 'withdrawal and change');
+    assert.equal(p.rx.routes.has('192.0.2.2/32'), false);
+    await until(() => p.a.peerState('b')!.sent.update - before === 2, 'two UPDATEs (one withdrawal, one announcement)');
+    assert.equal(p.a.peerState('b')!.advertisedRoutes, 2);
+  } finally { await p.close(); }
+});
+
+test('iBGP sends LOCAL_PREF and no own ASN; 4-octet ASN', async () => {
+  const p = await pair(17902, { ibgp: true, aAsn: 4200000001 });
+  try {
+    p.a.setRoutes('b', [{ prefix: pfx('198.51.100.0/24'), attributes: attrs({ localPref: 200, asPrepend: { count: 1 } }) }]);
+    await until(() => p.rx.routes.size === 1, 'route');
+    const r = p.rx.routes.get('198.51.100.0/24')!;
+    assert.equal(r.localPref, 200);
+    assert.deepEqual(r.asPath, [{ type: 2, asns: [4200000001] }]);
+  } finally { await p.close(); }
+});
+
+test('restart of the sender: full table resent, then End-of-RIB; close() withdraws', async () => {
+  const p = await pair(17903, { gr: true });
+  try {
+    const routes: Route[] = [];
+    for (let i = 0; i < 3000; i++) routes.push({ prefix: pfx(`10.${i >> 8}.${i & 255}.0/24`), attributes: attrs({ med: i % 3 }) });
+    p.a.setRoutes('b', routes);
+    await until(() => p.rx.routes.size === 3000 && p.rx.endOfRib.has(4), 'full table');
+    assert.equal(p.b.peerState('a')!.negotiated?.gracefulRestart, true);
+    // 3000 /24s in 3 attribute sets: packed, so far fewer UPDATEs than prefixes.
+    assert.ok(p.a.peerState('b')!.sent.update < 20, `sent ${p.a.peerState('b')!.sent.update} UPDATEs`);
+    const states: string[] = [];
+    p.b.on('state', (e: StateChangeEvent) => states.push(e.to));
+    await p.a.close({ graceful: true });
+    await until(() => p.b.peerState('a')?.state !== 'Established', 'b notices');
+    p.rx.clear();
+    const a2 = new BgpSpeaker();
+    a2.addPeer({ id: 'b', peerAddress: ip('127.0.0.1'), peerPort: 17903, myAsn: 65001, peerAsn: 65002, routerId: ip('10.0.0.1'), holdTimeSeconds: 9, ebgpMultiHop: false, gracefulRestart: { restartTimeSeconds: 120 } });
+    a2.setRoutes('b', routes.slice(0, 1000));
+    p.a = a2;
+    await until(() => p.rx.endOfRib.has(4) && p.rx.endOfRib.has(6), 'End-of-RIB after restart');
+    assert.equal(p.rx.routes.size, 1000);
+    assert.ok(states.includes('Established'));
+    await a2.close();
+    await until(() => p.rx.routes.size === 0, 'withdrawal of everything on close');
+  } finally { await p.close(); }
+});
+
+test('listener refuses connections from unknown addresses', async () => {
+  const b = new BgpSpeaker({ listen: { host: '127.0.0.1', port: 17904 } });
+  await b.start();
+  const a = new BgpSpeaker();
+  const seen: string[] = [];
+  a.on('state', (e: StateChangeEvent) => seen.push(`${e.to}:${e.reason}`));
+  const cfg: PeerConfig = { id: 'b', peerAddress: ip('127.0.0.1'), peerPort: 17904, localAddress: ip('127.0.0.5'), myAsn: 1, peerAsn: 2, routerId: ip('1.1.1.1'), holdTimeSeconds: 3, ebgpMultiHop: false, connectRetrySeconds: 1 };
+  a.addPeer(cfg);
+  try {
+    await until(() => seen.some((s) => s.startsWith('Idle')), 'the connection to be dropped');
+    assert.notEqual(a.peerState('b')!.state, 'Established');
+  } finally { await a.close(); await b.close(); }
+});
