@@ -1,0 +1,96 @@
+// `npm run bench -- ipam`: the controller's allocator at scale.
+//   1. 100k allocations from an IPv4 /16 and from an IPv6 /64 (same operations: 60k Services,
+//      then 40k delete-and-create pairs that reuse the holes), time and retained heap;
+//   2. the v6/v4 time ratio (target ≤ 1.2);
+//   3. a restart: 100k Services that already hold addresses rebuild the state from their statuses;
+//   4. a config change that invalidates a third of them: every Service reprocessed.
+// Targets: each step under 1 s.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { Service } from '../src/api/resources.ts';
+import { Allocator } from '../src/controller/ipam.ts';
+import { config, pool, service } from '../test/fixtures/controller/build.ts';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const heapMiB = (): number => { gc(); gc(); return process.memoryUsage().heapUsed / 2 ** 20; };
+
+interface Row { step: string; ops: number; ms: number; heapMiB: number; note: string }
+const rows: Row[] = [];
+
+function allocationRun(label: string, cidr: string, clusterIP: string): Row {
+  const live = 60_000;
+  const total = 100_000;
+  const svcs: Service[] = [];
+  for (let i = 0; i < total; i++) svcs.push(service(`s${i}`, { namespace: `ns${i % 50}`, spec: { clusterIPs: [clusterIP] } }));
+  // Deterministic victims for the churn phase (an LCG over the live ones).
+  const victims: number[] = [];
+  let x = 12345;
+  const alive = Array.from({ length: live }, (_, i) => i);
+  for (let i = live; i < total; i++) {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    const j = x % alive.length;
+    victims.push(alive[j]!);
+    alive[j] = i;
+  }
+  const before = heapMiB();
+  const alloc = new Allocator(config(pool('bench', [cidr])));
+  const t0 = performance.now();
+  let failed = 0;
+  for (let i = 0; i < live; i++) if (alloc.reconcileService(svcs[i]!, 0)!.failed) failed++;
+  for (let i = live; i < total; i++) {
+    const v = svcs[victims[i - live]!]!;
+    alloc.deleteService(`${v.metadata.namespace}/${v.metadata.name}`);
+    if (alloc.reconcileService(svcs[i]!, 0)!.failed) failed++;
+  }
+  const ms = performance.now() - t0;
+  const heap = heapMiB() - before;
+  const st = alloc.poolStatus('bench')!;
+  if (failed > 0 || alloc.engine.addressesInUse() !== live) throw new Error(`${label}: ${failed} failed allocations`);
+  return { step: `allocate 100k, ${label}`, ops: total, ms, heapMiB: heap, note: `${live} live, assigned ${st.assignedIPv4 + st.assignedIPv6}` };
+}
+
+const v4 = allocationRun('IPv4 /16', '10.0.0.0/16', '10.96.0.1');
+const v6 = allocationRun('IPv6 /64', 'fd00:1:2:3::/64', 'fd00::1');
+rows.push(v4, v6);
+
+// Restart: 100k Services holding every other address of an IPv4 /14 (fragmented on purpose:
+// 100k runs), given in a scrambled order.
+const n = 100_000;
+const restarted: Service[] = [];
+for (let i = 0; i < n; i++) {
+  const v = 2 * i;
+  const ip = `10.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
+  restarted.push(service(`r${(i * 7919) % n}`, { ingress: [ip], annotations: { 'metallb.io/ip-allocated-from-pool': 'big' } }));
+}
+restarted.reverse();
+let before = heapMiB();
+const alloc = new Allocator(config(pool('big', ['10.0.0.0/14'])));
+let t0 = performance.now();
+const outcomes = alloc.rebuild(restarted);
+let ms = performance.now() - t0;
+const moved = [...outcomes.values()].filter((o) => o.changed).length;
+if (moved !== 0) throw new Error(`restart moved ${moved} addresses`);
+rows.push({ step: 'restart: rebuild 100k', ops: n, ms, heapMiB: heapMiB() - before, note: `${moved} moved, ${alloc.engine.addressesInUse()} held` });
+
+// Config change: the /14 becomes a /15 plus a fresh /16; Services above the /15 move.
+before = heapMiB();
+t0 = performance.now();
+alloc.setConfig(config(pool('big', ['10.0.0.0/15', '10.8.0.0/16'])));
+let cleared = 0;
+for (const svc of restarted) {
+  const o = alloc.reconcileService(svc, 0)!;
+  if (o.events.some((e) => e.reason === 'ClearAssignment')) cleared++;
+  if (o.failed) throw new Error('config change: allocation failed');
+}
+ms = performance.now() - t0;
+rows.push({ step: 'config change: reprocess 100k', ops: n, ms, heapMiB: heapMiB() - before, note: `${cleared} re-allocated` });
+
+const ratio = v6.ms / v4.ms;
+console.log('ironlb IPAM benchmark (node %s)', process.version);
+console.log('%s  %s  %s  %s  %s', 'step'.padEnd(32), 'ops'.padStart(7), 'time ms'.padStart(8), 'heap MiB'.padStart(8), 'result');
+for (const r of rows) {
+  const verdict = r.ms < 1000 ? 'ok (< 1 s)' : 'SLOW (>= 1 s)';
+  console.log('%s  %s  %s  %s  %s; %s', r.step.padEnd(32), String(r.ops).padStart(7), r.ms.toFixed(0).padStart(8), r.heapMiB.toFixed(1).padStart(8), verdict, r.note);
+}
+console.log('%s  %s  %s', 'v6/v4 time ratio'.padEnd(32), ratio.toFixed(2).padStart(7), ratio <= 1.2 ? 'ok (<= 1.2)' : 'HIGH (> 1.2)');

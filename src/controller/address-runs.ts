@@ -1,0 +1,98 @@
+// The addresses in use in one pool and family, kept as maximal runs of consecutive blocked
+// addresses. "Blocked" means in use, or (IPv4 with avoidBuggyIPs) ending in .0 or .255. A run
+// starts and ends on an address in use; between two runs there is always at least one address
+// that can be handed out. That invariant makes `firstFree` a constant number of O(log n) tree
+// look-ups: jump over the run holding the cursor, step over at most two buggy addresses, done.
+// Memory is one tree node per run, so it grows with what is allocated, never with pool size.
+import { OrderedMap } from './ordered-map.ts';
+
+export class AddressRuns {
+  /** run start → run end (inclusive). */
+  private readonly runs = new OrderedMap<bigint>();
+
+  /** `avoidBuggy` only for IPv4 pools with avoidBuggyIPs; IPv6 never skips. */
+  constructor(private readonly avoidBuggy: boolean) {}
+
+  get runCount(): number {
+    return this.runs.size;
+  }
+
+  skippable(v: bigint): boolean {
+    if (!this.avoidBuggy) return false;
+    const low = v & 0xffn;
+    return low === 0n || low === 0xffn;
+  }
+
+  /** True when every address strictly between `a` and `b` (a < b) is skippable. */
+  private bridged(a: bigint, b: bigint): boolean {
+    const gap = b - a - 1n;
+    if (gap === 0n) return true;
+    if (!this.avoidBuggy || gap > 2n) return false;
+    for (let v = a + 1n; v < b; v++) if (!this.skippable(v)) return false;
+    return true;
+  }
+
+  has(v: bigint): boolean {
+    const r = this.runs.floor(v);
+    return r !== undefined && r.value >= v && !this.skippable(v);
+  }
+
+  /** Marks `v` in use. The caller adds each address once. */
+  add(v: bigint): void {
+    const left = this.runs.floor(v);
+    if (left && left.value >= v) throw new Error(`address ${v} is already in a run`);
+    const right = this.runs.higher(v);
+    const joinLeft = left !== undefined && this.bridged(left.value, v);
+    const joinRight = right !== undefined && this.bridged(v, right.key);
+    if (joinLeft && joinRight) {
+      left.value = right.value;
+      this.runs.delete(right.key);
+    } else if (joinLeft) {
+      left.value = v;
+    } else if (joinRight) {
+      const end = right.value;
+      this.runs.delete(right.key);
+      this.runs.set(v, end);
+    } else {
+      this.runs.set(v, v);
+    }
+  }
+
+  /** Marks `v` free again. */
+  remove(v: bigint): void {
+    const r = this.runs.floor(v);
+    if (!r || r.value < v) throw new Error(`address ${v} is not in a run`);
+    const start = r.key;
+    const end = r.value;
+    if (v > start) {
+      // Trim skippable addresses so that the left part again ends on an address in use.
+      let e = v - 1n;
+      while (this.skippable(e)) e--;
+      r.value = e;
+    } else {
+      this.runs.delete(start);
+    }
+    if (v < end) {
+      let s = v + 1n;
+      while (this.skippable(s)) s++;
+      this.runs.set(s, end);
+    }
+  }
+
+  /** The lowest address in [from, to] that is neither in use nor skippable. */
+  firstFree(from: bigint, to: bigint): bigint | undefined {
+    let c = from;
+    while (c <= to) {
+      if (this.skippable(c)) { c++; continue; }
+      const r = this.runs.floor(c);
+      if (r && r.value >= c) { c = r.value + 1n; continue; }
+      return c;
+    }
+    return undefined;
+  }
+
+  /** The runs in order, for tests. */
+  toArray(): [bigint, bigint][] {
+    return [...this.runs.entries()].map((e) => [e.key, e.value]);
+  }
+}

@@ -1,0 +1,358 @@
+// The allocation state and MetalLB's allocator operations (internal/allocator/allocator.go:
+// Assign, Unassign, Allocate, AllocateFromPool, AllocateFromPoolForAdditionalFamily, SetPools),
+// with the same choices and error texts, but a free-address search that jumps over runs of used
+// addresses instead of walking the pool from its first address.
+import type { Service } from '../api/resources.ts';
+import type { Pool } from '../config/types.ts';
+import type { Family, IpAddress } from '../net/ip.ts';
+import { OrderedMap } from './ordered-map.ts';
+import { PoolState } from './pool-state.ts';
+import { type FamilyPolicy, type ServiceFamily, familyPolicy, goQuote, ipText, ipsQuoted } from './service-facts.ts';
+
+/** Who asks: the Service and what MetalLB derives from it for sharing decisions. */
+export interface Requester {
+  readonly key: string;
+  readonly svc: Service;
+  readonly ports: readonly string[];
+  readonly sharing: string;
+  readonly backend: string;
+}
+
+interface Allocation {
+  readonly key: string;
+  pool: PoolState;
+  readonly ips: readonly IpAddress[];
+  readonly ports: readonly string[];
+  readonly sharing: string;
+  readonly backend: string;
+}
+
+/** One address in use: who uses it and the sharing key it carries (the last one assigned). */
+interface AddressUse {
+  readonly ip: IpAddress;
+  pool: PoolState;
+  readonly users: Allocation[];
+  group: string;
+  sharing: string;
+  backend: string;
+}
+
+export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
+const fail = <T>(error: string): Outcome<T> => ({ ok: false, error });
+
+/** Free addresses found in one pool, per family (MetalLB's Allocation). */
+interface Candidate {
+  readonly pool: PoolState;
+  readonly v4: IpAddress | undefined;
+  readonly v6: IpAddress | undefined;
+}
+
+const groupOf = (sharing: string, backend: string): string => `${sharing}\u0000${backend}`;
+const forFamily = (c: Candidate, f: ServiceFamily): IpAddress | undefined => (f === 'ipv4' ? c.v4 : f === 'ipv6' ? c.v6 : undefined);
+
+export class AddressAllocator {
+  private pools: PoolState[] = [];
+  private byName = new Map<string, PoolState>();
+  /** Pools any Service may fall back to: autoAssign and no serviceAllocation, by name. */
+  private generalPools: PoolState[] = [];
+  private anyPinning = false;
+  private readonly allocations = new Map<string, Allocation>();
+  private readonly uses: Record<Family, Map<bigint, AddressUse>> = { 4: new Map(), 6: new Map() };
+
+  constructor(pools: readonly Pool[] = []) {
+    this.setPools(pools);
+  }
+
+  get poolNames(): string[] {
+    return this.pools.map((p) => p.name);
+  }
+
+  get hasPools(): boolean {
+    return this.pools.length > 0;
+  }
+
+  pool(name: string): PoolState | undefined {
+    return this.byName.get(name);
+  }
+
+  /** Allocated Service keys. */
+  keys(): IterableIterator<string> {
+    return this.allocations.keys();
+  }
+
+  /** The pool a Service's addresses came from, "" when it holds none. */
+  poolOf(key: string): string {
+    return this.allocations.get(key)?.pool.name ?? '';
+  }
+
+  ipsOf(key: string): readonly IpAddress[] {
+    return this.allocations.get(key)?.ips ?? [];
+  }
+
+  /** MetalLB's AllocationKey: backend key + sharing key, "" when unallocated. */
+  allocationKey(key: string): string {
+    const a = this.allocations.get(key);
+    return a ? a.backend + a.sharing : '';
+  }
+
+  /**
+   * Replaces the pools (SetPools): allocations whose addresses are in no pool are dropped, those
+   * now in another pool are re-homed. Returns the keys of both kinds, in allocation order.
+   */
+  setPools(pools: readonly Pool[]): string[] {
+    const sorted = [...pools].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    this.pools = sorted.map((p, i) => new PoolState(p, i));
+    this.byName = new Map(this.pools.map((p) => [p.name, p]));
+    this.generalPools = this.pools.filter((p) => p.autoAssign && !p.hasServiceAllocation);
+    this.anyPinning = this.pools.some((p) => p.hasServiceAllocation);
+    const previous = [...this.allocations.values()];
+    this.allocations.clear();
+    this.uses[4].clear();
+    this.uses[6].clear();
+    const affected: string[] = [];
+    for (const a of previous) {
+      const pool = this.poolFor(a.ips);
+      if (!pool) { affected.push(a.key); continue; }
+      if (pool.name !== a.pool.name) affected.push(a.key);
+      a.pool = pool;
+      this.record(a);
+    }
+    return affected;
+  }
+
+  /** poolFor: the first pool (by name; MetalLB: map order) that holds every address. */
+  poolFor(ips: readonly (IpAddress | undefined)[]): PoolState | undefined {
+    for (const p of this.pools) {
+      if (ips.every((ip) => ip !== undefined && p.contains(ip))) return p;
+    }
+    return undefined;
+  }
+
+  /** Records an allocation unconditionally (MetalLB's internal assign). */
+  private record(a: Allocation): void {
+    this.unassign(a.key);
+    this.allocations.set(a.key, a);
+    const group = groupOf(a.sharing, a.backend);
+    for (const ip of a.ips) {
+      const uses = this.uses[ip.family];
+      let use = uses.get(ip.value);
+      if (!use) {
+        use = { ip, pool: a.pool, users: [], group: '', sharing: '', backend: '' };
+        uses.set(ip.value, use);
+        a.pool.runs[ip.family].add(ip.value);
+        a.pool.assigned[ip.family]++;
+      }
+      use.users.push(a);
+      if (use.group !== group || use.sharing !== a.sharing) {
+        this.leaveGroup(use);
+        use.group = group;
+        use.sharing = a.sharing;
+        use.backend = a.backend;
+        if (a.sharing !== '') {
+          const groups = use.pool.groups[ip.family];
+          let set = groups.get(group);
+          if (!set) { set = new OrderedMap<true>(); groups.set(group, set); }
+          set.set(ip.value, true);
+        }
+      }
+    }
+  }
+
+  private leaveGroup(use: AddressUse): void {
+    if (use.sharing === '') return;
+    const groups = use.pool.groups[use.ip.family];
+    const set = groups.get(use.group);
+    if (!set) return;
+    set.delete(use.ip.value);
+    if (set.size === 0) groups.delete(use.group);
+  }
+
+  /** Frees whatever the Service holds. */
+  unassign(key: string): boolean {
+    const a = this.allocations.get(key);
+    if (!a) return false;
+    this.allocations.delete(key);
+    for (const ip of a.ips) {
+      const uses = this.uses[ip.family];
+      const use = uses.get(ip.value);
+      if (!use) continue;
+      const i = use.users.indexOf(a);
+      if (i >= 0) use.users.splice(i, 1);
+      if (use.users.length === 0) {
+        uses.delete(ip.value);
+        this.leaveGroup(use);
+        use.pool.runs[ip.family].remove(ip.value);
+        use.pool.assigned[ip.family]--;
+      }
+    }
+    return true;
+  }
+
+  /** checkSharing: may `who` use `ip` next to its current users? */
+  private checkSharing(who: Requester, ip: IpAddress): string | undefined {
+    const use = this.uses[ip.family].get(ip.value);
+    if (!use) return undefined;
+    const compatible = use.sharing !== '' && who.sharing !== '' && use.sharing === who.sharing && use.backend === who.backend;
+    if (!compatible) {
+      // The only user may change its own key in place.
+      const others = use.users.filter((u) => u.key !== who.key).map((u) => u.key).sort();
+      if (others.length > 0) return `can't change sharing key for ${goQuote(who.key)}, address also in use by ${others.join(',')}`;
+    }
+    for (const port of who.ports) {
+      for (const u of use.users) {
+        if (u.key !== who.key && u.ports.includes(port)) return `port ${port} is already in use on ${goQuote(ipText(ip))}`;
+      }
+    }
+    return undefined;
+  }
+
+  /** Assign: claims exactly these addresses, if configuration and sharing allow it. */
+  assign(who: Requester, ips: readonly (IpAddress | undefined)[]): string | undefined {
+    const pool = this.poolFor(ips);
+    if (!pool) return `${ipsQuoted(ips)} is not allowed in config`;
+    if (!pool.compatibleWith(who.svc)) return `pool ${pool.name} not compatible for ip assignment`;
+    if (ips.length > 2) return `more than two addresses ${ipsQuoted(ips)}`;
+    if (ips.length === 2 && ips[0]!.family === ips[1]!.family) return `${goQuote(ipText(ips[0]))} ${goQuote(ipText(ips[1]))} has the same family`;
+    const valid = ips as readonly IpAddress[];
+    for (const ip of valid) {
+      const err = this.checkSharing(who, ip);
+      if (err !== undefined) return err;
+    }
+    this.record({ key: who.key, pool, ips: [...valid], ports: [...who.ports], sharing: who.sharing, backend: who.backend });
+    return undefined;
+  }
+
+  /** getIPFromCIDR over the pool's CIDRs of one family, in the order written: lowest usable address. */
+  private freeIn(pool: PoolState, family: Family, who: Requester): IpAddress | undefined {
+    const runs = pool.runs[family];
+    const group = who.sharing === '' ? undefined : pool.groups[family].get(groupOf(who.sharing, who.backend));
+    for (const { family: f, first, last } of pool.bounds) {
+      if (f !== family) continue;
+      const free = runs.firstFree(first, last);
+      if (group) {
+        // An address already shared under the same key wins when it comes first (MetalLB walks
+        // addresses in order and takes the first one checkSharing accepts).
+        for (let e = group.ceiling(first); e && e.key <= last && (free === undefined || e.key < free); e = group.higher(e.key)) {
+          const ip: IpAddress = { family, value: e.key };
+          if (this.checkSharing(who, ip) === undefined) return ip;
+        }
+      }
+      if (free !== undefined) return { family, value: free };
+    }
+    return undefined;
+  }
+
+  private candidate(pool: PoolState, who: Requester, families: readonly Family[]): Candidate {
+    return {
+      pool,
+      v4: families.includes(4) ? this.freeIn(pool, 4, who) : undefined,
+      v6: families.includes(6) ? this.freeIn(pool, 6, who) : undefined,
+    };
+  }
+
+  /** findBestPoolForService. Only the families the decision reads are searched. */
+  private bestPool(pools: readonly PoolState[], who: Requester, family: ServiceFamily): Outcome<Candidate> {
+    const policy = familyPolicy(who.svc);
+    const primary: Family = who.svc.spec.ipFamilies?.[0] === 'IPv6' ? 6 : 4;
+    const secondary: Family = primary === 4 ? 6 : 4;
+    const single = family === 'ipv4' || family === 'ipv6';
+    const families: Family[] = family === 'ipv4' ? [4] : family === 'ipv6' ? [6] : [4, 6];
+    const preferDual = policy === 'PreferDualStack' && family === 'dual';
+    let first: Candidate | undefined;
+    let second: Candidate | undefined;
+    for (const pool of pools) {
+      const c = this.candidate(pool, who, families);
+      if (single) {
+        if (forFamily(c, family)) return ok(c);
+        continue;
+      }
+      const p = primary === 4 ? c.v4 : c.v6;
+      const s = secondary === 4 ? c.v4 : c.v6;
+      if (p && s) return ok(c);
+      if (!preferDual) continue;
+      if (p && !first) first = c;
+      if (s && !second) second = c;
+    }
+    if (first) return ok(first);
+    if (second) return ok(second);
+    return fail(`no suitable pool for ${family} IPFamily`);
+  }
+
+  /** selectIPsForFamilyAndPolicy. A missing address stays `undefined` (Go's nil), as in MetalLB. */
+  private select(c: Candidate, family: ServiceFamily, policy: FamilyPolicy): Outcome<(IpAddress | undefined)[]> {
+    if (family === 'ipv4') return ok([c.v4]);
+    if (family === 'ipv6') return ok([c.v6]);
+    if (policy === 'RequireDualStack' || policy === 'PreferDualStack') {
+      if (c.v4 && c.v6) return ok([c.v4, c.v6]);
+      if (policy === 'PreferDualStack' && c.v4) return ok([c.v4]);
+      if (policy === 'PreferDualStack' && c.v6) return ok([c.v6]);
+    }
+    return fail(`no available IPs in pool ${c.pool.name} for ${family} IPFamily`);
+  }
+
+  /** Pinned pools for a Service: autoAssign, compatible, by priority (positive ascending, then 0), then name. */
+  pinnedPools(svc: Service): PoolState[] {
+    if (!this.anyPinning) return [];
+    const rank = (p: PoolState): number => (p.priority > 0 ? p.priority : Number.MAX_SAFE_INTEGER);
+    return this.pools
+      .filter((p) => p.autoAssign && p.pinnedTo(svc) && p.compatibleWith(svc))
+      .sort((a, b) => rank(a) - rank(b) || a.order - b.order);
+  }
+
+  private fromPools(pools: readonly PoolState[], who: Requester, family: ServiceFamily): Outcome<IpAddress[]> {
+    const best = this.bestPool(pools, who, family);
+    if (best.ok) {
+      const ips = this.select(best.value, family, familyPolicy(who.svc));
+      if (ips.ok && this.assign(who, ips.value) === undefined) return ok(ips.value as IpAddress[]);
+    }
+    return fail('no available IPs');
+  }
+
+  /** Allocate: pinned pools first, then every autoAssign pool without serviceAllocation (by name). */
+  allocate(who: Requester, family: ServiceFamily): Outcome<IpAddress[]> {
+    if (this.anyPinning) {
+      const pinned = this.fromPools(this.pinnedPools(who.svc), who, family);
+      if (pinned.ok) return pinned;
+    }
+    const r = this.fromPools(this.generalPools, who, family);
+    return r.ok ? r : fail('no available IPs');
+  }
+
+  /** AllocateFromPool: the pool named by the address-pool annotation (autoAssign not required). */
+  allocateFromPool(who: Requester, family: ServiceFamily, poolName: string): Outcome<IpAddress[]> {
+    const pool = this.byName.get(poolName);
+    if (!pool) return fail(`unknown pool ${goQuote(poolName)}`);
+    let c = this.candidate(pool, who, family === 'ipv4' ? [4] : family === 'ipv6' ? [6] : [4, 6]);
+    if (!c.v4 && !c.v6) {
+      // MetalLB searched both families; "no available IPs" only when neither has an address.
+      c = this.candidate(pool, who, [4, 6]);
+      if (!c.v4 && !c.v6) return fail(`no available IPs in pool ${pool.name}`);
+    }
+    const ips = this.select(c, family, familyPolicy(who.svc));
+    if (!ips.ok) return fail(ips.error);
+    const err = this.assign(who, ips.value);
+    return err === undefined ? ok(ips.value as IpAddress[]) : fail(err);
+  }
+
+  /** AllocateFromPoolForAdditionalFamily: the missing family for a PreferDualStack Service, same pool. */
+  allocateAdditional(who: Requester, existing: IpAddress, poolName: string): Outcome<IpAddress> {
+    const pool = this.byName.get(poolName);
+    if (!pool) return fail(`unknown pool ${goQuote(poolName)}`);
+    // The Service's own address always counts as usable for itself, so MetalLB never reports an
+    // empty pool here: a missing family surfaces as a nil address that no pool holds.
+    const extra = this.freeIn(pool, existing.family === 4 ? 6 : 4, who);
+    const err = this.assign(who, [existing, extra]);
+    return err === undefined ? ok(extra!) : fail(err);
+  }
+
+  /** Distinct addresses in use (for tests and the benchmark). */
+  addressesInUse(): number {
+    return this.uses[4].size + this.uses[6].size;
+  }
+
+  /** Users of one address (for tests). */
+  usersOf(ip: IpAddress): string[] {
+    return (this.uses[ip.family].get(ip.value)?.users ?? []).map((u) => u.key);
+  }
+}

@@ -1,0 +1,179 @@
+// The controller's IP address management API: a stateful `Allocator` the daemon keeps, and the
+// pure `reconcileAll` that runs every Service through it. No clock, no client, no I/O: the
+// Services, the resolved Config and `now` come in; statuses, annotations, events and pool
+// status go out.
+import type { IPAddressPoolStatus, LoadBalancerIngress, Service } from '../api/resources.ts';
+import type { Config } from '../config/types.ts';
+import { AddressAllocator } from './allocator.ts';
+import { type ControllerEvent, type ServiceOutcome, converge, ignoredByClass } from './converge.ts';
+import type { PoolCounters } from './pool-state.ts';
+import { serviceKey } from './service-facts.ts';
+
+export type { ControllerEvent, ServiceOutcome } from './converge.ts';
+export type { PoolCounters } from './pool-state.ts';
+
+export interface AllocatorOptions {
+  /** The controller's --lb-class: only Services of this class (none: only Services without one). */
+  readonly loadBalancerClass?: string;
+}
+
+export class Allocator {
+  private readonly core: AddressAllocator;
+  private config: Config;
+
+  constructor(config: Config, readonly options: AllocatorOptions = {}) {
+    this.config = config;
+    this.core = new AddressAllocator(config.pools);
+  }
+
+  /** The Config in force. */
+  get currentConfig(): Config {
+    return this.config;
+  }
+
+  /**
+   * Applies a new Config (MetalLB SetPools): holders of addresses no pool contains lose them,
+   * holders whose addresses moved to another pool are re-homed. Returns both kinds of keys. The
+   * caller then reprocesses every Service (reconcileAll does), which emits ClearAssignment and
+   * allocates anew where an address is no longer allowed.
+   */
+  setConfig(config: Config): string[] {
+    this.config = config;
+    return this.core.setPools(config.pools);
+  }
+
+  /** True when this controller handles the Service at all (loadBalancerClass). */
+  handles(svc: Service): boolean {
+    return !ignoredByClass(svc, this.options.loadBalancerClass);
+  }
+
+  /** Converges one Service; undefined when its class is not ours (MetalLB ignores it). */
+  reconcileService(svc: Service, now: number): ServiceOutcome | undefined {
+    if (!this.handles(svc)) return undefined;
+    return converge(this.core, svc, now);
+  }
+
+  /** A Service was deleted. True when others should be reprocessed (it held addresses). */
+  deleteService(key: string): boolean {
+    return this.core.unassign(key);
+  }
+
+  /**
+   * After a restart: reprocesses every Service once, those holding addresses first, so that they
+   * re-claim them before any pending Service allocates. Returns the outcomes by key.
+   */
+  rebuild(services: readonly Service[], now = 0): Map<string, ServiceOutcome> {
+    const out = new Map<string, ServiceOutcome>();
+    for (const svc of restartOrder(services)) {
+      const r = this.reconcileService(svc, now);
+      if (r) out.set(r.key, r);
+    }
+    return out;
+  }
+
+  /** Keys of the Services holding addresses. */
+  allocatedKeys(): string[] {
+    return [...this.core.keys()];
+  }
+
+  poolOf(key: string): string {
+    return this.core.poolOf(key);
+  }
+
+  /** Exact counters, saturated at 2^63 - 1 (the int64 the IPAddressPool status holds). */
+  poolCounters(pool: string): PoolCounters | undefined {
+    return this.core.pool(pool)?.counters();
+  }
+
+  /** The status as IPAddressPoolStatus numbers (exact up to 2^53 - 1, saturated there). */
+  poolStatus(pool: string): IPAddressPoolStatus | undefined {
+    return this.core.pool(pool)?.status();
+  }
+
+  poolStatuses(): Map<string, IPAddressPoolStatus> {
+    return new Map(this.core.poolNames.map((n) => [n, this.core.pool(n)!.status()]));
+  }
+
+  /** The allocation engine, for tests and the benchmark. */
+  get engine(): AddressAllocator {
+    return this.core;
+  }
+}
+
+/** MetalLB's reprocessAll order: more ingress addresses first; ironlb breaks ties by key (List order). */
+export function restartOrder(services: readonly Service[]): Service[] {
+  const count = (s: Service): number => s.status?.loadBalancer?.ingress?.length ?? 0;
+  const keyed = services.map((s) => ({ s, k: serviceKey(s), n: count(s) }));
+  keyed.sort((a, b) => b.n - a.n || (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+  return keyed.map((x) => x.s);
+}
+
+export interface ServiceWrite {
+  readonly ingress: LoadBalancerIngress[];
+  readonly annotations: Record<string, string>;
+  /** True when this differs from the Service given. */
+  readonly changed: boolean;
+}
+
+export interface ReconcileResult {
+  readonly services: Map<string, ServiceWrite>;
+  readonly events: ControllerEvent[];
+  readonly poolStatus: Map<string, IPAddressPoolStatus>;
+  /** The state to pass to the next call. */
+  readonly state: Allocator;
+}
+
+export interface ReconcileOptions extends AllocatorOptions {
+  readonly now?: number;
+  /** Full passes at most while some Service asks for reprocessing (MetalLB retries with backoff). */
+  readonly maxPasses?: number;
+}
+
+/**
+ * Runs every Service through the allocator until nothing asks for reprocessing. With `state`
+ * the previous allocations are kept (Services missing from the list are treated as deleted);
+ * without it the state is rebuilt from the statuses, as after a restart. Events repeated across
+ * passes are reported once.
+ */
+export function reconcileAll(config: Config, services: readonly Service[], state?: Allocator, options: ReconcileOptions = {}): ReconcileResult {
+  const alloc = state ?? new Allocator(config, options);
+  if (state) alloc.setConfig(config);
+  const now = options.now ?? 0;
+  const present = new Set(services.map(serviceKey));
+  for (const key of alloc.allocatedKeys()) if (!present.has(key)) alloc.deleteService(key);
+
+  const current = new Map(services.map((s) => [serviceKey(s), s]));
+  const outcomes = new Map<string, ServiceOutcome>();
+  const events: ControllerEvent[] = [];
+  const seen = new Set<string>();
+  const maxPasses = options.maxPasses ?? 5;
+  for (let pass = 0; pass < maxPasses; pass++) {
+    let again = false;
+    for (const svc of restartOrder([...current.values()])) {
+      const r = alloc.reconcileService(svc, now);
+      if (!r) continue;
+      outcomes.set(r.key, r);
+      for (const e of r.events) {
+        const id = `${e.object.namespace}/${e.object.name}\u0000${e.reason}\u0000${e.message}`;
+        if (!seen.has(id)) { seen.add(id); events.push(e); }
+      }
+      if (r.changed) current.set(r.key, { ...svc, metadata: { ...svc.metadata, annotations: r.annotations }, status: r.status });
+      if (r.reprocessAll) again = true;
+    }
+    if (!again) break;
+  }
+
+  const writes = new Map<string, ServiceWrite>();
+  for (const svc of services) {
+    const key = serviceKey(svc);
+    const r = outcomes.get(key);
+    if (!r) continue;
+    const ingress = r.status.loadBalancer?.ingress ?? [];
+    const before = svc.status?.loadBalancer?.ingress ?? [];
+    const ann = svc.metadata.annotations ?? {};
+    const changed = ingress.length !== before.length || ingress.some((e, i) => e.ip !== before[i]!.ip || e.hostname !== before[i]!.hostname)
+      || Object.keys(ann).length !== Object.keys(r.annotations).length || Object.keys(ann).some((k) => ann[k] !== r.annotations[k]);
+    writes.set(key, { ingress, annotations: r.annotations, changed });
+  }
+  return { services: writes, events, poolStatus: alloc.poolStatuses(), state: alloc };
+}
