@@ -43,31 +43,43 @@ export function sessionFamilies(peer: Peer): Family[] {
   return [peer.address.family];
 }
 
+/** A map key for a prefix, cheaper than its text (formatting BigInt addresses dominates otherwise). */
+const prefixKey = (p: Prefix): string => `${p.family}/${p.network.toString(16)}/${p.length}`;
+
 /** One (Service, IP, prefix): the advertisements that produce this prefix for this IP. */
 interface Candidate {
   readonly svc: string;
   readonly ip: IpAddress;
+  readonly ipText: string;
   readonly prefix: Prefix;
   readonly prefixKey: string;
   readonly ads: readonly BgpAdvertisement[];
 }
 
-interface Contribution { readonly svc: string; readonly ad: BgpAdvertisement }
-interface PrefixSlot { readonly prefix: Prefix; readonly contributions: Contribution[]; conflict?: string }
+/** One (peer, prefix): the advertisements sending it there, by the Service they serve. */
+interface PrefixSlot {
+  readonly prefix: Prefix;
+  /** Service key -> names of its advertisements for this prefix and peer. */
+  readonly bySvc: Map<string, Set<string>>;
+  /** Distinct advertisements, by name. */
+  readonly ads: Map<string, BgpAdvertisement>;
+  conflict?: string;
+}
 interface PeerRefusal { readonly reason: NotAnnouncedReason; readonly message: string }
 
 function candidatesFor(svc: string, ips: readonly IpAddress[], ads: readonly BgpAdvertisement[]): Candidate[] {
   const out: Candidate[] = [];
   for (const ip of ips) {
+    const ipText = formatIp(ip);
     const byPrefix = new Map<string, { prefix: Prefix; ads: BgpAdvertisement[] }>();
     for (const ad of ads) {
       const prefix = prefixOf(ip, ip.family === 4 ? ad.aggregationLength : ad.aggregationLengthV6);
-      const key = formatPrefix(prefix);
+      const key = prefixKey(prefix);
       const slot = byPrefix.get(key);
       if (slot) slot.ads.push(ad); else byPrefix.set(key, { prefix, ads: [ad] });
     }
     const sorted = [...byPrefix.entries()].sort((a, b) => comparePrefix(a[1].prefix, b[1].prefix));
-    for (const [prefixKey, { prefix, ads: list }] of sorted) out.push({ svc, ip, prefix, prefixKey, ads: list });
+    for (const [prefixKey, { prefix, ads: list }] of sorted) out.push({ svc, ip, ipText, prefix, prefixKey, ads: list });
   }
   return out;
 }
@@ -77,28 +89,24 @@ function routeAttributes(ads: readonly BgpAdvertisement[]): RouteAttributes {
   return {
     ...(first.localPref > 0 ? { localPref: first.localPref } : {}),
     ...(first.med !== undefined ? { med: first.med } : {}),
-    communities: mergeCommunities(...ads.map((a) => a.communities)),
+    communities: ads.length === 1 ? [...first.communities] : mergeCommunities(...ads.map((a) => a.communities)),
     ...(first.asPrepend !== undefined
       ? { asPrepend: first.asPrepend.asn === undefined ? { count: first.asPrepend.count } : { count: first.asPrepend.count, asn: first.asPrepend.asn } }
       : {}),
   };
 }
 
-/** Distinct advertisements of a slot, by name. */
-function distinctAds(contributions: readonly Contribution[]): BgpAdvertisement[] {
-  const m = new Map<string, BgpAdvertisement>();
-  for (const c of contributions) m.set(c.ad.name, c.ad);
-  return [...m.values()].sort((a, b) => byText(a.name, b.name));
-}
+/** Distinct advertisements of a slot, sorted by name. */
+const distinctAds = (slot: PrefixSlot): BgpAdvertisement[] => [...slot.ads.values()].sort((a, b) => byText(a.name, b.name));
 
 function slotConflict(slot: PrefixSlot, peer: string): string | undefined {
-  const ads = distinctAds(slot.contributions);
+  const ads = distinctAds(slot);
   const first = ads[0]!;
   for (const other of ads.slice(1)) {
     const diffs = attributeDifferences(first, other);
     if (diffs.length === 0) continue;
     const users = (ad: BgpAdvertisement): string =>
-      [...new Set(slot.contributions.filter((c) => c.ad === ad).map((c) => c.svc))].sort(byText).join(', ');
+      [...slot.bySvc.entries()].filter(([, names]) => names.has(ad.name)).map(([svc]) => svc).sort(byText).join(', ');
     return `BGPAdvertisements "${first.name}" (for ${users(first)}) and "${other.name}" (for ${users(other)}) would send ` +
       `${formatPrefix(slot.prefix)} to peer "${peer}" with different values (${diffs.join(', ')}); a route carries one value`;
   }
@@ -130,7 +138,7 @@ export function planAnnouncements(input: PlanInput): AnnouncementPlan {
   // 2. Per peer, per prefix: every (Service, advertisement) that sends it there; or why not.
   const table = new Map<string, Map<string, PrefixSlot>>(sessionPeers.map((p) => [p.name, new Map()]));
   const refusals = new Map<string, PeerRefusal>();
-  const refusalKey = (c: Candidate, peer: string): string => `${c.svc}|${formatIp(c.ip)}|${c.prefixKey}|${peer}`;
+  const refusalKey = (c: Candidate, peer: string): string => `${c.svc}|${c.ipText}|${c.prefixKey}|${peer}`;
   for (const { candidates } of judged) {
     for (const c of candidates) {
       for (const peer of sessionPeers) {
@@ -152,20 +160,29 @@ export function planAnnouncements(input: PlanInput): AnnouncementPlan {
           continue;
         }
         const slots = table.get(peer.name)!;
-        const slot = slots.get(c.prefixKey) ?? { prefix: c.prefix, contributions: [] };
-        slots.set(c.prefixKey, slot);
-        for (const ad of ads) slot.contributions.push({ svc: c.svc, ad });
+        let slot = slots.get(c.prefixKey);
+        if (!slot) { slot = { prefix: c.prefix, bySvc: new Map(), ads: new Map() }; slots.set(c.prefixKey, slot); }
+        let names = slot.bySvc.get(c.svc);
+        if (!names) { names = new Set(); slot.bySvc.set(c.svc, names); }
+        for (const ad of ads) { names.add(ad.name); slot.ads.set(ad.name, ad); }
       }
     }
   }
 
   // 3. Routes: one per (peer, prefix), communities merged; disagreeing single values refuse it.
+  const attributesBySet = new Map<string, RouteAttributes>(); // most prefixes share an advertisement set
   const peers: PeerPlan[] = sessionPeers.map((peer) => {
     const routes: Route[] = [];
     for (const slot of table.get(peer.name)!.values()) {
-      const conflict = slotConflict(slot, peer.name);
-      if (conflict) { slot.conflict = conflict; continue; }
-      routes.push({ prefix: slot.prefix, attributes: routeAttributes(distinctAds(slot.contributions)) });
+      const setKey = [...slot.ads.keys()].sort(byText).join('\u0000');
+      let attributes = attributesBySet.get(setKey);
+      if (attributes === undefined) {
+        const conflict = slotConflict(slot, peer.name);
+        if (conflict) { slot.conflict = conflict; continue; }
+        attributes = routeAttributes(distinctAds(slot));
+        attributesBySet.set(setKey, attributes);
+      }
+      routes.push({ prefix: slot.prefix, attributes });
     }
     routes.sort((a, b) => comparePrefix(a.prefix, b.prefix));
     return { peer, families: sessionFamilies(peer), routes };
@@ -177,19 +194,19 @@ export function planAnnouncements(input: PlanInput): AnnouncementPlan {
   for (const { key, candidates } of judged) {
     const entries: ServiceEntry[] = [];
     for (const c of candidates) {
-      const ip = formatIp(c.ip);
+      const ip = c.ipText;
       const to: string[] = [];
       const used = new Set<string>();
       const refused: NotAnnouncedEntry[] = [];
       for (const peer of sessionPeers) {
         const slot = table.get(peer.name)!.get(c.prefixKey);
-        const mine = slot?.contributions.filter((x) => x.svc === key) ?? [];
-        if (slot && mine.length > 0 && slot.conflict === undefined) {
+        const mine = slot?.bySvc.get(key);
+        if (slot && mine && slot.conflict === undefined) {
           to.push(peer.name);
-          for (const x of mine) used.add(x.ad.name);
+          for (const name of mine) used.add(name);
           continue;
         }
-        const why: PeerRefusal = slot?.conflict !== undefined && mine.length > 0
+        const why: PeerRefusal = slot?.conflict !== undefined && mine
           ? { reason: 'conflictingAdvertisements', message: slot.conflict }
           : refusals.get(refusalKey(c, peer.name))!;
         refused.push({ kind: 'notAnnounced', ip, prefix: c.prefix, peer: peer.name, ...why });
