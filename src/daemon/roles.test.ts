@@ -165,7 +165,7 @@ describe('ControllerRole', () => {
     assert.equal(store.controller.length, 1);
     assert.deepEqual(store.controller[0]?.services['default/web']?.ips, ['10.9.0.1']);
     assert.equal(store.controller[0]?.events.length, 1);
-    await role.onSnapshot({ ...snapshot(emptyConfig, 2), status: store.controller[0]! });
+    await role.onSnapshot({ ...snapshot(emptyConfig, 2), status: store.controller[0] ?? emptyControllerStatus });
     assert.equal(store.controller.length, 1, 'a repeated event and the same assignments write nothing');
   });
 });
