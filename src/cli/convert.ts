@@ -8,7 +8,7 @@ import { loadPaths } from './load-paths.ts';
 /** The multi-document YAML for the converted resources. */
 export function formatResources(resources: readonly Record<string, unknown>[], from: readonly string[]): string {
   let out = `# Converted by ironlb from ${from.join(', ')}.\n`;
-  for (const r of resources) out += '---\n' + stringify(r, { lineWidth: 0, aliasDuplicateObjects: false });
+  for (const r of resources) out += '---\n' + stringify(r, { lineWidth: 0, aliasDuplicateObjects: false, version: '1.1' });
   return out;
 }
 
