@@ -48,6 +48,8 @@ export interface BfdSessionInfo {
   readonly sourcePort: number;
   /** Whether the received TTL is checked (native transport) for this session. */
   readonly ttlChecked: boolean;
+  readonly received: number;
+  readonly transmitted: number;
 }
 
 export interface StateEvent { id: string; from: StateName; to: StateName; diag: string; at: number }
@@ -187,7 +189,7 @@ export class BfdManager extends EventEmitter {
       localDiscriminator: s.localDiscriminator, remoteDiscriminator: s.remoteDiscriminator,
       negotiatedTxMs: s.negotiatedTxMs, negotiatedRxMs: s.negotiatedRxMs, detectionTimeMs: s.detectionTimeMs,
       diag: diagName(s.diag), remoteDiag: diagName(s.remoteDiag), sourcePort: e.tx.address().port,
-      ttlChecked: this.transport?.receivedTtl ?? false,
+      ttlChecked: this.transport?.receivedTtl ?? false, received: s.received, transmitted: s.transmitted,
     };
   }
 

@@ -30,6 +30,9 @@ export interface SessionSnapshot {
   readonly remoteDetectMult: number;
   readonly pollActive: boolean;
   readonly passive: boolean;
+  /** Packets accepted / sent by this session since it started (rates show the negotiated timers in effect). */
+  readonly received: number;
+  readonly transmitted: number;
 }
 
 const us = (ms: number): number => Math.round(ms * 1000);
@@ -58,6 +61,8 @@ export class BfdSession {
   private txDue = 0;
   private detectTimer: Timer | undefined;
   private stopped = false;
+  private received = 0;
+  private transmitted = 0;
 
   constructor(readonly localDiscr: number, profile: BfdProfile, private readonly env: SessionEnv) {
     this.detectMult = profile.detectMultiplier;
@@ -93,6 +98,7 @@ export class BfdSession {
       negotiatedRxMs: Math.max(this.effectiveRx, this.remoteDesiredMinTx) / 1000,
       detectionTimeMs: this.detectionTimeUs() / 1000,
       remoteDetectMult: this.remoteDetectMult, pollActive: this.pollActive, passive: this.passive,
+      received: this.received, transmitted: this.transmitted,
     };
   }
 
@@ -117,6 +123,7 @@ export class BfdSession {
     // Demand mode is refused: we never set D, and a peer that asks us to stop transmitting would make
     // our detection meaningless, so its packets are discarded (the session times out with diag 1).
     if (p.demand) return 'demand-mode-not-supported';
+    this.received++;
     this.remoteDiscr = p.myDiscriminator;
     this.remoteSessionState = p.state;
     this.remoteDiag = p.diag;
@@ -248,6 +255,7 @@ export class BfdSession {
   }
 
   private transmit(final: boolean): void {
+    this.transmitted++;
     this.env.send({
       diag: this.localDiag, state: this.sessionState,
       poll: this.pollActive && !final, final,
