@@ -1,0 +1,17 @@
+// `ironlb standalone --config DIR`: controller and speaker in one process, for a single host.
+import type { Command } from '@commander-js/extra-typings';
+import { runDaemon } from '../daemon/run.ts';
+import { runOptions, startOrExit } from '../daemon/cli-options.ts';
+
+export function registerStandalone(program: Command): void {
+  program
+    .command('standalone')
+    .description('controller and speaker in one process for a single host (Services without EndpointSlices are served here)')
+    .requiredOption('-c, --config <dir>', 'folder of MetalLB YAML and Services')
+    .option('--node <name>', 'this node (default: the hostname)')
+    .option('-n, --namespace <ns>', 'the MetalLB namespace')
+    .option('--metrics <[host:]port>', 'serve /metrics, /healthz, /status')
+    .option('--bgp-listen <[host:]port>', 'also accept BGP connections from configured peers')
+    .option('--bfd-port <listen[:peer]>', 'BFD single-hop UDP ports (default 3784)')
+    .action((opts) => startOrExit(() => runDaemon({ controller: true, speaker: true, assumeLocalEndpoints: true }, runOptions(opts, true))));
+}

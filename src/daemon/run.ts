@@ -1,0 +1,118 @@
+// Starting and stopping the roles as processes: a folder store, the engines, the observe HTTP
+// server, and SIGTERM/SIGINT handling (the speaker withdraws its routes, or with graceful restart
+// leaves them to the peers, before the process exits).
+import { networkInterfaces } from 'node:os';
+import { formatDiagnostic } from '../api/diagnostics.ts';
+import { type IpAddress, parseIp } from '../net/ip.ts';
+import { createLogger, type Logger } from '../observe/log.ts';
+import { serveObserve, type ObserveServer } from '../observe/http.ts';
+import { Metrics } from '../observe/metrics.ts';
+import { ConfigRejectedError, FolderStore } from '../store/files/folder-store.ts';
+import { productionStoreOptions } from '../store/files/loader.ts';
+import type { Snapshot, StoreListener } from '../store/store.ts';
+import { ControllerRole } from './controller.ts';
+import type { BfdEngine, BgpEngine } from './engines.ts';
+import { SpeakerRole } from './speaker.ts';
+import { makeAllocate, makeBfd, makeBgp, plan } from './wiring.ts';
+
+export interface RunOptions {
+  readonly folder: string;
+  readonly namespace?: string;
+  /** Speaker and standalone: this node's name. */
+  readonly nodeName?: string;
+  /** host:port for /metrics, /healthz, /status; undefined = none. */
+  readonly observe?: { host: string; port: number };
+  /** BGP listener (peers may connect to us); default: none, we connect out. */
+  readonly bgpListen?: { host: string; port: number };
+  /** BFD ports (tests on loopback move them off 3784). */
+  readonly bfdPorts?: { listen: number; peer: number };
+  readonly logger?: Logger;
+  /** Install SIGTERM/SIGINT handlers that stop and exit. */
+  readonly handleSignals?: boolean;
+}
+
+export interface RunningDaemon {
+  readonly controller?: ControllerRole;
+  readonly speaker?: SpeakerRole;
+  readonly store: FolderStore;
+  readonly metrics: Metrics;
+  readonly observe?: ObserveServer;
+  stop(): Promise<void>;
+}
+
+function hostIpv4(): IpAddress | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return parseIp(a.address);
+  }
+  return undefined;
+}
+
+export async function runDaemon(roles: { controller: boolean; speaker: boolean; assumeLocalEndpoints?: boolean }, o: RunOptions): Promise<RunningDaemon> {
+  const role = roles.controller && roles.speaker ? 'standalone' : roles.controller ? 'controller' : 'speaker';
+  const logger = o.logger ?? createLogger({ role, ...(o.nodeName ? { node: o.nodeName } : {}) });
+  const metrics = new Metrics({ processMetrics: o.logger === undefined });
+  const store = new FolderStore(o.folder, productionStoreOptions({ ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), logger }));
+  let controller: ControllerRole | undefined;
+  let speaker: SpeakerRole | undefined;
+  let bgp: BgpEngine | undefined;
+  let bfd: BfdEngine | undefined;
+  if (roles.controller) controller = new ControllerRole({ store, allocate: makeAllocate(), logger: logger.child({ component: 'controller' }), metrics });
+  if (roles.speaker) {
+    if (!o.nodeName) throw new Error('the speaker needs a node name');
+    bgp = await makeBgp(logger, o.bgpListen);
+    bfd = makeBfd(logger, o.bfdPorts ? { singleHopPort: o.bfdPorts.listen, peerSingleHopPort: o.bfdPorts.peer, multihopPort: o.bfdPorts.listen + 1000, peerMultihopPort: o.bfdPorts.peer + 1000 } : {});
+    const ip = hostIpv4();
+    speaker = new SpeakerRole({
+      store, nodeName: o.nodeName, plan, bgp, bfd, logger: logger.child({ component: 'speaker' }), metrics,
+      ...(roles.assumeLocalEndpoints ? { assumeLocalEndpoints: true } : {}), ...(ip ? { hostIpv4: ip } : {}),
+    });
+    await bgp.start();
+  }
+  const listener: StoreListener = {
+    snapshot(s: Snapshot) {
+      metrics.configLoaded.set(1);
+      metrics.configStale.set(0);
+      logger.info({ generation: s.generation, pools: s.config.pools.length, peers: s.config.peers.length, services: s.services.length }, 'configuration in force');
+      void controller?.onSnapshot(s);
+      speaker?.onSnapshot(s);
+    },
+    rejected(r) {
+      metrics.configLoaded.set(0);
+      metrics.configStale.set(1);
+      for (const d of r.diagnostics.filter((x) => x.severity === 'error').slice(0, 20)) logger.error({ diagnostic: formatDiagnostic(d) }, 'invalid configuration');
+    },
+  };
+  try {
+    await store.start(listener);
+  } catch (e) {
+    if (e instanceof ConfigRejectedError) {
+      for (const d of e.diagnostics) if (d.severity === 'error') process.stderr.write(`${formatDiagnostic(d)}\n`);
+    }
+    await bgp?.close();
+    await bfd?.close();
+    throw e;
+  }
+  const observe = o.observe ? await serveObserve(metrics, o.observe, () => ({ role, node: o.nodeName, generation: store.current()?.generation, speaker: speaker?.status() })) : undefined;
+  if (observe) logger.info({ port: observe.port }, 'serving /metrics /healthz /status');
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      await store.close();
+      await speaker?.stop();
+      await observe?.close();
+      logger.info({}, 'stopped');
+    })();
+    return stopping;
+  };
+  if (o.handleSignals) {
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(sig, () => {
+        logger.info({ signal: sig }, 'shutting down');
+        const force = setTimeout(() => process.exit(1), 10_000);
+        force.unref();
+        void stop().then(() => process.exit(0));
+      });
+    }
+  }
+  return { ...(controller ? { controller } : {}), ...(speaker ? { speaker } : {}), store, metrics, ...(observe ? { observe } : {}), stop };
+}

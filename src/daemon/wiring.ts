@@ -1,0 +1,93 @@
+// The real engines behind the daemons' interfaces: controller/'s reconcileAll, speaker/'s
+// planAnnouncements, bgp/'s BgpSpeaker (with the native transport when the addon is built, for
+// TCP MD5 and TTL), and bfd/'s BfdManager.
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { Service } from '../api/resources.ts';
+import { BfdManager, type BfdManagerOptions } from '../bfd/manager.ts';
+import { BgpSpeaker } from '../bgp/speaker.ts';
+import { plainTransport, type BgpTransport } from '../bgp/transport.ts';
+import type { BfdProfile, Config } from '../config/types.ts';
+import { type Allocator, reconcileAll } from '../controller/ipam.ts';
+import { planAnnouncements } from '../speaker/index.ts';
+import type { PoolUsage, ServiceAssignment } from '../store/store.ts';
+import type { Allocate, AllocationResult, BfdEngine, BfdSessionSpec, BgpEngine, Plan } from './engines.ts';
+
+/**
+ * A Service written by hand has no cluster IP (the API server would have given it one), and the
+ * allocator reads the Service's family from it: stand in with a placeholder of each family asked for.
+ */
+function withClusterIps(svc: Service): Service {
+  if ((svc.spec.clusterIPs?.length ?? 0) > 0 || (svc.spec.clusterIP ?? '') !== '') return svc;
+  const families = svc.spec.ipFamilies ?? (svc.spec.ipFamilyPolicy === 'RequireDualStack' || svc.spec.ipFamilyPolicy === 'PreferDualStack' ? ['IPv4', 'IPv6'] : ['IPv4']);
+  const clusterIPs = families.map((f) => (f === 'IPv6' ? 'fd00:ffff::1' : '10.255.255.254'));
+  return { ...svc, spec: { ...svc.spec, clusterIP: clusterIPs[0]!, clusterIPs } };
+}
+
+export function makeAllocate(): Allocate {
+  let state: Allocator | undefined;
+  return (config: Config, services: readonly Service[]): AllocationResult => {
+    const r = reconcileAll(config, services.map(withClusterIps), state, { now: Date.now() });
+    state = r.state;
+    const out: Record<string, ServiceAssignment> = {};
+    for (const [key, w] of r.services) {
+      const ips = w.ingress.map((i) => i.ip).filter((x): x is string => x !== undefined);
+      if (ips.length === 0) continue;
+      const pool = state.poolOf(key);
+      out[key] = pool ? { ips, pool } : { ips };
+    }
+    const pools: Record<string, PoolUsage> = {};
+    for (const [name, s] of r.poolStatus) pools[name] = { ...s };
+    const events = r.events.map((e) => ({ type: e.type, object: `${e.object.namespace}/${e.object.name}`, reason: e.reason, message: e.message }));
+    return { services: out, pools, events };
+  };
+}
+
+export const plan: Plan = (input) => planAnnouncements(input);
+
+async function chooseTransport(logger: Logger): Promise<BgpTransport> {
+  try {
+    const native = await import('../native/index.ts');
+    if (native.nativeAvailable()) return native.nativeTransport;
+    logger.info({}, 'native addon not built: BGP uses node:net (no TCP MD5, no TTL control)');
+  } catch (e) {
+    logger.info({ err: e }, 'native addon unavailable: BGP uses node:net (no TCP MD5, no TTL control)');
+  }
+  return plainTransport;
+}
+
+export async function makeBgp(logger: Logger, listen?: { host: string; port: number }): Promise<BgpEngine> {
+  const transport = await chooseTransport(logger);
+  return new BgpSpeaker({ transport, logger: logger.child({ component: 'bgp' }), ...(listen ? { listen } : {}) });
+}
+
+/** bfd/'s manager behind the daemon's interface: damped up/down become 'state' events. */
+class BfdAdapter extends EventEmitter implements BfdEngine {
+  constructor(private readonly m: BfdManager, private readonly logger: Logger) {
+    super();
+    m.on('up', (e: { id: string }) => this.emit('state', { id: e.id, state: 'Up' }));
+    m.on('down', (e: { id: string; diag: string }) => this.emit('state', { id: e.id, state: 'Down', diagnostic: e.diag }));
+    m.on('error', (e: Error) => logger.warn({ err: e }, 'BFD socket error'));
+  }
+
+  addSession(s: BfdSessionSpec): void {
+    this.m.addSession({ id: s.id, peerAddress: s.peerAddress, ...(s.localAddress ? { localAddress: s.localAddress } : {}), multihop: s.multiHop, profile: s.profile })
+      .catch((e: unknown) => this.logger.error({ err: e, peer: s.id }, 'BFD session could not start'));
+  }
+
+  removeSession(id: string): void {
+    this.m.removeSession(id).catch((e: unknown) => this.logger.warn({ err: e, peer: id }, 'BFD session removal failed'));
+  }
+
+  updateProfile(id: string, profile: BfdProfile): void {
+    this.m.updateProfile(id, profile);
+  }
+
+  close(): Promise<void> {
+    return this.m.close();
+  }
+}
+
+export function makeBfd(logger: Logger, options: BfdManagerOptions = {}): BfdEngine {
+  return new BfdAdapter(new BfdManager(options), logger.child({ component: 'bfd' }));
+}
