@@ -3,12 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import type { Diagnostic } from '../api/diagnostics.ts';
+import { type Diagnostic, formatDiagnostic } from '../api/diagnostics.ts';
 import type { LoadedObject } from '../api/loaded.ts';
 import type { BGPAdvertisement } from '../api/resources.ts';
 import { formatCommunity } from '../net/community.ts';
-import { loadFixture, seedsDir } from '../../test/fixtures/config/load.ts';
-import { resolveConfig } from './resolve.ts';
+import { loadFixture, loadFixtureRaw, seedsDir } from '../../test/fixtures/config/load.ts';
+import { configEquals, resolveConfig } from './resolve.ts';
 
 /** Several fixtures carry the same referenced objects; keep the first of each kind and name. */
 const distinct = (los: LoadedObject[]): LoadedObject[] =>
@@ -58,10 +58,15 @@ test("seed 000: the per-node peers and the all-node peers applied together confl
     'from that node to one router; give them node selectors that cannot select the same node, or keep one of them'));
 });
 
+test('seed conflicts point at file:line:column of the field', () => {
+  const r = resolveConfig(loadFixture('000-bgp-peers.yaml', '000-node-specific-peers.yaml'));
+  assert.match(formatDiagnostic(r.diagnostics[0]!), /^000-bgp-peers\.yaml:10:3: error: BGPPeer\/metallb-system\/router-1: spec\.peerAddress: conflicts with BGPPeer metallb-system\/node-1-router: /);
+});
+
 test('seed 000: the BFD peer and the graceful-restart peer are alternative definitions of router-1', () => {
   const r = resolveConfig(loadFixture('000-bgp-peers.yaml', '000-graceful-shutdown.yaml', '000-bfd-profile.yaml'));
   assert.deepEqual(brief(r.diagnostics, 'error'), [
-    'BGPPeer/router-1 metadata.name: duplicate definition of BGP peer "router-1": already defined; peer names must be unique',
+    'BGPPeer/router-1 metadata.name: duplicate definition of BGP peer "router-1": already defined (at 000-bgp-peers.yaml:5); peer names must be unique',
     'BGPPeer/router-1-bfd spec.peerAddress: conflicts with BGPPeer metallb-system/router-1: both peer with 192.168.1.1 and their node ' +
       'selectors can select the same node (all nodes vs all nodes), which would open two sessions from that node to one router; ' +
       'give them node selectors that cannot select the same node, or keep one of them',
@@ -114,4 +119,21 @@ test('seed values resolve as written: timers, password, graceful restart, prepen
   assert.deepEqual([vrf.peers[0]!.vrf, vrf.peers[0]!.port], ['red', 179]);
   const sel = resolveConfig(loadFixture('001-peer-node-selectors.yaml')).config!;
   assert.deepEqual(sel.peers[0]!.nodeSelectors.map((s) => s.text), ['kubernetes.io/hostname in (hostA,hostB)', 'network-speed notin (slow),rack=frontend']);
+});
+
+test('seed 002: the ConfigMap as published is refused, naming each empty field', () => {
+  const r = loadFixtureRaw('002-configmap-as-published.yaml');
+  assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.position?.line}:${d.position?.column} ${d.path}`), [
+    '15:9 peers[0].peer-address', '23:12 address-pools[0].addresses[0]', '28:12 address-pools[1].addresses[0]',
+  ]);
+});
+
+test("seed 002: with addresses filled in, the ConfigMap resolves to the same Config as MetalLB's converter output", () => {
+  const fromConfigMap = resolveConfig(loadFixture('002-configmap-filled.yaml'));
+  const fromCrs = resolveConfig(loadFixture('002-converted.yaml'));
+  assert.deepEqual(fromConfigMap.diagnostics, []);
+  assert.ok(fromConfigMap.config && fromCrs.config);
+  assert.ok(configEquals(fromConfigMap.config, fromCrs.config));
+  assert.deepEqual(fromCrs.config.bgpAdvertisements.map((a) => [a.name, a.pools]), [['bgpadvertisement1', ['default']]]);
+  assert.deepEqual(fromCrs.config.l2Advertisements.map((a) => [a.name, a.pools]), [['l2advertisement1', ['layer2']]]);
 });
