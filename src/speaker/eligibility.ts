@@ -101,7 +101,9 @@ export function judgeService(svc: Service, ctx: ServiceContext): ServiceVerdict 
   if (!pool) return refuse('ipNotAllowed', `no IPAddressPool holds ${ips.length > 1 ? 'all of ' : ''}${ips.map(formatIp).join(', ')}`, ips);
 
   if (!ctx.node.found) return refuse('nodeNotFound', `node "${ctx.node.name}" is not among the Nodes given, so no advertisement can select it`, ips, pool);
-  const poolAds = ctx.config.bgpAdvertisements.filter((a) => a.pools.includes(pool.name));
+  // Sorted by name so that messages and the conflict found do not depend on input order.
+  const poolAds = ctx.config.bgpAdvertisements.filter((a) => a.pools.includes(pool.name))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const nodeAds = poolAds.filter((a) => anySelectorMatches(a.nodeSelectors, ctx.nodeLabels));
   if (nodeAds.length === 0) {
     return refuse('notOwner', poolAds.length === 0

@@ -356,20 +356,26 @@ function shuffled<T>(xs: readonly T[], seed: number): T[] {
 }
 
 test('input order never changes the plan', () => {
-  const cfg = config([p4, p6, pool('d', ['198.51.100.0/24'])], [r1, r2, r6, peer('r7', '10.0.0.7', { dualStack: true })], [
+  const cfg = config([p4, p6, pool('d', ['198.51.100.0/24']), pool('q', ['203.0.113.0/28']), pool('n', ['203.0.113.16/28']), pool('s', ['203.0.113.32/28'])], [r1, r2, r6, peer('r7', '10.0.0.7', { dualStack: true })], [
     ad('all', { pools: ['p4', 'p6'], communities: ['64500:1'] }),
     ad('agg', { pools: ['p4', 'd'], aggregationLength: 24, peers: ['r2', 'r7'], communities: ['64500:2'] }),
     ad('web', { pools: ['d'], serviceSelectors: [{ app: 'web' }], localPref: 300 }),
+    ad('rack-b', { pools: ['p4', 'p6', 'd'], nodeSelectors: [{ rack: 'b' }], localPref: 5 }),
+    ad('lp1', { pools: ['q'], localPref: 1 }), ad('lp2', { pools: ['q'], localPref: 2 }), ad('lp3', { pools: ['q'], localPref: 3 }),
+    ad('n2-only', { pools: ['n'], nodeSelectors: [{ rack: 'b' }] }), ad('n2-too', { pools: ['n'], nodeSelectors: [{ rack: 'b' }] }),
+    ad('sel1', { pools: ['s'], serviceSelectors: [{ x: '1' }] }), ad('sel2', { pools: ['s'], serviceSelectors: [{ x: '2' }] }),
   ]);
   const svcs = [
     v4('a', '192.0.2.1'), v4('b', '192.0.2.2', { etp: 'Local' }), v4('c', '198.51.100.5', { labels: { app: 'web' } }),
-    service('d', { ips: ['2001:db8::1'] }), v4('e', '192.0.2.1'), v4('f', '203.0.113.1'), service('g', { type: 'ClusterIP' }),
-    v4('h', '198.51.100.6', { namespace: 'other' }),
+    service('d', { ips: ['2001:db8::1'] }), v4('e', '192.0.2.1'), v4('f', '100.64.0.1'), service('g', { type: 'ClusterIP' }),
+    v4('h', '198.51.100.6', { namespace: 'other' }), v4('q', '203.0.113.1'), v4('n', '203.0.113.17'), v4('s', '203.0.113.33'),
   ];
-  const slices = [ready('a'), ready('b', 'n1'), ready('c', 'n2'), ready('d'), ready('e'), slice('h', [{ node: 'n2' }], 'other')];
+  const slices = [ready('a'), ready('b', 'n1'), ready('c', 'n2'), ready('d'), ready('e'), slice('h', [{ node: 'n2' }], 'other'), ready('q'), ready('n'), ready('s')];
   const nodes = [n1, n2, node('n3')];
   const base = planAnnouncements({ config: cfg, services: svcs, endpointSlices: slices, nodes, nodeName: 'n1' });
   assert.ok(base.peers.some((pp) => pp.routes.length > 2));
+  const reasons = new Set(base.services.flatMap((s) => s.entries.map((e) => (e.kind === 'announced' ? 'announced' : e.reason))));
+  for (const r of ['announced', 'conflictingAdvertisements', 'notOwner', 'noMatchingAdvertisement', 'ipNotAllowed', 'notLoadBalancer']) assert.ok(reasons.has(r), r);
   for (let seed = 1; seed <= 5; seed++) {
     const cfg2: Config = { ...cfg, pools: shuffled(cfg.pools, seed), peers: shuffled(cfg.peers, seed + 1), bgpAdvertisements: shuffled(cfg.bgpAdvertisements, seed + 2) };
     const again = planAnnouncements({
