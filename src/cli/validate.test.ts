@@ -1,0 +1,63 @@
+// The `ironlb` command end to end: a real process, its exit code and its output.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+function ironlb(...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('validate examples/: exit 0 and a summary', () => {
+  const r = ironlb('validate', 'examples/');
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal(r.stdout, 'valid: 17 objects, 0 errors, 0 warnings\n');
+});
+
+test('validate an invalid file: exit 1, every diagnostic with file:line:column, warnings too', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ilb-api-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'bad.yaml');
+  writeFileSync(file, 'apiVersion: metallb.io/v1beta1\nkind: BGPPeer\nmetadata: {name: old, namespace: metallb-system}\nspec: {myASN: 1, peerASN: 2, peerAddress: 10.0.0.1, holdTime: 90s, keepaliveTime: 30s}\n---\napiVersion: metallb.io/v1beta1\nkind: BFDProfile\nmetadata: {name: b, namespace: metallb-system}\nspec: {detectMultiplier: 1, minimumTtl: 0}\n');
+  const r = ironlb('validate', file);
+  assert.equal(r.code, 1);
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.deepEqual(lines.slice(0, 3), [
+    `${file}:1:1: warning: BGPPeer/metallb-system/old: apiVersion: BGPPeer metallb.io/v1beta1 is deprecated; read as metallb.io/v1beta2: write apiVersion metallb.io/v1beta2`,
+    `${file}:9:8: error: BFDProfile/metallb-system/b: spec.detectMultiplier: must be an integer from 2 to 255, got 1`,
+    `${file}:9:29: error: BFDProfile/metallb-system/b: spec.minimumTtl: must be an integer from 1 to 254, got 0`,
+  ]);
+  assert.match(lines[lines.length - 1] ?? '', /^invalid: 1 object, [2-9]\d* errors?, [1-9]\d* warnings?$/);
+
+  const j = ironlb('validate', '--output', 'json', file);
+  assert.equal(j.code, 1);
+  const out = JSON.parse(j.stdout) as { valid: boolean; errors: { path: string; position: { line: number } }[]; warnings: unknown[] };
+  assert.equal(out.valid, false);
+  assert.deepEqual(out.errors.slice(0, 2).map((e) => [e.path, e.position.line]), [['spec.detectMultiplier', 9], ['spec.minimumTtl', 9]]);
+  assert.ok(out.warnings.length >= 1);
+});
+
+test('convert: seed 002 filled in prints the expected CRs; as published it fails naming the empty fields', () => {
+  const ok = ironlb('convert', 'test/fixtures/api/legacy/seed-002-filled.yaml');
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.stdout, readFileSync('test/fixtures/api/legacy/seed-002-filled.converted.yaml', 'utf8'));
+  const bad = ironlb('convert', 'test/fixtures/api/legacy/seed-002-published.yaml');
+  assert.equal(bad.code, 1);
+  assert.equal(bad.stdout, '');
+  assert.match(bad.stderr, /peers\[0\]\.peer-address: is empty/);
+  assert.match(bad.stderr, /address-pools\[0\]\.addresses: is empty/);
+  assert.match(bad.stderr, /address-pools\[1\]\.addresses: is empty/);
+});
+
+test('crds --out writes the same files as deploy/crds', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ilb-api-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const r = ironlb('crds', '--out', dir);
+  assert.equal(r.code, 0, r.stderr);
+  const files = readdirSync(dir).sort();
+  assert.deepEqual(files, readdirSync('deploy/crds').filter((f) => f.endsWith('.yaml')).sort());
+  for (const f of files) assert.equal(readFileSync(join(dir, f), 'utf8'), readFileSync(join('deploy/crds', f), 'utf8'));
+});
