@@ -62,6 +62,21 @@ export class Lab {
     ip('-n', nsB, 'link', 'set', ifB, 'up');
   }
 
+  /** A bridge br0 in namespace sw. */
+  bridge(sw: string): void {
+    ip('-n', sw, 'link', 'add', 'br0', 'type', 'bridge');
+    ip('-n', sw, 'link', 'set', 'br0', 'up');
+  }
+
+  /** Connects ns (interface ifname, address addr) to br0 in sw through bridge port `port`. */
+  bridgePort(sw: string, port: string, ns: string, ifname: string, addr: string): void {
+    ip('link', 'add', port, 'netns', sw, 'type', 'veth', 'peer', 'name', ifname, 'netns', ns);
+    ip('-n', sw, 'link', 'set', port, 'master', 'br0');
+    ip('-n', sw, 'link', 'set', port, 'up');
+    ip('-n', ns, 'addr', 'add', addr, 'dev', ifname);
+    ip('-n', ns, 'link', 'set', ifname, 'up');
+  }
+
   /** Starts zebra and bfdd in ns with bfdd.conf = config; returns the instance. */
   frr(ns: string, name: string, bfddConf: string): Frr {
     const d = join(this.dir, name);
@@ -117,6 +132,22 @@ export class Frr {
   peers(): FrrPeer[] { return JSON.parse(this.vtysh('show bfd peers json')) as FrrPeer[]; }
   peer(addr: string): FrrPeer | undefined { return this.peers().find((p) => p.peer === addr); }
   log(): string { try { return readFileSync(`${this.dir}/bfdd.log`, 'utf8'); } catch { return ''; } }
+  /** Wall-clock times (ms since the epoch, µs precision) of bfdd's "up -> down" log lines for a peer. */
+  downTimes(peer: string): number[] {
+    const out: number[] = [];
+    for (const line of this.log().split('\n')) {
+      if (!line.includes('up -> down') || !line.includes(`peer:${peer} `)) continue;
+      const m = /^(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{6})/.exec(line);
+      if (m) out.push(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) + +m[7]! / 1000);
+    }
+    return out;
+  }
+  /** CPU seconds (user + system) bfdd has used so far. */
+  cpuSeconds(): number {
+    const f = readFileSync(`/proc/${this.bfddPid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  }
 }
 
 type Msg = { ev?: string; req?: number; ok?: boolean; data?: unknown; error?: string; [k: string]: unknown };
