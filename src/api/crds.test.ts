@@ -88,7 +88,7 @@ for (const c of crds) {
 
 function metallbDocuments(text: string): Json[] {
   return parseAllDocuments(text).map((d) => d.toJS() as unknown)
-    .filter((v): v is Json => v !== null && typeof v === 'object' && String((v as Json).apiVersion ?? '').startsWith('metallb.io/'));
+    .filter((v): v is Json => v !== null && typeof v === 'object' && typeof (v as Json).apiVersion === 'string' && ((v as Json).apiVersion as string).startsWith('metallb.io/'));
 }
 
 function filesUnder(dir: string): string[] {
