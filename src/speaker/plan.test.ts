@@ -374,7 +374,7 @@ test('input order never changes the plan', () => {
   const nodes = [n1, n2, node('n3')];
   const base = planAnnouncements({ config: cfg, services: svcs, endpointSlices: slices, nodes, nodeName: 'n1' });
   assert.ok(base.peers.some((pp) => pp.routes.length > 2));
-  const reasons = new Set(base.services.flatMap((s) => s.entries.map((e) => (e.kind === 'announced' ? 'announced' : e.reason))));
+  const reasons = new Set<string>(base.services.flatMap((s) => s.entries.map((e) => (e.kind === 'announced' ? 'announced' : e.reason))));
   for (const r of ['announced', 'conflictingAdvertisements', 'notOwner', 'noMatchingAdvertisement', 'ipNotAllowed', 'notLoadBalancer']) assert.ok(reasons.has(r), r);
   for (let seed = 1; seed <= 5; seed++) {
     const cfg2: Config = { ...cfg, pools: shuffled(cfg.pools, seed), peers: shuffled(cfg.peers, seed + 1), bgpAdvertisements: shuffled(cfg.bgpAdvertisements, seed + 2) };
