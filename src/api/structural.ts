@@ -59,7 +59,12 @@ export function checkStructure(schema: TSchema, value: unknown): StructuralIssue
       continue;
     }
     const sub = schemaAt(schema, path);
-    add(path, sub ? `${describe(sub)}, got ${show(valueAt(value, path))}` : e.message);
+    const got = valueAt(value, path);
+    // YAML 1.1 (kubectl's parser) reads yes/no/on/off as booleans; YAML 1.2 reads them as text.
+    const hint = (sub as Json | undefined)?.type === 'boolean' && typeof got === 'string' && /^(y|yes|n|no|on|off)$/i.test(got)
+      ? ' (write true or false: yes/no/on/off are text in YAML 1.2)'
+      : '';
+    add(path, sub ? `${describe(sub)}, got ${show(got)}${hint}` : e.message);
   }
   return issues;
 }
