@@ -9,6 +9,7 @@ import { resolveAliases } from './communities.ts';
 import { checkBfdUse } from './cross-checks.ts';
 import { resolveL2Advertisements } from './l2-advertisements.ts';
 import { chooseNamespace, checkNamespaces } from './namespace.ts';
+import { canonicalJson } from './pool-selection.ts';
 import { resolvePeers } from './peers.ts';
 import { resolvePools } from './pools.ts';
 import { Report } from './report.ts';
@@ -26,15 +27,33 @@ export interface ResolveResult {
   readonly diagnostics: Diagnostic[];
 }
 
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 const metallbKinds = new Set(['IPAddressPool', 'BGPPeer', 'BGPAdvertisement', 'L2Advertisement', 'BFDProfile', 'Community']);
+const usedKinds = new Set([...metallbKinds, 'Namespace', 'Secret']);
 
 type Kind = LoadedObject['object']['kind'];
 function ofKind<K extends Kind>(objects: readonly LoadedObject[], kind: K): LoadedObject<Extract<LoadedObject['object'], { kind: K }>>[] {
   return objects.filter((o) => o.object.kind === kind) as LoadedObject<Extract<LoadedObject['object'], { kind: K }>>[];
 }
 
+/** The Config is shared by every consumer; freezing it makes an accidental write throw. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 export function resolveConfig(objects: readonly LoadedObject[], options: ResolveOptions = {}): ResolveResult {
   const report = new Report();
+  // One order whatever the input order: by name, then by content, so that of two objects with
+  // the same name the same one is always kept and the other reported.
+  // Services, Nodes and EndpointSlices (possibly thousands) play no part and are left out first.
+  const keyed = objects.filter((o) => usedKinds.has(o.object.kind)).map((o) => ({ o, name: o.object.metadata.name ?? '', json: canonicalJson(o.object) }));
+  keyed.sort((a, b) => cmp(a.name, b.name) || cmp(a.json, b.json));
+  objects = keyed.map((k) => k.o);
   const metallb = objects.filter((o) => metallbKinds.has(o.object.kind));
   const namespace = chooseNamespace(metallb, options.namespace);
   checkNamespaces(report, metallb, namespace, options.namespace !== undefined);
@@ -54,7 +73,7 @@ export function resolveConfig(objects: readonly LoadedObject[], options: Resolve
 
   if (report.errorCount > 0) return { diagnostics: report.diagnostics };
   // Every map was filled in name order, so each list below is sorted by name.
-  const config: Config = Object.freeze({
+  const config: Config = deepFreeze({
     pools: [...pools.values()].map((p) => p.pool),
     peers: [...peers.values()].map((p) => p.peer),
     bgpAdvertisements: [...bgpAds.values()].map((a) => a.ad),

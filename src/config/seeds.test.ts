@@ -66,7 +66,7 @@ test('seed conflicts point at file:line:column of the field', () => {
 test('seed 000: the BFD peer and the graceful-restart peer are alternative definitions of router-1', () => {
   const r = resolveConfig(loadFixture('000-bgp-peers.yaml', '000-graceful-shutdown.yaml', '000-bfd-profile.yaml'));
   assert.deepEqual(brief(r.diagnostics, 'error'), [
-    'BGPPeer/router-1 metadata.name: duplicate definition of BGP peer "router-1": already defined (at 000-bgp-peers.yaml:5); peer names must be unique',
+    'BGPPeer/router-1 metadata.name: duplicate definition of BGP peer "router-1": already defined (at 000-graceful-shutdown.yaml:6); peer names must be unique',
     'BGPPeer/router-1-bfd spec.peerAddress: conflicts with BGPPeer metallb-system/router-1: both peer with 192.168.1.1 and their node ' +
       'selectors can select the same node (all nodes vs all nodes), which would open two sessions from that node to one router; ' +
       'give them node selectors that cannot select the same node, or keep one of them',
