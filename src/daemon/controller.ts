@@ -4,7 +4,7 @@
 // moves a Service to another IP.
 import type { Logger } from 'pino';
 import type { Metrics } from '../observe/metrics.ts';
-import type { ControllerStatus, Snapshot, StatusEvent, Store } from '../store/store.ts';
+import { type ControllerStatus, type Snapshot, type StatusEvent, type Store, withStatus } from '../store/store.ts';
 import type { Allocate, AllocationResult } from './engines.ts';
 
 const keptEvents = 200;
@@ -19,6 +19,11 @@ export interface ControllerRoleOptions {
   readonly logger: Logger;
   readonly metrics?: Metrics;
   readonly now?: () => Date;
+  /**
+   * Called with the snapshot as it will read once the status is written: standalone hands it to
+   * its speaker at once instead of waiting for the file round trip.
+   */
+  readonly onAllocated?: (s: Snapshot) => void;
 }
 
 export class ControllerRole {
@@ -44,6 +49,7 @@ export class ControllerRole {
       this.o.metrics?.addressesInUse.set({ pool }, u.assignedIPv4 + u.assignedIPv6);
       this.o.metrics?.addressesTotal.set({ pool }, u.assignedIPv4 + u.assignedIPv6 + u.availableIPv4 + u.availableIPv6);
     }
+    this.o.onAllocated?.(withStatus(s, next ?? base));
     if (next === undefined) return this.writing;
     this.logChanges(base, next);
     this.lastWritten = next;

@@ -56,7 +56,13 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
   let speaker: SpeakerRole | undefined;
   let bgp: BgpEngine | undefined;
   let bfd: BfdEngine | undefined;
-  if (roles.controller) controller = new ControllerRole({ store, allocate: makeAllocate(), logger: logger.child({ component: 'controller' }), metrics });
+  if (roles.controller) {
+    controller = new ControllerRole({
+      store, allocate: makeAllocate(), logger: logger.child({ component: 'controller' }), metrics,
+      // In one process the speaker follows the allocator directly, not through the status file.
+      ...(roles.speaker ? { onAllocated: (s: Snapshot) => speaker?.onSnapshot(s) } : {}),
+    });
+  }
   if (roles.speaker) {
     if (!o.nodeName) throw new Error('the speaker needs a node name');
     bgp = await makeBgp(logger, o.bgpListen);
@@ -73,8 +79,8 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
       metrics.configLoaded.set(1);
       metrics.configStale.set(0);
       logger.info({ generation: s.generation, pools: s.config.pools.length, peers: s.config.peers.length, services: s.services.length }, 'configuration in force');
-      void controller?.onSnapshot(s);
-      speaker?.onSnapshot(s);
+      if (controller) void controller.onSnapshot(s);
+      else speaker?.onSnapshot(s);
     },
     rejected(r) {
       metrics.configLoaded.set(0);

@@ -97,4 +97,14 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/** The Services as a cluster would hold them after the controller wrote `status`. */
+export function withStatus(snapshot: Snapshot, status: ControllerStatus): Snapshot {
+  const services = snapshot.services.map((svc) => {
+    const a = status.services[serviceKey(svc)];
+    if (a === undefined) return svc.status?.loadBalancer?.ingress?.length ? { ...svc, status: { ...svc.status, loadBalancer: {} } } : svc;
+    return { ...svc, status: { ...svc.status, loadBalancer: { ingress: a.ips.map((ip) => ({ ip })) } } };
+  });
+  return { ...snapshot, services, status };
+}
+
 export const emptyControllerStatus: ControllerStatus = { services: {}, pools: {}, events: [] };

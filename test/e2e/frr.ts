@@ -39,6 +39,7 @@ export class FrrInstance {
   constructor(readonly name: string, root: string, readonly netns?: string) {
     this.dir = path.join(root, name);
     mkdirSync(this.dir, { recursive: true });
+    chmodSync(root, 0o755); // mkdtemp makes it 0700, which the frr user cannot enter
     chmodSync(this.dir, 0o777); // the daemons drop root for the frr user
   }
 
