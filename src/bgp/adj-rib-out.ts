@@ -38,6 +38,9 @@ export function prefixFromKey(family: Family, key: string): Prefix {
   return { family, network, length };
 }
 
+/** Sets are compared by identity first; a set that left the intern table and came back is equal by key. */
+export const sameSet = (a: AttributeSet | undefined, b: AttributeSet | undefined): boolean => a === b || (a !== undefined && b !== undefined && a.key === b.key);
+
 export class FamilyTable {
   desired = new Map<string, AttributeSet>();
   /** What the peer holds from this session. */
@@ -78,7 +81,7 @@ export class AdjRibOut {
     for (const family of [4, 6] as const) {
       const t = this.tables[family];
       const now = next[family];
-      for (const [k, s] of now) if (t.desired.get(k) !== s) { changes++; if (this.active) t.dirty.add(k); }
+      for (const [k, s] of now) if (!sameSet(t.desired.get(k), s)) { changes++; if (this.active) t.dirty.add(k); }
       for (const k of t.desired.keys()) if (!now.has(k)) { changes++; if (this.active) t.dirty.add(k); }
       t.desired = now;
     }

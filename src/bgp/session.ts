@@ -266,7 +266,7 @@ export class Session {
     try {
       for (const f of n.families) {
         const table = rib.tables[f];
-        while (w.pos < BATCH_BYTES && table.dirty.size > 0) packer.pack(table, f, w, 4096);
+        while (w.pos < BATCH_BYTES && table.dirty.size > 0) packer.pack(table, f, w, 16384);
       }
     } catch (e) {
       this.opts.owner.log.warn({ err: String(e) }, 'cannot pack UPDATE');

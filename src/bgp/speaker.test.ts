@@ -126,3 +126,32 @@ test('listener refuses connections from unknown addresses', async () => {
     assert.notEqual(a.peerState('b')!.state, 'Established');
   } finally { await a.close(); await b.close(); }
 });
+
+test('both sides connect at once: collision resolved by BGP identifier, one session survives', async () => {
+  const mk = (me: string, other: string, id: string, asn: number, peerAsn: number) => {
+    const s = new BgpSpeaker({ listen: { host: me, port: 17905 } });
+    return { s, cfg: { id: 'x', peerAddress: ip(other), peerPort: 17905, localAddress: ip(me), myAsn: asn, peerAsn, routerId: ip(id), holdTimeSeconds: 9, ebgpMultiHop: false, connectRetrySeconds: 1 } satisfies PeerConfig };
+  };
+  const a = mk('127.0.0.1', '127.0.0.2', '10.0.0.1', 65001, 65002);
+  const b = mk('127.0.0.2', '127.0.0.1', '10.0.0.2', 65002, 65001);
+  const ceases: string[] = [];
+  for (const x of [a, b]) x.s.on('notification', (e: { direction: string; code: number; subcode: number }) => ceases.push(`${e.direction}:${e.code}/${e.subcode}`));
+  try {
+    await a.s.start();
+    await b.s.start();
+    a.s.addPeer(a.cfg);
+    b.s.addPeer(b.cfg);
+    await until(() => a.s.peerState('x')?.state === 'Established' && b.s.peerState('x')?.state === 'Established', 'Established');
+    await new Promise((r) => setTimeout(r, 300));
+    const na = a.s.peerState('x')!.negotiated!;
+    const nb = b.s.peerState('x')!.negotiated!;
+    assert.equal(a.s.peerState('x')!.state, 'Established');
+    // Both ends see the same single connection.
+    assert.ok(na.localPort === 17905 || nb.localPort === 17905);
+    // Both connections were opened in the same tick, so both reached OpenSent: a collision.
+    assert.ok(ceases.includes('sent:6/7'), ceases.join());
+    // B (10.0.0.2) has the higher identifier: the connection B initiated survives (A's listener side).
+    assert.equal(na.localPort, 17905);
+    assert.notEqual(nb.localPort, 17905);
+  } finally { await a.s.close(); await b.s.close(); }
+});

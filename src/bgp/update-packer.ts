@@ -7,7 +7,7 @@ import { BufferWriter } from './buffer-writer.ts';
 import { Afi, Safi } from './capabilities.ts';
 import { AttrFlag, AttrType } from './attributes.ts';
 import { MessageType } from './framing.ts';
-import { type AttributeSet, type FamilyTable } from './adj-rib-out.ts';
+import { type AttributeSet, type FamilyTable, sameSet } from './adj-rib-out.ts';
 import { type OutboundContext, encodeOutboundAttributes } from './outbound-attributes.ts';
 
 export interface PackContext extends OutboundContext {
@@ -44,7 +44,7 @@ export class UpdatePacker {
       const want = canAnnounce ? table.desired.get(k) : undefined;
       if (!canAnnounce && table.desired.has(k)) this.unsendable++;
       const have = table.sent.get(k);
-      if (want !== have) {
+      if (!sameSet(want, have)) {
         if (want) {
           let list = announce.get(want);
           if (!list) { list = []; announce.set(want, list); }

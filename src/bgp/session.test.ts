@@ -1,0 +1,144 @@
+// A Session over a fake socket with a manual clock: timers, keepalives, hold expiry, errors.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import { AdjRibOut } from './adj-rib-out.ts';
+import { buildOpen, type FsmConfig } from './fsm.ts';
+import { MessageFramer } from './framing.ts';
+import { KEEPALIVE } from './keepalive.ts';
+import { encodeOpen } from './open.ts';
+import { Session, type SessionOwner } from './session.ts';
+import type { Clock } from './peer-config.ts';
+import type { NotificationMessage } from './notification.ts';
+
+class ManualClock implements Clock {
+  t = 0;
+  private timers = new Map<number, { at: number; fn: () => void }>();
+  private id = 0;
+  now(): number { return this.t; }
+  setTimeout(fn: () => void, ms: number): unknown { const id = ++this.id; this.timers.set(id, { at: this.t + ms, fn }); return id; }
+  clearTimeout(h: unknown): void { this.timers.delete(h as number); }
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      let next: [number, { at: number; fn: () => void }] | undefined;
+      for (const e of this.timers) if (e[1].at <= end && (!next || e[1].at < next[1].at)) next = e;
+      if (!next) break;
+      this.timers.delete(next[0]);
+      this.t = next[1].at;
+      next[1].fn();
+    }
+    this.t = end;
+  }
+}
+
+class FakeSocket extends EventEmitter {
+  destroyed = false;
+  writable = true;
+  localAddress = '192.0.2.1';
+  localPort = 40000;
+  readonly framer = new MessageFramer();
+  types: number[] = [];
+  notifications: string[] = [];
+  setNoDelay(): this { return this; }
+  write(b: Buffer): boolean {
+    this.framer.push(Buffer.from(b));
+    for (let m = this.framer.next(); m; m = this.framer.next()) {
+      this.types.push(m.type);
+      if (m.type === 3) this.notifications.push(`${m.body[0]}/${m.body[1]}`);
+    }
+    return true;
+  }
+  end(): this { this.writable = false; return this; }
+  destroy(): this { this.destroyed = true; this.writable = false; return this; }
+}
+
+const cfg: FsmConfig = { myAsn: 65001, peerAsn: 65002, routerId: 0x0a000001, holdTimeSeconds: 9, families: [4, 6], restarting: false, extendedMessage: true, addPathSend: false };
+const peerOpen = (hold = 9) => encodeOpen(buildOpen({ ...cfg, myAsn: 65002, peerAsn: 65001, routerId: 0x0a000002, holdTimeSeconds: hold }));
+
+function setup(hold = 9) {
+  const clock = new ManualClock();
+  const sock = new FakeSocket();
+  const events: string[] = [];
+  const owner: SessionOwner = {
+    rib: new AdjRibOut(),
+    log: { debug: () => undefined, info: () => undefined, warn: () => undefined },
+    onOpenReceived: () => true,
+    onEstablished: () => events.push('established'),
+    onStateChange: (_s, from, to) => events.push(`${from}>${to}`),
+    onNotification: (_s, d, n: NotificationMessage) => events.push(`${d}:${n.code}/${n.subcode}`),
+    onDown: (_s, reason) => events.push(`down:${reason}`),
+  };
+  const s = new Session({ socket: sock as unknown as Socket, direction: 'outgoing', fsm: { ...cfg, holdTimeSeconds: hold }, ebgp: true, clock, owner });
+  s.start();
+  return { clock, sock, events, s };
+}
+
+test('established session sends keepalives every hold/3 and expires the hold timer', () => {
+  const { clock, sock, events, s } = setup();
+  s.feed(Buffer.concat([peerOpen(), KEEPALIVE]));
+  assert.equal(s.state, 'Established');
+  assert.deepEqual(sock.types, [1, 4]);
+  clock.advance(3000);
+  assert.deepEqual(sock.types, [1, 4, 4]);
+  clock.advance(5000);
+  s.feed(KEEPALIVE); // the peer's keepalive restarts our hold timer
+  clock.advance(8000);
+  assert.equal(s.state, 'Established');
+  clock.advance(1001);
+  assert.equal(s.state, 'Idle');
+  assert.deepEqual(sock.notifications, ['4/0']);
+  assert.ok(events.includes('sent:4/0'));
+  assert.ok(sock.destroyed || !sock.writable);
+});
+
+test('hold time 0 negotiated: no keepalives, no expiry', () => {
+  const { clock, sock, s } = setup(0);
+  s.feed(Buffer.concat([peerOpen(0), KEEPALIVE]));
+  assert.equal(s.state, 'Established');
+  clock.advance(3_600_000);
+  assert.equal(s.state, 'Established');
+  assert.deepEqual(sock.types, [1, 4]);
+});
+
+test('OpenSent hold timer (240 s) expires when the peer never sends OPEN', () => {
+  const { clock, sock, s } = setup();
+  clock.advance(239_000);
+  assert.equal(s.state, 'OpenSent');
+  clock.advance(1000);
+  assert.equal(s.state, 'Idle');
+  assert.deepEqual(sock.notifications, ['4/0']);
+});
+
+test('malformed input gets the right NOTIFICATION', () => {
+  const cases: [Buffer, string][] = [
+    [Buffer.from('ff'.repeat(15) + '00001304', 'hex'), '1/1'],
+    [Buffer.from('ff'.repeat(16) + '001309', 'hex'), '1/3'],
+    [Buffer.concat([peerOpen(), KEEPALIVE, Buffer.from('ff'.repeat(16) + '001702' + '0010' + '0000', 'hex')]), '3/1'],
+    [Buffer.concat([peerOpen(), KEEPALIVE, peerOpen()]), '5/3'],
+    [Buffer.concat([peerOpen(), Buffer.from('ff'.repeat(16) + '001702' + '00000000', 'hex')]), '5/2'],
+  ];
+  for (const [input, want] of cases) {
+    const { sock, s } = setup();
+    s.feed(input);
+    assert.equal(s.state, 'Idle', want);
+    assert.deepEqual(sock.notifications, [want]);
+  }
+});
+
+test('UPDATE with a treat-as-withdraw problem keeps the session up', () => {
+  const { sock, s } = setup();
+  // ORIGIN with value 7 announcing 10.0.0.0/8.
+  s.feed(Buffer.concat([peerOpen(), KEEPALIVE, Buffer.from('ff'.repeat(16) + '001d02' + '0000' + '0004' + '40010107' + '080a', 'hex')]));
+  assert.equal(s.state, 'Established');
+  assert.deepEqual(sock.notifications, []);
+});
+
+test('NOTIFICATION from the peer ends the session without answering', () => {
+  const { sock, s, events } = setup();
+  s.feed(Buffer.concat([peerOpen(), KEEPALIVE, Buffer.from('ff'.repeat(16) + '001503' + '0602', 'hex')]));
+  assert.equal(s.state, 'Idle');
+  assert.deepEqual(sock.notifications, []);
+  assert.ok(events.includes('received:6/2'));
+});
