@@ -11,6 +11,11 @@ test('v1beta1 without timers becomes v1beta2 with explicit 0s timers, defaults a
     apiVersion: 'metallb.io/v1beta2', kind: 'BGPPeer', metadata: { name: 'old', namespace: 'metallb-system' },
     spec: { myASN: 64500, peerASN: 64501, peerAddress: '10.0.0.1', holdTime: '0s', keepaliveTime: '0s', peerPort: 179, disableMP: false, dualStackAddressFamily: false },
   });
+  // What `ironlb convert` prints: converted, without the defaults.
+  assert.deepEqual(r.resources, [{
+    apiVersion: 'metallb.io/v1beta2', kind: 'BGPPeer', metadata: { name: 'old', namespace: 'metallb-system' },
+    spec: { myASN: 64500, peerASN: 64501, peerAddress: '10.0.0.1', holdTime: '0s', keepaliveTime: '0s' },
+  }]);
   assert.deepEqual(r.diagnostics.map((d) => [d.severity, d.path, d.message, d.position?.line, d.position?.column]), [[
     'warning', 'apiVersion',
     'BGPPeer metallb.io/v1beta1 is deprecated; read as metallb.io/v1beta2 (holdTime is unset, so it becomes 0s; keepaliveTime is unset, so it becomes 0s): write apiVersion metallb.io/v1beta2',

@@ -144,11 +144,14 @@ export function loadValue(value: unknown, ctx: DocumentContext, out: LoadResult)
   }
 
   const loaded = loadTyped(v, entry, ctx, out);
-  if (loaded && entry.metallb) out.resources?.push(loaded);
+  if (loaded && entry.metallb) out.resources?.push(loaded.resource);
 }
 
-/** Checks, defaults and converts an object of a known kind; pushes it when it is valid. */
-export function loadTyped(v: Json, entry: KindVersion, ctx: DocumentContext, out: LoadResult): Json | undefined {
+/**
+ * Checks, defaults and converts an object of a known kind; pushes it when it is valid. Returns the
+ * loaded object and the resource as it would be written (converted, not defaulted).
+ */
+export function loadTyped(v: Json, entry: KindVersion, ctx: DocumentContext, out: LoadResult): { loaded: Json; resource: Json } | undefined {
   const diag = (severity: Diagnostic['severity'], path: FieldPath, message: string, object?: ObjectRef) => {
     const position = ctx.positionOf(path);
     out.diagnostics.push({ severity, path: formatFieldPath(path), message, ...(position ? { position } : {}), ...(object ? { object } : {}) });
@@ -167,9 +170,11 @@ export function loadTyped(v: Json, entry: KindVersion, ctx: DocumentContext, out
   if (ruleIssues.length > 0) return undefined;
 
   let result: Json;
+  let resource: Json = obj;
   if (kind === 'BGPPeer' && version === 'v1beta1') {
     const { peer, notes } = convertBGPPeerV1beta1(obj as unknown as BGPPeerV1beta1Value);
     diag('warning', ['apiVersion'], `BGPPeer metallb.io/v1beta1 is deprecated; read as metallb.io/v1beta2${notes.length ? ` (${notes.join('; ')})` : ''}: write apiVersion metallb.io/v1beta2`, ref);
+    resource = peer as unknown as Json;
     result = applyDefaults(BGPPeerV1beta2Schema, peer);
   } else {
     result = applyDefaults(entry.schema, obj);
@@ -182,7 +187,7 @@ export function loadTyped(v: Json, entry: KindVersion, ctx: DocumentContext, out
     source: { file: ctx.file, document: ctx.document },
     positionOf: ctx.positionOf,
   });
-  return result;
+  return { loaded: result, resource };
 }
 
 /**
