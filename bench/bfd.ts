@@ -5,6 +5,7 @@
 //    time, from the cut, ironlb's Down event and W's "up -> down" log line. ≥ 20 cuts; median, p95, ratio.
 // 2. CPU: 100 single-hop sessions at 50 ms × 3 between ironlb and one bfdd; CPU seconds per minute of
 //    each process (bfdd runs the same 100 sessions, so the ratio is like for like).
+import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Lab, ip, requireFrr, sleep, waitFor } from '../test/interop/bfd-harness/lab.ts';
 import { defaultBfdProfile } from '../src/bfd/profile.ts';
@@ -36,6 +37,7 @@ try {
     (await agent.state('p')).state === 'Up' && w.peer('10.251.8.1')?.status === 'up');
   await bothUp();
   await sleep(1500);
+  console.log(`load average at start: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   console.log(`bfd bench: transport ${agent.transport?.name} (received TTL checked: ${agent.transport?.receivedTtl}); ${cuts} cuts, 300 ms × 3 on all ends (detection time 900 ms)`);
   const ironlb: number[] = [];
   const frr: number[] = [];
@@ -77,8 +79,13 @@ try {
   await waitFor('100 sessions Up', 30_000, async () => (await ca.states()).every((s) => s.state === 'Up' && s.negotiatedTxMs === 50));
   await sleep(2000);
   const c0 = await ca.cpu(); const f0 = cf.cpuSeconds(); const downs0 = ca.events.filter((e) => e.ev === 'down').length;
+  const frrDowns0 = (cf.log().match(/up -> down/g) ?? []).length;
   await sleep(cpuSeconds * 1000);
-  const c1 = await ca.cpu(); const f1s = cf.cpuSeconds(); const downs1 = ca.events.filter((e) => e.ev === 'down').length;
+  const c1 = await ca.cpu(); const f1s = cf.cpuSeconds();
+  const downs = ca.events.filter((e) => e.ev === 'down').slice(downs0);
+  const frrDowns = (cf.log().match(/up -> down/g) ?? []).length - frrDowns0;
+  const byDiag: Record<string, number> = {};
+  for (const e of downs) byDiag[e['diag'] as string] = (byDiag[e['diag'] as string] ?? 0) + 1;
   const minutes = (c1.wall - c0.wall) / 60_000;
   const ironCpu = (c1.user - c0.user + c1.system - c0.system) / 1e6 / minutes;
   const frrCpu = (f1s - f0) / minutes;
@@ -87,7 +94,8 @@ try {
   console.log(`100 sessions at 50 ms × 3, ${cpuSeconds} s measured (${pps} packets in+out over the whole run):`);
   console.log(`  ironlb agent  ${ironCpu.toFixed(2)} CPU s/min  (${(ironCpu / 60 * 100).toFixed(1)} % of one core)`);
   console.log(`  FRR bfdd      ${frrCpu.toFixed(2)} CPU s/min  (${(frrCpu / 60 * 100).toFixed(1)} % of one core)`);
-  console.log(`  ratio ironlb/FRR ${(ironCpu / Math.max(frrCpu, 0.01)).toFixed(1)}; session flaps while measuring: ${downs1 - downs0}`);
+  console.log(`  ratio ironlb/FRR ${(ironCpu / Math.max(frrCpu, 0.01)).toFixed(2)}`);
+  console.log(`  flaps while measuring: ironlb saw ${downs.length} Down (${JSON.stringify(byDiag)}), FRR saw ${frrDowns}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
   await ca.close();
 } finally {
   await lab.destroy();

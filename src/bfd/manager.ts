@@ -50,6 +50,8 @@ export interface BfdSessionInfo {
   readonly ttlChecked: boolean;
   readonly received: number;
   readonly transmitted: number;
+  /** The peer's C bit; see README.md (graceful restart and BFD). */
+  readonly remoteControlPlaneIndependent: boolean;
 }
 
 export interface StateEvent { id: string; from: StateName; to: StateName; diag: string; at: number }
@@ -190,6 +192,7 @@ export class BfdManager extends EventEmitter {
       negotiatedTxMs: s.negotiatedTxMs, negotiatedRxMs: s.negotiatedRxMs, detectionTimeMs: s.detectionTimeMs,
       diag: diagName(s.diag), remoteDiag: diagName(s.remoteDiag), sourcePort: e.tx.address().port,
       ttlChecked: this.transport?.receivedTtl ?? false, received: s.received, transmitted: s.transmitted,
+      remoteControlPlaneIndependent: s.remoteControlPlaneIndependent,
     };
   }
 

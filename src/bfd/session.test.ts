@@ -319,3 +319,14 @@ test('a Final without a poll in progress is harmless', () => {
   s.receive(pkt({ state: S.Down, final: true }));
   assert.equal(s.state, S.Init);
 });
+
+test('the peer\'s C bit is recorded; ours is always clear (shared fate with ironlb\'s BGP)', () => {
+  const clock = new FakeClock();
+  const { s, sent } = solo(clock);
+  s.start();
+  s.receive(pkt({ state: S.Down, controlPlaneIndependent: true }));
+  assert.equal(s.snapshot().remoteControlPlaneIndependent, true);
+  s.receive(pkt({ state: S.Up, yourDiscriminator: 100 }));
+  assert.equal(s.snapshot().remoteControlPlaneIndependent, false);
+  assert.ok(sent.every(({ p }) => !p.controlPlaneIndependent));
+});

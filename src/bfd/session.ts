@@ -33,6 +33,8 @@ export interface SessionSnapshot {
   /** Packets accepted / sent by this session since it started (rates show the negotiated timers in effect). */
   readonly received: number;
   readonly transmitted: number;
+  /** The peer's last C bit: its BFD survives a restart of its control plane (RFC 5882 §4.3). */
+  readonly remoteControlPlaneIndependent: boolean;
 }
 
 const us = (ms: number): number => Math.round(ms * 1000);
@@ -62,6 +64,7 @@ export class BfdSession {
   private detectTimer: Timer | undefined;
   private stopped = false;
   private received = 0;
+  private remoteCBit = false;
   private transmitted = 0;
 
   constructor(readonly localDiscr: number, profile: BfdProfile, private readonly env: SessionEnv) {
@@ -98,7 +101,7 @@ export class BfdSession {
       negotiatedRxMs: Math.max(this.effectiveRx, this.remoteDesiredMinTx) / 1000,
       detectionTimeMs: this.detectionTimeUs() / 1000,
       remoteDetectMult: this.remoteDetectMult, pollActive: this.pollActive, passive: this.passive,
-      received: this.received, transmitted: this.transmitted,
+      received: this.received, transmitted: this.transmitted, remoteControlPlaneIndependent: this.remoteCBit,
     };
   }
 
@@ -127,6 +130,7 @@ export class BfdSession {
     this.remoteDiscr = p.myDiscriminator;
     this.remoteSessionState = p.state;
     this.remoteDiag = p.diag;
+    this.remoteCBit = p.controlPlaneIndependent;
     this.remoteMinRx = p.requiredMinRxUs;
     this.remoteDesiredMinTx = p.desiredMinTxUs;
     this.remoteDetectMult = p.detectMult;
