@@ -39,9 +39,8 @@ export class AddressRuns {
 
   /** Marks `v` in use. The caller adds each address once. */
   add(v: bigint): void {
-    const left = this.runs.floor(v);
+    const [left, right] = this.runs.around(v);
     if (left && left.value >= v) throw new Error(`address ${v} is already in a run`);
-    const right = this.runs.higher(v);
     const joinLeft = left !== undefined && this.bridged(left.value, v);
     const joinRight = right !== undefined && this.bridged(v, right.key);
     if (joinLeft && joinRight) {
@@ -52,9 +51,9 @@ export class AddressRuns {
     } else if (joinRight) {
       const end = right.value;
       this.runs.delete(right.key);
-      this.runs.set(v, end);
+      this.runs.insertNew(v, end);
     } else {
-      this.runs.set(v, v);
+      this.runs.insertNew(v, v);
     }
   }
 
@@ -75,7 +74,7 @@ export class AddressRuns {
     if (v < end) {
       let s = v + 1n;
       while (this.skippable(s)) s++;
-      this.runs.set(s, end);
+      this.runs.insertNew(s, end);
     }
   }
 

@@ -55,72 +55,72 @@ function parseV4Number(s: string): number | undefined {
   return dots === 4 ? value : undefined;
 }
 
-/** 1-4 hex digits, zero-padded to 4; undefined otherwise. */
-function hexGroup(g: string): string | undefined {
-  if (g.length < 1 || g.length > 4) return undefined;
-  for (let i = 0; i < g.length; i++) if (!isHex(g.charCodeAt(i))) return undefined;
-  return g.length === 4 ? g : '0000'.slice(g.length) + g;
+const hexValue = (c: number): number => (c <= 57 ? c - 48 : (c | 32) - 87);
+
+/**
+ * Parses an IPv6 text into eight 16-bit groups in one pass (`::`, an IPv4 tail); false when
+ * invalid. No strings or BigInts are built, so checking a ClusterIP's family costs little.
+ */
+function parseV6Groups(s: string, out: number[]): boolean {
+  const n = s.length;
+  let g = 0;
+  let gap = -1;
+  let i = 0;
+  if (n >= 2 && s.charCodeAt(0) === 58 && s.charCodeAt(1) === 58) { gap = 0; i = 2; }
+  while (i < n) {
+    let j = i;
+    let v = 0;
+    while (j < n && j - i < 5 && isHex(s.charCodeAt(j))) { v = v * 16 + hexValue(s.charCodeAt(j)); j++; }
+    if (j < n && s.charCodeAt(j) === 46) {
+      const tail = g <= 6 ? parseV4Number(s.slice(i)) : undefined;
+      if (tail === undefined) return false;
+      out[g++] = Math.floor(tail / 65536);
+      out[g++] = tail % 65536;
+      i = n;
+      break;
+    }
+    if (j === i || j - i > 4 || g >= 8) return false;
+    out[g++] = v;
+    i = j;
+    if (i === n) break;
+    if (s.charCodeAt(i) !== 58) return false;
+    i++;
+    if (i < n && s.charCodeAt(i) === 58) {
+      if (gap >= 0) return false;
+      gap = g;
+      i++;
+    } else if (i === n) return false;
+  }
+  if (gap < 0) return g === 8;
+  if (g > 7) return false;
+  const after = g - gap;
+  for (let k = 0; k < after; k++) out[7 - k] = out[g - 1 - k]!;
+  for (let k = gap; k < 8 - after; k++) out[k] = 0;
+  return true;
 }
 
-/** The 32 hex digits of an IPv6 text (an IPv4 tail spelled as zeros) and that tail; undefined if invalid. */
-function parseV6Hex(s: string): { hex: string; tail: number | undefined } | undefined {
-  let text = s;
-  let tail: number | undefined;
-  const lastColon = text.lastIndexOf(':');
-  if (lastColon < 0) return undefined;
-  if (text.indexOf('.', lastColon) >= 0) {
-    tail = parseV4Number(text.slice(lastColon + 1));
-    if (tail === undefined) return undefined;
-    text = `${text.slice(0, lastColon + 1)}0:0`;
-  }
-  const gap = text.indexOf('::');
-  let groups: string[];
-  if (gap < 0) {
-    groups = text.split(':');
-    if (groups.length !== 8) return undefined;
-  } else {
-    if (text.indexOf('::', gap + 1) >= 0) return undefined;
-    const left = gap === 0 ? [] : text.slice(0, gap).split(':');
-    const right = gap + 2 === text.length ? [] : text.slice(gap + 2).split(':');
-    const missing = 8 - left.length - right.length;
-    if (missing < 1) return undefined;
-    groups = left;
-    for (let i = 0; i < missing; i++) groups.push('0');
-    for (const g of right) groups.push(g);
-  }
-  let hex = '';
-  for (const g of groups) {
-    const h = hexGroup(g);
-    if (h === undefined) return undefined;
-    hex += h;
-  }
-  return { hex, tail };
-}
-
-const v4MappedHead = '00000000000000000000ffff';
+const groups: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
+const isV4Mapped = (x: readonly number[]): boolean => x[0] === 0 && x[1] === 0 && x[2] === 0 && x[3] === 0 && x[4] === 0 && x[5] === 0xffff;
 
 /**
  * Go's net.ParseIP, as the allocator needs it (no surrounding space, no zone, no leading zeros
- * in IPv4 parts); IPv4-mapped IPv6 addresses are IPv4, as in Go. One BigInt operation per address.
+ * in IPv4 parts); IPv4-mapped IPv6 addresses are IPv4, as in Go.
  */
 export function parseAddress(text: string): IpAddress | undefined {
   if (text.indexOf(':') < 0) {
     const v = parseV4Number(text);
     return v === undefined ? undefined : { family: 4, value: BigInt(v) };
   }
-  const p = parseV6Hex(text);
-  if (p === undefined) return undefined;
-  const mapped = p.hex.slice(0, 24).toLowerCase() === v4MappedHead;
-  if (mapped) return { family: 4, value: BigInt(p.tail ?? parseInt(p.hex.slice(24), 16)) };
-  let v = BigInt(`0x${p.hex}`);
-  if (p.tail !== undefined) v = ((v >> 32n) << 32n) | BigInt(p.tail);
-  return { family: 6, value: v };
+  if (!parseV6Groups(text, groups)) return undefined;
+  if (isV4Mapped(groups)) return { family: 4, value: BigInt(groups[6]! * 65536 + groups[7]!) };
+  let hex = '0x';
+  for (const x of groups) hex += x < 0x10 ? `000${x.toString(16)}` : x < 0x100 ? `00${x.toString(16)}` : x < 0x1000 ? `0${x.toString(16)}` : x.toString(16);
+  return { family: 6, value: BigInt(hex) };
 }
 
 /** The family net.ParseIP would give, without building the value; undefined when invalid. */
 export function addressFamily(text: string): 4 | 6 | undefined {
   if (text.indexOf(':') < 0) return parseV4Number(text) === undefined ? undefined : 4;
-  const p = parseV6Hex(text);
-  if (p === undefined) return undefined;
-  return p.hex.slice(0, 24).toLowerCase() === v4MappedHead ? 4 : 6;
+  if (!parseV6Groups(text, groups)) return undefined;
+  return isV4Mapped(groups) ? 4 : 6;
 }

@@ -4,7 +4,7 @@
 // addresses instead of walking the pool from its first address.
 import type { Service } from '../api/resources.ts';
 import type { Pool } from '../config/types.ts';
-import type { Family, IpAddress } from '../net/ip.ts';
+import { type Family, type IpAddress, compareIp } from '../net/ip.ts';
 import { OrderedMap } from './ordered-map.ts';
 import { PoolState } from './pool-state.ts';
 import { type FamilyPolicy, type ServiceFamily, familyPolicy, goQuote, ipText, ipsQuoted } from './service-facts.ts';
@@ -90,6 +90,12 @@ export class AddressAllocator {
     return this.allocations.get(key)?.ips ?? [];
   }
 
+  /** What a Service holds: its addresses, pool and allocation key (one look-up). */
+  holding(key: string): { readonly ips: readonly IpAddress[]; readonly pool: string; readonly allocationKey: string } {
+    const a = this.allocations.get(key);
+    return a ? { ips: a.ips, pool: a.pool.name, allocationKey: a.backend + a.sharing } : { ips: [], pool: '', allocationKey: '' };
+  }
+
   /** MetalLB's AllocationKey: backend key + sharing key, "" when unallocated. */
   allocationKey(key: string): string {
     const a = this.allocations.get(key);
@@ -102,23 +108,31 @@ export class AddressAllocator {
    */
   setPools(pools: readonly Pool[]): string[] {
     const sorted = [...pools].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    this.pools = sorted.map((p, i) => new PoolState(p, i));
+    const old = this.byName;
+    this.pools = sorted.map((p, i) => {
+      // A pool whose addresses did not change keeps its indexes: a config change costs what it moves.
+      const kept = old.get(p.name);
+      if (kept?.sameAddresses(p)) { kept.adopt(p, i); return kept; }
+      return new PoolState(p, i);
+    });
     this.byName = new Map(this.pools.map((p) => [p.name, p]));
     this.generalPools = this.pools.filter((p) => p.autoAssign && !p.hasServiceAllocation);
     this.anyPinning = this.pools.some((p) => p.hasServiceAllocation);
-    const previous = [...this.allocations.values()];
-    this.allocations.clear();
-    this.uses[4].clear();
-    this.uses[6].clear();
-    const affected: string[] = [];
-    for (const a of previous) {
+    const movers: [Allocation, PoolState | undefined][] = [];
+    for (const a of this.allocations.values()) {
       const pool = this.poolFor(a.ips);
-      if (!pool) { affected.push(a.key); continue; }
-      if (pool.name !== a.pool.name) affected.push(a.key);
+      if (pool !== a.pool) movers.push([a, pool]);
+    }
+    // Free every mover first: Services sharing an address move together. Re-record them in
+    // address order, so that the run trees grow at one end instead of at random places.
+    for (const [a] of movers) this.unassign(a.key);
+    movers.sort(([a], [b]) => compareIp(a.ips[0]!, b.ips[0]!));
+    for (const [a, pool] of movers) {
+      if (!pool) continue;
       a.pool = pool;
       this.record(a);
     }
-    return affected;
+    return movers.map(([a]) => a.key);
   }
 
   /** poolFor: the first pool (by name; MetalLB: map order) that holds every address. */
@@ -129,11 +143,22 @@ export class AddressAllocator {
     return undefined;
   }
 
-  /** Records an allocation unconditionally (MetalLB's internal assign). */
+  /** Records an allocation unconditionally (MetalLB's internal assign: unassign, then assign). */
   private record(a: Allocation): void {
+    const old = this.allocations.get(a.key);
+    if (old && old.pool === a.pool && old.ips.length === a.ips.length && old.ips.every((ip, i) => ip.family === a.ips[i]!.family && ip.value === a.ips[i]!.value)) {
+      // Same addresses again (every reprocess of a converged Service): swap the record in place
+      // instead of freeing and re-claiming, which would split and re-merge runs for nothing.
+      this.allocations.set(a.key, a);
+      for (const ip of a.ips) {
+        const use = this.uses[ip.family].get(ip.value)!;
+        use.users[use.users.indexOf(old)] = a;
+        this.setGroup(use, a);
+      }
+      return;
+    }
     this.unassign(a.key);
     this.allocations.set(a.key, a);
-    const group = groupOf(a.sharing, a.backend);
     for (const ip of a.ips) {
       const uses = this.uses[ip.family];
       let use = uses.get(ip.value);
@@ -144,19 +169,22 @@ export class AddressAllocator {
         a.pool.assigned[ip.family]++;
       }
       use.users.push(a);
-      if (use.group !== group || use.sharing !== a.sharing) {
-        this.leaveGroup(use);
-        use.group = group;
-        use.sharing = a.sharing;
-        use.backend = a.backend;
-        if (a.sharing !== '') {
-          const groups = use.pool.groups[ip.family];
-          let set = groups.get(group);
-          if (!set) { set = new OrderedMap<true>(); groups.set(group, set); }
-          set.set(ip.value, true);
-        }
-      }
+      this.setGroup(use, a);
     }
+  }
+
+  /** The address takes the sharing key of its latest user (MetalLB's sharingKeyForIP). */
+  private setGroup(use: AddressUse, a: Allocation): void {
+    if (use.sharing === a.sharing && use.backend === a.backend) return;
+    this.leaveGroup(use);
+    use.sharing = a.sharing;
+    use.backend = a.backend;
+    use.group = groupOf(a.sharing, a.backend);
+    if (a.sharing === '') return;
+    const groups = use.pool.groups[use.ip.family];
+    let set = groups.get(use.group);
+    if (!set) { set = new OrderedMap<true>(); groups.set(use.group, set); }
+    set.set(use.ip.value, true);
   }
 
   private leaveGroup(use: AddressUse): void {

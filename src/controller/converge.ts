@@ -49,27 +49,24 @@ export function ignoredByClass(svc: Service, loadBalancerClass: string | undefin
 
 export function converge(alloc: AddressAllocator, svc: Service, now: number): ServiceOutcome {
   const key = serviceKey(svc);
-  const events: ControllerEvent[] = [];
-  const object = { namespace: svc.metadata.namespace ?? 'default', name: svc.metadata.name ?? '' };
-  const emit = (type: 'Normal' | 'Warning', reason: string, message: string): void => {
-    events.push({ reason, type, message, object, timeMs: now });
-  };
+  const emit = new Emitter(svc, now);
+  const events = emit.events;
   const work: Working = {
     status: { ...svc.status },
     annotations: { ...(svc.metadata.annotations ?? {}) },
   };
-  const prevIps = alloc.ipsOf(key);
-  const prevKey = alloc.allocationKey(key);
+  const before = alloc.holding(key);
   const failed = !convergeBalancer(alloc, svc, key, work, emit);
-  let reprocessAll = prevKey !== alloc.allocationKey(key);
+  const after = alloc.holding(key);
+  let reprocessAll = before.allocationKey !== after.allocationKey;
   const changed = !sameStatus(svc.status, work.status) || !sameAnnotations(svc.metadata.annotations, work.annotations);
   if (changed) {
     // Only when something is written, so that steady state stays quiet (as in MetalLB).
     for (const k of Object.keys(svc.metadata.annotations ?? {}).sort()) {
-      if (k.startsWith(deprecatedAnnotationPrefix)) emit('Warning', 'deprecatedAnnotation', `Service uses deprecated annotation ${k}`);
+      if (k.startsWith(deprecatedAnnotationPrefix)) emit.push('Warning', 'deprecatedAnnotation', `Service uses deprecated annotation ${k}`);
     }
     // An address given up may let a pending Service through.
-    if (prevIps.length > 0 && alloc.poolOf(key) === '' && alloc.poolFor(prevIps)) reprocessAll = true;
+    if (before.ips.length > 0 && after.pool === '' && alloc.poolFor(before.ips)) reprocessAll = true;
   }
   return { key, status: work.status, annotations: work.annotations, changed, events, failed, reprocessAll };
 }
@@ -94,10 +91,22 @@ function sameIps(a: readonly (IpAddress | undefined)[], b: readonly IpAddress[])
   return x.every((v, i) => v === y[i]);
 }
 
-type Emit = (type: 'Normal' | 'Warning', reason: string, message: string) => void;
+/** Collects a Service's events (a class, not a closure: this runs once per Service per pass). */
+class Emitter {
+  readonly events: ControllerEvent[] = [];
+  private readonly object: { readonly namespace: string; readonly name: string };
+
+  constructor(svc: Service, private readonly now: number) {
+    this.object = { namespace: svc.metadata.namespace ?? 'default', name: svc.metadata.name ?? '' };
+  }
+
+  push(type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.events.push({ reason, type, message, object: this.object, timeMs: this.now });
+  }
+}
 
 /** Returns false when the Service did not converge. */
-function convergeBalancer(alloc: AddressAllocator, svc: Service, key: string, work: Working, emit: Emit): boolean {
+function convergeBalancer(alloc: AddressAllocator, svc: Service, key: string, work: Working, emit: Emitter): boolean {
   if (svc.spec.type !== 'LoadBalancer') { clear(alloc, key, work); return true; }
   if (!alloc.hasPools) { clear(alloc, key, work); return false; }
   if (!hasClusterIPs(svc)) { clear(alloc, key, work); return false; }
@@ -105,7 +114,7 @@ function convergeBalancer(alloc: AddressAllocator, svc: Service, key: string, wo
   let lbIps = ingressIps(svc);
   const policy = familyPolicy(svc);
   if (policy === 'RequireDualStack' && (svc.spec.clusterIPs?.length ?? 0) < 2) {
-    emit('Warning', 'not enough clusterips', `Service requires dual stack but not enough clusterips ${goList(svc.spec.clusterIPs ?? [])}`);
+    emit.push('Warning', 'not enough clusterips', `Service requires dual stack but not enough clusterips ${goList(svc.spec.clusterIPs ?? [])}`);
     clear(alloc, key, work);
     return false;
   }
@@ -116,10 +125,10 @@ function convergeBalancer(alloc: AddressAllocator, svc: Service, key: string, wo
   } else {
     const lbFamily = familyForIps(lbIps);
     if (lbFamily.error !== undefined) {
-      emit('Warning', 'nolbIPsIPFamily', `Failed to retrieve LBIPs IPFamily for ${ipsQuoted(lbIps)}: ${lbFamily.error}`);
+      emit.push('Warning', 'nolbIPsIPFamily', `Failed to retrieve LBIPs IPFamily for ${ipsQuoted(lbIps)}: ${lbFamily.error}`);
     }
     if (clusterFamily.error !== undefined) {
-      emit('Warning', 'noclusterIPsIPFamily', `Failed to retrieve ClusterIPs IPFamily for ${goQuoteList(svc.spec.clusterIPs ?? [])} ${svc.spec.clusterIP ?? ''}: ${clusterFamily.error}`);
+      emit.push('Warning', 'noclusterIPsIPFamily', `Failed to retrieve ClusterIPs IPFamily for ${goQuoteList(svc.spec.clusterIPs ?? [])} ${svc.spec.clusterIP ?? ''}: ${clusterFamily.error}`);
       return false;
     }
     if (familyChanged(lbFamily.family, clusterFamily.family, policy)) {
@@ -133,7 +142,7 @@ function convergeBalancer(alloc: AddressAllocator, svc: Service, key: string, wo
     // Idempotent while the configuration still allows the addresses; otherwise it says why not.
     const err = alloc.assign(who, lbIps);
     if (err !== undefined) {
-      emit('Normal', 'ClearAssignment', `current IP for ${goQuote(key)} not allowed by config, will attempt for new IP assignment: ${err}`);
+      emit.push('Normal', 'ClearAssignment', `current IP for ${goQuote(key)} not allowed by config, will attempt for new IP assignment: ${err}`);
       clear(alloc, key, work);
       lbIps = [];
     }
@@ -144,7 +153,7 @@ function convergeBalancer(alloc: AddressAllocator, svc: Service, key: string, wo
     }
     const desired = desiredIps(svc);
     if (desired.error !== undefined) {
-      emit('Warning', 'LoadBalancerFailed', `invalid requested loadbalancer IPs: ${desired.error}`);
+      emit.push('Warning', 'LoadBalancerFailed', `invalid requested loadbalancer IPs: ${desired.error}`);
       return false;
     }
     if (desired.ips.length > 0 && !sameIps(lbIps, desired.ips)) {
@@ -157,26 +166,26 @@ function convergeBalancer(alloc: AddressAllocator, svc: Service, key: string, wo
   // for single-stack ClusterIPs and then clears the pair on the next pass (a flip-flop).
   if (lbIps.length === 1 && policy === 'PreferDualStack' && clusterFamily.family === 'dual') {
     const extra = alloc.allocateAdditional(who, lbIps[0]!, alloc.poolOf(key));
-    if (!extra.ok) emit('Normal', 'AdditionalAssignFailed', `cannot assign additional IP in PreferDualStack: ${extra.error}`);
+    if (!extra.ok) emit.push('Normal', 'AdditionalAssignFailed', `cannot assign additional IP in PreferDualStack: ${extra.error}`);
     else {
       lbIps = [lbIps[0], extra.value];
-      emit('Normal', 'IPAllocated', `Assigned additional IP ${goQuote(ipText(extra.value))}`);
+      emit.push('Normal', 'IPAllocated', `Assigned additional IP ${goQuote(ipText(extra.value))}`);
     }
   }
 
   if (lbIps.length === 0) {
     const r = allocateIps(alloc, svc, who, clusterFamily);
     if (!r.ok) {
-      emit('Warning', 'AllocationFailed', `Failed to allocate IP for ${goQuote(key)}: ${r.error}`);
+      emit.push('Warning', 'AllocationFailed', `Failed to allocate IP for ${goQuote(key)}: ${r.error}`);
       return false;
     }
     lbIps = r.value;
-    emit('Normal', 'IPAllocated', `Assigned IP ${ipsQuoted(lbIps)}`);
+    emit.push('Normal', 'IPAllocated', `Assigned IP ${ipsQuoted(lbIps)}`);
   }
 
   const pool = alloc.poolOf(key);
   if (pool === '') {
-    emit('Warning', 'InternalError', 'allocated an IP that has no pool');
+    emit.push('Warning', 'InternalError', 'allocated an IP that has no pool');
     clear(alloc, key, work);
     return false;
   }

@@ -59,9 +59,9 @@ export class OrderedMap<V> {
   floor(key: bigint): Entry<V> | undefined {
     let n = this.root;
     let best: Node<V> | undefined;
+    // One BigInt comparison per level: they cost more than the pointer chasing.
     while (n) {
-      if (n.key === key) return n;
-      if (n.key < key) { best = n; n = n.right; } else n = n.left;
+      if (n.key <= key) { best = n; n = n.right; } else n = n.left;
     }
     return best;
   }
@@ -71,8 +71,7 @@ export class OrderedMap<V> {
     let n = this.root;
     let best: Node<V> | undefined;
     while (n) {
-      if (n.key === key) return n;
-      if (n.key > key) { best = n; n = n.left; } else n = n.right;
+      if (n.key >= key) { best = n; n = n.left; } else n = n.right;
     }
     return best;
   }
@@ -87,6 +86,17 @@ export class OrderedMap<V> {
     return best;
   }
 
+  /** floor(key) and higher(key) in one descent. */
+  around(key: bigint): [Entry<V> | undefined, Entry<V> | undefined] {
+    let n = this.root;
+    let lo: Node<V> | undefined;
+    let hi: Node<V> | undefined;
+    while (n) {
+      if (n.key <= key) { lo = n; n = n.right; } else { hi = n; n = n.left; }
+    }
+    return [lo, hi];
+  }
+
   /** The entry with the least key. */
   first(): Entry<V> | undefined {
     let n = this.root;
@@ -97,6 +107,11 @@ export class OrderedMap<V> {
   set(key: bigint, value: V): void {
     const e = this.entry(key);
     if (e) { e.value = value; return; }
+    this.insertNew(key, value);
+  }
+
+  /** Inserts a key the caller knows is absent (saves the look-up `set` does first). */
+  insertNew(key: bigint, value: V): void {
     this.root = this.insert(this.root, { key, value, priority: this.nextPriority(), left: undefined, right: undefined });
     this.count++;
   }

@@ -40,19 +40,34 @@ export class PoolState {
   /** Each CIDR's first and last address, precomputed: the hot path compares, never masks. */
   readonly bounds: readonly { readonly family: Family; readonly first: bigint; readonly last: bigint }[];
   /** serviceSelectors as MetalLB uses them: a serviceAllocation naming nothing matches everything. */
-  private readonly serviceSelectors: readonly Selector[];
+  private serviceSelectors: readonly Selector[] = [];
 
-  constructor(readonly pool: Pool, readonly order: number) {
+  constructor(public pool: Pool, public order: number) {
     this.name = pool.name;
     this.runs = { 4: new AddressRuns(pool.avoidBuggyIPs), 6: new AddressRuns(false) };
     for (const c of pool.cidrs) {
       this.capacity[c.family] += prefixSize(c) - (pool.avoidBuggyIPs ? buggyCount(c) : 0n);
     }
     this.bounds = pool.cidrs.map((c) => ({ family: c.family, first: prefixFirst(c), last: prefixLast(c) }));
+    this.adopt(pool, order);
+  }
+
+  /** Same addresses, new settings (autoAssign, serviceAllocation, order): the indexes stay. */
+  adopt(pool: Pool, order: number): void {
+    this.pool = pool;
+    this.order = order;
     const sa = pool.serviceAllocation;
     this.serviceSelectors = sa && sa.namespaces.length === 0 && sa.namespaceSelectors.length === 0 && sa.serviceSelectors.length === 0
       ? [everything]
       : (sa?.serviceSelectors ?? []);
+  }
+
+  /** True when `other` has exactly this pool's addresses (so the indexes carry over). */
+  sameAddresses(other: Pool): boolean {
+    const a = this.pool.cidrs;
+    const b = other.cidrs;
+    return this.pool.avoidBuggyIPs === other.avoidBuggyIPs && a.length === b.length
+      && a.every((c, i) => c.family === b[i]!.family && c.network === b[i]!.network && c.length === b[i]!.length);
   }
 
   get autoAssign(): boolean {
