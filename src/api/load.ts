@@ -174,7 +174,7 @@ export function loadTyped(v: Json, entry: KindVersion, ctx: DocumentContext, out
   if (kind === 'BGPPeer' && version === 'v1beta1') {
     const { peer, notes } = convertBGPPeerV1beta1(obj as unknown as BGPPeerV1beta1Value);
     diag('warning', ['apiVersion'], `BGPPeer metallb.io/v1beta1 is deprecated; read as metallb.io/v1beta2${notes.length ? ` (${notes.join('; ')})` : ''}: write apiVersion metallb.io/v1beta2`, ref);
-    resource = peer as unknown as Json;
+    resource = peer;
     result = applyDefaults(BGPPeerV1beta2Schema, peer);
   } else {
     result = applyDefaults(entry.schema, obj);
