@@ -9,6 +9,12 @@ export interface Clock {
   now(): number;
   /** Calls fn once after ms milliseconds unless cancelled. */
   setTimer(ms: number, fn: () => void): Timer;
+  /**
+   * Runs fn after the I/O that is already waiting has been handled. Node runs due timers before it
+   * polls sockets, so after a stall a detection timer would fire before the packets that arrived in
+   * time are read; deferring the verdict past the poll phase avoids those false Downs.
+   */
+  defer(fn: () => void): void;
 }
 
 /** Uniform in [0, 1). */
@@ -20,6 +26,7 @@ export const realClock: Clock = {
     const t = setTimeout(fn, Math.max(0, ms));
     return { cancel: () => clearTimeout(t) };
   },
+  defer: (fn) => { setImmediate(fn); },
 };
 
 /** A manual clock for tests: advance() fires due timers in deadline order. */
@@ -35,6 +42,9 @@ export class FakeClock implements Clock {
     this.timers.set(id, { at: this.t + Math.max(0, ms), fn });
     return { cancel: () => { this.timers.delete(id); } };
   }
+
+  /** No I/O is pending under a fake clock: the deferred function runs at once. */
+  defer(fn: () => void): void { fn(); }
 
   /** Moves time forward by ms, firing every timer that falls due (including ones set meanwhile). */
   advance(ms: number): void {

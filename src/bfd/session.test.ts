@@ -330,3 +330,20 @@ test('the peer\'s C bit is recorded; ours is always clear (shared fate with iron
   assert.equal(s.snapshot().remoteControlPlaneIndependent, false);
   assert.ok(sent.every(({ p }) => !p.controlPlaneIndependent));
 });
+
+test('a packet read after a stall, in the same loop turn as the detection timer, keeps the session Up', () => {
+  const clock = new FakeClock();
+  const deferred: (() => void)[] = [];
+  clock.defer = (fn) => { deferred.push(fn); }; // like setImmediate: after the poll phase
+  const { s } = solo(clock);
+  s.start();
+  s.receive(pkt({ state: S.Init, yourDiscriminator: 100 }));
+  clock.advance(1000); // the loop stalled past the 900 ms detection time; the timer fires first...
+  assert.equal(deferred.length, 1);
+  s.receive(pkt({ state: S.Up, yourDiscriminator: 100 })); // ...then the poll phase reads the waiting packet
+  deferred.shift()!();
+  assert.equal(s.state, S.Up);
+  clock.advance(1000); // and with nothing waiting, the verdict stands
+  deferred.shift()!();
+  assert.equal(s.state, S.Down);
+});

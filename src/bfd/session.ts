@@ -62,6 +62,8 @@ export class BfdSession {
   private txTimer: Timer | undefined;
   private txDue = 0;
   private detectTimer: Timer | undefined;
+  /** Bumped whenever detection is re-armed, so a deferred expiry can tell that a packet came in. */
+  private detectGen = 0;
   private stopped = false;
   private received = 0;
   private remoteCBit = false;
@@ -205,9 +207,12 @@ export class BfdSession {
 
   private armDetection(): void {
     this.detectTimer?.cancel();
+    const gen = ++this.detectGen;
     const t = this.detectionTimeUs();
     if (t <= 0 || this.stopped) return;
-    this.detectTimer = this.env.clock.setTimer(t / 1000, () => this.detectionExpired());
+    this.detectTimer = this.env.clock.setTimer(t / 1000, () => {
+      this.env.clock.defer(() => { if (gen === this.detectGen && !this.stopped) this.detectionExpired(); });
+    });
   }
 
   private detectionExpired(): void {
