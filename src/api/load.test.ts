@@ -114,3 +114,12 @@ test('core objects keep fields ironlb does not read', () => {
   assert.deepEqual(r.diagnostics, []);
   assert.equal((r.objects[0]?.object as { spec: Record<string, unknown> }).spec.sessionAffinity, 'None');
 });
+
+test('Service annotations with the legacy metallb.universe.tf/ prefix are accepted with a warning each', () => {
+  const r = loadText('apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n  annotations:\n    metallb.universe.tf/address-pool: p\n    metallb.io/allow-shared-ip: k\n    metallb.universe.tf/allow-shared-ip: k\nspec: {type: LoadBalancer}\n', 'a.yaml');
+  assert.equal(r.objects.length, 1);
+  assert.deepEqual(brief(r), [
+    '6:5 warning metadata.annotations.metallb.universe.tf/address-pool: deprecated annotation prefix metallb.universe.tf/: write metallb.io/address-pool',
+    '8:5 warning metadata.annotations.metallb.universe.tf/allow-shared-ip: deprecated annotation prefix metallb.universe.tf/: write metallb.io/allow-shared-ip (metallb.io/allow-shared-ip is also set)',
+  ]);
+});

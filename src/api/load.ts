@@ -5,6 +5,7 @@ import type { Diagnostic, ObjectRef, SourcePosition } from './diagnostics.ts';
 import type { FieldPath, LoadedObject } from './loaded.ts';
 import { formatFieldPath } from './loaded.ts';
 import type { CoreResource, MetalLBResource } from './resources.ts';
+import { annotationPrefixes } from './resources.ts';
 import { parseYaml } from './yaml-source.ts';
 import type { Node as YamlNode } from 'yaml';
 import { checkStructure } from './structural.ts';
@@ -182,12 +183,24 @@ export function loadTyped(v: Json, entry: KindVersion, ctx: DocumentContext, out
   if (kind === 'BGPPeer' && (result.spec as Json).disableMP === true) {
     diag('warning', ['spec', 'disableMP'], 'has no effect (deprecated since MetalLB 0.15: each session carries its own address family unless dualStackAddressFamily is set)', ref);
   }
+  if (kind === 'Service') warnDeprecatedAnnotations(result, (path, message) => diag('warning', path, message, ref));
   out.objects.push({
     object: result as unknown as MetalLBResource | CoreResource,
     source: { file: ctx.file, document: ctx.document },
     positionOf: ctx.positionOf,
   });
   return { loaded: result, resource };
+}
+
+/** MetalLB still reads the old annotation prefix but flags it (event `deprecatedAnnotation`). */
+function warnDeprecatedAnnotations(service: Json, warn: (path: FieldPath, message: string) => void): void {
+  const annotations = ((service.metadata as Json).annotations ?? {}) as Record<string, string>;
+  const [current, legacy] = annotationPrefixes;
+  for (const key of Object.keys(annotations)) {
+    if (!key.startsWith(legacy)) continue;
+    const modern = current + key.slice(legacy.length);
+    warn(['metadata', 'annotations', key], `deprecated annotation prefix ${legacy}: write ${modern}${modern in annotations ? ` (${modern} is also set)` : ''}`);
+  }
 }
 
 /**
