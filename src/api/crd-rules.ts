@@ -37,6 +37,14 @@ export const crdRules: readonly CrdRule[] = [
     check: wholeSecondsBetween(1, 65535),
   },
   {
+    // A transition rule (GR is negotiated in OPEN only): the API server enforces it on update; a
+    // file has no previous version, so there is nothing to check here.
+    kind: 'BGPPeer', version: 'v1beta2', at: ['spec', 'enableGracefulRestart'],
+    rule: 'self == oldSelf',
+    message: 'EnableGracefulRestart cannot be changed after creation',
+    check: () => undefined,
+  },
+  {
     // RFC 4724: the restart time is a 12-bit field of seconds.
     kind: 'BGPPeer', version: 'v1beta2', at: ['spec', 'gracefulRestart', 'restartTime'],
     rule: betweenRule(1, 4095),
