@@ -76,7 +76,6 @@ function parseV6Groups(s: string, out: number[]): boolean {
       if (tail === undefined) return false;
       out[g++] = Math.floor(tail / 65536);
       out[g++] = tail % 65536;
-      i = n;
       break;
     }
     if (j === i || j - i > 4 || g >= 8) return false;
