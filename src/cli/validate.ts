@@ -19,7 +19,13 @@ export interface ValidationResult {
 /** Load + resolve: what `ironlb validate` checks, for other code. */
 export function validatePaths(paths: readonly string[], options: { namespace?: string } = {}): ValidationResult {
   const loaded = loadPaths(paths);
-  const resolved = resolveConfig(loaded.objects, options.namespace !== undefined ? { namespace: options.namespace } : {});
+  let resolved: { config?: Config; diagnostics: Diagnostic[] };
+  try {
+    resolved = resolveConfig(loaded.objects, options.namespace !== undefined ? { namespace: options.namespace } : {});
+  } catch (err) {
+    // A bug in resolution must still end in a report, not a stack trace.
+    resolved = { diagnostics: [{ severity: 'error', path: '', message: `internal error while resolving the configuration: ${(err as Error).message}` }] };
+  }
   const all = [...loaded.diagnostics, ...resolved.diagnostics];
   const errors = all.filter((d) => d.severity === 'error');
   const warnings = all.filter((d) => d.severity === 'warning');
