@@ -201,3 +201,23 @@ test('decodeMessage dispatches on the type', () => {
   f.push(encodeRouteRefresh({ afi: 1, subtype: 0, safi: 1 }));
   assert.equal(decodeMessage(f.next()!, ctx).type, 'route-refresh');
 });
+
+test('captures from FRR, BIRD, GoBGP and ExaBGP decode cleanly', async () => {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const dir = new URL('../../test/fixtures/bgp/', import.meta.url).pathname;
+  const names = readdirSync(dir).filter((n) => n.endsWith('.bin'));
+  assert.ok(names.length >= 4, names.join());
+  for (const n of names) {
+    const f = new MessageFramer();
+    f.push(readFileSync(dir + n));
+    const kinds: string[] = [];
+    for (let m = f.next(); m; m = f.next()) {
+      const d = decodeMessage(m, { fourOctetAsn: true, ebgp: true });
+      if (d.type === 'update') assert.deepEqual(d.update.problems, [], n);
+      kinds.push(d.type);
+    }
+    assert.equal(f.buffered, 0, n);
+    assert.equal(kinds[0], 'open', n);
+    assert.ok(kinds.includes('keepalive'), n);
+  }
+});

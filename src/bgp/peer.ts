@@ -36,6 +36,8 @@ export class Peer implements SessionOwner {
   /** The R/F bits go out until a session has been established once (RFC 4724 §4.1). */
   private restarting = true;
   private lastError?: string;
+  /** Bumped by stop(): a connect() that resolves after a restart belongs to an old configuration. */
+  private generation = 0;
   private readonly totals = { sent: { open: 0, update: 0, notification: 0, keepalive: 0, routeRefresh: 0 }, received: { open: 0, update: 0, notification: 0, keepalive: 0, routeRefresh: 0 } };
 
   constructor(
@@ -61,6 +63,8 @@ export class Peer implements SessionOwner {
   /** Stops every connection: Cease with `subcode`, or (graceful) just closes TCP. */
   stop(subcode: number, graceful = false): void {
     this.stopped = true;
+    this.generation++;
+    this.connecting = false;
     this.clearRetry();
     for (const s of [...this.sessions]) {
       if (graceful) s.abort('graceful shutdown'); else s.stop(subcode);
@@ -98,6 +102,7 @@ export class Peer implements SessionOwner {
     this.setState('Connect', 'connecting');
     const c = this.config;
     const ttl = this.ebgp ? (c.ebgpMultiHop ? 255 : 1) : undefined;
+    const generation = this.generation;
     this.transport.connect({
       peerAddress: formatIp(c.peerAddress), peerPort: c.peerPort,
       ...(c.localAddress ? { localAddress: formatIp(c.localAddress) } : {}),
@@ -106,10 +111,13 @@ export class Peer implements SessionOwner {
       ...(c.vrf ? { vrf: c.vrf } : {}),
       timeoutMs: Math.max(1000, (c.connectRetrySeconds ?? 5) * 1000),
     }).then((socket) => {
+      if (generation !== this.generation) { socket.destroy(); return; }
       this.connecting = false;
-      if (this.stopped) { socket.destroy(); return; }
+      // An incoming connection won meanwhile: RFC 4271 §6.8 keeps the Established one.
+      if (this.stopped || this.established) { socket.destroy(); return; }
       this.attach(socket, 'outgoing');
     }, (e: unknown) => {
+      if (generation !== this.generation) return;
       this.connecting = false;
       this.lastError = e instanceof Error ? e.message : String(e);
       this.failures++;
@@ -148,6 +156,7 @@ export class Peer implements SessionOwner {
   }
 
   onOpenReceived(s: Session, open: OpenMessage): boolean {
+    if (this.established && this.established !== s) return false;
     for (const other of this.sessions) {
       if (other === s || other.state !== 'OpenConfirm') continue;
       const loser = collisionLoser(Number(this.config.routerId.value & 0xffffffffn), open.bgpId);
