@@ -92,10 +92,10 @@ export class FrrInstance {
 
   /** One prefix with its attributes (communities are only in the detailed view). */
   async route(prefix: string): Promise<FrrRoute[]> {
-    type Path = { nexthops?: { ip: string }[]; localpref?: number; med?: number; community?: { string: string }; largeCommunity?: { string: string }; aspath?: { string: string }; bestpath?: { overall?: boolean } };
+    type Path = { nexthops?: { ip: string }[]; localpref?: number; locPrf?: number; med?: number; community?: { string: string }; largeCommunity?: { string: string }; aspath?: { string: string }; bestpath?: { overall?: boolean } };
     const j = await this.json<{ paths?: Path[] }>(`show bgp ipv4 unicast ${prefix} json`);
     return (j.paths ?? []).map((p) => ({
-      prefix, nexthops: (p.nexthops ?? []).map((n) => n.ip), ...(p.localpref !== undefined ? { localPref: p.localpref } : {}),
+      prefix, nexthops: (p.nexthops ?? []).map((n) => n.ip), ...((p.locPrf ?? p.localpref) !== undefined ? { localPref: p.locPrf ?? p.localpref } : {}),
       ...(p.med !== undefined ? { med: p.med } : {}),
       communities: p.community?.string.split(' ').filter(Boolean) ?? [], largeCommunities: p.largeCommunity?.string.split(' ').filter(Boolean) ?? [],
       asPath: p.aspath?.string ?? '', bestpath: p.bestpath?.overall === true,
