@@ -123,3 +123,19 @@ test('Service annotations with the legacy metallb.universe.tf/ prefix are accept
     '8:5 warning metadata.annotations.metallb.universe.tf/allow-shared-ip: deprecated annotation prefix metallb.universe.tf/: write metallb.io/allow-shared-ip (metallb.io/allow-shared-ip is also set)',
   ]);
 });
+
+test('every YAML block of seeds 000 and 001 and every example loads without a structural error', async () => {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const files = [
+    ...readdirSync('test/fixtures/api/valid').map((f) => `test/fixtures/api/valid/${f}`),
+    ...readdirSync('examples').filter((f) => f.endsWith('.yaml')).map((f) => `examples/${f}`),
+  ];
+  assert.ok(files.length >= 27);
+  let objects = 0;
+  for (const f of files) {
+    const r = loadText(readFileSync(f, 'utf8'), f);
+    assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic), [], f);
+    objects += r.objects.length;
+  }
+  assert.ok(objects >= 50, `${objects} objects`);
+});
