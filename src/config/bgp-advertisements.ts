@@ -92,7 +92,7 @@ function warnWideAggregation(report: Report, r: ResolvedBgpAdvertisement, pool: 
   for (const a of pool.addresses) {
     const field = a.range.family === 4 ? 'aggregationLength' : 'aggregationLengthV6';
     const len = a.range.family === 4 ? r.ad.aggregationLength : r.ad.aggregationLengthV6;
-    const shortest = Math.min(...a.cidrs.map((c) => c.length));
+    const shortest = a.shortest;
     if (len >= shortest) continue;
     const shift = BigInt(familyBits(a.range.family) - len);
     const count = (a.range.last >> shift) - (a.range.first >> shift) + 1n;
@@ -135,6 +135,8 @@ export function resolveBgpAdvertisements(
 ): Map<string, ResolvedBgpAdvertisement> {
   const out = new Map<string, ResolvedBgpAdvertisement>();
   const specs = new Map<string, ResolvedBgpAdvertisement>();
+  /** Per pool, the advertisements so far by localPref: only different values can conflict. */
+  const byPool = new Map<string, Map<number, ResolvedBgpAdvertisement[]>>();
   const sorted = [...los].sort((a, b) => ((a.object.metadata.name ?? '') < (b.object.metadata.name ?? '') ? -1 : 1));
   for (const lo of sorted) {
     const r: ResolvedBgpAdvertisement = { lo, ad: resolveAd(report, lo, pools, peerNames, aliases) };
@@ -151,15 +153,25 @@ export function resolveBgpAdvertisements(
     for (const name of r.ad.pools) {
       const pool = pools.get(name)!;
       warnWideAggregation(report, r, pool);
-      for (const other of out.values()) {
-        if (conflicting.has(other) || !other.ad.pools.includes(name) || !localPrefConflict(other.ad, r.ad, pool)) continue;
-        conflicting.add(other);
-        report.error(lo, ['spec', 'localPref'],
-          `localPref ${r.ad.localPref} conflicts with localPref ${other.ad.localPref} of ${describe(other.lo)}: both announce IPAddressPool "${name}" ` +
-          `with the same aggregation length to ${commonPeers(r.ad, other.ad)} ` +
-          `from nodes that can overlap (${selectorsText(other.ad.nodeSelectors)} vs ${selectorsText(r.ad.nodeSelectors)}); ` +
-          'a route carries one LOCAL_PREF: use the same localPref, or separate them by aggregation length, peers, nodes or serviceSelectors');
+      // serviceSelectors exempt an advertisement from the check (MetalLB: decided at runtime).
+      if (r.ad.serviceSelectors.length > 0) continue;
+      const byPref = byPool.get(name) ?? new Map<number, ResolvedBgpAdvertisement[]>();
+      byPool.set(name, byPref);
+      for (const [pref, others] of byPref) {
+        if (pref === r.ad.localPref) continue;
+        for (const other of others) {
+          if (conflicting.has(other) || !localPrefConflict(other.ad, r.ad, pool)) continue;
+          conflicting.add(other);
+          report.error(lo, ['spec', 'localPref'],
+            `localPref ${r.ad.localPref} conflicts with localPref ${other.ad.localPref} of ${describe(other.lo)}: both announce IPAddressPool "${name}" ` +
+            `with the same aggregation length to ${commonPeers(r.ad, other.ad)} ` +
+            `from nodes that can overlap (${selectorsText(other.ad.nodeSelectors)} vs ${selectorsText(r.ad.nodeSelectors)}); ` +
+            'a route carries one LOCAL_PREF: use the same localPref, or separate them by aggregation length, peers, nodes or serviceSelectors');
+        }
       }
+      const same = byPref.get(r.ad.localPref);
+      if (same) same.push(r);
+      else byPref.set(r.ad.localPref, [r]);
     }
     out.set(r.ad.name, r);
   }

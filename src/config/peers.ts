@@ -194,6 +194,8 @@ function endpoint(p: Peer): string {
 /** Peers by name; reports duplicates and same-router peers whose node sets can meet. */
 export function resolvePeers(report: Report, los: readonly LoadedObject<BGPPeer>[], ctx: PeerContext): Map<string, ResolvedPeer> {
   const out = new Map<string, ResolvedPeer>();
+  /** Peers so far by the router they reach: only those can conflict. */
+  const byEndpoint = new Map<string, ResolvedPeer[]>();
   const sorted = [...los].sort((a, b) => ((a.object.metadata.name ?? '') < (b.object.metadata.name ?? '') ? -1 : 1));
   for (const lo of sorted) {
     const peer = resolvePeer(report, lo, ctx);
@@ -202,14 +204,17 @@ export function resolvePeers(report: Report, los: readonly LoadedObject<BGPPeer>
       report.error(lo, ['metadata', 'name'], `duplicate definition of BGP peer "${peer.name}": already defined${locate(earlier.lo)}; peer names must be unique`);
       continue;
     }
-    for (const other of out.values()) {
-      if (endpoint(other.peer) !== endpoint(peer) || (!peer.address && !peer.interface)) continue;
+    const where = endpoint(peer);
+    const same = byEndpoint.get(where) ?? [];
+    for (const other of peer.address || peer.interface ? same : []) {
       if (!selectorListsIntersect(other.peer.nodeSelectors, peer.nodeSelectors)) continue;
       report.error(lo, ['spec', peer.address ? 'peerAddress' : 'interface'],
-        `conflicts with ${describe(other.lo)}: both peer with ${endpoint(peer)} and their node selectors can select the same node ` +
+        `conflicts with ${describe(other.lo)}: both peer with ${where} and their node selectors can select the same node ` +
         `(${selectorsText(other.peer.nodeSelectors)} vs ${selectorsText(peer.nodeSelectors)}), which would open two sessions from that node to one router; ` +
         'give them node selectors that cannot select the same node, or keep one of them');
     }
+    same.push({ lo, peer });
+    byEndpoint.set(where, same);
     out.set(peer.name, { lo, peer });
   }
   return out;

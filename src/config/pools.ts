@@ -17,6 +17,8 @@ export interface PoolAddress {
   readonly text: string;
   readonly range: IpRange;
   readonly cidrs: readonly Prefix[];
+  /** The shortest prefix length among `cidrs`: how far MetalLB lets an advertisement aggregate. */
+  readonly shortest: number;
 }
 
 export interface ResolvedPool {
@@ -43,7 +45,8 @@ function parseAddress(report: Report, lo: LoadedObject, index: number, text: str
       report.error(lo, path, `${r?.error ?? `invalid IP range "${text}"`}; want ${addressSyntax}`);
       return undefined;
     }
-    return { index, text, range: r.range, cidrs: summarizeRange(r.range) };
+    const cidrs = summarizeRange(r.range);
+    return { index, text, range: r.range, cidrs, shortest: Math.min(...cidrs.map((c) => c.length)) };
   }
   if (s.includes('/')) {
     const p = parsePrefix(s);
@@ -54,7 +57,7 @@ function parseAddress(report: Report, lo: LoadedObject, index: number, text: str
     if (p.hostBitsSet) {
       report.warn(lo, path, `"${text}" has host bits set: the pool holds all of ${formatPrefix(p.prefix)}`);
     }
-    return { index, text, range: prefixToRange(p.prefix), cidrs: [p.prefix] };
+    return { index, text, range: prefixToRange(p.prefix), cidrs: [p.prefix], shortest: p.prefix.length };
   }
   const ip = parseIp(s);
   report.error(lo, path, ip
