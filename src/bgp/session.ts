@@ -60,6 +60,7 @@ export class Session {
   private pumpScheduled = false;
   private endOfRibPending = false;
   private closed = false;
+  private unsendableLogged = 0;
   readonly localAddress: string;
   readonly localPort: number;
 
@@ -270,6 +271,10 @@ export class Session {
       }
     } catch (e) {
       this.opts.owner.log.warn({ err: String(e) }, 'cannot pack UPDATE');
+    }
+    if (packer.unsendable !== this.unsendableLogged) {
+      this.unsendableLogged = packer.unsendable;
+      this.opts.owner.log.warn({ routes: packer.unsendable, localAddress: this.localAddress }, 'routes not announced: no next hop of their family on this session (set nextHop / nextHopV6)');
     }
     if (!this.hasPending() && this.endOfRibPending) {
       for (const f of n.families) w.bytes(encodeEndOfRib(f));
