@@ -7,7 +7,7 @@ import type { Config } from '../config/types.ts';
 import { AddressAllocator } from './allocator.ts';
 import { type ControllerEvent, type ServiceOutcome, converge, ignoredByClass } from './converge.ts';
 import type { PoolCounters } from './pool-state.ts';
-import { serviceKey } from './service-facts.ts';
+import { backendKey, ingressIps, serviceKey, servicePorts, sharingKey } from './service-facts.ts';
 
 export type { ControllerEvent, ServiceOutcome } from './converge.ts';
 export type { PoolCounters } from './pool-state.ts';
@@ -64,11 +64,27 @@ export class Allocator {
    */
   rebuild(services: readonly Service[], now = 0): Map<string, ServiceOutcome> {
     const out = new Map<string, ServiceOutcome>();
-    for (const svc of restartOrder(services)) {
+    const ordered = restartOrder(services);
+    this.reclaim(ordered);
+    for (const svc of ordered) {
       const r = this.reconcileService(svc, now);
       if (r) out.set(r.key, r);
     }
     return out;
+  }
+
+  /**
+   * Before any Service allocates after a restart, every Service re-claims the addresses its
+   * status shows (in restart order; conflicts go to the first). MetalLB only sorts: its
+   * PreferDualStack step can then hand a holder's address to a Service processed earlier.
+   */
+  reclaim(ordered: readonly Service[]): void {
+    for (const svc of ordered) {
+      if (!this.handles(svc) || svc.spec.type !== 'LoadBalancer') continue;
+      const ips = ingressIps(svc);
+      if (ips.length === 0 || ips.some((ip) => ip === undefined)) continue;
+      this.core.assign({ key: serviceKey(svc), svc, ports: servicePorts(svc), sharing: sharingKey(svc), backend: backendKey(svc) }, ips);
+    }
   }
 
   /** Keys of the Services holding addresses. */
@@ -130,7 +146,8 @@ export interface ReconcileOptions extends AllocatorOptions {
 }
 
 /**
- * Runs every Service through the allocator until nothing asks for reprocessing. With `state`
+ * Runs every Service through the allocator until nothing changes and nothing asks for
+ * reprocessing (a written Service returns as an update event in a live cluster). With `state`
  * the previous allocations are kept (Services missing from the list are treated as deleted);
  * without it the state is rebuilt from the statuses, as after a restart. Events repeated across
  * passes are reported once.
@@ -147,6 +164,7 @@ export function reconcileAll(config: Config, services: readonly Service[], state
   const events: ControllerEvent[] = [];
   const seen = new Set<string>();
   const maxPasses = options.maxPasses ?? 5;
+  if (!state) alloc.reclaim(restartOrder(services));
   for (let pass = 0; pass < maxPasses; pass++) {
     let again = false;
     for (const svc of restartOrder([...current.values()])) {
@@ -157,7 +175,8 @@ export function reconcileAll(config: Config, services: readonly Service[], state
         const id = `${e.object.namespace}/${e.object.name}\u0000${e.reason}\u0000${e.message}`;
         if (!seen.has(id)) { seen.add(id); events.push(e); }
       }
-      if (r.changed) current.set(r.key, { ...svc, metadata: { ...svc.metadata, annotations: r.annotations }, status: r.status });
+      // A written Service comes back as an update event, so it is seen once more.
+      if (r.changed) { current.set(r.key, { ...svc, metadata: { ...svc.metadata, annotations: r.annotations }, status: r.status }); again = true; }
       if (r.reprocessAll) again = true;
     }
     if (!again) break;
