@@ -386,3 +386,13 @@ test('pool counters: exact, IPv6 /64 and /48 saturate at 2^63 - 1, never negativ
   assert.deepEqual(alloc.poolStatus('mid'), { assignedIPv4: 0, assignedIPv6: 1, availableIPv4: 0, availableIPv6: Number.MAX_SAFE_INTEGER });
   assert.equal(alloc.poolStatus('nope'), undefined);
 });
+
+test('deterministic: the same inputs give the same outputs, events included', () => {
+  const cfg = config(pool('zz', ['1.1.1.0/30']), pool('aa', ['9.9.9.0/30']), ds);
+  const svcs = [service('c', { spec: { ...dual, ipFamilyPolicy: 'PreferDualStack' } }), service('a'), service('b', { annotations: { 'metallb.io/allow-shared-ip': 'k' } }), service('d', { annotations: { 'metallb.io/allow-shared-ip': 'k' }, ports: [[443]] })];
+  const one = reconcileAll(cfg, svcs, undefined, { now: 7 });
+  const two = reconcileAll(cfg, [...svcs].reverse(), undefined, { now: 7 });
+  assert.deepEqual([...two.services].sort(), [...one.services].sort());
+  assert.deepEqual(two.events, one.events);
+  assert.deepEqual(one.services.get('default/b')!.ingress, one.services.get('default/d')!.ingress);
+});
