@@ -59,7 +59,8 @@ export interface DownEvent { id: string; diag: string; at: number }
 export interface UpEvent { id: string; at: number; delayedMs: number }
 
 export interface BfdManagerOptions {
-  readonly transport?: BfdTransport | 'auto' | 'native' | 'dgram';
+  /** Default 'native' (GTSM enforced); 'dgram' is the explicit fallback without received-TTL checks. */
+  readonly transport?: BfdTransport | 'native' | 'dgram';
   readonly clock?: Clock;
   readonly random?: Random;
   /** false disables damping. */
@@ -106,8 +107,8 @@ export class BfdManager extends EventEmitter {
   }
 
   private async getTransport(): Promise<BfdTransport> {
-    const t = this.options.transport ?? 'auto';
-    this.transport ??= typeof t === 'string' ? await selectTransport(t) : t;
+    const t = this.options.transport ?? 'native';
+    this.transport ??= typeof t === 'string' ? selectTransport(t) : t;
     return this.transport;
   }
 

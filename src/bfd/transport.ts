@@ -1,8 +1,10 @@
 // The datagram edge. BFD needs two socket abilities: send with TTL 255, and (for GTSM, RFC 5881 §5)
 // read the TTL of each received packet. Node's dgram can do the first only; the native addon
-// (src/native/udp.ts, openTtlUdpSocket) does both. The manager sees only this interface.
+// (src/native/udp.ts, openTtlUdpSocket) does both and is the default; dgram is an explicit fallback
+// for hosts without the addon, and reports that it cannot check TTLs. The manager sees only this interface.
 import { createSocket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
+import { openTtlUdpSocket } from '../native/udp.ts';
 
 export interface BfdRemoteInfo {
   readonly address: string;
@@ -61,33 +63,14 @@ export const dgramTransport: BfdTransport = {
   },
 };
 
-interface NativeUdpModule {
-  openTtlUdpSocket(o: { family: 4 | 6; localAddress?: string; localPort?: number; ttl?: number; reuseAddress?: boolean }): Promise<BfdSocket>;
-}
+/** The addon transport: TTL 255 sent and every received TTL reported, so GTSM is enforced. */
+export const nativeTransport: BfdTransport = {
+  name: 'native',
+  receivedTtl: true,
+  open: (o) => openTtlUdpSocket(o),
+};
 
-let nativeLoad: Promise<BfdTransport | undefined> | undefined;
-
-/** The addon transport (received TTL checked), or undefined when the addon is not built/present. */
-export function nativeTransport(): Promise<BfdTransport | undefined> {
-  nativeLoad ??= (async () => {
-    try {
-      // A computed specifier: the native module is optional at type-check time and at run time.
-      const spec = '../native/udp.ts';
-      const m = (await import(spec)) as NativeUdpModule;
-      if (typeof m.openTtlUdpSocket !== 'function') return undefined;
-      return { name: 'native', receivedTtl: true, open: (o) => m.openTtlUdpSocket(o) } satisfies BfdTransport;
-    } catch {
-      return undefined;
-    }
-  })();
-  return nativeLoad;
-}
-
-/** 'auto' prefers the addon and falls back to dgram (and says so through `name`/`receivedTtl`). */
-export async function selectTransport(kind: 'auto' | 'native' | 'dgram'): Promise<BfdTransport> {
-  if (kind === 'dgram') return dgramTransport;
-  const n = await nativeTransport();
-  if (n) return n;
-  if (kind === 'native') throw new Error('BFD: the native UDP transport (src/native/udp.ts) is not available; build the addon (npm ci) or use the dgram fallback');
-  return dgramTransport;
+/** 'native' is the default; 'dgram' is only ever used when asked for by name. */
+export function selectTransport(kind: 'native' | 'dgram'): BfdTransport {
+  return kind === 'dgram' ? dgramTransport : nativeTransport;
 }

@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import { BfdManager, type BfdManagerOptions } from '../../../src/bfd/manager.ts';
 
-const transport = (process.env['ILB_BFD_TRANSPORT'] ?? 'auto') as 'auto' | 'native' | 'dgram';
+const transport = (process.env['ILB_BFD_TRANSPORT'] ?? 'native') as 'native' | 'dgram';
 const opts: BfdManagerOptions = { transport, damping: process.env['ILB_BFD_DAMPING'] === '1' ? {} : false };
 const m = new BfdManager(opts);
 const wall = (): number => performance.timeOrigin + performance.now();
