@@ -19,15 +19,37 @@ export interface AttributeSet {
  */
 export function prefixKey(p: Prefix): string {
   const n = (p.length + 7) >> 3;
-  if (p.family === 4) {
-    const v = Number(p.network);
-    const b = [v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff];
-    return String.fromCharCode(p.length, ...b.slice(0, n));
+  if (p.family === 4) return wordChars(p.length, Number(p.network), n);
+  // Four 32-bit words; only as many bytes as the length needs (usually all for /128).
+  const v = p.network;
+  const w0 = Number(v >> 96n);
+  if (n <= 4) return wordChars(p.length, w0, n);
+  const w1 = Number((v >> 64n) & 0xffffffffn);
+  const w2 = Number((v >> 32n) & 0xffffffffn);
+  const w3 = Number(v & 0xffffffffn);
+  return wordChars(p.length, w0, 4) + wordChars(-1, w1, Math.min(4, n - 4)) + wordChars(-1, w2, Math.max(0, Math.min(4, n - 8))) + wordChars(-1, w3, Math.max(0, n - 12));
+}
+
+/** `bytes` leading bytes of a 32-bit word as latin1 characters, after a length byte (unless lead < 0). */
+function wordChars(lead: number, w: number, bytes: number): string {
+  const c = String.fromCharCode;
+  const b0 = w >>> 24, b1 = (w >>> 16) & 0xff, b2 = (w >>> 8) & 0xff, b3 = w & 0xff;
+  if (lead < 0) {
+    switch (bytes) {
+      case 0: return '';
+      case 1: return c(b0);
+      case 2: return c(b0, b1);
+      case 3: return c(b0, b1, b2);
+      default: return c(b0, b1, b2, b3);
+    }
   }
-  const words = [Number((p.network >> 96n) & 0xffffffffn), Number((p.network >> 64n) & 0xffffffffn), Number((p.network >> 32n) & 0xffffffffn), Number(p.network & 0xffffffffn)];
-  const b: number[] = [];
-  for (const w of words) b.push(w >>> 24, (w >>> 16) & 0xff, (w >>> 8) & 0xff, w & 0xff);
-  return String.fromCharCode(p.length, ...b.slice(0, n));
+  switch (bytes) {
+    case 0: return c(lead);
+    case 1: return c(lead, b0);
+    case 2: return c(lead, b0, b1);
+    case 3: return c(lead, b0, b1, b2);
+    default: return c(lead, b0, b1, b2, b3);
+  }
 }
 
 export function prefixFromKey(family: Family, key: string): Prefix {
@@ -41,8 +63,11 @@ export function prefixFromKey(family: Family, key: string): Prefix {
 /** Sets are compared by identity first; a set that left the intern table and came back is equal by key. */
 export const sameSet = (a: AttributeSet | undefined, b: AttributeSet | undefined): boolean => a === b || (a !== undefined && b !== undefined && a.key === b.key);
 
+/** A desired route: its attribute set and the setDesired call that last mentioned it. */
+export interface DesiredEntry { set: AttributeSet; generation: number }
+
 export class FamilyTable {
-  desired = new Map<string, AttributeSet>();
+  readonly desired = new Map<string, DesiredEntry>();
   /** What the peer holds from this session. */
   readonly sent = new Map<string, AttributeSet>();
   /** Keys whose desired and sent state may differ. */
@@ -54,6 +79,7 @@ export class AdjRibOut {
   private sets = new Map<string, AttributeSet>();
   private byObject = new WeakMap<RouteAttributes, AttributeSet>();
   private nextId = 1;
+  private generation = 0;
   /** True while a session is up: only then are changes tracked for sending. */
   private active = false;
 
@@ -75,15 +101,36 @@ export class AdjRibOut {
       byObject.set(a, s);
       return s;
     };
-    const next: Record<Family, Map<string, AttributeSet>> = { 4: new Map(), 6: new Map() };
-    for (const r of routes) next[r.prefix.family].set(prefixKey(r.prefix), intern(r.attributes));
+    // Updated in place: routes seen in this call get the new generation, the rest are withdrawn.
+    const generation = ++this.generation;
     let changes = 0;
+    for (const r of routes) {
+      const t = this.tables[r.prefix.family];
+      const k = prefixKey(r.prefix);
+      const set = intern(r.attributes);
+      const e = t.desired.get(k);
+      if (e === undefined) {
+        t.desired.set(k, { set, generation });
+      } else {
+        const duplicate = e.generation === generation;
+        e.generation = generation;
+        const same = sameSet(e.set, set);
+        e.set = set;
+        if (same) continue;
+        // The same prefix twice in one call: the last one wins, counted once.
+        if (duplicate) { if (this.active) t.dirty.add(k); continue; }
+      }
+      changes++;
+      if (this.active) t.dirty.add(k);
+    }
     for (const family of [4, 6] as const) {
       const t = this.tables[family];
-      const now = next[family];
-      for (const [k, s] of now) if (!sameSet(t.desired.get(k), s)) { changes++; if (this.active) t.dirty.add(k); }
-      for (const k of t.desired.keys()) if (!now.has(k)) { changes++; if (this.active) t.dirty.add(k); }
-      t.desired = now;
+      t.desired.forEach((e, k) => {
+        if (e.generation === generation) return;
+        t.desired.delete(k);
+        changes++;
+        if (this.active) t.dirty.add(k);
+      });
     }
     this.sets = sets;
     this.byObject = byObject;

@@ -41,7 +41,7 @@ export class UpdatePacker {
     for (const k of table.dirty) {
       table.dirty.delete(k);
       n++;
-      const want = canAnnounce ? table.desired.get(k) : undefined;
+      const want = canAnnounce ? table.desired.get(k)?.set : undefined;
       if (!canAnnounce && table.desired.has(k)) this.unsendable++;
       const have = table.sent.get(k);
       if (!sameSet(want, have)) {
@@ -76,8 +76,9 @@ export class UpdatePacker {
     while (i < keys.length) {
       const k = keys[i]!;
       if (pos + k.length + extra > end) break;
-      if (addPath) { buf.writeUInt32BE(1, pos); pos += 4; }
-      pos += buf.write(k, pos, 'latin1');
+      if (addPath) { buf[pos] = 0; buf[pos + 1] = 0; buf[pos + 2] = 0; buf[pos + 3] = 1; pos += 4; }
+      // Keys are 1..17 latin1 characters: a plain loop beats a call into Buffer.write.
+      for (let j = 0; j < k.length; j++) buf[pos++] = k.charCodeAt(j);
       i++;
     }
     w.pos = pos;
