@@ -29,6 +29,7 @@ export interface ControllerRoleOptions {
 export class ControllerRole {
   private writing: Promise<void> = Promise.resolve();
   private lastWritten: ControllerStatus | undefined;
+  private pending: ControllerStatus | undefined;
 
   constructor(private readonly o: ControllerRoleOptions) {}
 
@@ -53,9 +54,18 @@ export class ControllerRole {
     if (next === undefined) return this.writing;
     this.logChanges(base, next);
     this.lastWritten = next;
-    this.writing = this.writing.then(() => this.o.store.writeControllerStatus(next)).catch((e: unknown) => {
-      this.o.logger.error({ err: e }, 'writing the status failed');
-    });
+    // Writes are coalesced: while one is under way, only the newest status waits for its turn.
+    const queued = this.pending !== undefined;
+    this.pending = next;
+    if (!queued) {
+      this.writing = this.writing.then(async () => {
+        const s = this.pending;
+        this.pending = undefined;
+        if (s) await this.o.store.writeControllerStatus(s);
+      }).catch((e: unknown) => {
+        this.o.logger.error({ err: e }, 'writing the status failed');
+      });
+    }
     return this.writing;
   }
 

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { FolderStore, ConfigRejectedError } from './folder-store.ts';
 import { productionStoreOptions } from './loader.ts';
-import { readControllerStatus } from './status-file.ts';
+import { readControllerStatus, writeControllerStatus } from './status-file.ts';
 import type { Rejection, Snapshot, StoreListener } from '../store.ts';
 
 const pool = (name: string, cidr: string): string => `apiVersion: metallb.io/v1beta1
@@ -110,7 +110,8 @@ describe('FolderStore', () => {
     store = new FolderStore(dir, productionStoreOptions({ rescanMs: 0 }));
     const rec = recorder();
     await store.start(rec);
-    await store.writeControllerStatus({ services: { 'default/web': { ips: ['10.9.0.7'], pool: 'blue' } }, pools: {}, events: [] });
+    // written by another process (the controller, next to this speaker's store)
+    await writeControllerStatus(dir, { services: { 'default/web': { ips: ['10.9.0.7'], pool: 'blue' } }, pools: {}, events: [] });
     const s = await rec.next((x) => x.services[0]?.status?.loadBalancer?.ingress?.[0]?.ip === '10.9.0.7');
     assert.equal(s.status.services['default/web']?.pool, 'blue');
     await store.close();
@@ -119,6 +120,19 @@ describe('FolderStore', () => {
     const again = await store.start(recorder());
     assert.equal(again.services[0]?.status?.loadBalancer?.ingress?.[0]?.ip, '10.9.0.7');
     assert.deepEqual((await readControllerStatus(dir)).services['default/web']?.ips, ['10.9.0.7']);
+  });
+
+  it('does not announce its own status write back to itself, but keeps current() up to date', async () => {
+    await writeFile(path.join(dir, 'pool.yaml'), pool('blue', '10.9.0.0/24'));
+    await writeFile(path.join(dir, 'svc.yaml'), service('web'));
+    const rec = recorder();
+    store = new FolderStore(dir, productionStoreOptions({ rescanMs: 0 }));
+    await store.start(rec);
+    await store.writeControllerStatus({ services: { 'default/web': { ips: ['10.9.0.8'] } }, pools: {}, events: [] });
+    await new Promise((r) => setTimeout(r, 100));
+    await store.refresh();
+    assert.equal(rec.snapshots.length, 1, 'no snapshot for our own write');
+    assert.equal(store.current()?.services[0]?.status?.loadBalancer?.ingress?.[0]?.ip, '10.9.0.8');
   });
 
   it('ignores speaker status files and hidden files, sees deletions and renames', async () => {

@@ -11,7 +11,7 @@ import type { LoadedObject } from '../../api/loaded.ts';
 import type { EndpointSlice, Namespace, Node, Service } from '../../api/resources.ts';
 import type { Config } from '../../config/types.ts';
 import type { ControllerStatus, Snapshot, SpeakerStatus, Store, StoreListener } from '../store.ts';
-import { serviceKey } from '../store.ts';
+import { serviceKey, withStatus } from '../store.ts';
 import {
   controllerStatusFile, parseControllerStatus, readSpeakerStatuses, stateDir, stateDirName, writeControllerStatus, writeSpeakerStatus,
 } from './status-file.ts';
@@ -91,6 +91,9 @@ export class FolderStore implements Store {
   private rescan: NodeJS.Timeout | undefined;
   private scanning: Promise<void> | undefined;
   private scanAgain = false;
+  /** The status text this store last wrote: reading it back is no news to this process. */
+  private ownStatusText: string | undefined;
+  private lastFileSignatures = '';
   private closed = false;
 
   constructor(readonly folder: string, private readonly options: FolderStoreOptions) {}
@@ -99,8 +102,9 @@ export class FolderStore implements Store {
     this.listener = listener;
     const first = await this.read();
     if ('rejected' in first) throw new ConfigRejectedError(first.rejected);
-    if (first.snapshot === undefined) throw new Error('unreachable: first read produced no snapshot');
-    this.accept(first.snapshot, first.fingerprint);
+    if (!('snapshot' in first) || first.snapshot === undefined) throw new Error('unreachable: first read produced no snapshot');
+    const snapshot = first.snapshot;
+    this.accept(snapshot, first.fingerprint, first.fileSignatures);
     this.watcher = watch(this.folder, { recursive: true }, (_event, name) => this.onFsEvent(name === null ? '' : String(name)));
     this.watcher.on('error', (e) => this.options.logger?.warn({ err: e, folder: this.folder }, 'folder watch failed; relying on re-scan'));
     const every = this.options.rescanMs ?? 2000;
@@ -108,7 +112,7 @@ export class FolderStore implements Store {
       this.rescan = setInterval(() => this.scheduleScan(), every);
       this.rescan.unref();
     }
-    return first.snapshot;
+    return snapshot;
   }
 
   current(): Snapshot | undefined {
@@ -121,8 +125,8 @@ export class FolderStore implements Store {
     while (this.scanning) await this.scanning;
   }
 
-  writeControllerStatus(s: ControllerStatus): Promise<void> {
-    return writeControllerStatus(this.folder, s);
+  async writeControllerStatus(s: ControllerStatus): Promise<void> {
+    this.ownStatusText = await writeControllerStatus(this.folder, s);
   }
 
   writeSpeakerStatus(s: SpeakerStatus): Promise<void> {
@@ -172,6 +176,12 @@ export class FolderStore implements Store {
   private async scanOnce(): Promise<void> {
     const r = await this.read();
     if (r.fingerprint === this.lastFingerprint || this.closed) return;
+    if ('ownStatus' in r) {
+      // Only our own status write changed: keep the snapshot current without announcing it.
+      this.lastFingerprint = r.fingerprint;
+      if (this.last) this.last = withStatus(this.last, r.ownStatus);
+      return;
+    }
     if ('rejected' in r) {
       this.lastFingerprint = r.fingerprint; // report an invalid state once, not on every re-scan
       const errors = r.rejected.filter((d) => d.severity === 'error');
@@ -179,11 +189,12 @@ export class FolderStore implements Store {
       this.listener?.rejected?.({ diagnostics: r.rejected });
       return;
     }
-    if (r.snapshot) this.accept(r.snapshot, r.fingerprint);
+    if ('snapshot' in r && r.snapshot) this.accept(r.snapshot, r.fingerprint, r.fileSignatures);
   }
 
-  private accept(s: Snapshot, fingerprint: string): void {
+  private accept(s: Snapshot, fingerprint: string, fileSignatures: string): void {
     this.last = s;
+    this.lastFileSignatures = fileSignatures;
     this.lastFingerprint = fingerprint;
     this.listener?.snapshot(s);
   }
@@ -209,7 +220,9 @@ export class FolderStore implements Store {
     return entry;
   }
 
-  private async read(): Promise<{ fingerprint: string; snapshot?: Snapshot } | { fingerprint: string; rejected: Diagnostic[] }> {
+  private async read(): Promise<
+    { fingerprint: string; fileSignatures: string; snapshot?: Snapshot } | { fingerprint: string; rejected: Diagnostic[] } | { fingerprint: string; ownStatus: ControllerStatus }
+  > {
     const files = await listFiles(this.folder);
     for (const f of this.cache.keys()) if (!files.includes(f)) this.cache.delete(f);
     const signatures: string[] = [];
@@ -228,8 +241,10 @@ export class FolderStore implements Store {
     } catch {
       // no status yet
     }
-    const fingerprint = `${signatures.join('\n')}\n--\n${statusText}`;
-    if (fingerprint === this.lastFingerprint) return { fingerprint };
+    const fileSignatures = signatures.join('\n');
+    const fingerprint = `${fileSignatures}\n--\n${statusText}`;
+    if (fingerprint === this.lastFingerprint) return { fingerprint, fileSignatures };
+    if (statusText === this.ownStatusText && fileSignatures === this.lastFileSignatures) return { fingerprint, ownStatus: parseControllerStatus(statusText) };
 
     const resolved = this.options.resolver(objects, this.options.namespace !== undefined ? { namespace: this.options.namespace } : {});
     diagnostics.push(...resolved.diagnostics);
@@ -251,6 +266,6 @@ export class FolderStore implements Store {
       generation: ++this.generation, config: resolved.config, objects, services, endpointSlices, nodes, namespaces,
       diagnostics: diagnostics.filter((d) => d.severity !== 'error'), status,
     };
-    return { fingerprint, snapshot };
+    return { fingerprint, fileSignatures, snapshot };
   }
 }

@@ -59,9 +59,11 @@ export function parseControllerStatus(text: string): ControllerStatus {
   return { services, pools, events, ...(typeof doc.updated === 'string' ? { updated: doc.updated } : {}) };
 }
 
-export async function writeControllerStatus(folder: string, s: ControllerStatus): Promise<void> {
-  const header = '# Written by ironlb (the controller). Do not edit: assigned IPs per Service, pool usage, events.\n';
-  await writeAtomic(path.join(stateDir(folder), controllerStatusFile), header + stringify(s));
+/** Returns the text written. */
+export async function writeControllerStatus(folder: string, s: ControllerStatus): Promise<string> {
+  const text = '# Written by ironlb (the controller). Do not edit: assigned IPs per Service, pool usage, events.\n' + stringify(s);
+  await writeAtomic(path.join(stateDir(folder), controllerStatusFile), text);
+  return text;
 }
 
 export function speakerStatusFile(node: string): string {
