@@ -35,3 +35,23 @@ export function checkBfdUse(
     }
   }
 }
+
+const ebgp = (p: ResolvedPeer): boolean => p.peer.dynamicAsn === 'external' || (p.peer.peerAsn !== undefined && p.peer.peerAsn !== p.peer.myAsn);
+
+/** LOCAL_PREF is an iBGP attribute (RFC 4271 §5.1.5): on eBGP sessions it is never sent. */
+export function checkLocalPrefReach(report: Report, ads: ReadonlyMap<string, ResolvedBgpAdvertisement>, peers: ReadonlyMap<string, ResolvedPeer>): void {
+  for (const a of ads.values()) {
+    if (a.ad.localPref === 0) continue;
+    const targets = a.ad.peers ? a.ad.peers.map((n) => peers.get(n)).filter((p) => p !== undefined) : [...peers.values()];
+    if (targets.length === 0 || !targets.every(ebgp)) continue;
+    report.warn(a.lo, ['spec', 'localPref'], `localPref ${a.ad.localPref} has no effect: LOCAL_PREF is sent to iBGP peers only, and every peer this advertisement reaches (${targets.map((p) => p.peer.name).join(', ')}) is eBGP`);
+  }
+}
+
+/** A source address exists on one node; a peer for every node can only bind it there. */
+export function checkSourceAddressReach(report: Report, peers: ReadonlyMap<string, ResolvedPeer>): void {
+  for (const p of peers.values()) {
+    if (!p.peer.sourceAddress || p.peer.nodeSelectors.length > 0) continue;
+    report.warn(p.lo, ['spec', 'sourceAddress'], `sourceAddress ${p.lo.object.spec.sourceAddress} on a peer for every node: only a node that holds this address can open the session, the others will fail to bind it; give the peer nodeSelectors that pick that node`);
+  }
+}

@@ -22,13 +22,27 @@ const hostBits = (pool: string, cidr: string, net: string) =>
   `IPAddressPool/${pool} spec.addresses[0]: "${cidr}" has host bits set: the pool holds all of ${net}`;
 const firstPoolHostBits = hostBits('first-pool', '198.51.100.10/24', '198.51.100.0/24');
 
+// Seed 000's peers carry one sourceAddress for every node, and all its sessions are eBGP, where
+// LOCAL_PREF is never sent: both are worth telling the user.
+const sourceAddress = (peer: string) =>
+  `BGPPeer/${peer} spec.sourceAddress: sourceAddress 192.168.1.10 on a peer for every node: only a node that holds this address can ` +
+  'open the session, the others will fail to bind it; give the peer nodeSelectors that pick that node';
+const localPrefUnused = (ad: string, pref: number, peers: string) =>
+  `BGPAdvertisement/${ad} spec.localPref: localPref ${pref} has no effect: LOCAL_PREF is sent to iBGP peers only, and every peer ` +
+  `this advertisement reaches (${peers}) is eBGP`;
+
 /** The warnings each fixture must give (none when absent). */
 const expectedWarnings: Record<string, string[]> = {
   '000-bgp-advertisement.yaml': [
     'BGPAdvertisement/development-advertisement spec.aggregationLength: aggregationLength 24 is shorter than /29, the prefix of ' +
       '"192.168.2.240-192.168.2.250" in IPAddressPool "development-pool" (MetalLB refuses this; ironlb accepts it): each service IP ' +
       'from it is announced as the single route 192.168.2.0/24, covering 245 addresses outside the pool',
+    sourceAddress('router-1'), sourceAddress('router-2'),
+    localPrefUnused('development-advertisement', 50, 'router-1, router-2'), localPrefUnused('production-advertisement', 100, 'router-1, router-2'),
   ],
+  '000-as-path-prepending.yaml': [sourceAddress('router-3'), localPrefUnused('prepend-advertisement', 50, 'router-3')],
+  '000-bgp-peers.yaml': [sourceAddress('router-1'), sourceAddress('router-2'), sourceAddress('router-3')],
+  '000-route-filtering.yaml': [sourceAddress('router-1'), sourceAddress('router-2'), localPrefUnused('filtered-advertisement', 150, 'router-1, router-2')],
   '001-aggregation.yaml': [firstPoolHostBits],
   '001-advertisement-node-selectors.yaml': [firstPoolHostBits],
   '001-community-aliases.yaml': [firstPoolHostBits],

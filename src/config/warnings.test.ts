@@ -78,3 +78,15 @@ test('avoidBuggyIPs on an IPv6-only pool, and host bits in a CIDR', () => {
     'IPAddressPool/q spec.addresses[0]: "10.0.0.7/24" has host bits set: the pool holds all of 10.0.0.0/24',
   ]);
 });
+
+test('localPref towards eBGP peers only, and a source address on a peer for every node', () => {
+  assert.deepEqual(warnings([pool('p', { addresses: ['10.0.0.0/24'] }), peer('e', { sourceAddress: '192.0.2.10' }), bgpAd('ad', { localPref: 120 })]), [
+    'BGPPeer/e spec.sourceAddress: sourceAddress 192.0.2.10 on a peer for every node: only a node that holds this address can open the session, the others will fail to bind it; give the peer nodeSelectors that pick that node',
+    'BGPAdvertisement/ad spec.localPref: localPref 120 has no effect: LOCAL_PREF is sent to iBGP peers only, and every peer this advertisement reaches (e) is eBGP',
+  ]);
+  // One iBGP peer among the targets is enough for LOCAL_PREF to matter; a pinned peer may bind its source.
+  assert.deepEqual(warnings([
+    pool('p', { addresses: ['10.0.0.0/24'] }), peer('e'), peer('i', { peerASN: 64500, peerAddress: '192.0.2.2', sourceAddress: '192.0.2.10', nodeSelectors: [{ matchLabels: { 'kubernetes.io/hostname': 'n1' } }] }),
+    bgpAd('ad', { localPref: 120 }),
+  ]), []);
+});
