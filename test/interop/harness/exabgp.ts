@@ -49,8 +49,7 @@ export class ExabgpDaemon implements PeerDaemon {
       exabgp_tcp_bind: this.options.address, exabgp_tcp_port: String(this.options.port), exabgp_log_level: 'INFO',
     };
     this.child = spawnDaemon(EXABGP, [conf], join(this.dir, 'exabgp.log'), env);
-    await waitFor('exabgp listening', async () => readFileSync(join(this.dir, 'exabgp.log'), 'utf8').includes('listening'), 10000, 100)
-      .catch(() => undefined); // older versions do not log it; sessions are awaited anyway
+    await waitFor('exabgp configuration loaded', async () => readFileSync(join(this.dir, 'exabgp.log'), 'utf8').includes('loaded new configuration'), 10000, 50);
   }
 
   async stop(): Promise<void> {
