@@ -12,6 +12,8 @@ class FakeNet {
   readonly sockets = new Map<string, EventEmitter>();
   ttl = 255;
   up = true;
+  /** Report IPv4 sources as IPv4-mapped IPv6, as a dual-stack socket does. */
+  mapped = false;
   constructor(readonly clock: FakeClock) {}
   transport(host: string): BfdTransport {
     return {
@@ -26,7 +28,7 @@ class FakeNet {
           send: (msg: Buffer, port: number, address: string) => {
             const ttl = this.ttl;
             this.clock.setTimer(1, () => {
-              if (this.up) this.sockets.get(`${address}:${port}`)?.emit('message', msg, { address: local, port: o.localPort, ttl });
+              if (this.up) this.sockets.get(`${address}:${port}`)?.emit('message', msg, { address: this.mapped ? `::ffff:${local}` : local, port: o.localPort, ttl });
             });
           },
           address: () => ({ address: local, port: o.localPort ?? 0 }),
@@ -111,6 +113,17 @@ test('link cut: Down within the detection time, diag 1, then back Up when healed
   await settle(clock, 4000);
   assert.equal(a.sessionState('x')!.state, 'Up');
   assert.equal(ea.up.length, 2);
+  await a.close(); await b.close();
+});
+
+test('IPv4-mapped source addresses (dual-stack socket) demultiplex like IPv4', async () => {
+  const { clock, net, a, b } = lab();
+  net.mapped = true;
+  await a.addSession({ id: 'x', peerAddress: '10.0.0.2', localAddress: '10.0.0.1', multihop: false, profile: defaultBfdProfile() });
+  await b.addSession({ id: 'y', peerAddress: '10.0.0.1', localAddress: '10.0.0.2', multihop: false, profile: defaultBfdProfile() });
+  await settle(clock, 3000);
+  assert.equal(a.sessionState('x')!.state, 'Up');
+  assert.deepEqual(a.discardCounts(), {});
   await a.close(); await b.close();
 });
 

@@ -86,7 +86,12 @@ interface Entry {
 
 interface Listener { socket: BfdSocket; users: number }
 
-const canon = (a: string): string => { const ip = parseIp(a); return ip ? formatIp(ip) : a; };
+/** Canonical text of an address; an IPv4-mapped IPv6 source (dual-stack socket) counts as IPv4. */
+const canon = (a: string): string => {
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(a);
+  const ip = parseIp(m ? m[1]! : a);
+  return ip ? formatIp(ip) : a;
+};
 const name = (s: SessionState): StateName => stateName(s) as StateName;
 
 export class BfdManager extends EventEmitter {

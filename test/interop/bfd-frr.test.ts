@@ -30,6 +30,9 @@ const frrConf = `bfd
  peer 10.251.0.7 local-address 10.251.0.5 interface eth0
   passive-mode
  exit
+ peer fd00:251::1 local-address fd00:251::2 interface eth0
+  transmit-interval 200
+ exit
 exit
 `;
 
@@ -40,6 +43,8 @@ before(async () => {
   lab.link(I, 'eth0', '10.251.0.1/24', F, 'eth0', '10.251.0.2/24');
   for (const a of ['10.251.0.4/24', '10.251.0.5/24']) ip('-n', F, 'addr', 'add', a, 'dev', 'eth0');
   for (const a of ['10.251.0.6/24', '10.251.0.7/24']) ip('-n', I, 'addr', 'add', a, 'dev', 'eth0');
+  ip('-n', I, 'addr', 'add', 'fd00:251::1/64', 'dev', 'eth0', 'nodad');
+  ip('-n', F, 'addr', 'add', 'fd00:251::2/64', 'dev', 'eth0', 'nodad');
   ip('-n', I, 'addr', 'add', '10.251.1.1/32', 'dev', 'lo');
   ip('-n', F, 'addr', 'add', '10.251.1.2/32', 'dev', 'lo');
   ip('-n', I, 'route', 'add', '10.251.1.2/32', 'via', '10.251.0.2');
@@ -97,6 +102,16 @@ test('multihop Up on UDP 4784 with minimumTtl from the profile', async () => {
   assert.equal(p['remote-detect-multiplier'], 5);
   assert.equal(st.negotiatedTxMs, 300); // max(250, FRR rx 300)
   assert.equal(st.detectionTimeMs, 3 * 400); // FRR mult 3 × max(our rx 400, FRR tx 300)
+});
+
+test('IPv6 single-hop Up beside the IPv4 sessions (hop limit 255 checked)', async () => {
+  await agent.add({ id: 'v6', peerAddress: 'fd00:251::2', localAddress: 'fd00:251::1', multihop: false, profile: defaultBfdProfile('v6', { receiveIntervalMs: 250 }) });
+  await waitFor('ironlb IPv6 Up', 6000, async () => (await agent.state('v6')).state === 'Up');
+  const p = await waitFor('FRR IPv6 up', 3000, () => { const x = frr.peer('fd00:251::1'); return x?.status === 'up' && x; });
+  assert.equal(p['remote-receive-interval'], 250);
+  await waitFor('negotiated', 2000, async () => (await agent.state('v6')).negotiatedTxMs === 300);
+  assert.equal((await agent.state('sh')).state, 'Up');
+  assert.equal((await agent.discards())['ttl'] ?? 0, 0);
 });
 
 test('GTSM: a single-hop packet arriving with TTL 64 is discarded', async () => {
