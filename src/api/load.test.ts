@@ -139,3 +139,8 @@ test('every YAML block of seeds 000 and 001 and every example loads without a st
   }
   assert.ok(objects >= 45, `${objects} objects`);
 });
+
+test('a legacy ConfigMap whose data is not text is a structural error, not an empty config', () => {
+  const r = loadText('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: config, namespace: metallb-system}\ndata:\n  config:\n    peers: []\n', 'cm.yaml');
+  assert.deepEqual(brief(r), ['5:3 error data.config: must be a string, got a mapping']);
+});

@@ -137,6 +137,9 @@ export function loadValue(value: unknown, ctx: DocumentContext, out: LoadResult)
   if (kind === 'ConfigMap') {
     const data = v.data as Json | undefined;
     if (data && typeof data === 'object' && 'config' in data) {
+      const issues = checkStructure(entry.schema, normalize(v, false));
+      for (const i of issues) diag('error', i.path, i.message, ref);
+      if (issues.length > 0) return;
       loadLegacyConfigMap(v, ctx, out);
     } else {
       diag('warning', [], 'ignored: only MetalLB\'s legacy ConfigMap (with data.config) is read', ref);
