@@ -30,7 +30,7 @@ export function checkBfdUse(
         report.warn(p.lo, ['spec', 'bfdProfile'], `BFD profile "${profile.profile.name}" has echoMode, but echo works on single-hop sessions only and this peer is ebgpMultiHop: echo will not be used for it`);
       }
     }
-    if (profile.minimumTtlSet && profile.profile.minimumTtl !== 254 && singleHop(p)) {
+    if (profile.minimumTtlSet && singleHop(p)) {
       report.warn(profile.lo, ['spec', 'minimumTtl'], `minimumTtl ${profile.profile.minimumTtl} applies to multi-hop BFD sessions only; BGPPeer "${p.peer.name}" is single-hop (eBGP without ebgpMultiHop), where packets must arrive with TTL 255 (RFC 5881), so it is ignored there`);
     }
   }

@@ -42,6 +42,10 @@ const expectedWarnings: Record<string, string[]> = {
   ],
   '000-as-path-prepending.yaml': [sourceAddress('router-3'), localPrefUnused('prepend-advertisement', 50, 'router-3')],
   '000-bgp-peers.yaml': [sourceAddress('router-1'), sourceAddress('router-2'), sourceAddress('router-3')],
+  '000-bfd-profile.yaml': [
+    'BFDProfile/fast-failover spec.minimumTtl: minimumTtl 254 applies to multi-hop BFD sessions only; BGPPeer "router-1-bfd" is ' +
+      'single-hop (eBGP without ebgpMultiHop), where packets must arrive with TTL 255 (RFC 5881), so it is ignored there',
+  ],
   '000-route-filtering.yaml': [sourceAddress('router-1'), sourceAddress('router-2'), localPrefUnused('filtered-advertisement', 150, 'router-1, router-2')],
   '001-aggregation.yaml': [firstPoolHostBits],
   '001-advertisement-node-selectors.yaml': [firstPoolHostBits],

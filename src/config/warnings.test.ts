@@ -39,7 +39,8 @@ test('minimumTtl on a single-hop eBGP session is ignored, and says so', () => {
       'ebgpMultiHop), where packets must arrive with TTL 255 (RFC 5881), so it is ignored there',
   ]);
   assert.deepEqual(warnings([peer('r1', { bfdProfile: 'mh', ebgpMultiHop: true }), bfd('mh', { minimumTtl: 10 })]), []);
-  assert.deepEqual(warnings([peer('r1', { bfdProfile: 'mh' }), bfd('mh', { minimumTtl: 254 })]), []);
+  assert.deepEqual(warnings([peer('r1', { bfdProfile: 'mh' }), bfd('mh')]), []);
+  assert.deepEqual(warnings([peer('r1', { bfdProfile: 'mh', peerASN: 64500 }), bfd('mh', { minimumTtl: 10 })]), [], 'iBGP may be multi-hop');
 });
 
 test('echo mode on a multi-hop session is not used', () => {
