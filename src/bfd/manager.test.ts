@@ -88,8 +88,13 @@ test('removeSession sends AdminDown: the peer goes Down at once with diag 3 and 
   await a.addSession({ id: 'x', peerAddress: '10.0.0.2', localAddress: '10.0.0.1', multihop: false, profile: defaultBfdProfile() });
   await b.addSession({ id: 'y', peerAddress: '10.0.0.1', localAddress: '10.0.0.2', multihop: false, profile: defaultBfdProfile() });
   await settle(clock, 4000);
+  const ea = { down: 0, state: [] as string[] };
+  a.on('down', () => ea.down++);
+  a.on('state', (e: StateEvent) => ea.state.push(e.to));
   await a.removeSession('x');
   await settle(clock, 20);
+  assert.equal(ea.down, 0, 'removal is not a failure: no "down" on the removing side');
+  assert.deepEqual(ea.state, ['AdminDown']);
   assert.equal(b.sessionState('y')!.state, 'Down');
   assert.equal(b.sessionState('y')!.diag, 'NeighborSignaledSessionDown');
   assert.equal(eb.down.length, 1);

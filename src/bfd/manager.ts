@@ -167,9 +167,10 @@ export class BfdManager extends EventEmitter {
     const e = this.entries.get(id);
     if (!e) return;
     e.upTimer?.cancel();
+    // Forgotten before stopping: removal is not a failure, so no 'down' (only 'state' → AdminDown).
+    this.entries.delete(id);
     e.session.stop(true);
     e.tx.close();
-    this.entries.delete(id);
     this.byDiscr.delete(e.session.localDiscr);
     this.byPeer.delete(e.peerKey);
     await this.unlisten(e.family, e.spec.multihop);
@@ -301,6 +302,7 @@ export class BfdManager extends EventEmitter {
   private onState(e: Entry, from: SessionState, to: SessionState, diag: Diag): void {
     const at = this.clock.now();
     this.emit('state', { id: e.spec.id, from: name(from), to: name(to), diag: diagName(diag), at } satisfies StateEvent);
+    if (this.entries.get(e.spec.id) !== e) return;
     if (to === SessionState.Up) {
       const delay = e.damper?.upDelayMs() ?? 0;
       if (delay === 0) return this.reportUp(e, 0);

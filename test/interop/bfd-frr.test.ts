@@ -145,6 +145,15 @@ test('passive mode on FRR: ironlb speaks first, Up', async () => {
   assert.equal(p?.status, 'up');
 });
 
+test('removeSession tells FRR AdminDown: FRR goes down at once, "neighbor signaled", remote diag "administratively down"', async () => {
+  const t0 = Date.now();
+  await agent.remove('pf');
+  const p = await waitFor('FRR down after AdminDown', 2000, () => { const x = frr.peer('10.251.0.7'); return x?.status === 'down' && x; });
+  assert.ok(Date.now() - t0 < 500, 'well before any detection time');
+  assert.match(p['remote-diagnostic'], /administratively down/);
+  assert.match(p.diagnostic, /neighbor signaled session down/);
+});
+
 test('timer change by poll/final while Up, from either side, without a flap', async () => {
   const downs = agent.events.filter((e) => e.ev === 'down').length;
   await agent.update('sh', defaultBfdProfile('sh2', { transmitIntervalMs: 50, receiveIntervalMs: 50, detectMultiplier: 3 }));
