@@ -55,3 +55,27 @@ export function checkSourceAddressReach(report: Report, peers: ReadonlyMap<strin
     report.warn(p.lo, ['spec', 'sourceAddress'], `sourceAddress ${p.lo.object.spec.sourceAddress} on a peer for every node: only a node that holds this address can open the session, the others will fail to bind it; give the peer nodeSelectors that pick that node`);
   }
 }
+
+/** The families a session carries: its own, or both with dualStackAddressFamily or unnumbered. */
+const carries = (p: ResolvedPeer, family: 4 | 6): boolean =>
+  p.peer.dualStackAddressFamily || p.peer.address === undefined || p.peer.address.family === family;
+
+/** An advertisement whose pools hold a family none of its peers' sessions carry announces none of it. */
+export function checkFamilyReach(
+  report: Report,
+  ads: ReadonlyMap<string, ResolvedBgpAdvertisement>,
+  peers: ReadonlyMap<string, ResolvedPeer>,
+  pools: ReadonlyMap<string, ResolvedPool>,
+): void {
+  for (const a of ads.values()) {
+    const targets = a.ad.peers ? a.ad.peers.map((n) => peers.get(n)).filter((p) => p !== undefined) : [...peers.values()];
+    if (targets.length === 0) continue;
+    for (const family of [4, 6] as const) {
+      const holding = a.ad.pools.filter((n) => pools.get(n)?.addresses.some((x) => x.range.family === family));
+      if (holding.length === 0 || targets.some((p) => carries(p, family))) continue;
+      report.warn(a.lo, ['spec', a.ad.peers ? 'peers' : 'ipAddressPools'],
+        `the IPv${family} addresses of ${holding.map((n) => `"${n}"`).join(', ')} will not be announced: no peer this advertisement reaches ` +
+        `(${targets.map((p) => p.peer.name).join(', ')}) has an IPv${family} session, and none sets dualStackAddressFamily`);
+    }
+  }
+}

@@ -6,7 +6,7 @@ import type { Namespace } from '../api/resources.ts';
 import { resolveBfdProfiles } from './bfd.ts';
 import { resolveBgpAdvertisements } from './bgp-advertisements.ts';
 import { resolveAliases } from './communities.ts';
-import { checkBfdUse, checkLocalPrefReach, checkSourceAddressReach } from './cross-checks.ts';
+import { checkBfdUse, checkFamilyReach, checkLocalPrefReach, checkSourceAddressReach } from './cross-checks.ts';
 import { resolveL2Advertisements } from './l2-advertisements.ts';
 import { chooseNamespace, checkNamespaces } from './namespace.ts';
 import { canonicalJson } from './pool-selection.ts';
@@ -72,6 +72,7 @@ export function resolveConfig(objects: readonly LoadedObject[], options: Resolve
   checkBfdUse(report, peers, bfdProfiles, bgpAds, pools);
   checkSourceAddressReach(report, peers);
   checkLocalPrefReach(report, bgpAds, peers);
+  checkFamilyReach(report, bgpAds, peers, pools);
 
   if (report.errorCount > 0) return { diagnostics: report.diagnostics };
   // Every map was filled in name order, so each list below is sorted by name.

@@ -91,3 +91,11 @@ test('localPref towards eBGP peers only, and a source address on a peer for ever
     bgpAd('ad', { localPref: 120 }),
   ]), []);
 });
+
+test('a family no target session carries is not announced, and says so', () => {
+  assert.deepEqual(warnings([pool('v6', { addresses: ['fd00::/120'] }), pool('v4', { addresses: ['10.0.0.0/24'] }), peer('r1'), bgpAd('ad')]), [
+    'BGPAdvertisement/ad spec.ipAddressPools: the IPv6 addresses of "v6" will not be announced: no peer this advertisement reaches (r1) has an IPv6 session, and none sets dualStackAddressFamily',
+  ]);
+  assert.deepEqual(warnings([pool('v6', { addresses: ['fd00::/120'] }), peer('r1', { dualStackAddressFamily: true }), bgpAd('ad')]), []);
+  assert.deepEqual(warnings([pool('v6', { addresses: ['fd00::/120'] }), peer('r1'), peer('r6', { peerAddress: '2001:db8::1' }), bgpAd('ad')]), []);
+});
