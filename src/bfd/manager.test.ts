@@ -219,3 +219,27 @@ test('refuses echo mode, demand mode, bad profiles, duplicates', async () => {
   assert.throws(() => a.updateProfile('x', defaultBfdProfile('e', { echoMode: true })), /echo/);
   await a.close();
 });
+
+test('a failing send is a socket-error event, never a thrown "error"', async () => {
+  const clock = new FakeClock();
+  const transport: BfdTransport = {
+    name: 'failing', receivedTtl: true,
+    open: async (o) => {
+      const ee = new EventEmitter();
+      return {
+        send: () => { throw Object.assign(new Error('send ENETUNREACH'), { code: 'ENETUNREACH' }); },
+        address: () => ({ address: '10.0.0.1', port: o.localPort ?? 0 }),
+        close: () => undefined,
+        on: (ev: string, l: (...a: unknown[]) => void) => ee.on(ev, l),
+      } as unknown as BfdSocket;
+    },
+  };
+  const m = new BfdManager({ transport, clock, random: () => 0.5, damping: false });
+  const seen: Error[] = [];
+  m.on('socket-error', (e: Error) => seen.push(e));
+  await m.addSession({ id: 'x', peerAddress: '10.0.0.2', multihop: false, profile: defaultBfdProfile() });
+  clock.advance(2500);
+  assert.ok(seen.length >= 2);
+  assert.equal(m.socketErrorCount(), seen.length);
+  await m.close();
+});

@@ -104,6 +104,7 @@ export class BfdManager extends EventEmitter {
   private readonly receivers = new Map<string, Promise<Listener>>();
   private readonly discards = new Map<DiscardReason, number>();
   private closed = false;
+  private socketErrors = 0;
 
   constructor(private readonly options: BfdManagerOptions = {}) {
     super();
@@ -144,7 +145,7 @@ export class BfdManager extends EventEmitter {
       await this.unlisten(peer.family, spec.multihop);
       throw new Error(`BFD session "${spec.id}": lost a race with close() or a duplicate addSession`);
     }
-    tx.on('error', (e) => this.emit('error', e));
+    tx.on('error', (e) => this.socketError(e));
     const damping = this.options.damping;
     const entry: Entry = {
       spec, peerKey, family: peer.family, tx, reportedUp: false, upTimer: undefined,
@@ -206,6 +207,9 @@ export class BfdManager extends EventEmitter {
   /** Packets discarded so far, by reason (for metrics and tests). */
   discardCounts(): Record<string, number> { return Object.fromEntries(this.discards); }
 
+  /** Socket errors so far (sends while a route is missing, …). */
+  socketErrorCount(): number { return this.socketErrors; }
+
   async close(): Promise<void> {
     if (this.closed) return;
     for (const id of [...this.entries.keys()]) await this.removeSession(id);
@@ -247,7 +251,7 @@ export class BfdManager extends EventEmitter {
         const t = await this.getTransport();
         const socket = await t.open({ family, localPort: this.listenPort(multihop), ttl: 255, reuseAddress: true });
         socket.on('message', (msg, rinfo) => this.onPacket(msg, rinfo, multihop));
-        socket.on('error', (e) => this.emit('error', e));
+        socket.on('error', (e) => this.socketError(e));
         return { socket, users: 0 };
       })();
       this.receivers.set(key, l);
@@ -264,6 +268,15 @@ export class BfdManager extends EventEmitter {
     if (--l.users > 0) return;
     this.receivers.delete(key);
     l.socket.close();
+  }
+
+  /**
+   * Socket errors (ENETUNREACH while a link is down, …) are expected in a failure detector: they are
+   * counted and reported as 'socket-error', never as 'error', which would kill a daemon with no listener.
+   */
+  private socketError(err: unknown): void {
+    this.socketErrors++;
+    this.emit('socket-error', err instanceof Error ? err : new Error(String(err)));
   }
 
   private discard(reason: DiscardReason): void {
@@ -296,7 +309,7 @@ export class BfdManager extends EventEmitter {
     const port = e.spec.multihop
       ? this.options.peerMultihopPort ?? this.listenPort(true)
       : this.options.peerSingleHopPort ?? this.listenPort(false);
-    try { e.tx.send(buf, port, e.spec.peerAddress); } catch (err) { this.emit('error', err); }
+    try { e.tx.send(buf, port, e.spec.peerAddress); } catch (err) { this.socketError(err); }
   }
 
   private onState(e: Entry, from: SessionState, to: SessionState, diag: Diag): void {

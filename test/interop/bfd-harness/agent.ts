@@ -16,7 +16,7 @@ const wall = (): number => performance.timeOrigin + performance.now();
 const out = (o: object): void => { process.stdout.write(`${JSON.stringify(o)}\n`); };
 
 for (const ev of ['state', 'up', 'down', 'damped'] as const) m.on(ev, (e: object) => out({ ev, ...e, wall: wall() }));
-m.on('error', (e: Error) => out({ ev: 'error', message: e.message }));
+m.on('socket-error', (e: Error) => out({ ev: 'socket-error', message: e.message }));
 
 interface Cmd { op: string; req?: number; id?: string; spec?: never; profile?: never }
 
