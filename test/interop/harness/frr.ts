@@ -27,7 +27,7 @@ export class FrrDaemon implements PeerDaemon {
       `hostname ilbn-${o.name}`,
       `log file ${this.dir}/bgpd.log`,
       'log timestamp precision 6',
-      'debug bgp neighbor-events', 'debug bgp updates in',
+      'debug bgp neighbor-events',
       '!',
       `router bgp ${o.asn}`,
       ` bgp router-id ${o.routerId ?? o.address}`,
