@@ -103,6 +103,19 @@ test('removeSession sends AdminDown: the peer goes Down at once with diag 3 and 
   await a.close(); await b.close();
 });
 
+test('close({ adminDown: false }) falls silent: the peer detects a timeout (diag 1), not AdminDown', async () => {
+  const { clock, a, b, eb } = lab();
+  await a.addSession({ id: 'x', peerAddress: '10.0.0.2', localAddress: '10.0.0.1', multihop: false, profile: defaultBfdProfile() });
+  await b.addSession({ id: 'y', peerAddress: '10.0.0.1', localAddress: '10.0.0.2', multihop: false, profile: defaultBfdProfile() });
+  await settle(clock, 4000);
+  await a.close({ adminDown: false });
+  await settle(clock, 100);
+  assert.equal(b.sessionState('y')!.state, 'Up');
+  await settle(clock, 1000);
+  assert.equal(eb.down[0]?.diag, 'ControlDetectionTimeExpired');
+  await b.close();
+});
+
 test('link cut: Down within the detection time, diag 1, then back Up when healed', async () => {
   const { clock, net, a, b, ea } = lab();
   await a.addSession({ id: 'x', peerAddress: '10.0.0.2', localAddress: '10.0.0.1', multihop: false, profile: defaultBfdProfile() });

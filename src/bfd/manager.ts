@@ -163,14 +163,17 @@ export class BfdManager extends EventEmitter {
     entry.session.start();
   }
 
-  /** Tells the peer AdminDown (so it does not count this as a failure) and forgets the session. */
-  async removeSession(id: string): Promise<void> {
+  /**
+   * Tells the peer AdminDown (RFC 5882 §3.2: not a path failure) and forgets the session. With
+   * `{ adminDown: false }` it just falls silent, so the peer's detection timer expires instead.
+   */
+  async removeSession(id: string, o: { adminDown?: boolean } = {}): Promise<void> {
     const e = this.entries.get(id);
     if (!e) return;
     e.upTimer?.cancel();
     // Forgotten before stopping: removal is not a failure, so no 'down' (only 'state' → AdminDown).
     this.entries.delete(id);
-    e.session.stop(true);
+    e.session.stop(o.adminDown ?? true);
     e.tx.close();
     this.byDiscr.delete(e.session.localDiscr);
     this.byPeer.delete(e.peerKey);
@@ -210,9 +213,10 @@ export class BfdManager extends EventEmitter {
   /** Socket errors so far (sends while a route is missing, …). */
   socketErrorCount(): number { return this.socketErrors; }
 
-  async close(): Promise<void> {
+  /** Removes every session (see removeSession for `adminDown`) and closes the sockets. */
+  async close(o: { adminDown?: boolean } = {}): Promise<void> {
     if (this.closed) return;
-    for (const id of [...this.entries.keys()]) await this.removeSession(id);
+    for (const id of [...this.entries.keys()]) await this.removeSession(id, o);
     this.closed = true;
     for (const l of this.receivers.values()) (await l).socket.close();
     this.receivers.clear();
