@@ -8,7 +8,8 @@ import { BfdManager, type BfdManagerOptions } from '../bfd/manager.ts';
 import { BgpSpeaker } from '../bgp/speaker.ts';
 import { plainTransport, type BgpTransport } from '../bgp/transport.ts';
 import type { BfdProfile, Config } from '../config/types.ts';
-import { type Allocator, reconcileAll } from '../controller/ipam.ts';
+import { type Allocator, type ControllerEvent, reconcileAll } from '../controller/ipam.ts';
+import { serviceKey } from '../store/store.ts';
 import { planAnnouncements } from '../speaker/index.ts';
 import type { PoolUsage, ServiceAssignment } from '../store/store.ts';
 import type { Allocate, AllocationResult, BfdEngine, BfdSessionSpec, BgpEngine, Plan } from './engines.ts';
@@ -24,22 +25,69 @@ function withClusterIps(svc: Service): Service {
   return { ...svc, spec: { ...svc.spec, clusterIP: clusterIPs[0]!, clusterIPs } };
 }
 
+const assignmentOf = (key: string, ingress: readonly { ip?: string }[] | undefined, state: Allocator): ServiceAssignment | undefined => {
+  const ips = (ingress ?? []).map((i) => i.ip).filter((x): x is string => x !== undefined);
+  if (ips.length === 0) return undefined;
+  const pool = state.poolOf(key);
+  return pool ? { ips, pool } : { ips };
+};
+
+/**
+ * The allocator over whole snapshots. A new Config, a deleted Service that held addresses, or an
+ * outcome asking for it runs every Service through reconcileAll; otherwise only the Services that
+ * changed since the last call are reconciled, so one new Service among thousands costs one
+ * Service's work.
+ */
 export function makeAllocate(): Allocate {
   let state: Allocator | undefined;
-  return (config: Config, services: readonly Service[]): AllocationResult => {
-    const r = reconcileAll(config, services.map(withClusterIps), state, { now: Date.now() });
+  let lastConfig: Config | undefined;
+  let seen = new Map<string, string>();
+  let assignments: Record<string, ServiceAssignment> = {};
+  type Ev = AllocationResult['events'][number];
+  const eventOf = (e: ControllerEvent): Ev => ({ type: e.type, object: `${e.object.namespace}/${e.object.name}`, reason: e.reason, message: e.message });
+
+  const full = (config: Config, services: readonly Service[], now: number): Ev[] => {
+    const r = reconcileAll(config, services.map(withClusterIps), state, { now });
     state = r.state;
-    const out: Record<string, ServiceAssignment> = {};
+    lastConfig = config;
+    assignments = {};
     for (const [key, w] of r.services) {
-      const ips = w.ingress.map((i) => i.ip).filter((x): x is string => x !== undefined);
-      if (ips.length === 0) continue;
-      const pool = state.poolOf(key);
-      out[key] = pool ? { ips, pool } : { ips };
+      const a = assignmentOf(key, w.ingress, r.state);
+      if (a) assignments[key] = a;
     }
+    seen = new Map(services.map((svc) => [serviceKey(svc), JSON.stringify(svc)]));
+    return r.events.map(eventOf);
+  };
+
+  const incremental = (alloc: Allocator, services: readonly Service[], now: number): Ev[] | undefined => {
+    const next = new Map<string, string>();
+    for (const svc of services) next.set(serviceKey(svc), JSON.stringify(svc));
+    for (const key of seen.keys()) {
+      if (next.has(key)) continue;
+      if (alloc.deleteService(key)) return undefined; // freed addresses may let a pending Service through
+      delete assignments[key];
+    }
+    const events: Ev[] = [];
+    for (const svc of services) {
+      const key = serviceKey(svc);
+      if (seen.get(key) === next.get(key)) continue;
+      const r = alloc.reconcileService(withClusterIps(svc), now);
+      if (r?.reprocessAll) return undefined;
+      events.push(...(r?.events ?? []).map(eventOf));
+      const a = r ? assignmentOf(key, r.status.loadBalancer?.ingress, alloc) : undefined;
+      if (a) assignments[key] = a;
+      else delete assignments[key];
+    }
+    seen = next;
+    return events;
+  };
+
+  return (config: Config, services: readonly Service[]): AllocationResult => {
+    const now = Date.now();
+    const events = (state && config === lastConfig ? incremental(state, services, now) : undefined) ?? full(config, services, now);
     const pools: Record<string, PoolUsage> = {};
-    for (const [name, s] of r.poolStatus) pools[name] = { ...s };
-    const events = r.events.map((e) => ({ type: e.type, object: `${e.object.namespace}/${e.object.name}`, reason: e.reason, message: e.message }));
-    return { services: out, pools, events };
+    for (const [name, st] of state!.poolStatuses()) pools[name] = { ...st };
+    return { services: { ...assignments }, pools, events };
   };
 }
 

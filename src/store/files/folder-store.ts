@@ -73,7 +73,12 @@ async function listFiles(dir: string): Promise<string[]> {
 interface CachedFile {
   readonly signature: string;
   readonly result: LoadResult;
+  /** Holds something other than Services, EndpointSlices and Nodes (or a problem). */
+  readonly configRelevant: boolean;
 }
+
+/** Kinds that never change the resolved Config. */
+const perServiceKinds = new Set(['Service', 'EndpointSlice', 'Node']);
 
 function withIngress(s: Service, ips: readonly string[] | undefined): Service {
   if (ips === undefined) return s;
@@ -91,8 +96,10 @@ export class FolderStore implements Store {
   private rescan: NodeJS.Timeout | undefined;
   private scanning: Promise<void> | undefined;
   private scanAgain = false;
-  /** The status text this store last wrote: reading it back is no news to this process. */
-  private ownStatusText: string | undefined;
+  /** The status this store last wrote: reading it back is no news to this process. */
+  private ownStatus: { text: string; status: ControllerStatus } | undefined;
+  private dirty: Set<string> | 'all' = 'all';
+  private lastResolved: { key: string; result: ReturnType<ConfigResolver> } | undefined;
   private lastFileSignatures = '';
   private closed = false;
 
@@ -109,7 +116,7 @@ export class FolderStore implements Store {
     this.watcher.on('error', (e) => this.options.logger?.warn({ err: e, folder: this.folder }, 'folder watch failed; relying on re-scan'));
     const every = this.options.rescanMs ?? 2000;
     if (every > 0) {
-      this.rescan = setInterval(() => this.scheduleScan(), every);
+      this.rescan = setInterval(() => { this.dirty = 'all'; this.scheduleScan(); }, every);
       this.rescan.unref();
     }
     return snapshot;
@@ -121,12 +128,13 @@ export class FolderStore implements Store {
 
   /** Re-reads the folder now (tests, and callers that just wrote a file). */
   async refresh(): Promise<void> {
+    this.dirty = 'all';
     this.scheduleScan();
     while (this.scanning) await this.scanning;
   }
 
   async writeControllerStatus(s: ControllerStatus): Promise<void> {
-    this.ownStatusText = await writeControllerStatus(this.folder, s);
+    this.ownStatus = { text: await writeControllerStatus(this.folder, s), status: s };
   }
 
   writeSpeakerStatus(s: SpeakerStatus): Promise<void> {
@@ -149,6 +157,8 @@ export class FolderStore implements Store {
     const parts = name.split(path.sep);
     // Our own temp files and the speakers' status files change nothing a snapshot holds.
     if (parts[0] === stateDirName && parts[1] !== controllerStatusFile) return;
+    if (name === '') this.dirty = 'all';
+    else if (parts[0] !== stateDirName && this.dirty !== 'all') this.dirty.add(path.join(this.folder, name));
     clearTimeout(this.debounce);
     this.debounce = setTimeout(() => this.scheduleScan(), this.options.debounceMs ?? 5);
   }
@@ -199,13 +209,16 @@ export class FolderStore implements Store {
     this.listener?.snapshot(s);
   }
 
-  private async loadFile(file: string): Promise<{ signature: string; result: LoadResult } | undefined> {
+  /** Reads one file if its stat changed; undefined when it is gone (then it leaves the cache). */
+  private async loadFile(file: string): Promise<CachedFile | undefined> {
     let st;
     try {
       st = await stat(file);
     } catch {
-      return undefined; // deleted between listing and reading
+      this.cache.delete(file);
+      return undefined;
     }
+    if (!st.isFile()) return undefined;
     const signature = `${st.ino}:${st.size}:${st.mtimeMs}`;
     const cached = this.cache.get(file);
     if (cached?.signature === signature) return cached;
@@ -213,25 +226,57 @@ export class FolderStore implements Store {
     try {
       text = await readFile(file, 'utf8');
     } catch {
+      this.cache.delete(file);
       return undefined;
     }
-    const entry = { signature, result: await this.options.loader(file, text) };
+    const result = await this.options.loader(file, text);
+    const entry = { signature, result, configRelevant: result.diagnostics.length > 0 || result.objects.some((o) => !perServiceKinds.has(o.object.kind)) };
     this.cache.set(file, entry);
     return entry;
+  }
+
+  /** Brings the cache up to date: every file after a full listing, else only the paths the watcher named. */
+  private async refreshCache(): Promise<void> {
+    const dirty = this.dirty;
+    this.dirty = new Set();
+    if (dirty !== 'all') {
+      for (const f of dirty) {
+        const rel = path.relative(this.folder, f);
+        if (rel.split(path.sep).some((part) => part.startsWith('.'))) continue;
+        let isDir: boolean;
+        try {
+          isDir = (await stat(f)).isDirectory();
+        } catch {
+          this.cache.delete(f);
+          continue;
+        }
+        if (isDir) return this.refreshAll(); // a folder appeared or moved: list everything
+        if (yamlFile.test(f)) await this.loadFile(f);
+      }
+      return;
+    }
+    await this.refreshAll();
+  }
+
+  private async refreshAll(): Promise<void> {
+    const files = await listFiles(this.folder);
+    const present = new Set(files);
+    for (const f of [...this.cache.keys()]) if (!present.has(f)) this.cache.delete(f);
+    for (const f of files) await this.loadFile(f);
   }
 
   private async read(): Promise<
     { fingerprint: string; fileSignatures: string; snapshot?: Snapshot } | { fingerprint: string; rejected: Diagnostic[] } | { fingerprint: string; ownStatus: ControllerStatus }
   > {
-    const files = await listFiles(this.folder);
-    for (const f of this.cache.keys()) if (!files.includes(f)) this.cache.delete(f);
+    await this.refreshCache();
     const signatures: string[] = [];
+    const configSignatures: string[] = [];
     const objects: LoadedObject[] = [];
     const diagnostics: Diagnostic[] = [];
-    for (const f of files) {
-      const e = await this.loadFile(f);
-      if (!e) continue;
+    for (const f of [...this.cache.keys()].sort()) {
+      const e = this.cache.get(f)!;
       signatures.push(`${f}@${e.signature}`);
+      if (e.configRelevant) configSignatures.push(`${f}@${e.signature}`);
       objects.push(...e.result.objects);
       diagnostics.push(...e.result.diagnostics);
     }
@@ -244,9 +289,16 @@ export class FolderStore implements Store {
     const fileSignatures = signatures.join('\n');
     const fingerprint = `${fileSignatures}\n--\n${statusText}`;
     if (fingerprint === this.lastFingerprint) return { fingerprint, fileSignatures };
-    if (statusText === this.ownStatusText && fileSignatures === this.lastFileSignatures) return { fingerprint, ownStatus: parseControllerStatus(statusText) };
+    if (this.ownStatus && statusText === this.ownStatus.text && fileSignatures === this.lastFileSignatures) return { fingerprint, ownStatus: this.ownStatus.status };
 
-    const resolved = this.options.resolver(objects, this.options.namespace !== undefined ? { namespace: this.options.namespace } : {});
+    // Services, EndpointSlices and Nodes do not change the Config: when only they changed, the
+    // last resolution still holds (resolving is the costly part with thousands of Services).
+    const configKey = configSignatures.join('\n');
+    let resolved = this.lastResolved?.key === configKey ? this.lastResolved.result : undefined;
+    if (!resolved) {
+      resolved = this.options.resolver(objects.filter((o) => !perServiceKinds.has(o.object.kind)), this.options.namespace !== undefined ? { namespace: this.options.namespace } : {});
+      this.lastResolved = { key: configKey, result: resolved };
+    }
     diagnostics.push(...resolved.diagnostics);
     if (resolved.config === undefined || diagnostics.some((d) => d.severity === 'error')) return { fingerprint, rejected: diagnostics };
 

@@ -4,7 +4,7 @@
 // the old file or the new one, never half of one.
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 import { type ControllerStatus, emptyControllerStatus, type SpeakerStatus } from '../store.ts';
 
 export const stateDirName = '.ironlb-state';
@@ -38,10 +38,23 @@ export async function readControllerStatus(folder: string): Promise<ControllerSt
   return parseControllerStatus(text);
 }
 
+/** The header comment, then JSON (which is YAML): fast to write and read with thousands of Services. */
+function jsonAfterComments(text: string): unknown {
+  const body = text.replace(/^(#[^\n]*\n)+/, '');
+  if (body.startsWith('{')) {
+    try {
+      return JSON.parse(body);
+    } catch {
+      // hand-edited: fall back to YAML
+    }
+  }
+  return parse(text);
+}
+
 export function parseControllerStatus(text: string): ControllerStatus {
   let doc: unknown;
   try {
-    doc = parse(text);
+    doc = jsonAfterComments(text);
   } catch {
     return emptyControllerStatus;
   }
@@ -61,7 +74,7 @@ export function parseControllerStatus(text: string): ControllerStatus {
 
 /** Returns the text written. */
 export async function writeControllerStatus(folder: string, s: ControllerStatus): Promise<string> {
-  const text = '# Written by ironlb (the controller). Do not edit: assigned IPs per Service, pool usage, events.\n' + stringify(s);
+  const text = '# Written by ironlb (the controller). Do not edit: assigned IPs per Service, pool usage, events.\n' + JSON.stringify(s, null, 1) + '\n';
   await writeAtomic(path.join(stateDir(folder), controllerStatusFile), text);
   return text;
 }
@@ -72,7 +85,7 @@ export function speakerStatusFile(node: string): string {
 
 export async function writeSpeakerStatus(folder: string, s: SpeakerStatus): Promise<void> {
   const header = `# Written by ironlb (the speaker on ${s.node}). Do not edit.\n`;
-  await writeAtomic(path.join(stateDir(folder), speakerStatusFile(s.node)), header + stringify(s));
+  await writeAtomic(path.join(stateDir(folder), speakerStatusFile(s.node)), header + JSON.stringify(s, null, 1) + '\n');
 }
 
 export async function readSpeakerStatuses(folder: string): Promise<SpeakerStatus[]> {
@@ -86,7 +99,7 @@ export async function readSpeakerStatuses(folder: string): Promise<SpeakerStatus
   for (const n of names.sort()) {
     if (!n.startsWith('speaker-') || !n.endsWith('.yaml')) continue;
     try {
-      const doc: unknown = parse(await readFile(path.join(stateDir(folder), n), 'utf8'));
+      const doc: unknown = jsonAfterComments(await readFile(path.join(stateDir(folder), n), 'utf8'));
       if (isRecord(doc) && typeof doc.node === 'string') out.push(doc as unknown as SpeakerStatus);
     } catch {
       // a file being replaced right now; the next read sees it
