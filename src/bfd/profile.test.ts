@@ -26,5 +26,5 @@ test('echo mode is rejected with a clear error, never accepted and ignored', () 
   const [e, ...rest] = bfdProfileProblems(defaultBfdProfile('echo', { echoMode: true }));
   assert.equal(rest.length, 0);
   assert.equal(e?.field, 'echoMode');
-  assert.match(e!.message, /BFD profile "echo": echoMode: echo mode is not supported/);
+  assert.match(e.message, /BFD profile "echo": echoMode: echo mode is not supported/);
 });
