@@ -57,6 +57,8 @@ export class AddressAllocator {
   /** Pools any Service may fall back to: autoAssign and no serviceAllocation, by name. */
   private generalPools: PoolState[] = [];
   private anyPinning = false;
+  /** While claiming in bulk: addresses recorded but not yet in their pool's runs. */
+  private deferred: Set<AddressUse> | undefined;
   private readonly allocations = new Map<string, Allocation>();
   private readonly uses: Record<Family, Map<bigint, AddressUse>> = { 4: new Map(), 6: new Map() };
 
@@ -109,12 +111,15 @@ export class AddressAllocator {
   setPools(pools: readonly Pool[]): string[] {
     const sorted = [...pools].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const old = this.byName;
+    const kept = new Set<PoolState>();
     this.pools = sorted.map((p, i) => {
       // A pool whose addresses did not change keeps its indexes: a config change costs what it moves.
-      const kept = old.get(p.name);
-      if (kept?.sameAddresses(p)) { kept.adopt(p, i); return kept; }
+      const same = old.get(p.name);
+      if (same?.sameAddresses(p)) { same.adopt(p, i); kept.add(same); return same; }
       return new PoolState(p, i);
     });
+    // Pools replaced or gone: their indexes are dropped whole, not emptied address by address.
+    for (const p of old.values()) if (!kept.has(p)) p.retired = true;
     this.byName = new Map(this.pools.map((p) => [p.name, p]));
     this.generalPools = this.pools.filter((p) => p.autoAssign && !p.hasServiceAllocation);
     this.anyPinning = this.pools.some((p) => p.hasServiceAllocation);
@@ -163,12 +168,15 @@ export class AddressAllocator {
       const uses = this.uses[ip.family];
       let use = uses.get(ip.value);
       if (!use) {
-        use = { ip, pool: a.pool, users: [], group: '', sharing: '', backend: '' };
+        // `[a]`, not `[]` then push: V8 would reserve 17 slots for a list that mostly holds one.
+        use = { ip, pool: a.pool, users: [a], group: '', sharing: '', backend: '' };
         uses.set(ip.value, use);
-        a.pool.runs[ip.family].add(ip.value);
+        if (this.deferred) this.deferred.add(use);
+        else a.pool.runs[ip.family].add(ip.value);
         a.pool.assigned[ip.family]++;
+      } else {
+        use.users.push(a);
       }
-      use.users.push(a);
       this.setGroup(use, a);
     }
   }
@@ -209,8 +217,9 @@ export class AddressAllocator {
       if (i >= 0) use.users.splice(i, 1);
       if (use.users.length === 0) {
         uses.delete(ip.value);
+        if (use.pool.retired) continue;
         this.leaveGroup(use);
-        use.pool.runs[ip.family].remove(ip.value);
+        if (this.deferred?.delete(use) !== true) use.pool.runs[ip.family].remove(ip.value);
         use.pool.assigned[ip.family]--;
       }
     }
@@ -247,8 +256,25 @@ export class AddressAllocator {
       const err = this.checkSharing(who, ip);
       if (err !== undefined) return err;
     }
-    this.record({ key: who.key, pool, ips: [...valid], ports: [...who.ports], sharing: who.sharing, backend: who.backend });
+    // The arrays are the caller's fresh ones and never mutated: kept as they are, not copied.
+    this.record({ key: who.key, pool, ips: valid, ports: who.ports, sharing: who.sharing, backend: who.backend });
     return undefined;
+  }
+
+  /**
+   * Runs `claims` (assign calls only, no free-address search) and adds the addresses they take
+   * to the run trees afterwards, in address order: the trees then grow at one end instead of at
+   * random places, which is what makes a restart of 100k Services cheap.
+   */
+  claimInBulk(claims: () => void): void {
+    this.deferred = new Set();
+    try {
+      claims();
+    } finally {
+      const uses = [...this.deferred].sort((a, b) => compareIp(a.ip, b.ip));
+      this.deferred = undefined;
+      for (const u of uses) u.pool.runs[u.ip.family].add(u.ip.value);
+    }
   }
 
   /** getIPFromCIDR over the pool's CIDRs of one family, in the order written: lowest usable address. */

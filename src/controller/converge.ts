@@ -173,6 +173,7 @@ function convergeBalancer(alloc: AddressAllocator, svc: Service, key: string, wo
     }
   }
 
+  let texts: string[] | undefined;
   if (lbIps.length === 0) {
     const r = allocateIps(alloc, svc, who, clusterFamily);
     if (!r.ok) {
@@ -180,7 +181,8 @@ function convergeBalancer(alloc: AddressAllocator, svc: Service, key: string, wo
       return false;
     }
     lbIps = r.value;
-    emit.push('Normal', 'IPAllocated', `Assigned IP ${ipsQuoted(lbIps)}`);
+    texts = lbIps.map(ipText);
+    emit.push('Normal', 'IPAllocated', `Assigned IP ${goQuoteList(texts)}`);
   }
 
   const pool = alloc.poolOf(key);
@@ -189,7 +191,7 @@ function convergeBalancer(alloc: AddressAllocator, svc: Service, key: string, wo
     clear(alloc, key, work);
     return false;
   }
-  const ingress: LoadBalancerIngress[] = lbIps.map((ip) => ({ ip: ipText(ip) }));
+  const ingress: LoadBalancerIngress[] = (texts ?? lbIps.map(ipText)).map((ip) => ({ ip }));
   work.status = { ...work.status, loadBalancer: { ingress } };
   work.annotations[annotation.allocatedFromPool] = pool;
   return true;

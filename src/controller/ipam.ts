@@ -79,12 +79,14 @@ export class Allocator {
    * PreferDualStack step can then hand a holder's address to a Service processed earlier.
    */
   reclaim(ordered: readonly Service[]): void {
-    for (const svc of ordered) {
-      if (!this.handles(svc) || svc.spec.type !== 'LoadBalancer') continue;
-      const ips = ingressIps(svc);
-      if (ips.length === 0 || ips.some((ip) => ip === undefined)) continue;
-      this.core.assign({ key: serviceKey(svc), svc, ports: servicePorts(svc), sharing: sharingKey(svc), backend: backendKey(svc) }, ips);
-    }
+    this.core.claimInBulk(() => {
+      for (const svc of ordered) {
+        if (!this.handles(svc) || svc.spec.type !== 'LoadBalancer') continue;
+        const ips = ingressIps(svc);
+        if (ips.length === 0 || ips.some((ip) => ip === undefined)) continue;
+        this.core.assign({ key: serviceKey(svc), svc, ports: servicePorts(svc), sharing: sharingKey(svc), backend: backendKey(svc) }, ips);
+      }
+    });
   }
 
   /** Keys of the Services holding addresses. */

@@ -34,6 +34,8 @@ export class PoolState {
   readonly name: string;
   readonly capacity: Record<Family, bigint> = { 4: 0n, 6: 0n };
   readonly assigned: Record<Family, number> = { 4: 0, 6: 0 };
+  /** Replaced by a config change: its indexes are garbage, nothing maintains them any more. */
+  retired = false;
   readonly runs: Record<Family, AddressRuns>;
   /** sharing group (sharing key + backend key) → addresses of that group in this pool. */
   readonly groups: Record<Family, Map<string, OrderedMap<true>>> = { 4: new Map(), 6: new Map() };

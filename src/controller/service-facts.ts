@@ -78,7 +78,22 @@ export const hasClusterIPs = (svc: Service): boolean => (svc.spec.clusterIPs?.le
 export const familyForService = (svc: Service): { family: ServiceFamily; error?: string } => familyForTexts(clusterIPTexts(svc));
 
 /** The (protocol, port) pairs a Service uses, as MetalLB prints them (`TCP/80`). */
-export const servicePorts = (svc: Service): string[] => (svc.spec.ports ?? []).map((p) => `${p.protocol ?? 'TCP'}/${p.port}`);
+// `map` sizes its result exactly; a `push` loop would reserve 17 slots, and allocations keep these.
+export const servicePorts = (svc: Service): string[] => (svc.spec.ports ?? []).map((p) => portText(p.protocol ?? 'TCP', p.port));
+
+/** Interned port texts: every allocation holds its ports, and most Services use the same few. */
+const portTexts = new Map<string, Map<number, string>>();
+function portText(protocol: string, port: number): string {
+  let byPort = portTexts.get(protocol);
+  if (!byPort) { byPort = new Map(); portTexts.set(protocol, byPort); }
+  let t = byPort.get(port);
+  if (t === undefined) {
+    t = `${protocol}/${port}`;
+    // Bounded: at most 3 protocols × 65536 ports, and in practice a handful.
+    byPort.set(port, t);
+  }
+  return t;
+}
 
 export const sharingKey = (svc: Service): string => annotationValue(svc, annotation.allowSharedIP);
 
@@ -121,9 +136,7 @@ export function desiredIps(svc: Service): DesiredIps {
 
 /** The addresses in status.loadBalancer.ingress (entries without an ip are skipped; bad text → nil). */
 export function ingressIps(svc: Service): (IpAddress | undefined)[] {
-  const out: (IpAddress | undefined)[] = [];
-  for (const ing of svc.status?.loadBalancer?.ingress ?? []) {
-    if (ing.ip !== undefined && ing.ip !== '') out.push(parseGoIp(ing.ip));
-  }
-  return out;
+  const ingress = svc.status?.loadBalancer?.ingress;
+  if (!ingress || ingress.length === 0) return [];
+  return ingress.filter((ing) => ing.ip !== undefined && ing.ip !== '').map((ing) => parseGoIp(ing.ip!));
 }
