@@ -6,6 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import { FrrDaemon, sleep, type NormalizedRoute } from './harness/index.ts';
 import { DAEMON_ASN, EBGP_ASN, InteropRun, type SessionSpec, canonical, ebgpRoutes, expectedRoutes, ibgpRoutes, newSpeaker, peerConfig, ribFrom, waitEstablished, waitForRib } from './scenario.ts';
 
+// FRR checks GTSM (RFC 5082) on this one: only TTL ≥ 254 gets through, so it tests the TTL
+// ironlb really puts on the wire (1 for single-hop eBGP, 255 with ebgpMultiHop).
+const gtsm: SessionSpec = { id: 'frr-gtsm', local: '127.0.42.14', myAsn: 4200000004, peerAsn: DAEMON_ASN, nextHopV6: '2001:db8:42::14' };
 const badKey: SessionSpec = { id: 'frr-badkey', local: '127.0.42.13', myAsn: 4200000003, peerAsn: DAEMON_ASN, md5: 'not-the-key', nextHopV6: '2001:db8:42::13' };
 
 describe('ironlb and FRR', { timeout: 150000 }, () => {
@@ -19,7 +22,8 @@ describe('ironlb and FRR', { timeout: 150000 }, () => {
       frr = new FrrDaemon({ name: 'bgp', address: '127.0.42.1', port: 18101, asn: DAEMON_ASN, neighbors: [
         ...sessions.map((s) => ({ address: s.local, asn: s.myAsn, ...(s.md5 ? { md5: s.md5 } : {}), ...(s.gracefulRestart ? { gracefulRestart: true } : {}) })),
         { address: badKey.local, asn: badKey.myAsn, md5: 'the-real-key' },
-      ] });
+        { address: gtsm.local, asn: gtsm.myAsn },
+      ] }, [` neighbor ${gtsm.local} ttl-security hops 1`]);
       return frr;
     },
   });
@@ -47,6 +51,17 @@ describe('ironlb and FRR', { timeout: 150000 }, () => {
     await waitForRib(frr, [badKey.local], expectedRoutes([ebgpRoutes[1]!], badKey));
     await run.speaker.removePeer(badKey.id);
     await waitForRib(frr, [badKey.local], []);
+  });
+
+  test('TTL on the wire: single-hop eBGP (TTL 1) fails FRR\'s GTSM check, ebgpMultiHop (TTL 255) passes', async () => {
+    run.speaker.addPeer(peerConfig(frr, gtsm));
+    run.speaker.setRoutes(gtsm.id, [ebgpRoutes[1]!]);
+    await sleep(3000);
+    assert.equal(await frr.isEstablished(gtsm.local), false);
+    run.speaker.updatePeer({ ...peerConfig(frr, gtsm), ebgpMultiHop: true });
+    await waitEstablished(frr, [gtsm.local]);
+    await waitForRib(frr, [gtsm.local], expectedRoutes([ebgpRoutes[1]!], gtsm));
+    await run.speaker.removePeer(gtsm.id);
   });
 
   test('graceful restart: routes survive an ironlb restart (stale, then refreshed, never withdrawn)', async () => {

@@ -79,6 +79,7 @@ export function makeDir(name: string): string {
 }
 
 export function removeDir(dir: string): void {
+  if (process.env.ILBN_KEEP_DIRS === '1') return; // debugging: leave logs and configs behind
   rmSync(dir, { recursive: true, force: true });
   liveDirs.delete(dir);
 }
