@@ -78,10 +78,11 @@ try {
   }
   await waitFor('100 sessions Up', 30_000, async () => (await ca.states()).every((s) => s.state === 'Up' && s.negotiatedTxMs === 50));
   await sleep(2000);
+  await ca.lag();
   const c0 = await ca.cpu(); const f0 = cf.cpuSeconds(); const downs0 = ca.events.filter((e) => e.ev === 'down').length;
   const frrDowns0 = (cf.log().match(/up -> down/g) ?? []).length;
   await sleep(cpuSeconds * 1000);
-  const c1 = await ca.cpu(); const f1s = cf.cpuSeconds();
+  const c1 = await ca.cpu(); const f1s = cf.cpuSeconds(); const lag = await ca.lag();
   const downs = ca.events.filter((e) => e.ev === 'down').slice(downs0);
   const frrDowns = (cf.log().match(/up -> down/g) ?? []).length - frrDowns0;
   const byDiag: Record<string, number> = {};
@@ -95,6 +96,7 @@ try {
   console.log(`  ironlb agent  ${ironCpu.toFixed(2)} CPU s/min  (${(ironCpu / 60 * 100).toFixed(1)} % of one core)`);
   console.log(`  FRR bfdd      ${frrCpu.toFixed(2)} CPU s/min  (${(frrCpu / 60 * 100).toFixed(1)} % of one core)`);
   console.log(`  ratio ironlb/FRR ${(ironCpu / Math.max(frrCpu, 0.01)).toFixed(2)}`);
+  console.log(`  ironlb event-loop delay: p50 ${lag.p50.toFixed(1)} ms, p99 ${lag.p99.toFixed(1)} ms, max ${lag.max.toFixed(1)} ms (detection time 150 ms)`);
   console.log(`  flaps while measuring: ironlb saw ${downs.length} Down (${JSON.stringify(byDiag)}), FRR saw ${frrDowns}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
   await ca.close();
 } finally {

@@ -6,12 +6,15 @@
 //   out: {"ev":"ready","transport":{...}} | {"ev":"state"|"up"|"down"|"damped",...,"wall":ms}
 //        {"req":N,"ok":true,"data":...} | {"req":N,"ok":false,"error":"..."}
 import { createInterface } from 'node:readline';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { BfdManager, type BfdManagerOptions } from '../../../src/bfd/manager.ts';
 
 const transport = (process.env['ILB_BFD_TRANSPORT'] ?? 'native') as 'native' | 'dgram';
 const opts: BfdManagerOptions = { transport, damping: process.env['ILB_BFD_DAMPING'] === '1' ? {} : false };
 const m = new BfdManager(opts);
+// Event-loop delay tells a starved process (late timers) apart from a protocol fault.
+const lag = monitorEventLoopDelay({ resolution: 10 });
+lag.enable();
 const wall = (): number => performance.timeOrigin + performance.now();
 const out = (o: object): void => { process.stdout.write(`${JSON.stringify(o)}\n`); };
 
@@ -30,6 +33,7 @@ rl.on('line', (line) => {
       else if (c.op === 'remove') await m.removeSession(c.id!);
       else if (c.op === 'update') m.updateProfile(c.id!, c.profile!);
       else if (c.op === 'state') data = c.id ? m.sessionState(c.id) : m.sessionIds().map((id) => m.sessionState(id));
+      else if (c.op === 'lag') { data = { p50: lag.percentile(50) / 1e6, p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 }; lag.reset(); }
       else if (c.op === 'discards') data = m.discardCounts();
       else if (c.op === 'cpu') data = { ...process.cpuUsage(), wall: wall() };
       else if (c.op === 'close') { await m.close(); out({ req: c.req, ok: true, data: null }); process.exit(0); }

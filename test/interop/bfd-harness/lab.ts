@@ -186,6 +186,8 @@ export class Agent {
   update(id: string, profile: BfdProfile): Promise<unknown> { return this.call({ op: 'update', id, profile }); }
   async state(id: string): Promise<BfdSessionInfo> { return (await this.call({ op: 'state', id })) as BfdSessionInfo; }
   async states(): Promise<BfdSessionInfo[]> { return (await this.call({ op: 'state' })) as BfdSessionInfo[]; }
+  /** Event-loop delay (ms) since the last call. */
+  async lag(): Promise<{ p50: number; p99: number; max: number }> { return (await this.call({ op: 'lag' })) as never; }
   async discards(): Promise<Record<string, number>> { return (await this.call({ op: 'discards' })) as never; }
   async cpu(): Promise<{ user: number; system: number; wall: number }> { return (await this.call({ op: 'cpu' })) as never; }
 
