@@ -4,7 +4,7 @@
 // addresses instead of walking the pool from its first address.
 import type { Service } from '../api/resources.ts';
 import type { Pool } from '../config/types.ts';
-import { type Family, type IpAddress, compareIp } from '../net/ip.ts';
+import type { Family, IpAddress } from '../net/ip.ts';
 import { OrderedMap } from './ordered-map.ts';
 import { PoolState } from './pool-state.ts';
 import { type FamilyPolicy, type ServiceFamily, familyPolicy, goQuote, ipText, ipsQuoted } from './service-facts.ts';
@@ -46,6 +46,23 @@ interface Candidate {
   readonly pool: PoolState;
   readonly v4: IpAddress | undefined;
   readonly v6: IpAddress | undefined;
+}
+
+/**
+ * Sorts by address. IPv4 keys are compared as numbers (exact below 2^53), which is several times
+ * cheaper than BigInt comparison; IPv6 keys stay BigInt. Stable, IPv4 first.
+ */
+function byAddress<T>(items: readonly T[], ip: (t: T) => IpAddress): T[] {
+  const v4: { n: number; t: T }[] = [];
+  const v6: { v: bigint; t: T }[] = [];
+  for (const t of items) {
+    const a = ip(t);
+    if (a.family === 4) v4.push({ n: Number(a.value), t });
+    else v6.push({ v: a.value, t });
+  }
+  v4.sort((a, b) => a.n - b.n);
+  v6.sort((a, b) => (a.v < b.v ? -1 : a.v > b.v ? 1 : 0));
+  return [...v4.map((x) => x.t), ...v6.map((x) => x.t)];
 }
 
 const groupOf = (sharing: string, backend: string): string => `${sharing}\u0000${backend}`;
@@ -93,9 +110,8 @@ export class AddressAllocator {
   }
 
   /** What a Service holds: its addresses, pool and allocation key (one look-up). */
-  holding(key: string): { readonly ips: readonly IpAddress[]; readonly pool: string; readonly allocationKey: string } {
-    const a = this.allocations.get(key);
-    return a ? { ips: a.ips, pool: a.pool.name, allocationKey: a.backend + a.sharing } : { ips: [], pool: '', allocationKey: '' };
+  holding(key: string): { readonly ips: readonly IpAddress[]; readonly pool: { readonly name: string }; readonly backend: string; readonly sharing: string } | undefined {
+    return this.allocations.get(key);
   }
 
   /** MetalLB's AllocationKey: backend key + sharing key, "" when unallocated. */
@@ -131,7 +147,9 @@ export class AddressAllocator {
     // Free every mover first: Services sharing an address move together. Re-record them in
     // address order, so that the run trees grow at one end instead of at random places.
     for (const [a] of movers) this.unassign(a.key);
-    movers.sort(([a], [b]) => compareIp(a.ips[0]!, b.ips[0]!));
+    const ordered = byAddress(movers, ([a]) => a.ips[0]!);
+    movers.length = 0;
+    movers.push(...ordered);
     for (const [a, pool] of movers) {
       if (!pool) continue;
       a.pool = pool;
@@ -271,7 +289,7 @@ export class AddressAllocator {
     try {
       claims();
     } finally {
-      const uses = [...this.deferred].sort((a, b) => compareIp(a.ip, b.ip));
+      const uses = byAddress([...this.deferred], (u) => u.ip);
       this.deferred = undefined;
       for (const u of uses) u.pool.runs[u.ip.family].add(u.ip.value);
     }

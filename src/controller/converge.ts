@@ -58,7 +58,7 @@ export function converge(alloc: AddressAllocator, svc: Service, now: number): Se
   const before = alloc.holding(key);
   const failed = !convergeBalancer(alloc, svc, key, work, emit);
   const after = alloc.holding(key);
-  let reprocessAll = before.allocationKey !== after.allocationKey;
+  let reprocessAll = (before ? before.backend + before.sharing : '') !== (after ? after.backend + after.sharing : '');
   const changed = !sameStatus(svc.status, work.status) || !sameAnnotations(svc.metadata.annotations, work.annotations);
   if (changed) {
     // Only when something is written, so that steady state stays quiet (as in MetalLB).
@@ -66,7 +66,7 @@ export function converge(alloc: AddressAllocator, svc: Service, now: number): Se
       if (k.startsWith(deprecatedAnnotationPrefix)) emit.push('Warning', 'deprecatedAnnotation', `Service uses deprecated annotation ${k}`);
     }
     // An address given up may let a pending Service through.
-    if (before.ips.length > 0 && after.pool === '' && alloc.poolFor(before.ips)) reprocessAll = true;
+    if (before && !after && alloc.poolFor(before.ips)) reprocessAll = true;
   }
   return { key, status: work.status, annotations: work.annotations, changed, events, failed, reprocessAll };
 }

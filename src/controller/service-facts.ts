@@ -65,8 +65,13 @@ export function familyForTexts(texts: readonly string[]): { family: ServiceFamil
 }
 
 /** ipfamily.ForAddressesIPs: the addresses are printed first, so a nil one reads "<nil>". */
-export const familyForIps = (ips: readonly (IpAddress | undefined)[]): { family: ServiceFamily; error?: string } =>
-  familyForTexts(ips.map(ipText));
+export function familyForIps(ips: readonly (IpAddress | undefined)[]): { family: ServiceFamily; error?: string } {
+  // The common cases straight from the parsed families; the texts only when an error needs them.
+  const [a, b] = ips;
+  if (ips.length === 1 && a) return { family: a.family === 4 ? 'ipv4' : 'ipv6' };
+  if (ips.length === 2 && a && b && a.family !== b.family) return { family: 'dual' };
+  return familyForTexts(ips.map(ipText));
+}
 
 export function clusterIPTexts(svc: Service): string[] {
   const list = svc.spec.clusterIPs ?? [];
