@@ -47,8 +47,8 @@ export function ignoredByClass(svc: Service, loadBalancerClass: string | undefin
   return cls !== mine;
 }
 
-export function converge(alloc: AddressAllocator, svc: Service, now: number): ServiceOutcome {
-  const key = serviceKey(svc);
+/** `key` may be passed when the caller has it (the same string object makes map look-ups cheaper). */
+export function converge(alloc: AddressAllocator, svc: Service, now: number, key = serviceKey(svc)): ServiceOutcome {
   const emit = new Emitter(svc, now);
   const events = emit.events;
   const work: Working = {

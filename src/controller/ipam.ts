@@ -48,9 +48,9 @@ export class Allocator {
   }
 
   /** Converges one Service; undefined when its class is not ours (MetalLB ignores it). */
-  reconcileService(svc: Service, now: number): ServiceOutcome | undefined {
+  reconcileService(svc: Service, now: number, key?: string): ServiceOutcome | undefined {
     if (!this.handles(svc)) return undefined;
-    return converge(this.core, svc, now);
+    return converge(this.core, svc, now, key);
   }
 
   /** A Service was deleted. True when others should be reprocessed (it held addresses). */
@@ -64,10 +64,10 @@ export class Allocator {
    */
   rebuild(services: readonly Service[], now = 0): Map<string, ServiceOutcome> {
     const out = new Map<string, ServiceOutcome>();
-    const ordered = restartOrder(services);
+    const ordered = keyedRestartOrder(services);
     this.reclaim(ordered);
-    for (const svc of ordered) {
-      const r = this.reconcileService(svc, now);
+    for (const { svc, key } of ordered) {
+      const r = this.reconcileService(svc, now, key);
       if (r) out.set(r.key, r);
     }
     return out;
@@ -78,13 +78,13 @@ export class Allocator {
    * status shows (in restart order; conflicts go to the first). MetalLB only sorts: its
    * PreferDualStack step can then hand a holder's address to a Service processed earlier.
    */
-  reclaim(ordered: readonly Service[]): void {
+  reclaim(ordered: readonly { readonly svc: Service; readonly key: string }[]): void {
     this.core.claimInBulk(() => {
-      for (const svc of ordered) {
+      for (const { svc, key } of ordered) {
         if (!this.handles(svc) || svc.spec.type !== 'LoadBalancer') continue;
         const ips = ingressIps(svc);
         if (ips.length === 0 || ips.some((ip) => ip === undefined)) continue;
-        this.core.assign({ key: serviceKey(svc), svc, ports: servicePorts(svc), sharing: sharingKey(svc), backend: backendKey(svc) }, ips);
+        this.core.assign({ key, svc, ports: servicePorts(svc), sharing: sharingKey(svc), backend: backendKey(svc) }, ips);
       }
     });
   }
@@ -120,10 +120,13 @@ export class Allocator {
 
 /** MetalLB's reprocessAll order: more ingress addresses first; ironlb breaks ties by key (List order). */
 export function restartOrder(services: readonly Service[]): Service[] {
-  const count = (s: Service): number => s.status?.loadBalancer?.ingress?.length ?? 0;
-  const keyed = services.map((s) => ({ s, k: serviceKey(s), n: count(s) }));
-  keyed.sort((a, b) => b.n - a.n || (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
-  return keyed.map((x) => x.s);
+  return keyedRestartOrder(services).map((x) => x.svc);
+}
+
+function keyedRestartOrder(services: readonly Service[]): { svc: Service; key: string; n: number }[] {
+  const keyed = services.map((svc) => ({ svc, key: serviceKey(svc), n: svc.status?.loadBalancer?.ingress?.length ?? 0 }));
+  keyed.sort((a, b) => b.n - a.n || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed;
 }
 
 export interface ServiceWrite {
@@ -166,11 +169,11 @@ export function reconcileAll(config: Config, services: readonly Service[], state
   const events: ControllerEvent[] = [];
   const seen = new Set<string>();
   const maxPasses = options.maxPasses ?? 5;
-  if (!state) alloc.reclaim(restartOrder(services));
+  if (!state) alloc.reclaim(keyedRestartOrder(services));
   for (let pass = 0; pass < maxPasses; pass++) {
     let again = false;
-    for (const svc of restartOrder([...current.values()])) {
-      const r = alloc.reconcileService(svc, now);
+    for (const { svc, key } of keyedRestartOrder([...current.values()])) {
+      const r = alloc.reconcileService(svc, now, key);
       if (!r) continue;
       outcomes.set(r.key, r);
       for (const e of r.events) {
