@@ -4,13 +4,24 @@
 // moves a Service to another IP.
 import type { Logger } from 'pino';
 import type { Metrics } from '../observe/metrics.ts';
-import { type ControllerStatus, type Snapshot, type StatusEvent, type Store, withStatus } from '../store/store.ts';
+import { type ControllerStatus, type ServiceAssignment, type Snapshot, type StatusEvent, type Store, withStatus } from '../store/store.ts';
 import type { Allocate, AllocationResult } from './engines.ts';
 
 const keptEvents = 200;
 
 function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+const sameAssignment = (a: ServiceAssignment | undefined, b: ServiceAssignment | undefined): boolean =>
+  a === b || (a !== undefined && b !== undefined && a.pool === b.pool && a.ips.length === b.ips.length && a.ips.every((ip, i) => ip === b.ips[i]));
+
+/** Assignment maps compared entry by entry (thousands of Services: no serialising). */
+function sameAssignments(a: ControllerStatus['services'], b: ControllerStatus['services']): boolean {
+  if (a === b) return true;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => sameAssignment(a[k], b[k]));
 }
 
 export interface ControllerRoleOptions {
@@ -84,7 +95,7 @@ export class ControllerRole {
       fresh.push(ev);
       latest.set(e.object, ev);
     }
-    if (fresh.length === 0 && sameJson(base.services, r.services) && sameJson(base.pools, r.pools)) return undefined;
+    if (fresh.length === 0 && sameAssignments(base.services, r.services) && sameJson(base.pools, r.pools)) return undefined;
     for (const e of fresh) this.o.logger[e.type === 'Warning' ? 'warn' : 'info']({ object: e.object, reason: e.reason }, e.message);
     return { services: r.services, pools: r.pools, events: [...base.events, ...fresh].slice(-keptEvents), updated: time };
   }
@@ -92,7 +103,7 @@ export class ControllerRole {
   private logChanges(before: ControllerStatus, after: ControllerStatus): void {
     for (const [key, a] of Object.entries(after.services)) {
       const b = before.services[key];
-      if (!b || !sameJson(b.ips, a.ips)) this.o.logger.info({ service: key, ips: a.ips, pool: a.pool, previous: b?.ips }, 'service IPs assigned');
+      if (!sameAssignment(a, b)) this.o.logger.info({ service: key, ips: a.ips, pool: a.pool, previous: b?.ips }, 'service IPs assigned');
     }
     for (const key of Object.keys(before.services)) {
       if (!(key in after.services)) this.o.logger.info({ service: key, previous: before.services[key]?.ips }, 'service IPs released');

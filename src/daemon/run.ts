@@ -27,6 +27,8 @@ export interface RunOptions {
   /** BFD ports (tests on loopback move them off 3784). */
   readonly bfdPorts?: { listen: number; peer: number };
   readonly logger?: Logger;
+  /** Safety re-scan of the whole folder (ms); 0 = watch only. Default 2000. */
+  readonly rescanMs?: number;
   /** Install SIGTERM/SIGINT handlers that stop and exit. */
   readonly handleSignals?: boolean;
 }
@@ -51,7 +53,7 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
   const role = roles.controller && roles.speaker ? 'standalone' : roles.controller ? 'controller' : 'speaker';
   const logger = o.logger ?? createLogger({ role, ...(o.nodeName ? { node: o.nodeName } : {}) });
   const metrics = new Metrics({ processMetrics: o.logger === undefined });
-  const store = new FolderStore(o.folder, productionStoreOptions({ ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), logger }));
+  const store = new FolderStore(o.folder, productionStoreOptions({ ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), ...(o.rescanMs !== undefined ? { rescanMs: o.rescanMs } : {}), logger }));
   let controller: ControllerRole | undefined;
   let speaker: SpeakerRole | undefined;
   let bgp: BgpEngine | undefined;

@@ -18,6 +18,20 @@ import { withLocalEndpoints, withThisNode } from './synthesize.ts';
 /** JSON with bigints (addresses, prefixes), for comparing settings. */
 export const stableKey = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
 
+// The planner shares attribute and prefix objects between routes and plans: key each once.
+const attributeKeys = new WeakMap<object, string>();
+const attributeKey = (a: Route['attributes']): string => {
+  let k = attributeKeys.get(a);
+  if (k === undefined) attributeKeys.set(a, (k = stableKey(a)));
+  return k;
+};
+const prefixTexts = new WeakMap<object, string>();
+const prefixText = (p: Route['prefix']): string => {
+  let t = prefixTexts.get(p);
+  if (t === undefined) prefixTexts.set(p, (t = formatPrefix(p)));
+  return t;
+};
+
 function describeRoute(r: Route): Record<string, unknown> {
   const a = r.attributes;
   return {
@@ -117,7 +131,7 @@ export class SpeakerRole {
     }
     this.applyBfd(p, profile, multiHop);
     const next = new Map<string, { route: Route; key: string }>();
-    for (const r of routes) next.set(formatPrefix(r.prefix), { route: r, key: stableKey(r.attributes) });
+    for (const r of routes) next.set(prefixText(r.prefix), { route: r, key: attributeKey(r.attributes) });
     let changed = false;
     for (const [prefix, n] of next) {
       const old = p.routes.get(prefix);

@@ -41,7 +41,7 @@ const assignmentOf = (key: string, ingress: readonly { ip?: string }[] | undefin
 export function makeAllocate(): Allocate {
   let state: Allocator | undefined;
   let lastConfig: Config | undefined;
-  let seen = new Map<string, string>();
+  let seen = new Map<string, { svc: Service; json: string }>();
   let assignments: Record<string, ServiceAssignment> = {};
   type Ev = AllocationResult['events'][number];
   const eventOf = (e: ControllerEvent): Ev => ({ type: e.type, object: `${e.object.namespace}/${e.object.name}`, reason: e.reason, message: e.message });
@@ -55,13 +55,18 @@ export function makeAllocate(): Allocate {
       const a = assignmentOf(key, w.ingress, r.state);
       if (a) assignments[key] = a;
     }
-    seen = new Map(services.map((svc) => [serviceKey(svc), JSON.stringify(svc)]));
+    seen = new Map(services.map((svc) => [serviceKey(svc), { svc, json: JSON.stringify(svc) }]));
     return r.events.map(eventOf);
   };
 
   const incremental = (alloc: Allocator, services: readonly Service[], now: number): Ev[] | undefined => {
-    const next = new Map<string, string>();
-    for (const svc of services) next.set(serviceKey(svc), JSON.stringify(svc));
+    // The store keeps unchanged Services the same objects: serialise only the others.
+    const next = new Map<string, { svc: Service; json: string }>();
+    for (const svc of services) {
+      const key = serviceKey(svc);
+      const old = seen.get(key);
+      next.set(key, old?.svc === svc ? old : { svc, json: JSON.stringify(svc) });
+    }
     for (const key of seen.keys()) {
       if (next.has(key)) continue;
       if (alloc.deleteService(key)) return undefined; // freed addresses may let a pending Service through
@@ -70,7 +75,7 @@ export function makeAllocate(): Allocate {
     const events: Ev[] = [];
     for (const svc of services) {
       const key = serviceKey(svc);
-      if (seen.get(key) === next.get(key)) continue;
+      if (seen.get(key)?.json === next.get(key)?.json) continue;
       const r = alloc.reconcileService(withClusterIps(svc), now);
       if (r?.reprocessAll) return undefined;
       events.push(...(r?.events ?? []).map(eventOf));

@@ -97,13 +97,20 @@ export interface Store {
   close(): Promise<void>;
 }
 
+const sameIngress = (svc: Service, ips: readonly string[]): boolean => {
+  const ingress = svc.status?.loadBalancer?.ingress ?? [];
+  return ingress.length === ips.length && ingress.every((e, i) => e.ip === ips[i] && e.hostname === undefined);
+};
+
+/** The Service with `status.loadBalancer.ingress` set to `ips` (the same object when it already is). */
+export function withIngress(svc: Service, ips: readonly string[]): Service {
+  if (sameIngress(svc, ips)) return svc;
+  return { ...svc, status: { ...svc.status, loadBalancer: ips.length > 0 ? { ingress: ips.map((ip) => ({ ip })) } : {} } };
+}
+
 /** The Services as a cluster would hold them after the controller wrote `status`. */
 export function withStatus(snapshot: Snapshot, status: ControllerStatus): Snapshot {
-  const services = snapshot.services.map((svc) => {
-    const a = status.services[serviceKey(svc)];
-    if (a === undefined) return svc.status?.loadBalancer?.ingress?.length ? { ...svc, status: { ...svc.status, loadBalancer: {} } } : svc;
-    return { ...svc, status: { ...svc.status, loadBalancer: { ingress: a.ips.map((ip) => ({ ip })) } } };
-  });
+  const services = snapshot.services.map((svc) => withIngress(svc, status.services[serviceKey(svc)]?.ips ?? []));
   return { ...snapshot, services, status };
 }
 

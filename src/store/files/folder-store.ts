@@ -4,14 +4,14 @@
 // cheap to re-read. A change that makes the configuration invalid is rejected with the
 // validator's diagnostics and the last good snapshot stays in force: nothing is withdrawn.
 import { type FSWatcher, watch } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Diagnostic } from '../../api/diagnostics.ts';
 import type { LoadedObject } from '../../api/loaded.ts';
 import type { EndpointSlice, Namespace, Node, Service } from '../../api/resources.ts';
 import type { Config } from '../../config/types.ts';
 import type { ControllerStatus, Snapshot, SpeakerStatus, Store, StoreListener } from '../store.ts';
-import { serviceKey, withStatus } from '../store.ts';
+import { serviceKey, withIngress, withStatus } from '../store.ts';
 import {
   controllerStatusFile, parseControllerStatus, readSpeakerStatuses, stateDir, stateDirName, writeControllerStatus, writeSpeakerStatus,
 } from './status-file.ts';
@@ -52,22 +52,24 @@ export class ConfigRejectedError extends Error {
 
 const yamlFile = /\.(ya?ml|json)$/i;
 
-async function listFiles(dir: string): Promise<string[]> {
+/** The YAML files under `dir` and the folders that hold them (hidden ones skipped). */
+async function listFiles(dir: string, dirs: string[] = []): Promise<{ files: string[]; dirs: string[] }> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { files: [], dirs };
     throw e;
   }
-  const out: string[] = [];
+  dirs.push(dir);
+  const files: string[] = [];
   for (const e of entries) {
     if (e.name.startsWith('.')) continue; // .ironlb-state, editor swap files, .git
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await listFiles(p)));
-    else if (e.isFile() && yamlFile.test(e.name)) out.push(p);
+    if (e.isDirectory()) files.push(...(await listFiles(p, dirs)).files);
+    else if (e.isFile() && yamlFile.test(e.name)) files.push(p);
   }
-  return out.sort();
+  return { files: files.sort(), dirs };
 }
 
 interface CachedFile {
@@ -80,9 +82,14 @@ interface CachedFile {
 /** Kinds that never change the resolved Config. */
 const perServiceKinds = new Set(['Service', 'EndpointSlice', 'Node']);
 
-function withIngress(s: Service, ips: readonly string[] | undefined): Service {
+/** Merged Services by loaded object, so that an unchanged Service stays the same object. */
+const merged = new WeakMap<Service, Service>();
+function mergeIngress(s: Service, ips: readonly string[] | undefined): Service {
   if (ips === undefined) return s;
-  return { ...s, status: { ...s.status, loadBalancer: { ingress: ips.map((ip) => ({ ip })) } } };
+  const prev = merged.get(s);
+  const out = prev ? withIngress(prev, ips) : withIngress(s, ips);
+  merged.set(s, out);
+  return out;
 }
 
 export class FolderStore implements Store {
@@ -91,7 +98,11 @@ export class FolderStore implements Store {
   private last: Snapshot | undefined;
   private lastFingerprint = '';
   private generation = 0;
-  private watcher: FSWatcher | undefined;
+  /**
+   * One plain (non-recursive) watcher per folder: Node's recursive watch on Linux re-walks the
+   * whole tree on changes, which with thousands of files costs seconds.
+   */
+  private readonly watchers = new Map<string, FSWatcher>();
   private debounce: NodeJS.Timeout | undefined;
   private rescan: NodeJS.Timeout | undefined;
   private scanning: Promise<void> | undefined;
@@ -99,6 +110,8 @@ export class FolderStore implements Store {
   /** The status this store last wrote: reading it back is no news to this process. */
   private ownStatus: { text: string; status: ControllerStatus } | undefined;
   private dirty: Set<string> | 'all' = 'all';
+  private knownDirs: string[] = [];
+  private parsedStatus: { text: string; status: ControllerStatus } | undefined;
   private lastResolved: { key: string; result: ReturnType<ConfigResolver> } | undefined;
   private lastFileSignatures = '';
   private closed = false;
@@ -112,8 +125,9 @@ export class FolderStore implements Store {
     if (!('snapshot' in first) || first.snapshot === undefined) throw new Error('unreachable: first read produced no snapshot');
     const snapshot = first.snapshot;
     this.accept(snapshot, first.fingerprint, first.fileSignatures);
-    this.watcher = watch(this.folder, { recursive: true }, (_event, name) => this.onFsEvent(name === null ? '' : String(name)));
-    this.watcher.on('error', (e) => this.options.logger?.warn({ err: e, folder: this.folder }, 'folder watch failed; relying on re-scan'));
+    await mkdir(stateDir(this.folder), { recursive: true });
+    this.watchDir(stateDir(this.folder));
+    this.syncWatchers(this.knownDirs);
     const every = this.options.rescanMs ?? 2000;
     if (every > 0) {
       this.rescan = setInterval(() => { this.dirty = 'all'; this.scheduleScan(); }, every);
@@ -147,7 +161,8 @@ export class FolderStore implements Store {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.watcher?.close();
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
     clearTimeout(this.debounce);
     clearInterval(this.rescan);
     while (this.scanning) await this.scanning;
@@ -160,7 +175,7 @@ export class FolderStore implements Store {
     if (name === '') this.dirty = 'all';
     else if (parts[0] !== stateDirName && this.dirty !== 'all') this.dirty.add(path.join(this.folder, name));
     clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => this.scheduleScan(), this.options.debounceMs ?? 5);
+    this.debounce = setTimeout(() => this.scheduleScan(), this.options.debounceMs ?? 2);
   }
 
   private scheduleScan(): void {
@@ -258,11 +273,35 @@ export class FolderStore implements Store {
     await this.refreshAll();
   }
 
+  private watchDir(dir: string): void {
+    if (this.watchers.has(dir) || this.closed) return;
+    try {
+      const w = watch(dir, (_event, name) => this.onFsEvent(name === null ? '' : path.relative(this.folder, path.join(dir, String(name)))));
+      w.on('error', (e) => {
+        this.options.logger?.warn({ err: e, dir }, 'folder watch failed; relying on re-scan');
+        w.close();
+        this.watchers.delete(dir);
+      });
+      this.watchers.set(dir, w);
+    } catch (e) {
+      this.options.logger?.warn({ err: e, dir }, 'cannot watch folder; relying on re-scan');
+    }
+  }
+
+  private syncWatchers(dirs: readonly string[]): void {
+    if (this.watchers.size === 0 && this.listener === undefined) return; // not started yet
+    const keep = new Set([...dirs, stateDir(this.folder)]);
+    for (const [d, w] of this.watchers) if (!keep.has(d)) { w.close(); this.watchers.delete(d); }
+    for (const d of dirs) this.watchDir(d);
+  }
+
   private async refreshAll(): Promise<void> {
-    const files = await listFiles(this.folder);
+    const { files, dirs } = await listFiles(this.folder);
+    this.knownDirs = dirs;
+    this.syncWatchers(dirs);
     const present = new Set(files);
     for (const f of [...this.cache.keys()]) if (!present.has(f)) this.cache.delete(f);
-    for (const f of files) await this.loadFile(f);
+    await Promise.all(files.map((f) => this.loadFile(f)));
   }
 
   private async read(): Promise<
@@ -302,14 +341,15 @@ export class FolderStore implements Store {
     diagnostics.push(...resolved.diagnostics);
     if (resolved.config === undefined || diagnostics.some((d) => d.severity === 'error')) return { fingerprint, rejected: diagnostics };
 
-    const status = parseControllerStatus(statusText);
+    const status = this.ownStatus?.text === statusText ? this.ownStatus.status : this.parsedStatus?.text === statusText ? this.parsedStatus.status : parseControllerStatus(statusText);
+    this.parsedStatus = { text: statusText, status };
     const services: Service[] = [];
     const endpointSlices: EndpointSlice[] = [];
     const nodes: Node[] = [];
     const namespaces: Namespace[] = [];
     for (const lo of objects) {
       const o = lo.object;
-      if (o.kind === 'Service') services.push(withIngress(o, status.services[serviceKey(o)]?.ips));
+      if (o.kind === 'Service') services.push(mergeIngress(o, status.services[serviceKey(o)]?.ips));
       else if (o.kind === 'EndpointSlice') endpointSlices.push(o);
       else if (o.kind === 'Node') nodes.push(o);
       else if (o.kind === 'Namespace') namespaces.push(o);
