@@ -1,15 +1,17 @@
 // Go durations (`time.ParseDuration`), the format of every timer field in MetalLB's API
 // (`metav1.Duration`): `90s`, `1m30s`, `500ms`, `1h`, `1.5h`, `0`. Parsed into milliseconds.
 
-const unitMs: Readonly<Record<string, number>> = {
-  ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000,
+// Exact arithmetic in BigInt nanoseconds, as Go's int64 Duration: "1.1s" is 1100 ms, not 1100.0000000000002.
+const unitNs: Readonly<Record<string, bigint>> = {
+  ns: 1n, us: 1_000n, 'µs': 1_000n, 'μs': 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n,
 };
 
-const part = /^(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/;
+const part = /^(\d*)(?:\.(\d*))?(ns|us|µs|μs|ms|s|m|h)/;
+const maxNs = 9_223_372_036_854_775_807n;
 
 export const durationExamples = '90s, 1m30s, 500ms or 1h';
 
-/** Milliseconds (possibly fractional, for ns/us) or the reason the text is not a Go duration. */
+/** Milliseconds (fractional only for sub-millisecond parts) or the reason the text is not a Go duration. */
 export function parseGoDuration(text: string): { ms?: number; error?: string } {
   let s = text;
   let sign = 1;
@@ -20,10 +22,10 @@ export function parseGoDuration(text: string): { ms?: number; error?: string } {
   // Go accepts a bare 0 (and only 0) without a unit.
   if (s === '0') return { ms: 0 };
   if (s === '') return { error: `"${text}" is not a duration (examples: ${durationExamples})` };
-  let total = 0;
+  let ns = 0n;
   while (s.length > 0) {
     const m = part.exec(s);
-    if (!m) {
+    if (!m || (m[1] === '' && (m[2] ?? '') === '')) {
       const unitless = /^(\d+\.?\d*|\.\d+)$/.test(s);
       return {
         error: unitless
@@ -31,12 +33,15 @@ export function parseGoDuration(text: string): { ms?: number; error?: string } {
           : `"${text}" is not a duration (examples: ${durationExamples})`,
       };
     }
-    total += Number(m[1]) * (unitMs[m[2] ?? ''] ?? 0);
+    const unit = unitNs[m[3] ?? ''] ?? 0n;
+    const frac = m[2] ?? '';
+    ns += BigInt(m[1] || '0') * unit + (frac === '' ? 0n : (BigInt(frac) * unit) / 10n ** BigInt(frac.length));
     s = s.slice(m[0].length);
   }
   // Go's limit: durations are int64 nanoseconds (about 292 years).
-  if (total * 1e6 > 9.223372036854776e18) return { error: `"${text}" is out of range (at most about 2562047h)` };
-  return { ms: sign * total };
+  if (ns > maxNs) return { error: `"${text}" is out of range (at most about 2562047h)` };
+  const whole = ns / 1_000_000n;
+  return { ms: sign * (Number(whole) + Number(ns % 1_000_000n) / 1e6) };
 }
 
 /** A Go-style duration text (`time.Duration.String()`), e.g. 120000 → `2m0s`, 500 → `500ms`. */
