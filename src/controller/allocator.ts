@@ -22,9 +22,9 @@ interface Allocation {
   readonly key: string;
   pool: PoolState;
   readonly ips: readonly IpAddress[];
-  readonly ports: readonly string[];
-  readonly sharing: string;
-  readonly backend: string;
+  ports: readonly string[];
+  sharing: string;
+  backend: string;
 }
 
 /** One address in use: who uses it and the sharing key it carries (the last one assigned). */
@@ -167,16 +167,17 @@ export class AddressAllocator {
   }
 
   /** Records an allocation unconditionally (MetalLB's internal assign: unassign, then assign). */
-  private record(a: Allocation): void {
+  private record(a: Allocation, found?: readonly (AddressUse | undefined)[]): void {
     const old = this.allocations.get(a.key);
     if (old && old.pool === a.pool && old.ips.length === a.ips.length && old.ips.every((ip, i) => ip.family === a.ips[i]!.family && ip.value === a.ips[i]!.value)) {
-      // Same addresses again (every reprocess of a converged Service): swap the record in place
-      // instead of freeing and re-claiming, which would split and re-merge runs for nothing.
-      this.allocations.set(a.key, a);
-      for (const ip of a.ips) {
-        const use = this.uses[ip.family].get(ip.value)!;
-        use.users[use.users.indexOf(old)] = a;
-        this.setGroup(use, a);
+      // Same addresses again (every reprocess of a converged Service): update the record in
+      // place instead of freeing and re-claiming, which would split and re-merge runs for nothing.
+      old.ports = a.ports;
+      old.sharing = a.sharing;
+      old.backend = a.backend;
+      for (let i = 0; i < old.ips.length; i++) {
+        const ip = old.ips[i]!;
+        this.setGroup(found?.[i] ?? this.uses[ip.family].get(ip.value)!, old);
       }
       return;
     }
@@ -245,8 +246,7 @@ export class AddressAllocator {
   }
 
   /** checkSharing: may `who` use `ip` next to its current users? */
-  private checkSharing(who: Requester, ip: IpAddress): string | undefined {
-    const use = this.uses[ip.family].get(ip.value);
+  private checkSharing(who: Requester, ip: IpAddress, use = this.uses[ip.family].get(ip.value)): string | undefined {
     if (!use) return undefined;
     const compatible = use.sharing !== '' && who.sharing !== '' && use.sharing === who.sharing && use.backend === who.backend;
     if (!compatible) {
@@ -270,12 +270,13 @@ export class AddressAllocator {
     if (ips.length > 2) return `more than two addresses ${ipsQuoted(ips)}`;
     if (ips.length === 2 && ips[0]!.family === ips[1]!.family) return `${goQuote(ipText(ips[0]))} ${goQuote(ipText(ips[1]))} has the same family`;
     const valid = ips as readonly IpAddress[];
-    for (const ip of valid) {
-      const err = this.checkSharing(who, ip);
+    const found: (AddressUse | undefined)[] = valid.map((ip) => this.uses[ip.family].get(ip.value));
+    for (let i = 0; i < valid.length; i++) {
+      const err = this.checkSharing(who, valid[i]!, found[i]);
       if (err !== undefined) return err;
     }
     // The arrays are the caller's fresh ones and never mutated: kept as they are, not copied.
-    this.record({ key: who.key, pool, ips: valid, ports: who.ports, sharing: who.sharing, backend: who.backend });
+    this.record({ key: who.key, pool, ips: valid, ports: who.ports, sharing: who.sharing, backend: who.backend }, found);
     return undefined;
   }
 

@@ -55,10 +55,13 @@ export function converge(alloc: AddressAllocator, svc: Service, now: number, key
     status: { ...svc.status },
     annotations: { ...(svc.metadata.annotations ?? {}) },
   };
+  // Read before converging: the allocator updates a Service's record in place.
   const before = alloc.holding(key);
+  const beforeIps = before?.ips;
+  const beforeKey = before ? before.backend + before.sharing : '';
   const failed = !convergeBalancer(alloc, svc, key, work, emit);
   const after = alloc.holding(key);
-  let reprocessAll = (before ? before.backend + before.sharing : '') !== (after ? after.backend + after.sharing : '');
+  let reprocessAll = beforeKey !== (after ? after.backend + after.sharing : '');
   const changed = !sameStatus(svc.status, work.status) || !sameAnnotations(svc.metadata.annotations, work.annotations);
   if (changed) {
     // Only when something is written, so that steady state stays quiet (as in MetalLB).
@@ -66,7 +69,7 @@ export function converge(alloc: AddressAllocator, svc: Service, now: number, key
       if (k.startsWith(deprecatedAnnotationPrefix)) emit.push('Warning', 'deprecatedAnnotation', `Service uses deprecated annotation ${k}`);
     }
     // An address given up may let a pending Service through.
-    if (before && !after && alloc.poolFor(before.ips)) reprocessAll = true;
+    if (beforeIps && !after && alloc.poolFor(beforeIps)) reprocessAll = true;
   }
   return { key, status: work.status, annotations: work.annotations, changed, events, failed, reprocessAll };
 }
