@@ -183,6 +183,7 @@ try {
   process.stdout.write(`  ironlb done (${a.filter((x) => Number.isNaN(x)).length} missing)\n`);
   if (process.env.ILBL_BENCH_ONLY === 'ironlb') {
     process.stdout.write(`${line('ironlb standalone (folder → BGP)', sa)}\n`);
+    rmSync(root, { recursive: true, force: true });
     process.exit(0);
   }
   const b = await metallbFrrMode();

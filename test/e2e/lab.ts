@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import { ensureFrr, type FrrInstance, waitFor } from './frr.ts';
 import { labAsn, type NodeName, nodeAddresses, type RouterName, startRouter } from './lab-routers.ts';
-import { addNs, deleteOurNamespaces, inNs, link, sh, spawnInNs } from './netns.ts';
+import { addNs, deleteOurNamespaces, inNs, link, spawnInNs } from './netns.ts';
 
 const repo = path.resolve(import.meta.dirname, '..', '..');
 const fixtures = path.join(import.meta.dirname, 'fixtures', 'lab');
@@ -192,8 +192,9 @@ async function scenario(lab: Lab): Promise<void> {
   const pools = path.join(lab.cfg, 'pools.yaml');
   const good = readFileSync(pools, 'utf8');
   writeFileSync(pools, good.replace('203.0.113.0/28', '203.0.113.0/99'));
-  await new Promise((r) => setTimeout(r, 2000));
-  const rejectedLogged = readFileSync(path.join(lab.root, 'controller.log'), 'utf8').includes('configuration change rejected');
+  const rejectedIn = (key: string): boolean => readFileSync(path.join(lab.root, `${key}.log`), 'utf8').includes('configuration change rejected');
+  const rejectedLogged = await waitFor('the rejection logged', 10_000, () => (rejectedIn('controller') && nodes.every((n) => rejectedIn(`speaker-${n}`)) ? true : undefined), 100).then(() => true, () => false);
+  await new Promise((r) => setTimeout(r, 500));
   lab.check('bad config edit rejected, routes unchanged', rejectedLogged && (await lab.ribMatches(expect)), rejectedLogged ? 'controller and speakers logged the errors; RIBs unchanged' : 'no rejection logged');
   writeFileSync(pools, good);
 
@@ -228,11 +229,31 @@ async function scenario(lab: Lab): Promise<void> {
   lab.figures.totalMs = Date.now() - t0;
 }
 
+const lockFile = path.join(tmpdir(), 'ilbl-lab.lock');
+
+/** One lab at a time on a machine: a second one waits (it would delete the first's namespaces). */
+async function takeLabLock(): Promise<void> {
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      return;
+    } catch {
+      const holder = Number(readFileSync(lockFile, 'utf8').trim());
+      let alive: boolean;
+      try { process.kill(holder, 0); alive = holder !== process.pid; } catch { alive = false; }
+      if (!alive) { rmSync(lockFile, { force: true }); continue; }
+      if (Date.now() > deadline) throw new Error(`another lab (pid ${holder}) has held ${lockFile} for 5 minutes`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 export async function runLab(o: { say?: (line: string) => void; keep?: boolean } = {}): Promise<LabReport> {
   const say = o.say ?? ((l: string) => process.stdout.write(`${l}\n`));
   if (process.getuid?.() !== 0) throw new Error('the lab builds network namespaces: run it as root');
   ensureFrr();
-  sh('ip', 'netns', 'list');
+  await takeLabLock();
   deleteOurNamespaces(); // leftovers of an interrupted run
   const lab = new Lab(say);
   let failed: unknown;
@@ -242,7 +263,10 @@ export async function runLab(o: { say?: (line: string) => void; keep?: boolean }
     failed = e;
     lab.check('lab ran to the end', false, e instanceof Error ? e.message : String(e));
   } finally {
-    lab.stop(o.keep === true || failed !== undefined || lab.checks.some((c) => !c.ok));
+    const keep = o.keep === true || failed !== undefined || lab.checks.some((c) => !c.ok);
+    if (keep) writeFileSync(path.join(lab.root, 'report.txt'), lab.checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name} — ${c.detail}`).join('\n') + `\n${JSON.stringify(lab.figures)}\n`);
+    lab.stop(keep);
+    rmSync(lockFile, { force: true });
   }
   return { ok: lab.checks.every((c) => c.ok), checks: lab.checks, figures: lab.figures, dir: lab.root };
 }
