@@ -1,14 +1,14 @@
-// `npm run bench -- bgp [--routes N] [--only ironlb,bird,frr,gobgp,exabgp]`
+// `npm run bench -- bgp [--routes N] [--receiver frr|bird] [--only ironlb,bird,frr,gobgp,exabgp]`
 //
-// How long one receiver (FRR bgpd, the same for every sender) takes to hold N IPv4 /32 and N
-// IPv6 /128 routes sent by ironlb, then by BIRD, FRR, GoBGP and ExaBGP, each loaded the fastest
-// way it has (BIRD: static protocol; FRR: network statements; GoBGP: MRT injected before the
-// session exists; ExaBGP: API process packing NLRI per line). The receiver is restarted for each
-// sender, so none pays for the previous one's withdrawals.
+// How long one receiver (FRR bgpd by default, or BIRD; the same for every sender) takes to hold
+// N IPv4 /32 and N IPv6 /128 routes sent by ironlb, then by BIRD, FRR, GoBGP and ExaBGP, each
+// loaded the fastest way it has (BIRD: static protocols; FRR: network statements; GoBGP: MRT
+// injected before the neighbor exists; ExaBGP: an API process packing NLRI per line). The
+// receiver is restarted for each sender, so none pays for the previous one's withdrawals.
 //
-// "transfer" runs from the receiver's Established to its last route (FRR's peerUptimeMsec when
-// the count is reached), "total" from the sender's launch. ironlb runs in a child process so
-// its CPU time and peak RSS are its own.
+// "transfer" runs from the moment the receiver saw the session Established (FRR's log, BIRD's
+// protocol timestamp, both sub-millisecond) to the poll that finds the last route; "total" from
+// the sender's launch. ironlb runs in a child process so its CPU time and peak RSS are its own.
 import { fork } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import { nativeAvailable } from '../src/native/addon.ts';
 import { nativeTransport } from '../src/native/transport.ts';
 import type { Prefix } from '../src/net/prefix.ts';
 import { FrrDaemon } from '../test/interop/harness/frr.ts';
+import { BirdDaemon, birdProtocolName } from '../test/interop/harness/bird.ts';
 import { killPid, makeDir, readPid, removeDir, requireBinary, run, sleep, spawnDaemon, waitFor } from '../test/interop/harness/common.ts';
 
 const RX = { address: '127.0.46.1', port: 18201, asn: 65100 };
@@ -102,7 +103,7 @@ function birdSender(): Sender {
       for (let i = 0; i < n; i++) lines.push(`  route ${v4(i)}/32 blackhole;`);
       lines.push('}', 'protocol static s6 {', '  ipv6;');
       for (let i = 0; i < n; i++) lines.push(`  route ${v6(i)}/128 blackhole;`);
-      lines.push('}', 'protocol bgp to_frr {', `  local 127.0.46.12 as 65012;`, `  neighbor ${RX.address} port ${RX.port} as ${RX.asn};`,
+      lines.push('}', 'protocol bgp to_rx {', `  local 127.0.46.12 as 65012;`, `  neighbor ${RX.address} port ${RX.port} as ${RX.asn};`,
         '  multihop; strict bind yes; connect delay time 1; hold time 90;',
         '  ipv4 { import none; export all; };', '  ipv6 { import none; export all; next hop address 2001:db8:46::12; };', '}');
       writeFileSync(join(dir, 'bird.conf'), `${lines.join('\n')}\n`);
@@ -255,21 +256,60 @@ function establishedAt(log: string, neighbor: string): number {
 
 interface Result { sender: SenderName; totalMs: number; transferMs: number; usage?: Usage }
 
-async function measure(name: SenderName, make: () => Sender, n: number): Promise<Result> {
-  const s = make();
+/** The one receiver every sender sends to. */
+interface Receiver {
+  readonly label: string;
+  start(): Promise<void>;
+  holdsAll(n: number): Promise<boolean>;
+  /** Wall-clock ms when the receiver saw the session Established. */
+  establishedAt(): Promise<number>;
+  dispose(): Promise<void>;
+}
+
+function frrReceiver(s: Sender): Receiver {
   const rx = new FrrDaemon({ name: 'bench-rx', address: RX.address, port: RX.port, asn: RX.asn, neighbors: [{ address: s.address, asn: s.asn }] });
+  return {
+    label: 'FRR bgpd',
+    start: () => rx.start(),
+    async holdsAll(n) {
+      const j = JSON.parse(await rx.vtysh(['show bgp summary json'])) as Record<string, { peers?: Record<string, { pfxRcd?: number }> }>;
+      return (j.ipv4Unicast?.peers?.[s.address]?.pfxRcd ?? 0) >= n && (j.ipv6Unicast?.peers?.[s.address]?.pfxRcd ?? 0) >= n;
+    },
+    establishedAt: async () => establishedAt(readFileSync(join(rx.dir, 'bgpd.log'), 'utf8'), s.address),
+    dispose: () => rx.dispose(),
+  };
+}
+
+function birdReceiver(s: Sender): Receiver {
+  // Millisecond protocol timestamps give the time the session went up.
+  const rx = new BirdDaemon({ name: 'bench-rx', address: RX.address, port: RX.port, asn: RX.asn, neighbors: [{ address: s.address, asn: s.asn }] }, ['timeformat protocol iso long ms;']);
+  return {
+    label: 'BIRD',
+    start: () => rx.start(),
+    holdsAll: async (n) => (await rx.count('master4')) >= n && (await rx.count('master6')) >= n,
+    async establishedAt() {
+      const out = await rx.birdc(['show', 'protocols', birdProtocolName(s.address)]);
+      const m = /(\d+)-(\d+)-(\d+) (\d+):(\d+):(\d+)\.(\d+)\s+Established/.exec(out);
+      if (!m) throw new Error(`BIRD: no Established time in ${out}`);
+      const [, y, mo, d, h, mi, sec] = m.map(Number) as [number, number, number, number, number, number, number];
+      return new Date(y, mo - 1, d, h, mi, sec).getTime() + Math.round(Number(`0.${m[7]}`) * 1000);
+    },
+    dispose: () => rx.dispose(),
+  };
+}
+
+async function measure(name: SenderName, make: () => Sender, receiver: (s: Sender) => Receiver, n: number): Promise<Result> {
+  const s = make();
+  const rx = receiver(s);
   const dir = makeDir(`bench-${name}`);
   try {
     await rx.start();
     const t0 = performance.now();
     await s.start(n, dir);
-    await waitFor(`${name}: ${n}+${n} routes at the receiver`, async () => {
-      const j = JSON.parse(await rx.vtysh(['show bgp summary json'])) as Record<string, { peers?: Record<string, { pfxRcd?: number }> }>;
-      return (j.ipv4Unicast?.peers?.[s.address]?.pfxRcd ?? 0) >= n && (j.ipv6Unicast?.peers?.[s.address]?.pfxRcd ?? 0) >= n;
-    }, 900000, 50);
+    await waitFor(`${name}: ${n}+${n} routes at the receiver`, () => rx.holdsAll(n), 900000, 50);
     const doneAt = Date.now();
     const totalMs = performance.now() - t0;
-    const transferMs = doneAt - establishedAt(readFileSync(join(rx.dir, 'bgpd.log'), 'utf8'), s.address);
+    const transferMs = doneAt - (await rx.establishedAt());
     const usage = await s.stop();
     return { sender: name, totalMs, transferMs, ...(usage ? { usage } : {}) };
   } finally {
@@ -284,12 +324,15 @@ async function main(): Promise<void> {
   const opt = (k: string): string | undefined => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : undefined; };
   const n = Number(opt('--routes') ?? 100000);
   const only = (opt('--only')?.split(',') ?? [...senders]) as SenderName[];
+  const receiverName = opt('--receiver') ?? 'frr';
+  if (receiverName !== 'frr' && receiverName !== 'bird') throw new Error('--receiver frr|bird');
+  const receiver = receiverName === 'bird' ? birdReceiver : frrReceiver;
   const makers: Record<SenderName, () => Sender> = { ironlb: ironlbSender, bird: birdSender, frr: frrSender, gobgp: gobgpSender, exabgp: exabgpSender };
-  console.log(`bgp bench: ${n} IPv4 /32 + ${n} IPv6 /128 into FRR bgpd (receiver ${RX.address}:${RX.port}), addon ${nativeAvailable() ? 'loaded' : 'missing (plain transport)'}`);
+  console.log(`bgp bench: ${n} IPv4 /32 + ${n} IPv6 /128 into ${receiver === birdReceiver ? 'BIRD' : 'FRR bgpd'} (receiver ${RX.address}:${RX.port}), addon ${nativeAvailable() ? 'loaded' : 'missing (plain transport)'}`);
   const results: Result[] = [];
   for (const name of only) {
     if (!makers[name]) throw new Error(`unknown sender ${name}`);
-    const r = await measure(name, makers[name], n);
+    const r = await measure(name, makers[name], receiver, n);
     results.push(r);
     console.log(`  ${name.padEnd(7)} transfer ${(r.transferMs / 1000).toFixed(2)} s, total ${(r.totalMs / 1000).toFixed(2)} s`);
     await sleep(500);
