@@ -140,9 +140,14 @@ export class AddressAllocator {
     this.generalPools = this.pools.filter((p) => p.autoAssign && !p.hasServiceAllocation);
     this.anyPinning = this.pools.some((p) => p.hasServiceAllocation);
     const movers: [Allocation, PoolState | undefined][] = [];
+    const affected: string[] = [];
     for (const a of this.allocations.values()) {
       const pool = this.poolFor(a.ips);
-      if (pool !== a.pool) movers.push([a, pool]);
+      if (pool === a.pool) continue;
+      movers.push([a, pool]);
+      // MetalLB's SetPools: dropped (no pool) or re-homed (another pool). A pool rebuilt under
+      // the same name is neither; its holders only move to the rebuilt indexes.
+      if (!pool || pool.name !== a.pool.name) affected.push(a.key);
     }
     // Free every mover first: Services sharing an address move together. Re-record them in
     // address order, so that the run trees grow at one end instead of at random places.
@@ -155,7 +160,7 @@ export class AddressAllocator {
       a.pool = pool;
       this.record(a);
     }
-    return movers.map(([a]) => a.key);
+    return affected;
   }
 
   /** poolFor: the first pool (by name; MetalLB: map order) that holds every address. */

@@ -334,7 +334,7 @@ test('config change: an address no longer in a pool is cleared and replaced; the
   a = applied(a, alloc.reconcileService(a, 0)!);
   b = applied(b, alloc.reconcileService(b, 0)!);
   const affected = alloc.setConfig(config(pool('p', ['1.2.3.1/32', '1.2.3.4/30'])));
-  assert.deepEqual(affected, ['default/a', 'default/b']);
+  assert.deepEqual(affected, ['default/a']);
   const outA = alloc.reconcileService(a, 0)!;
   const outB = alloc.reconcileService(b, 0)!;
   assert.deepEqual(ev(outA), [
@@ -395,4 +395,16 @@ test('deterministic: the same inputs give the same outputs, events included', ()
   assert.deepEqual([...two.services].sort(), [...one.services].sort());
   assert.deepEqual(two.events, one.events);
   assert.deepEqual(one.services.get('default/b')!.ingress, one.services.get('default/d')!.ingress);
+});
+
+test('config change: an address now in another pool is re-homed without being cleared', () => {
+  const alloc = new Allocator(config(pool('old', ['1.2.3.0/29'])));
+  let a = service('a');
+  a = applied(a, alloc.reconcileService(a, 0)!);
+  assert.deepEqual(alloc.setConfig(config(pool('new', ['1.2.3.0/28']))), ['default/a']);
+  const out = alloc.reconcileService(a, 0)!;
+  assert.deepEqual(ips(out), ['1.2.3.0']);
+  assert.equal(out.annotations[FROM], 'new');
+  assert.deepEqual(ev(out), []);
+  assert.deepEqual(alloc.poolStatus('new'), { assignedIPv4: 1, assignedIPv6: 0, availableIPv4: 15, availableIPv6: 0 });
 });
