@@ -8,6 +8,6 @@ it('lab: 2 FRR routers, 3 speakers, controller, client — routes, ECMP, BFD fai
   const report = await runLab({ say: (l) => lines.push(l) });
   const failed = report.checks.filter((c) => !c.ok);
   assert.deepEqual(failed, [], `${lines.join('\n')}\nlogs kept in ${report.dir}`);
-  assert.ok(report.checks.length >= 19, `ran ${report.checks.length} checks`);
+  assert.ok(report.checks.length >= 20, `ran ${report.checks.length} checks`);
   assert.ok((report.figures.nodeDownToNexthopGoneMs ?? Infinity) <= 1000);
 });

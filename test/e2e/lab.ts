@@ -177,6 +177,12 @@ async function scenario(lab: Lab): Promise<void> {
     }
   }
 
+  // Each speaker serves Prometheus metrics with MetalLB's names.
+  let metrics = '';
+  try { metrics = inNs('ilbl-node2', 'curl', '-s', '-m', '2', 'http://127.0.0.1:18700/metrics'); } catch { /* reported below */ }
+  const up = ['r1', 'r2'].every((p) => metrics.includes(`metallb_bgp_session_up{peer="${p}"} 1`));
+  lab.check('node2 /metrics: metallb_bgp_session_up 1 for r1 and r2', up, up ? `${metrics.split('\n').filter((l) => l.startsWith('metallb_')).length} metallb_* samples` : 'not found');
+
   // 3. The FIB has the ECMP route (zebra installed every next hop).
   const web = expect[0]!;
   const fib = await waitFor('ECMP in the FIB', 5000, () => { const g = lab.fibGateways('r1', web.ip); return g.length === web.nexthops.length ? g : undefined; }).catch(() => lab.fibGateways('r1', web.ip));
