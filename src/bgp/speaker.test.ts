@@ -33,7 +33,8 @@ async function pair(port: number, opts: { ibgp?: boolean; gr?: boolean; hold?: n
   b.addPeer({ id: 'a', peerAddress: ip('127.0.0.1'), peerPort: 0, myAsn: bAsn, peerAsn: aAsn, routerId: ip('10.0.0.2'), passive: true, ...common });
   const a = new BgpSpeaker();
   a.addPeer({ id: 'b', peerAddress: ip('127.0.0.1'), peerPort: port, myAsn: aAsn, peerAsn: bAsn, routerId: ip('10.0.0.1'), ...common });
-  return { a, b, rx, port, close: async () => { await a.close(); await b.close(); } };
+  const result: Pair = { a, b, rx, port, close: async () => { await result.a.close(); await result.b.close(); } };
+  return result;
 }
 
 const attrs = (extra: Partial<RouteAttributes> = {}): RouteAttributes => ({ communities: [], ...extra });
@@ -154,4 +155,41 @@ test('both sides connect at once: collision resolved by BGP identifier, one sess
     assert.equal(na.localPort, 17905);
     assert.notEqual(nb.localPort, 17905);
   } finally { await a.s.close(); await b.s.close(); }
+});
+
+test('receiver restart: the sender reconnects and resends the full table then End-of-RIB', async () => {
+  const p = await pair(17906);
+  try {
+    const routes: Route[] = [];
+    for (let i = 0; i < 500; i++) routes.push({ prefix: pfx(`2001:db8:${i.toString(16)}::/48`), attributes: attrs() });
+    p.a.setRoutes('b', routes);
+    await until(() => p.rx.routes.size === 500, 'first table');
+    await p.b.close({ graceful: true });
+    await until(() => p.a.peerState('b')?.state !== 'Established', 'a notices the loss');
+    assert.equal(p.a.peerState('b')!.advertisedRoutes, 0);
+    const b2 = new BgpSpeaker({ listen: { host: '127.0.0.1', port: 17906 } });
+    await b2.start();
+    const rx2 = new ReceivedRoutes();
+    b2.on('update', (e: UpdateEvent) => rx2.apply(e.update));
+    b2.addPeer({ id: 'a', peerAddress: ip('127.0.0.1'), peerPort: 0, myAsn: 65002, peerAsn: 65001, routerId: ip('10.0.0.2'), passive: true, holdTimeSeconds: 9, ebgpMultiHop: false });
+    p.b = b2;
+    await until(() => rx2.endOfRib.has(4) && rx2.endOfRib.has(6), 'End-of-RIB from the reconnected sender');
+    assert.equal(rx2.routes.size, 500);
+    assert.equal(p.a.peerState('b')!.advertisedRoutes, 500);
+  } finally { await p.close(); }
+});
+
+test('updatePeer restarts the session with Cease 6/6; removePeer sends Cease 6/3', async () => {
+  const p = await pair(17907);
+  const seen: string[] = [];
+  p.b.on('notification', (e: { direction: string; code: number; subcode: number }) => seen.push(`${e.direction}:${e.code}/${e.subcode}`));
+  try {
+    await until(() => p.a.peerState('b')?.state === 'Established', 'Established');
+    p.a.updatePeer({ id: 'b', peerAddress: ip('127.0.0.1'), peerPort: 17907, myAsn: 65001, peerAsn: 65002, routerId: ip('10.0.0.1'), holdTimeSeconds: 30, ebgpMultiHop: false, connectRetrySeconds: 1 });
+    await until(() => seen.includes('received:6/6'), 'Cease 6/6 at b');
+    await until(() => p.a.peerState('b')?.state === 'Established' && p.a.peerState('b')?.negotiated?.holdTime === 9, 'Established again');
+    await p.a.removePeer('b');
+    await until(() => seen.includes('received:6/3'), 'Cease 6/3 at b');
+    assert.equal(p.a.peerState('b'), undefined);
+  } finally { await p.close(); }
 });
