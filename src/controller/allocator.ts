@@ -149,17 +149,28 @@ export class AddressAllocator {
       // the same name is neither; its holders only move to the rebuilt indexes.
       if (!pool || pool.name !== a.pool.name) affected.push(a.key);
     }
-    // Free every mover first: Services sharing an address move together. Re-record them in
-    // address order, so that the run trees grow at one end instead of at random places.
-    for (const [a] of movers) this.unassign(a.key);
-    const ordered = byAddress(movers, ([a]) => a.ips[0]!);
-    movers.length = 0;
-    movers.push(...ordered);
+    // Dropped ones free their addresses; moved ones take their address records along to the new
+    // pool (Services sharing an address move together: the first one moves the record). The new
+    // run trees are filled in address order, so that they grow at one end.
+    const arriving: AddressUse[] = [];
     for (const [a, pool] of movers) {
-      if (!pool) continue;
+      if (!pool) { this.unassign(a.key); continue; }
       a.pool = pool;
-      this.record(a);
+      for (const ip of a.ips) {
+        const use = this.uses[ip.family].get(ip.value)!;
+        if (use.pool === pool) continue;
+        if (!use.pool.retired) {
+          this.leaveGroup(use);
+          use.pool.runs[ip.family].remove(ip.value);
+          use.pool.assigned[ip.family]--;
+        }
+        use.pool = pool;
+        pool.assigned[ip.family]++;
+        this.joinGroup(use);
+        arriving.push(use);
+      }
     }
+    for (const u of byAddress(arriving, (x) => x.ip)) u.pool.runs[u.ip.family].add(u.ip.value);
     return affected;
   }
 
@@ -212,7 +223,11 @@ export class AddressAllocator {
     use.sharing = a.sharing;
     use.backend = a.backend;
     use.group = groupOf(a.sharing, a.backend);
-    if (a.sharing === '') return;
+    this.joinGroup(use);
+  }
+
+  private joinGroup(use: AddressUse): void {
+    if (use.sharing === '') return;
     const groups = use.pool.groups[use.ip.family];
     let set = groups.get(use.group);
     if (!set) { set = new OrderedMap<true>(); groups.set(use.group, set); }
