@@ -193,3 +193,13 @@ test('updatePeer restarts the session with Cease 6/6; removePeer sends Cease 6/3
     assert.equal(p.a.peerState('b'), undefined);
   } finally { await p.close(); }
 });
+
+test('invalid peer settings are refused with the field named', () => {
+  const s = new BgpSpeaker();
+  const base: PeerConfig = { id: 'p', peerAddress: ip('127.0.0.1'), peerPort: 179, myAsn: 1, peerAsn: 2, routerId: ip('1.1.1.1'), holdTimeSeconds: 90, ebgpMultiHop: false };
+  assert.throws(() => s.addPeer({ ...base, holdTimeSeconds: 2 }), /BGP peer "p": holdTimeSeconds must be 0 or 3\.\.65535/);
+  assert.throws(() => s.addPeer({ ...base, myAsn: 0 }), /myAsn/);
+  assert.throws(() => s.addPeer({ ...base, routerId: ip('::1') }), /routerId must be a non-zero IPv4 address/);
+  assert.throws(() => s.addPeer({ ...base, nextHopV6: ip('10.0.0.1') }), /nextHopV6/);
+  assert.deepEqual(s.peerIds(), []);
+});

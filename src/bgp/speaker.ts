@@ -39,6 +39,23 @@ function sessionKey(c: PeerConfig): string {
 /** A decoded inbound UPDATE (routes are never imported; this is for observers and tests). */
 export interface UpdateEvent { readonly peerId: string; readonly update: DecodedUpdate }
 
+/** Throws an Error naming the peer, the field and what is allowed. */
+export function checkPeerConfig(c: PeerConfig): void {
+  const bad = (field: string, allowed: string): never => { throw new Error(`BGP peer "${c.id}": ${field} must be ${allowed}`); };
+  const asn = (v: number) => Number.isInteger(v) && v >= 1 && v <= 0xffffffff;
+  if (!asn(c.myAsn)) bad('myAsn', 'an integer 1..4294967295');
+  if (!asn(c.peerAsn)) bad('peerAsn', 'an integer 1..4294967295');
+  if (c.routerId.family !== 4 || c.routerId.value === 0n) bad('routerId', 'a non-zero IPv4 address');
+  if (!Number.isInteger(c.holdTimeSeconds) || c.holdTimeSeconds === 1 || c.holdTimeSeconds === 2 || c.holdTimeSeconds < 0 || c.holdTimeSeconds > 65535) bad('holdTimeSeconds', '0 or 3..65535');
+  if (c.keepaliveSeconds !== undefined && (!Number.isInteger(c.keepaliveSeconds) || c.keepaliveSeconds < 0 || c.keepaliveSeconds > 21845)) bad('keepaliveSeconds', 'an integer 0..21845');
+  if (!Number.isInteger(c.peerPort) || c.peerPort < 0 || c.peerPort > 65535) bad('peerPort', 'a port 0..65535');
+  if (c.connectRetrySeconds !== undefined && !(c.connectRetrySeconds > 0)) bad('connectRetrySeconds', 'positive');
+  if (c.nextHop && c.nextHop.family !== 4) bad('nextHop', 'an IPv4 address');
+  if (c.nextHopV6 && c.nextHopV6.family !== 6) bad('nextHopV6', 'an IPv6 address');
+  // gracefulRestart.restartTimeSeconds above 4095 (12 bits) is sent as 4095.
+  if (c.families && c.families.length === 0) bad('families', 'non-empty (ipv4, ipv6)');
+}
+
 /**
  * Events: 'state' StateChangeEvent, 'established' EstablishedEvent, 'notification'
  * NotificationEvent, 'update' UpdateEvent, 'error' PeerErrorEvent (only emitted when someone
@@ -81,6 +98,7 @@ export class BgpSpeaker extends EventEmitter {
 
   addPeer(c: PeerConfig): void {
     if (this.peers.has(c.id)) throw new Error(`BGP peer "${c.id}" already exists`);
+    checkPeerConfig(c);
     if (this.closed) throw new Error('the BGP speaker is closed');
     const peer = new Peer(c, this.transport, this.clock, this.log, {
       state: (peerId, from, to, reason) => this.emit('state', { peerId, from, to, reason } satisfies StateChangeEvent),
@@ -102,6 +120,7 @@ export class BgpSpeaker extends EventEmitter {
   updatePeer(c: PeerConfig): void {
     const peer = this.peers.get(c.id);
     if (!peer) { this.addPeer(c); return; }
+    checkPeerConfig(c);
     if (sessionKey(peer.config) === sessionKey(c)) return;
     const oldPassword = peer.config.password;
     const oldAddress = formatIp(peer.config.peerAddress);
