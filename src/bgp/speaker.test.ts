@@ -203,3 +203,29 @@ test('invalid peer settings are refused with the field named', () => {
   assert.throws(() => s.addPeer({ ...base, nextHopV6: ip('10.0.0.1') }), /nextHopV6/);
   assert.deepEqual(s.peerIds(), []);
 });
+
+test('an IPv6 session: IPv6 next hop is the local address; IPv4 routes need a configured next hop', async () => {
+  const b = new BgpSpeaker({ listen: { host: '::1', port: 17909 } });
+  await b.start();
+  const rx = new ReceivedRoutes();
+  b.on('update', (e: UpdateEvent) => rx.apply(e.update));
+  b.addPeer({ id: 'a', peerAddress: ip('::1'), peerPort: 0, myAsn: 65002, peerAsn: 65001, routerId: ip('10.0.0.2'), passive: true, holdTimeSeconds: 9, ebgpMultiHop: false });
+  const a = new BgpSpeaker();
+  const warnings: string[] = [];
+  const a2 = new BgpSpeaker({ logger: { debug: () => undefined, info: () => undefined, warn: (_o, m) => warnings.push(m ?? '') } });
+  try {
+    a.addPeer({ id: 'b', peerAddress: ip('::1'), peerPort: 17909, myAsn: 65001, peerAsn: 65002, routerId: ip('10.0.0.1'), holdTimeSeconds: 9, ebgpMultiHop: false, nextHop: ip('192.0.2.1') });
+    a.setRoutes('b', [{ prefix: pfx('2001:db8::/64'), attributes: attrs() }, { prefix: pfx('192.0.2.128/25'), attributes: attrs() }]);
+    await until(() => rx.routes.size === 2, 'both routes');
+    assert.equal(formatIp(rx.routes.get('2001:db8::/64')!.nextHop!), '::1');
+    assert.equal(formatIp(rx.routes.get('192.0.2.128/25')!.nextHop!), '192.0.2.1');
+    await a.close();
+    // Without a configured IPv4 next hop, the IPv4 route is held back with a warning.
+    rx.clear();
+    a2.addPeer({ id: 'b', peerAddress: ip('::1'), peerPort: 17909, myAsn: 65001, peerAsn: 65002, routerId: ip('10.0.0.1'), holdTimeSeconds: 9, ebgpMultiHop: false });
+    a2.setRoutes('b', [{ prefix: pfx('2001:db8::/64'), attributes: attrs() }, { prefix: pfx('192.0.2.128/25'), attributes: attrs() }]);
+    await until(() => rx.endOfRib.has(4) && rx.endOfRib.has(6), 'End-of-RIB');
+    assert.deepEqual([...rx.routes.keys()], ['2001:db8::/64']);
+    assert.ok(warnings.some((w) => w.includes('no next hop')), warnings.join());
+  } finally { await a.close(); await a2.close(); await b.close(); }
+});
