@@ -95,6 +95,9 @@ test('collision: the connection initiated by the higher BGP identifier survives'
   assert.equal(collisionLoser(0x0a000002, 0x0a000001), 'remotely-initiated');
   // Unsigned comparison: 200.0.0.1 > 10.0.0.1.
   assert.equal(collisionLoser(0xc8000001 | 0, 0x0a000001), 'remotely-initiated');
+  // Equal identifiers: the larger AS number wins (RFC 6286).
+  assert.equal(collisionLoser(5, 5, 65001, 65002), 'locally-initiated');
+  assert.equal(collisionLoser(5, 5, 65002, 65001), 'remotely-initiated');
 });
 
 test('connect-retry backoff doubles and is capped, with jitter', () => {

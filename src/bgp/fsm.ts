@@ -216,8 +216,12 @@ export class ConnectionFsm {
  * RFC 4271 §6.8: of two connections to the same peer, keep the one initiated by the speaker with
  * the higher BGP identifier. Returns which connection to close.
  */
-export function collisionLoser(localId: number, remoteId: number): 'locally-initiated' | 'remotely-initiated' {
-  return (localId >>> 0) < (remoteId >>> 0) ? 'locally-initiated' : 'remotely-initiated';
+export function collisionLoser(localId: number, remoteId: number, localAsn = 0, remoteAsn = 0): 'locally-initiated' | 'remotely-initiated' {
+  const l = localId >>> 0;
+  const r = remoteId >>> 0;
+  // Equal identifiers (allowed across ASes, RFC 6286 §2.3): the larger AS number wins.
+  if (l === r) return localAsn < remoteAsn ? 'locally-initiated' : 'remotely-initiated';
+  return l < r ? 'locally-initiated' : 'remotely-initiated';
 }
 
 export const COLLISION_CEASE = CeaseSubcode.ConnectionCollisionResolution;

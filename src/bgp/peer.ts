@@ -159,7 +159,7 @@ export class Peer implements SessionOwner {
     if (this.established && this.established !== s) return false;
     for (const other of this.sessions) {
       if (other === s || other.state !== 'OpenConfirm') continue;
-      const loser = collisionLoser(Number(this.config.routerId.value & 0xffffffffn), open.bgpId);
+      const loser = collisionLoser(Number(this.config.routerId.value & 0xffffffffn), open.bgpId, this.config.myAsn, this.config.peerAsn);
       const loserDirection = loser === 'locally-initiated' ? 'outgoing' : 'incoming';
       this.log.info({ peer: this.id, close: loserDirection }, 'connection collision');
       if (s.opts.direction === loserDirection) return false;
