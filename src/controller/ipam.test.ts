@@ -408,3 +408,15 @@ test('config change: an address now in another pool is re-homed without being cl
   assert.deepEqual(ev(out), []);
   assert.deepEqual(alloc.poolStatus('new'), { assignedIPv4: 1, assignedIPv6: 0, availableIPv4: 15, availableIPv6: 0 });
 });
+
+test('restart: a PreferDualStack holder processed first cannot take a later holder\'s address', () => {
+  // s0 sorts before s1; in MetalLB its "additional family" step would take s1's only address.
+  const cfg = config(pool('pb', ['10.0.1.0/24', 'fd00:0:0:1::/128']));
+  const s0 = service('s0', { ingress: ['10.0.1.0'], annotations: { [FROM]: 'pb' }, spec: { ...dual, ipFamilyPolicy: 'PreferDualStack' } });
+  const s1 = service('s1', { ingress: ['fd00:0:0:1::'], annotations: { [FROM]: 'pb' }, spec: { clusterIPs: ['fd96::1'] } });
+  for (const restart of [(a: Allocator) => [...a.rebuild([s0, s1]).values()], (a: Allocator) => a.restartPass([{ svc: s0, key: 'default/s0', n: 1 }, { svc: s1, key: 'default/s1', n: 1 }], 0)]) {
+    const outs = restart(new Allocator(cfg));
+    assert.deepEqual(outs.map((o) => [o.key, ips(o)]), [['default/s0', ['10.0.1.0']], ['default/s1', ['fd00:0:0:1::']]]);
+    assert.deepEqual(outs.flatMap(ev), ['Normal AdditionalAssignFailed: cannot assign additional IP in PreferDualStack: ["10.0.1.0" "<nil>"] is not allowed in config']);
+  }
+});

@@ -18,7 +18,7 @@ export interface AllocatorOptions {
 }
 
 export class Allocator {
-  private readonly core: AddressAllocator;
+  private core: AddressAllocator;
   private config: Config;
 
   constructor(config: Config, readonly options: AllocatorOptions = {}) {
@@ -64,11 +64,38 @@ export class Allocator {
    */
   rebuild(services: readonly Service[], now = 0): Map<string, ServiceOutcome> {
     const out = new Map<string, ServiceOutcome>();
-    const ordered = keyedRestartOrder(services);
+    for (const r of this.restartPass(keyedRestartOrder(services), now)) out.set(r.key, r);
+    return out;
+  }
+
+  /**
+   * The first pass after a restart, optimistically in one go: if no Service allocates a new
+   * address before the last holder has re-claimed its own, the outcome is the one a separate
+   * re-claim pass would give. Otherwise (a holder lost its address, or PreferDualStack added a
+   * family) it starts over from an empty state with every claim made first (`reclaim`).
+   */
+  restartPass(ordered: readonly { readonly svc: Service; readonly key: string; readonly n: number }[], now: number): ServiceOutcome[] {
+    let lastHolder = -1;
+    for (let i = 0; i < ordered.length; i++) if (ordered[i]!.n > 0) lastHolder = i;
+    const fresh = this.core.addressesInUse() === 0;
+    if (fresh) {
+      const out: ServiceOutcome[] = [];
+      let clean = true;
+      for (let i = 0; i < ordered.length && clean; i++) {
+        const { svc, key } = ordered[i]!;
+        const r = this.reconcileService(svc, now, key);
+        if (!r) continue;
+        out.push(r);
+        if (i < lastHolder && r.events.some((e) => e.reason === 'IPAllocated')) clean = false;
+      }
+      if (clean) return out;
+      this.core = new AddressAllocator(this.config.pools);
+    }
     this.reclaim(ordered);
+    const out: ServiceOutcome[] = [];
     for (const { svc, key } of ordered) {
       const r = this.reconcileService(svc, now, key);
-      if (r) out.set(r.key, r);
+      if (r) out.push(r);
     }
     return out;
   }
@@ -169,12 +196,15 @@ export function reconcileAll(config: Config, services: readonly Service[], state
   const events: ControllerEvent[] = [];
   const seen = new Set<string>();
   const maxPasses = options.maxPasses ?? 5;
-  if (!state) alloc.reclaim(keyedRestartOrder(services));
   for (let pass = 0; pass < maxPasses; pass++) {
     let again = false;
-    for (const { svc, key } of keyedRestartOrder([...current.values()])) {
-      const r = alloc.reconcileService(svc, now, key);
+    const ordered = keyedRestartOrder([...current.values()]);
+    const results = pass === 0 && !state
+      ? alloc.restartPass(ordered, now)
+      : ordered.map(({ svc, key }) => alloc.reconcileService(svc, now, key));
+    for (const r of results) {
       if (!r) continue;
+      const svc = current.get(r.key)!;
       outcomes.set(r.key, r);
       for (const e of r.events) {
         const id = `${e.object.namespace}/${e.object.name}\u0000${e.reason}\u0000${e.message}`;
