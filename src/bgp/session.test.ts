@@ -61,11 +61,12 @@ function setup(hold = 9) {
   const clock = new ManualClock();
   const sock = new FakeSocket();
   const events: string[] = [];
+  const rib = new AdjRibOut();
   const owner: SessionOwner = {
-    rib: new AdjRibOut(),
+    rib,
     log: { debug: () => undefined, info: () => undefined, warn: () => undefined },
     onOpenReceived: () => true,
-    onEstablished: () => events.push('established'),
+    onEstablished: () => { rib.sessionUp(); events.push('established'); },
     onStateChange: (_s, from, to) => events.push(`${from}>${to}`),
     onNotification: (_s, d, n: NotificationMessage) => events.push(`${d}:${n.code}/${n.subcode}`),
     onDown: (_s, reason) => events.push(`down:${reason}`),
@@ -141,4 +142,37 @@ test('NOTIFICATION from the peer ends the session without answering', () => {
   assert.equal(s.state, 'Idle');
   assert.deepEqual(sock.notifications, []);
   assert.ok(events.includes('received:6/2'));
+});
+
+test('backpressure: output stops when the socket is full, changes coalesce, drain resumes', async () => {
+  const { sock, s } = setup();
+  const owner = s.opts.owner;
+  const rib = owner.rib;
+  const a = { communities: [] };
+  const b = { communities: [], med: 9 };
+  const route = (i: number, attributes: { communities: never[]; med?: number }) => ({ prefix: { family: 4 as const, network: BigInt(0x0a000000 + i), length: 32 }, attributes });
+  rib.setDesired(Array.from({ length: 100000 }, (_, i) => route(i, a)));
+  let full = true;
+  let bytes = 0;
+  let writes = 0;
+  sock.write = (buf: Buffer) => { writes++; bytes += buf.length; return !full; };
+  s.feed(Buffer.concat([peerOpen(), KEEPALIVE]));
+  assert.equal(s.state, 'Established');
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  // One batch went out (after our KEEPALIVE), then the session waits for 'drain'.
+  assert.equal(writes, 2);
+  const firstBatch = bytes;
+  assert.ok(firstBatch < 300_000, `${firstBatch} bytes before drain`);
+  // A burst while stalled: every route changes, then changes back for all but 10; 50k are withdrawn.
+  for (let k = 0; k < 5; k++) rib.setDesired(Array.from({ length: 100000 }, (_, i) => route(i, k % 2 ? a : b)));
+  rib.setDesired(Array.from({ length: 50000 }, (_, i) => route(i, i < 10 ? b : a)));
+  assert.ok(rib.tables[4].dirty.size <= 100000);
+  full = false;
+  sock.emit('drain');
+  for (let i = 0; i < 100 && rib.hasPending(); i++) await new Promise((r) => setImmediate(r));
+  assert.equal(rib.hasPending(), false);
+  assert.equal(rib.sentCount, 50000);
+  // Everything after the first batch: far less than sending the burst one change at a time.
+  assert.ok(bytes - firstBatch < 1_000_000, `${bytes - firstBatch} bytes after drain`);
 });
