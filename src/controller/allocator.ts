@@ -125,6 +125,7 @@ export class AddressAllocator {
    * now in another pool are re-homed. Returns the keys of both kinds, in allocation order.
    */
   setPools(pools: readonly Pool[]): string[] {
+    this.flushDeferred();
     const sorted = [...pools].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const old = this.byName;
     const kept = new Set<PoolState>();
@@ -301,23 +302,37 @@ export class AddressAllocator {
   }
 
   /**
-   * Runs `claims` (assign calls only, no free-address search) and adds the addresses they take
-   * to the run trees afterwards, in address order: the trees then grow at one end instead of at
-   * random places, which is what makes a restart of 100k Services cheap.
+   * Runs `work` with the run trees buffered: addresses taken are added to their pool's tree in
+   * address order, when a free-address search next needs the trees or when `work` ends. The
+   * trees then grow at one end instead of at random places, which is what makes a restart of
+   * 100k Services cheap. Nothing else reads the trees, so the results are the same.
    */
-  claimInBulk(claims: () => void): void {
+  buffered<T>(work: () => T): T {
+    if (this.deferred) return work();
     this.deferred = new Set();
     try {
-      claims();
+      return work();
     } finally {
-      const uses = byAddress([...this.deferred], (u) => u.ip);
+      this.flushDeferred();
       this.deferred = undefined;
-      for (const u of uses) u.pool.runs[u.ip.family].add(u.ip.value);
     }
+  }
+
+  /** `buffered` for the re-claim pass after a restart. */
+  claimInBulk(claims: () => void): void {
+    this.buffered(claims);
+  }
+
+  private flushDeferred(): void {
+    if (!this.deferred || this.deferred.size === 0) return;
+    const uses = byAddress([...this.deferred], (u) => u.ip);
+    this.deferred.clear();
+    for (const u of uses) u.pool.runs[u.ip.family].add(u.ip.value);
   }
 
   /** getIPFromCIDR over the pool's CIDRs of one family, in the order written: lowest usable address. */
   private freeIn(pool: PoolState, family: Family, who: Requester): IpAddress | undefined {
+    if (this.deferred && this.deferred.size > 0) this.flushDeferred();
     const runs = pool.runs[family];
     const group = who.sharing === '' ? undefined : pool.groups[family].get(groupOf(who.sharing, who.backend));
     for (const { family: f, first, last } of pool.bounds) {

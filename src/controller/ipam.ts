@@ -80,23 +80,27 @@ export class Allocator {
     const fresh = this.core.addressesInUse() === 0;
     if (fresh) {
       const out: ServiceOutcome[] = [];
-      let clean = true;
-      for (let i = 0; i < ordered.length && clean; i++) {
-        const { svc, key } = ordered[i]!;
-        const r = this.reconcileService(svc, now, key);
-        if (!r) continue;
-        out.push(r);
-        if (i < lastHolder && r.events.some((e) => e.reason === 'IPAllocated')) clean = false;
-      }
+      const clean = this.core.buffered(() => {
+        for (let i = 0; i < ordered.length; i++) {
+          const { svc, key } = ordered[i]!;
+          const r = this.reconcileService(svc, now, key);
+          if (!r) continue;
+          out.push(r);
+          if (i < lastHolder && r.events.some((e) => e.reason === 'IPAllocated')) return false;
+        }
+        return true;
+      });
       if (clean) return out;
       this.core = new AddressAllocator(this.config.pools);
     }
     this.reclaim(ordered);
     const out: ServiceOutcome[] = [];
-    for (const { svc, key } of ordered) {
-      const r = this.reconcileService(svc, now, key);
-      if (r) out.push(r);
-    }
+    this.core.buffered(() => {
+      for (const { svc, key } of ordered) {
+        const r = this.reconcileService(svc, now, key);
+        if (r) out.push(r);
+      }
+    });
     return out;
   }
 
