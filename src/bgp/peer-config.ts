@@ -29,6 +29,8 @@ export interface PeerConfig {
   readonly nextHop?: IpAddress;
   /** IPv6 global next hop for IPv6 routes; default the session's local address (when IPv6). */
   readonly nextHopV6?: IpAddress;
+  /** Sent as the second (link-local) IPv6 next hop of MP_REACH_NLRI (RFC 2545), when set. */
+  readonly nextHopV6LinkLocal?: IpAddress;
   /** Advertise graceful restart (RFC 4724) with this restart time. */
   readonly gracefulRestart?: { readonly restartTimeSeconds: number };
   /** Never connect; wait for the peer to connect to the speaker's listener. */

@@ -12,7 +12,7 @@ import type { OpenMessage } from './open.ts';
 import type { BgpLogger, BgpState, Clock, PeerConfig, PeerStatus } from './peer-config.ts';
 import { Session, type SessionOwner } from './session.ts';
 import type { DecodedUpdate } from './update.ts';
-import type { BgpTransport } from './transport.ts';
+import { type BgpTransport, TransportError } from './transport.ts';
 
 export interface PeerEvents {
   state(peerId: string, from: BgpState, to: BgpState, reason: string): void;
@@ -120,6 +120,8 @@ export class Peer implements SessionOwner {
       if (generation !== this.generation) return;
       this.connecting = false;
       this.lastError = e instanceof Error ? e.message : String(e);
+      // A transport that cannot do what the configuration asks (MD5, VRF) will never succeed.
+      if (e instanceof TransportError) this.events.error(this.id, e);
       this.failures++;
       if (this.sessions.size === 0) this.setState('Active', `connect failed: ${this.lastError}`);
       this.scheduleRetry();
@@ -149,6 +151,7 @@ export class Peer implements SessionOwner {
     const s = new Session({
       socket, direction, fsm: this.fsmConfig(), ebgp: this.ebgp, clock: this.clock, owner: this,
       ...(c.nextHop ? { nextHop: c.nextHop } : {}), ...(c.nextHopV6 ? { nextHopV6: c.nextHopV6 } : {}),
+      ...(c.nextHopV6LinkLocal ? { nextHopV6LinkLocal: c.nextHopV6LinkLocal } : {}),
     });
     this.sessions.add(s);
     if (start) s.start();

@@ -41,6 +41,7 @@ export interface SessionOptions {
   readonly owner: SessionOwner;
   readonly nextHop?: IpAddress;
   readonly nextHopV6?: IpAddress;
+  readonly nextHopV6LinkLocal?: IpAddress;
 }
 
 /** Bytes per write while draining the Adj-RIB-Out; between writes the event loop runs. */
@@ -240,7 +241,7 @@ export class Session {
     this.packer = new UpdatePacker({
       ebgp: this.opts.ebgp, myAsn: this.opts.fsm.myAsn, fourOctetAsn: n.fourOctetAsn,
       ...(nh4 ? { nextHop4: ipToBytes(nh4) } : {}),
-      ...(nh6 ? { nextHop6: ipToBytes(nh6) } : {}),
+      ...(nh6 ? { nextHop6: this.opts.nextHopV6LinkLocal ? Buffer.concat([ipToBytes(nh6), ipToBytes(this.opts.nextHopV6LinkLocal)]) : ipToBytes(nh6) } : {}),
       maxMessage: n.extendedMessage ? MAX_EXTENDED_MESSAGE : MAX_MESSAGE,
       addPath: { 4: n.addPath.includes(4), 6: n.addPath.includes(6) },
     });

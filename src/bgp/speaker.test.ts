@@ -7,6 +7,8 @@ import { parseCommunity } from '../net/community.ts';
 import { BgpSpeaker, type PeerConfig, type StateChangeEvent, type UpdateEvent } from './speaker.ts';
 import { ReceivedRoutes } from './received-routes.ts';
 import type { Route, RouteAttributes } from './route.ts';
+import type { MpReach } from './attributes.ts';
+import { plainTransport } from './transport.ts';
 
 const ip = (s: string) => parseIp(s)!;
 const pfx = (s: string) => parsePrefix(s)!.prefix;
@@ -201,6 +203,7 @@ test('invalid peer settings are refused with the field named', () => {
   assert.throws(() => s.addPeer({ ...base, myAsn: 0 }), /myAsn/);
   assert.throws(() => s.addPeer({ ...base, routerId: ip('::1') }), /routerId must be a non-zero IPv4 address/);
   assert.throws(() => s.addPeer({ ...base, nextHopV6: ip('10.0.0.1') }), /nextHopV6/);
+  assert.throws(() => s.addPeer({ ...base, nextHopV6LinkLocal: ip('2001:db8::1') }), /nextHopV6LinkLocal must be an IPv6 link-local/);
   assert.deepEqual(s.peerIds(), []);
 });
 
@@ -208,16 +211,18 @@ test('an IPv6 session: IPv6 next hop is the local address; IPv4 routes need a co
   const b = new BgpSpeaker({ listen: { host: '::1', port: 17909 } });
   await b.start();
   const rx = new ReceivedRoutes();
-  b.on('update', (e: UpdateEvent) => rx.apply(e.update));
+  let lastReach: MpReach | undefined;
+  b.on('update', (e: UpdateEvent) => { rx.apply(e.update); lastReach = e.update.attributes.mpReach ?? lastReach; });
   b.addPeer({ id: 'a', peerAddress: ip('::1'), peerPort: 0, myAsn: 65002, peerAsn: 65001, routerId: ip('10.0.0.2'), passive: true, holdTimeSeconds: 9, ebgpMultiHop: false });
   const a = new BgpSpeaker();
   const warnings: string[] = [];
   const a2 = new BgpSpeaker({ logger: { debug: () => undefined, info: () => undefined, warn: (_o, m) => warnings.push(m ?? '') } });
   try {
-    a.addPeer({ id: 'b', peerAddress: ip('::1'), peerPort: 17909, myAsn: 65001, peerAsn: 65002, routerId: ip('10.0.0.1'), holdTimeSeconds: 9, ebgpMultiHop: false, nextHop: ip('192.0.2.1') });
+    a.addPeer({ id: 'b', peerAddress: ip('::1'), peerPort: 17909, myAsn: 65001, peerAsn: 65002, routerId: ip('10.0.0.1'), holdTimeSeconds: 9, ebgpMultiHop: false, nextHop: ip('192.0.2.1'), nextHopV6LinkLocal: ip('fe80::1') });
     a.setRoutes('b', [{ prefix: pfx('2001:db8::/64'), attributes: attrs() }, { prefix: pfx('192.0.2.128/25'), attributes: attrs() }]);
     await until(() => rx.routes.size === 2, 'both routes');
     assert.equal(formatIp(rx.routes.get('2001:db8::/64')!.nextHop!), '::1');
+    assert.deepEqual(lastReach?.nextHops.map(formatIp), ['::1', 'fe80::1']);
     assert.equal(formatIp(rx.routes.get('192.0.2.128/25')!.nextHop!), '192.0.2.1');
     await a.close();
     // Without a configured IPv4 next hop, the IPv4 route is held back with a warning.
@@ -228,4 +233,16 @@ test('an IPv6 session: IPv6 next hop is the local address; IPv4 routes need a co
     assert.deepEqual([...rx.routes.keys()], ['2001:db8::/64']);
     assert.ok(warnings.some((w) => w.includes('no next hop')), warnings.join());
   } finally { await a.close(); await a2.close(); await b.close(); }
+});
+
+test('a transport that cannot set an MD5 password reports an error event', async () => {
+  const s = new BgpSpeaker({ transport: plainTransport });
+  const errors: string[] = [];
+  s.on('error', (e: { peerId: string; error: Error }) => errors.push(`${e.peerId}: ${e.error.message}`));
+  s.addPeer({ id: 'p', peerAddress: ip('127.0.0.1'), peerPort: 17999, myAsn: 1, peerAsn: 2, routerId: ip('1.1.1.1'), holdTimeSeconds: 90, ebgpMultiHop: false, password: 'x' });
+  try {
+    await until(() => errors.length > 0, 'error event');
+    assert.match(errors[0]!, /^p: TCP MD5 passwords need the native transport/);
+    assert.match(s.peerState('p')!.lastError ?? '', /MD5/);
+  } finally { await s.close(); }
 });

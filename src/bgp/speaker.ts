@@ -52,6 +52,7 @@ export function checkPeerConfig(c: PeerConfig): void {
   if (c.connectRetrySeconds !== undefined && !(c.connectRetrySeconds > 0)) bad('connectRetrySeconds', 'positive');
   if (c.nextHop && c.nextHop.family !== 4) bad('nextHop', 'an IPv4 address');
   if (c.nextHopV6 && c.nextHopV6.family !== 6) bad('nextHopV6', 'an IPv6 address');
+  if (c.nextHopV6LinkLocal && (c.nextHopV6LinkLocal.family !== 6 || c.nextHopV6LinkLocal.value >> 118n !== 0x3fan)) bad('nextHopV6LinkLocal', 'an IPv6 link-local address (fe80::/10)');
   // gracefulRestart.restartTimeSeconds above 4095 (12 bits) is sent as 4095.
   if (c.families && c.families.length === 0) bad('families', 'non-empty (ipv4, ipv6)');
 }
