@@ -194,6 +194,7 @@ test('framing: header errors (RFC 4271 §6.1)', () => {
   assert.equal(err(hex(`${marker} 1001 02`), 65535), 'ok');
   assert.equal(err(hex(`${marker} 0013 07`)), '1/3/07');
   assert.equal(err(hex(`${marker} 0014 03 06`)), '1/2/0014');
+  assert.equal(err(hex(`${marker} 1001 01`), 65535), '1/2/1001');
 });
 
 test('decodeMessage dispatches on the type', () => {

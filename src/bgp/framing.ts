@@ -45,7 +45,8 @@ export class MessageFramer {
     if (length < HEADER_LENGTH || length > this.maxLength) throw badLength(length);
     const min = minLength[type];
     if (min === undefined) throw new BgpError(ErrorCode.MessageHeader, HeaderSubcode.BadMessageType, Buffer.from([type]), `type ${type}`);
-    if (length < min || (type === MessageType.Keepalive && length !== 19) || (type === MessageType.RouteRefresh && length !== 23 && length < 23)) throw badLength(length);
+    // RFC 8654 §4: OPEN stays within 4096 bytes even once extended messages are negotiated.
+    if (length < min || (type === MessageType.Keepalive && length !== 19) || (type === MessageType.Open && length > MAX_MESSAGE)) throw badLength(length);
     if (b.length - p < length) return undefined;
     this.pos = p + length;
     return { type, body: b.subarray(p + HEADER_LENGTH, p + length), whole: b.subarray(p, p + length) };
