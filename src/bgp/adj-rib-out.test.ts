@@ -160,3 +160,18 @@ test('100k IPv4 + 100k IPv6 routes: diff and pack quickly', () => {
   assert.equal(rib.sentCount, 200000);
   assert.ok(ms < 5000, `${ms} ms`);
 });
+
+test('a route whose attributes cannot fit an UPDATE is held back, not marked sent', () => {
+  const rib = new AdjRibOut();
+  const huge: RouteAttributes = { communities: Array.from({ length: 1100 }, (_, i) => ({ kind: 'standard' as const, value: i })) };
+  rib.setDesired([{ prefix: v4(1), attributes: huge }, { prefix: v4(2), attributes: a1 }]);
+  rib.sessionUp();
+  const packer = new UpdatePacker(ctx());
+  const d = drain(rib, packer);
+  assert.deepEqual([...d.announced.keys()], ['10.0.0.2/32']);
+  assert.equal(packer.unsendable, 1);
+  assert.equal(rib.sentCount, 1);
+  // With extended messages it fits.
+  rib.sessionUp();
+  assert.equal(drain(rib, new UpdatePacker(ctx({ maxMessage: 65535 }))).announced.size, 2);
+});

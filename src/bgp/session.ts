@@ -275,7 +275,7 @@ export class Session {
     }
     if (packer.unsendable !== this.unsendableLogged) {
       this.unsendableLogged = packer.unsendable;
-      this.opts.owner.log.warn({ routes: packer.unsendable, localAddress: this.localAddress }, 'routes not announced: no next hop of their family on this session (set nextHop / nextHopV6)');
+      this.opts.owner.log.warn({ routes: packer.unsendable, localAddress: this.localAddress }, 'routes not announced: no next hop of their family on this session (set nextHop / nextHopV6), or attributes too large for an UPDATE');
     }
     if (!this.hasPending() && this.endOfRibPending) {
       for (const f of n.families) w.bytes(encodeEndOfRib(f));

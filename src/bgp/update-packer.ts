@@ -45,7 +45,11 @@ export class UpdatePacker {
       if (!canAnnounce && table.desired.has(k)) this.unsendable++;
       const have = table.sent.get(k);
       if (!sameSet(want, have)) {
-        if (want) {
+        if (want && !this.fits(family, want)) {
+          // Attributes too large for any UPDATE (thousands of communities): never sent, never marked sent.
+          this.unsendable++;
+          if (have) { withdraw.push(k); table.sent.delete(k); }
+        } else if (want) {
           let list = announce.get(want);
           if (!list) { list = []; announce.set(want, list); }
           list.push(k);
@@ -60,6 +64,11 @@ export class UpdatePacker {
     if (withdraw.length > 0) this.writeWithdrawals(family, withdraw, w);
     for (const [set, keys] of announce) this.writeAnnouncements(family, set, keys, w);
     return n;
+  }
+
+  /** Room for the attributes, an IPv6 MP_REACH header and one /128 (with path id) in one UPDATE. */
+  private fits(family: Family, set: AttributeSet): boolean {
+    return 19 + 4 + this.attributesFor(family, set).length + 5 + 32 + 1 + 4 + 17 <= this.ctx.maxMessage;
   }
 
   private attributesFor(family: Family, set: AttributeSet): Buffer {
