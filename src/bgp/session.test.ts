@@ -176,3 +176,22 @@ test('backpressure: output stops when the socket is full, changes coalesce, drai
   // Everything after the first batch: far less than sending the burst one change at a time.
   assert.ok(bytes - firstBatch < 1_000_000, `${bytes - firstBatch} bytes after drain`);
 });
+
+test('ROUTE-REFRESH resends the family table; BoRR/EoRR markers and unknown families do not', async () => {
+  const { sock, s } = setup();
+  const rib = s.opts.owner.rib;
+  rib.setDesired([{ prefix: { family: 4, network: 0x0a000001n, length: 32 }, attributes: { communities: [] } }, { prefix: { family: 6, network: 1n, length: 128 }, attributes: { communities: [] } }]);
+  s.feed(Buffer.concat([peerOpen(), KEEPALIVE]));
+  const settle = async () => { for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r)); };
+  await settle();
+  const updates = () => sock.types.filter((t) => t === 2).length;
+  assert.equal(updates(), 4); // one announcement per family, two End-of-RIB
+  const rr = (afi: number, subtype: number) => Buffer.from('ff'.repeat(16) + '001705' + afi.toString(16).padStart(4, '0') + subtype.toString(16).padStart(2, '0') + '01', 'hex');
+  s.feed(rr(1, 0));
+  await settle();
+  assert.equal(updates(), 5);
+  s.feed(Buffer.concat([rr(2, 1), rr(2, 2), rr(25, 0)]));
+  await settle();
+  assert.equal(updates(), 5);
+  assert.equal(s.state, 'Established');
+});
