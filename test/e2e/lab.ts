@@ -27,6 +27,12 @@ const servicePools = ['198.51.100.0/24', '203.0.113.0/24'];
 export interface LabCheck { readonly name: string; readonly ok: boolean; readonly detail: string }
 export interface LabReport { readonly ok: boolean; readonly checks: LabCheck[]; readonly figures: Record<string, number>; readonly dir: string }
 
+/** GET from inside a namespace with Node itself (curl is not on every fresh machine); 2 s limit. */
+function httpGet(ns: string, url: string): string {
+  const script = `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(2000) }).then((r) => r.text()).then((t) => process.stdout.write(t), () => process.exit(1))`;
+  return inNs(ns, process.execPath, '-e', script);
+}
+
 interface Expect { ip: string; nexthops: string[]; localPref: number; communities: string[]; large: string[] }
 
 class Lab {
@@ -135,7 +141,7 @@ class Lab {
 
   curl(ip: string): string {
     try {
-      return inNs('ilbl-client', 'curl', '-s', '-m', '2', `http://${ip}/`).trim();
+      return httpGet('ilbl-client', `http://${ip}/`).trim();
     } catch {
       return '';
     }
@@ -179,7 +185,7 @@ async function scenario(lab: Lab): Promise<void> {
 
   // Each speaker serves Prometheus metrics with MetalLB's names.
   let metrics = '';
-  try { metrics = inNs('ilbl-node2', 'curl', '-s', '-m', '2', 'http://127.0.0.1:18700/metrics'); } catch { /* reported below */ }
+  try { metrics = httpGet('ilbl-node2', 'http://127.0.0.1:18700/metrics'); } catch { /* reported below */ }
   const up = ['r1', 'r2'].every((p) => metrics.includes(`metallb_bgp_session_up{peer="${p}"} 1`));
   lab.check('node2 /metrics: metallb_bgp_session_up 1 for r1 and r2', up, up ? `${metrics.split('\n').filter((l) => l.startsWith('metallb_')).length} metallb_* samples` : 'not found');
 

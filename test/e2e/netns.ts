@@ -19,9 +19,9 @@ export function ourNamespaces(): string[] {
 export function addNs(ns: string): void {
   sh('ip', 'netns', 'add', ns);
   inNs(ns, 'ip', 'link', 'set', 'lo', 'up');
-  for (const k of ['net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.ignore_routes_with_linkdown=1']) {
-    inNs(ns, 'sysctl', '-q', '-w', k);
-  }
+  // Through /proc (the sysctl tool is not on every minimal system); /proc/sys/net is per namespace.
+  const settings = ['net/ipv4/conf/all/rp_filter=0', 'net/ipv4/conf/default/rp_filter=0', 'net/ipv4/ip_forward=1', 'net/ipv4/conf/all/ignore_routes_with_linkdown=1'];
+  inNs(ns, 'sh', '-c', settings.map((kv) => { const [k, v] = kv.split('='); return `echo ${v} > /proc/sys/${k}`; }).join(' && '));
 }
 
 /** A veth pair whose ends are created directly inside their namespaces (nothing in the host's). */
