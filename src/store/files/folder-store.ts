@@ -108,10 +108,12 @@ export class FolderStore implements Store {
   private scanning: Promise<void> | undefined;
   private scanAgain = false;
   /** The status this store last wrote: reading it back is no news to this process. */
-  private ownStatus: { text: string; status: ControllerStatus } | undefined;
+  private ownStatus: { text: string; status: ControllerStatus; signature: string } | undefined;
+  /** Bumped whenever a file is added, changed or removed: the cheap identity of the folder's contents. */
+  private cacheVersion = 0;
   private dirty: Set<string> | 'all' = 'all';
   private knownDirs: string[] = [];
-  private parsedStatus: { text: string; status: ControllerStatus } | undefined;
+  private parsedStatus: { signature: string; status: ControllerStatus } | undefined;
   private lastResolved: { key: string; result: ReturnType<ConfigResolver> } | undefined;
   private lastFileSignatures = '';
   private closed = false;
@@ -148,7 +150,8 @@ export class FolderStore implements Store {
   }
 
   async writeControllerStatus(s: ControllerStatus): Promise<void> {
-    this.ownStatus = { text: await writeControllerStatus(this.folder, s), status: s };
+    const text = await writeControllerStatus(this.folder, s);
+    this.ownStatus = { text, status: s, signature: await this.statusSignature() };
   }
 
   writeSpeakerStatus(s: SpeakerStatus): Promise<void> {
@@ -224,13 +227,17 @@ export class FolderStore implements Store {
     this.listener?.snapshot(s);
   }
 
+  private forget(file: string): void {
+    if (this.cache.delete(file)) this.cacheVersion++;
+  }
+
   /** Reads one file if its stat changed; undefined when it is gone (then it leaves the cache). */
   private async loadFile(file: string): Promise<CachedFile | undefined> {
     let st;
     try {
       st = await stat(file);
     } catch {
-      this.cache.delete(file);
+      this.forget(file);
       return undefined;
     }
     if (!st.isFile()) return undefined;
@@ -241,12 +248,13 @@ export class FolderStore implements Store {
     try {
       text = await readFile(file, 'utf8');
     } catch {
-      this.cache.delete(file);
+      this.forget(file);
       return undefined;
     }
     const result = await this.options.loader(file, text);
     const entry = { signature, result, configRelevant: result.diagnostics.length > 0 || result.objects.some((o) => !perServiceKinds.has(o.object.kind)) };
     this.cache.set(file, entry);
+    this.cacheVersion++;
     return entry;
   }
 
@@ -262,7 +270,7 @@ export class FolderStore implements Store {
         try {
           isDir = (await stat(f)).isDirectory();
         } catch {
-          this.cache.delete(f);
+          this.forget(f);
           continue;
         }
         if (isDir) return this.refreshAll(); // a folder appeared or moved: list everything
@@ -300,36 +308,53 @@ export class FolderStore implements Store {
     this.knownDirs = dirs;
     this.syncWatchers(dirs);
     const present = new Set(files);
-    for (const f of [...this.cache.keys()]) if (!present.has(f)) this.cache.delete(f);
+    for (const f of [...this.cache.keys()]) if (!present.has(f)) this.forget(f);
     await Promise.all(files.map((f) => this.loadFile(f)));
+  }
+
+  /** The status file's identity (inode, size, mtime): cheaper than reading it to see it changed. */
+  private async statusSignature(): Promise<string> {
+    try {
+      const st = await stat(path.join(stateDir(this.folder), controllerStatusFile));
+      return `${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      return 'none';
+    }
+  }
+
+  private async readStatus(signature: string): Promise<ControllerStatus> {
+    if (this.ownStatus?.signature === signature) return this.ownStatus.status;
+    if (this.parsedStatus?.signature === signature) return this.parsedStatus.status;
+    let text = '';
+    try {
+      text = await readFile(path.join(stateDir(this.folder), controllerStatusFile), 'utf8');
+    } catch {
+      // no status yet
+    }
+    const status = this.ownStatus?.text === text ? this.ownStatus.status : parseControllerStatus(text);
+    this.parsedStatus = { signature, status };
+    return status;
   }
 
   private async read(): Promise<
     { fingerprint: string; fileSignatures: string; snapshot?: Snapshot } | { fingerprint: string; rejected: Diagnostic[] } | { fingerprint: string; ownStatus: ControllerStatus }
   > {
     await this.refreshCache();
-    const signatures: string[] = [];
+    const fileSignatures = String(this.cacheVersion);
+    const statusSig = await this.statusSignature();
+    const fingerprint = `${fileSignatures}|${statusSig}`;
+    if (fingerprint === this.lastFingerprint) return { fingerprint, fileSignatures };
+    if (this.ownStatus?.signature === statusSig && fileSignatures === this.lastFileSignatures) return { fingerprint, ownStatus: this.ownStatus.status };
+
     const configSignatures: string[] = [];
     const objects: LoadedObject[] = [];
     const diagnostics: Diagnostic[] = [];
     for (const f of [...this.cache.keys()].sort()) {
       const e = this.cache.get(f)!;
-      signatures.push(`${f}@${e.signature}`);
       if (e.configRelevant) configSignatures.push(`${f}@${e.signature}`);
       objects.push(...e.result.objects);
       diagnostics.push(...e.result.diagnostics);
     }
-    let statusText = '';
-    try {
-      statusText = await readFile(path.join(stateDir(this.folder), controllerStatusFile), 'utf8');
-    } catch {
-      // no status yet
-    }
-    const fileSignatures = signatures.join('\n');
-    const fingerprint = `${fileSignatures}\n--\n${statusText}`;
-    if (fingerprint === this.lastFingerprint) return { fingerprint, fileSignatures };
-    if (this.ownStatus && statusText === this.ownStatus.text && fileSignatures === this.lastFileSignatures) return { fingerprint, ownStatus: this.ownStatus.status };
-
     // Services, EndpointSlices and Nodes do not change the Config: when only they changed, the
     // last resolution still holds (resolving is the costly part with thousands of Services).
     const configKey = configSignatures.join('\n');
@@ -341,8 +366,7 @@ export class FolderStore implements Store {
     diagnostics.push(...resolved.diagnostics);
     if (resolved.config === undefined || diagnostics.some((d) => d.severity === 'error')) return { fingerprint, rejected: diagnostics };
 
-    const status = this.ownStatus?.text === statusText ? this.ownStatus.status : this.parsedStatus?.text === statusText ? this.parsedStatus.status : parseControllerStatus(statusText);
-    this.parsedStatus = { text: statusText, status };
+    const status = await this.readStatus(statusSig);
     const services: Service[] = [];
     const endpointSlices: EndpointSlice[] = [];
     const nodes: Node[] = [];
