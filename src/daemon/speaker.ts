@@ -25,12 +25,8 @@ const attributeKey = (a: Route['attributes']): string => {
   if (k === undefined) attributeKeys.set(a, (k = stableKey(a)));
   return k;
 };
-const prefixTexts = new WeakMap<object, string>();
-const prefixText = (p: Route['prefix']): string => {
-  let t = prefixTexts.get(p);
-  if (t === undefined) prefixTexts.set(p, (t = formatPrefix(p)));
-  return t;
-};
+/** A map key for a prefix, cheaper than its text (formatted only for logs and status). */
+const prefixKey = (p: Route['prefix']): string => `${p.family}/${p.network}/${p.length}`;
 
 function describeRoute(r: Route): Record<string, unknown> {
   const a = r.attributes;
@@ -131,7 +127,7 @@ export class SpeakerRole {
     }
     this.applyBfd(p, profile, multiHop);
     const next = new Map<string, { route: Route; key: string }>();
-    for (const r of routes) next.set(prefixText(r.prefix), { route: r, key: attributeKey(r.attributes) });
+    for (const r of routes) next.set(prefixKey(r.prefix), { route: r, key: attributeKey(r.attributes) });
     let changed = false;
     for (const [prefix, n] of next) {
       const old = p.routes.get(prefix);
@@ -142,7 +138,7 @@ export class SpeakerRole {
     for (const [prefix, old] of p.routes) {
       if (next.has(prefix)) continue;
       changed = true;
-      this.log.info({ peer: config.id, prefix, was: describeRoute(old.route) }, 'withdraw');
+      this.log.info({ peer: config.id, prefix: formatPrefix(old.route.prefix), was: describeRoute(old.route) }, 'withdraw');
     }
     p.routes = next;
     if (changed || routes.length === 0) this.o.bgp.setRoutes(config.id, routes);
@@ -182,7 +178,7 @@ export class SpeakerRole {
     const p = this.peers.get(id);
     if (!p) return;
     this.peers.delete(id);
-    for (const [prefix] of p.routes) this.log.info({ peer: id, prefix }, 'withdraw');
+    for (const r of p.routes.values()) this.log.info({ peer: id, prefix: formatPrefix(r.route.prefix) }, 'withdraw');
     if (p.bfd) this.o.bfd?.removeSession(id);
     this.log.info({ peer: id }, 'BGP peer removed');
     this.o.metrics?.bgpSessionUp.remove({ peer: id });
@@ -232,7 +228,7 @@ export class SpeakerRole {
       peers[id] = {
         address: formatIp(p.config.peerAddress),
         state: this.o.bgp.peerState(id)?.state ?? this.sessionState.get(id) ?? 'Idle',
-        prefixes: [...p.routes.keys()],
+        prefixes: [...p.routes.values()].map((r) => formatPrefix(r.route.prefix)),
         ...(bfd !== undefined ? { bfd } : {}),
       };
     }
@@ -262,7 +258,7 @@ export class SpeakerRole {
     this.stopped = true;
     clearTimeout(this.statusTimer);
     this.log.info({ peers: this.peers.size, graceful }, graceful ? 'stopping: closing sessions, peers keep routes (graceful restart)' : 'stopping: withdrawing all routes');
-    if (!graceful) for (const [id, p] of this.peers) for (const [prefix] of p.routes) this.log.info({ peer: id, prefix }, 'withdraw');
+    if (!graceful) for (const [id, p] of this.peers) for (const r of p.routes.values()) this.log.info({ peer: id, prefix: formatPrefix(r.route.prefix) }, 'withdraw');
     await this.o.bgp.close({ graceful });
     await this.o.bfd?.close();
     await this.statusWrite;
