@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Service } from '../api/resources.ts';
+import type { Config } from '../config/types.ts';
+import { apiLoader, defaultResolver } from '../store/files/loader.ts';
+import { withIngress } from '../store/store.ts';
+import { makeAllocate } from './wiring.ts';
+
+async function configOf(yaml: string): Promise<Config> {
+  const loaded = await apiLoader('pools.yaml', yaml);
+  const r = defaultResolver(loaded.objects, {});
+  assert.ok(r.config, JSON.stringify(r.diagnostics));
+  return r.config;
+}
+
+const svc = (name: string, extra: Partial<Service['spec']> = {}): Service => ({
+  apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }], ...extra },
+});
+
+const twoAddresses = `apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: { name: tiny, namespace: metallb-system }
+spec: { addresses: [192.0.2.10-192.0.2.11] }
+`;
+
+describe('makeAllocate (the allocator over snapshots)', () => {
+  it('gives each new Service its own address, keeps the others, and reports pool usage', async () => {
+    const config = await configOf(twoAddresses);
+    const allocate = makeAllocate();
+    const a = allocate(config, [svc('a')]);
+    assert.deepEqual(a.services['default/a'], { ips: ['192.0.2.10'], pool: 'tiny' });
+    // next snapshot: a carries its IP (as the store merges it), b is new
+    const b = allocate(config, [withIngress(svc('a'), ['192.0.2.10']), svc('b')]);
+    assert.deepEqual(b.services['default/a']?.ips, ['192.0.2.10']);
+    assert.deepEqual(b.services['default/b']?.ips, ['192.0.2.11']);
+    assert.equal(b.pools.tiny?.assignedIPv4, 2);
+    assert.ok(b.events.some((e) => e.object === 'default/b' && e.reason === 'IPAllocated'));
+  });
+
+  it('a deleted Service frees its address for a pending one', async () => {
+    const config = await configOf(twoAddresses);
+    const allocate = makeAllocate();
+    allocate(config, [svc('a'), svc('b'), svc('c')]);
+    const full = allocate(config, [withIngress(svc('a'), ['192.0.2.10']), withIngress(svc('b'), ['192.0.2.11']), svc('c')]);
+    assert.equal(full.services['default/c'], undefined, 'no address left for c');
+    const after = allocate(config, [withIngress(svc('b'), ['192.0.2.11']), svc('c')]);
+    assert.deepEqual(after.services['default/c']?.ips, ['192.0.2.10']);
+    assert.equal(after.services['default/a'], undefined);
+  });
+
+  it('a restart (fresh allocator) keeps every Service on the address it carries', async () => {
+    const config = await configOf(twoAddresses);
+    const r = makeAllocate()(config, [svc('new'), withIngress(svc('old'), ['192.0.2.11'])]);
+    assert.deepEqual(r.services['default/old']?.ips, ['192.0.2.11']);
+    assert.deepEqual(r.services['default/new']?.ips, ['192.0.2.10']);
+  });
+
+  it('a Service written without a cluster IP still gets one of its family', async () => {
+    const config = await configOf(`apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: { name: v6, namespace: metallb-system }
+spec: { addresses: [2001:db8::/126] }
+`);
+    const r = makeAllocate()(config, [svc('six', { ipFamilies: ['IPv6'] })]);
+    assert.deepEqual(r.services['default/six']?.ips, ['2001:db8::']);
+  });
+});
