@@ -11,6 +11,10 @@ import { readControllerStatus } from '../../src/store/files/status-file.ts';
 import { FrrInstance, frrInstalled, loopbackBgpdConfig, waitFor } from './frr.ts';
 
 const fixtures = path.join(import.meta.dirname, 'fixtures', 'loopback');
+// A loopback /24 of our own per run, so that two runs on one machine (two engineers' npm test) never meet.
+const net = `127.61.${process.pid % 250}`;
+const router = `${net}.1`;
+const speaker = `${net}.2`;
 
 describe('standalone daemon → FRR on loopback', () => {
   let root: string;
@@ -27,10 +31,15 @@ describe('standalone daemon → FRR on loopback', () => {
     root = mkdtempSync(path.join(tmpdir(), 'ilbl-daemon-frr-'));
     folder = path.join(root, 'config');
     cpSync(fixtures, folder, { recursive: true });
+    const metallb = path.join(folder, 'metallb.yaml');
+    writeFileSync(metallb, readFileSync(metallb, 'utf8').replaceAll('127.0.0.61', router).replaceAll('127.0.0.62', speaker));
     frr = new FrrInstance('frr', root);
     // An explicit neighbor, not only the listen range: after a reset, FRR 8.4 sometimes keeps the
     // re-created dynamic neighbor out of every `show` command while the session runs.
-    frr.start('bgpd', loopbackBgpdConfig({ asn: 64512, routerId: '127.0.0.61', extra: ' bgp graceful-restart\n neighbor 127.0.0.62 remote-as 64513\n neighbor 127.0.0.62 passive\n neighbor 127.0.0.62 timers 3 9\n' }), ['-Z', '-l', '127.0.0.61', '-p', '16061']);
+    frr.start('bgpd', loopbackBgpdConfig({
+      asn: 64512, routerId: router, listenRange: `${net}.0/24`,
+      extra: ` bgp graceful-restart\n neighbor ${speaker} remote-as 64513\n neighbor ${speaker} passive\n neighbor ${speaker} timers 3 9\n`,
+    }), ['-Z', '-l', router, '-p', '16061']);
   });
   after(async () => {
     await daemon?.stop();
@@ -43,7 +52,7 @@ describe('standalone daemon → FRR on loopback', () => {
     const prefixes = await waitFor('two routes in FRR', 20_000, async () => { const r = await rib(); return r.length === 2 ? r : undefined; });
     assert.deepEqual(prefixes, ['10.201.0.0/32', '10.201.0.50/32']);
     const [p] = await frr.route('10.201.0.50/32');
-    assert.deepEqual(p?.nexthops, ['127.0.0.62']);
+    assert.deepEqual(p?.nexthops, [speaker]);
     assert.deepEqual(p?.communities, ['64513:100']);
     assert.equal(p?.asPath, '64513');
   });

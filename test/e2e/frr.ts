@@ -128,8 +128,8 @@ export class FrrInstance {
   }
 }
 
-/** A bgpd without zebra on a loopback address and port, accepting any speaker from 127.0.0.0/24. */
-export function loopbackBgpdConfig(o: { asn: number; routerId: string; extra?: string }): string {
+/** A bgpd without zebra on a loopback address and port, accepting any speaker from `listenRange` (default 127.0.0.0/24). */
+export function loopbackBgpdConfig(o: { asn: number; routerId: string; extra?: string; listenRange?: string }): string {
   return `frr defaults traditional
 hostname ilbl-frr
 log file @DIR@/bgpd.log
@@ -142,7 +142,7 @@ router bgp ${o.asn}
  neighbor SPEAKERS peer-group
  neighbor SPEAKERS remote-as external
  neighbor SPEAKERS timers 3 9
- bgp listen range 127.0.0.0/24 peer-group SPEAKERS
+ bgp listen range ${o.listenRange ?? '127.0.0.0/24'} peer-group SPEAKERS
  address-family ipv4 unicast
   maximum-paths 8
  exit-address-family
