@@ -210,15 +210,21 @@ async function scenario(lab: Lab): Promise<void> {
   lab.check('bad config edit rejected, routes unchanged', rejectedLogged && (await lab.ribMatches(expect)), rejectedLogged ? 'controller and speakers logged the errors; RIBs unchanged' : 'no rejection logged');
   writeFileSync(pools, good);
 
-  // 6. A node dies: BFD at the routers drops its next hop within a second.
+  // 6. A node dies silently (its link goes dark first, so no FIN or NOTIFICATION gets out, then its
+  // speaker is killed): only BFD at the routers can notice, and must drop its next hop within 1 s.
   const cluster = expect.filter((e) => e.nexthops.length > 1);
   const without = cluster.map((e) => ({ ...e, nexthops: e.nexthops.filter((h) => h !== nodeAddresses.node1) }));
   const killedAt = Date.now();
+  inNs('ilbl-node1', 'ip', 'link', 'set', 'eth0', 'down');
   lab.kill('speaker-node1');
   const gone = await waitFor('node1 gone at both routers', 10_000, () => lab.ribMatches(without), 20).then(() => Date.now() - killedAt, () => -1);
   lab.figures.nodeDownToNexthopGoneMs = gone;
-  lab.check('node1 killed → its next hop gone at r1 and r2 within 1 s (BFD)', gone >= 0 && gone <= 1000, gone >= 0 ? `${gone} ms` : 'still there after 10 s');
+  const byBfd = routers.every((r) => /peer:10\.0\.0\.11 .*up -> down reason:control-expired/.test(readFileSync(path.join(lab.root, r, 'bfdd.log'), 'utf8')));
+  lab.check('node1 dies → its next hop gone at r1 and r2 within 1 s, by BFD', gone >= 0 && gone <= 1000 && byBfd,
+    `${gone >= 0 ? `${gone} ms` : 'still there after 10 s'}; ${byBfd ? "both routers' bfdd: up -> down, control-expired" : 'no BFD control-expired at both routers'}`);
   const restartAt = Date.now();
+  inNs('ilbl-node1', 'ip', 'link', 'set', 'eth0', 'up');
+  inNs('ilbl-node1', 'ip', 'route', 'replace', '172.31.0.0/16', 'via', '10.0.0.2'); // link down took it away
   lab.startSpeaker('node1');
   const back = await waitFor('node1 back', 30_000, () => lab.ribMatches(expect), 50).then(() => Date.now() - restartAt, () => -1);
   lab.figures.nodeRestartToRestoredMs = back;
