@@ -109,13 +109,17 @@ class Lab {
     return existsSync(f) ? (parse(readFileSync(f, 'utf8')) as { services: Record<string, { ips: string[]; pool?: string }> }) : { services: {} };
   }
 
-  speakerPeerState(n: NodeName, peer: string): string | undefined {
+  speakerPeer(n: NodeName, peer: string): { state?: string; bfd?: string } | undefined {
     try {
-      const s = parse(readFileSync(path.join(this.cfg, '.ironlb-state', `speaker-${n}.yaml`), 'utf8')) as { peers?: Record<string, { state?: string }> };
-      return s.peers?.[peer]?.state;
+      const s = parse(readFileSync(path.join(this.cfg, '.ironlb-state', `speaker-${n}.yaml`), 'utf8')) as { peers?: Record<string, { state?: string; bfd?: string }> };
+      return s.peers?.[peer];
     } catch {
       return undefined;
     }
+  }
+
+  speakerPeerState(n: NodeName, peer: string): string | undefined {
+    return this.speakerPeer(n, peer)?.state;
   }
 
   expectations(): Expect[] {
@@ -225,6 +229,7 @@ async function scenario(lab: Lab): Promise<void> {
   const restartAt = Date.now();
   inNs('ilbl-node1', 'ip', 'link', 'set', 'eth0', 'up');
   inNs('ilbl-node1', 'ip', 'route', 'replace', '172.31.0.0/16', 'via', '10.0.0.2'); // link down took it away
+  rmSync(path.join(lab.cfg, '.ironlb-state', 'speaker-node1.yaml'), { force: true }); // the killed speaker's last word
   lab.startSpeaker('node1');
   const back = await waitFor('node1 back', 30_000, () => lab.ribMatches(expect), 50).then(() => Date.now() - restartAt, () => -1);
   lab.figures.nodeRestartToRestoredMs = back;
@@ -232,13 +237,21 @@ async function scenario(lab: Lab): Promise<void> {
 
   // 7. A router dies (daemons killed, links down): sessions to it go Down; traffic flows via r2.
   const r1 = lab.frr.get('r1')!;
+  // Every session up with BFD Up first (node1's were just re-created).
+  await waitFor('all BGP sessions Established with BFD Up', 20_000, () => nodes.every((n) => routers.every((r) => {
+    const p = lab.speakerPeer(n, r);
+    return p?.state === 'Established' && p.bfd === 'Up';
+  })), 100).catch(() => undefined);
   const cutAt = Date.now();
-  r1.kill();
+  // Links first (a power cut: no FIN reaches the nodes), then the daemons.
   inNs('ilbl-r1', 'ip', 'link', 'set', 'eth0', 'down');
   inNs('ilbl-r1', 'ip', 'link', 'set', 'toclient', 'down');
+  r1.kill();
   const down = await waitFor('sessions to r1 down', 15_000, () => nodes.every((n) => lab.speakerPeerState(n, 'r1') !== 'Established'), 20).then(() => Date.now() - cutAt, () => -1);
   lab.figures.routerDownToSessionsDownMs = down;
-  lab.check('r1 killed → every node\'s session to r1 leaves Established', down >= 0, down >= 0 ? `${down} ms (BFD)` : nodes.map((n) => `${n}:${lab.speakerPeerState(n, 'r1')}`).join(' '));
+  const bfdReset = nodes.every((n) => /"peer":"r1","reason":"BFD Down[^"]*","msg":"resetting BGP session"/.test(readFileSync(path.join(lab.root, `speaker-${n}.log`), 'utf8')));
+  lab.check('r1 dies → every node\'s session to r1 goes down, reset by the speakers\' BFD', down >= 0 && bfdReset,
+    `${down >= 0 ? `${down} ms` : nodes.map((n) => `${n}:${lab.speakerPeerState(n, 'r1')}`).join(' ')}; ${bfdReset ? 'each speaker logged "BFD Down → resetting BGP session"' : 'not every speaker reset by BFD'}`);
   lab.check('r2 still has every route', await lab.ribMatches(expect, ['r2']), '');
   for (const e of expect) {
     const who = lab.curl(e.ip);
