@@ -142,6 +142,7 @@ function resolvePeer(report: Report, lo: LoadedObject<BGPPeer>, ctx: PeerContext
   if (hasInterface) {
     const bad = ifnameProblem(spec.interface!);
     if (bad) report.error(lo, ['spec', 'interface'], bad);
+    else report.warn(lo, ['spec', 'interface'], `unnumbered BGP (interface ${spec.interface}) is accepted for MetalLB compatibility, but ironlb's speaker does not run unnumbered sessions yet: no session will be started for this peer; give it a peerAddress instead`);
   }
   const sourceAddress = ip(report, lo, 'sourceAddress', spec.sourceAddress, 'source address');
   if (address && sourceAddress && address.family !== sourceAddress.family) {

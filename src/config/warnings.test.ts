@@ -99,3 +99,10 @@ test('a family no target session carries is not announced, and says so', () => {
   assert.deepEqual(warnings([pool('v6', { addresses: ['fd00::/120'] }), peer('r1', { dualStackAddressFamily: true }), bgpAd('ad')]), []);
   assert.deepEqual(warnings([pool('v6', { addresses: ['fd00::/120'] }), peer('r1'), peer('r6', { peerAddress: '2001:db8::1' }), bgpAd('ad')]), []);
 });
+
+test('an unnumbered peer is accepted for MetalLB compatibility, with a warning that no session will run', () => {
+  assert.deepEqual(warnings([peer('r1', { peerAddress: undefined, interface: 'eth1' })]), [
+    'BGPPeer/r1 spec.interface: unnumbered BGP (interface eth1) is accepted for MetalLB compatibility, but ironlb\'s speaker does not ' +
+      'run unnumbered sessions yet: no session will be started for this peer; give it a peerAddress instead',
+  ]);
+});
