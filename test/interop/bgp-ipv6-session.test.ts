@@ -3,17 +3,19 @@
 // the native transport. eBGP, 4-byte ASNs, TCP MD5 over IPv6, /128 and /64 prefixes with the
 // session's global IPv6 next hop, communities and large communities, checked in FRR's RIB; then
 // withdrawals; then the hop limit: single-hop eBGP establishes across one hop but not across two
-// (so ironlb really sends hop limit 1), and ebgpMultiHop (255) crosses the two.
+// (so ironlb really sends hop limit 1), and ebgpMultiHop (255) crosses the two. The same routes,
+// over an MD5-signed IPv6 session, reach BIRD 2 in a namespace of its own.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sleep } from './harness/index.ts';
 import { BgpAgent, type PeerSpec, type RouteSpec, route } from './harness6/agent-client.ts';
-import { Lab6, NetnsFrrDaemon, addr, requireNetns } from './harness6/lab.ts';
+import { Lab6, NetnsBirdDaemon, NetnsFrrDaemon, addr, requireNetns } from './harness6/lab.ts';
 import { type SessionSpec, canonical, expectedRoutes, ribFrom, waitEstablished, waitForRib } from './scenario.ts';
 
 const FRR_ASN = 4200000160;
 const NODE_ASN = 4200000061;
 const FAR_ASN = 4200000062;
+const BIRD_ASN = 4200000170;
 const MD5 = 'ilb6-md5-key';
 
 const direct: PeerSpec = {
@@ -24,7 +26,11 @@ const far: PeerSpec = {
   id: 'v6-far', peerAddress: addr.routerFar, peerPort: 179, localAddress: addr.nodeFar,
   myAsn: FAR_ASN, peerAsn: FRR_ASN, routerId: '10.6.0.3', ebgpMultiHop: false,
 };
-// What FRR must see: the IPv6 global next hop is the session's own local address.
+const toBird: PeerSpec = {
+  id: 'v6-bird', peerAddress: addr.bird, peerPort: 179, localAddress: addr.nodeBird,
+  myAsn: NODE_ASN, peerAsn: BIRD_ASN, routerId: '10.6.0.2', ebgpMultiHop: false, password: MD5,
+};
+// What the router must see: the IPv6 global next hop is the session's own local address.
 const seen = (p: PeerSpec): SessionSpec => ({ id: p.id, local: p.localAddress, myAsn: p.myAsn, peerAsn: p.peerAsn, nextHopV6: p.localAddress });
 
 const routes: RouteSpec[] = [
@@ -33,11 +39,14 @@ const routes: RouteSpec[] = [
   { prefix: '2001:db8:61::/64', communities: ['64512:65281', 'large:1:2:3', 'large:4200000061:7:8'] },
   { prefix: '2001:db8:62::/64', med: 0, communities: ['65000:1'], asPrepend: { count: 1, asn: 4200000077 } },
 ];
-const expected = (p: PeerSpec, rs: RouteSpec[]) => expectedRoutes(rs.map(route), seen(p));
+// BIRD gives every eBGP route its default LOCAL_PREF (100) on import.
+const expected = (p: PeerSpec, rs: RouteSpec[], ebgpLocalPref?: number) =>
+  expectedRoutes(rs.map(route), seen(p), ebgpLocalPref !== undefined ? { ebgpLocalPref } : {});
 
 describe('ironlb and FRR over an IPv6 session, in network namespaces', { timeout: 60000 }, () => {
   const lab = new Lab6();
   let frr: NetnsFrrDaemon | undefined;
+  let bird: NetnsBirdDaemon | undefined;
   let agent: BgpAgent | undefined;
 
   before(async () => {
@@ -49,9 +58,15 @@ describe('ironlb and FRR over an IPv6 session, in network namespaces', { timeout
         neighbors: [{ address: direct.localAddress, asn: direct.myAsn, md5: MD5 }, { address: far.localAddress, asn: far.myAsn }],
       }, [` neighbor ${far.localAddress} ebgp-multihop 2`]); // FRR's own replies must cross the hop
       await frr.start();
+      bird = new NetnsBirdDaemon(lab.bird, {
+        name: 'ilb6', address: addr.bird, port: 179, asn: BIRD_ASN, routerId: '10.6.0.4',
+        neighbors: [{ address: toBird.localAddress, asn: toBird.myAsn, md5: MD5 }],
+      });
+      await bird.start();
       agent = await BgpAgent.start(lab.node);
     } catch (e) {
       await frr?.dispose();
+      await bird?.dispose();
       lab.destroy();
       throw e;
     }
@@ -60,10 +75,12 @@ describe('ironlb and FRR over an IPv6 session, in network namespaces', { timeout
   after(async () => {
     await agent?.close().catch(() => undefined);
     await frr?.dispose().catch(() => undefined);
+    await bird?.dispose().catch(() => undefined);
     lab.destroy();
   });
 
   const daemon = (): NetnsFrrDaemon => { assert.ok(frr, 'FRR started'); return frr; };
+  const birdd = (): NetnsBirdDaemon => { assert.ok(bird, 'BIRD started'); return bird; };
   const speaker = (): BgpAgent => { assert.ok(agent, 'agent started'); return agent; };
 
   test('eBGP over IPv6 with MD5 and 4-byte ASNs: /128 and /64 arrive with the global next hop and every community', async () => {
@@ -108,5 +125,18 @@ describe('ironlb and FRR over an IPv6 session, in network namespaces', { timeout
     // The direct session was never disturbed by the other peer.
     assert.equal(canonical(await ribFrom(daemon(), [direct.localAddress])), canonical([]));
     assert.equal(await daemon().isEstablished(direct.localAddress), true);
+  });
+
+  test('BIRD: the same routes over an MD5-signed IPv6 session, then withdrawn', async () => {
+    await speaker().addPeer(toBird);
+    await speaker().setRoutes(toBird.id, routes);
+    await waitEstablished(birdd(), [toBird.localAddress]);
+    await waitForRib(birdd(), [toBird.localAddress], expected(toBird, routes, 100));
+    const keep = routes.filter((r) => r.prefix.endsWith('/64'));
+    await speaker().setRoutes(toBird.id, keep);
+    await waitForRib(birdd(), [toBird.localAddress], expected(toBird, keep, 100));
+    await speaker().setRoutes(toBird.id, []);
+    await waitForRib(birdd(), [toBird.localAddress], []);
+    assert.equal((await birdd().routes()).length, 0, 'no route at all remains');
   });
 });

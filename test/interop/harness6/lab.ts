@@ -1,14 +1,15 @@
-// Three network namespaces for BGP over IPv6 sessions (all named "ilb6-<pid>-…", removed by
-// destroy(), also on failure): ironlb's node `n`, the router `r` (FRR bgpd), and a plain IPv6
+// Four network namespaces for BGP over IPv6 sessions (all named "ilb6-<pid>-…", removed by
+// destroy(), also on failure): ironlb's node `n`, the router `r` (FRR bgpd), a plain IPv6
 // router `x` between them on a second path, so that a session across two hops shows whether
-// ironlb's hop limit really is 1 for single-hop eBGP.
+// ironlb's hop limit really is 1 for single-hop eBGP, and `b` (BIRD).
 //
 //   n eth0 2001:db8:6::2/64 ───────────────────── r eth0 2001:db8:6::1/64      (one hop)
 //   n eth1 2001:db8:8::2/64 ── x ── 2001:db8:9::1/64 … r eth1 2001:db8:9::2/64  (two hops)
+//   n eth2 2001:db8:7::2/64 ───────────────────── b eth0 2001:db8:7::1/64      (one hop)
 import { execFileSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FrrDaemon, type DaemonOptions, inCi, killPid, readPid, requireBinary, run, track, waitFor } from '../harness/index.ts';
+import { BirdDaemon, FrrDaemon, type DaemonOptions, inCi, killPid, readPid, requireBinary, run, track, waitFor } from '../harness/index.ts';
 
 export const sh = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const inNs = (ns: string, ...args: string[]): string => sh('ip', ['netns', 'exec', ns, ...args]);
@@ -16,12 +17,15 @@ const inNs = (ns: string, ...args: string[]): string => sh('ip', ['netns', 'exec
 export const addr = {
   nodeDirect: '2001:db8:6::2', routerDirect: '2001:db8:6::1',
   nodeFar: '2001:db8:8::2', hopNode: '2001:db8:8::1', hopRouter: '2001:db8:9::1', routerFar: '2001:db8:9::2',
+  nodeBird: '2001:db8:7::2', bird: '2001:db8:7::1',
 } as const;
 
 /** Root and iproute2 are needed; under CI=true their absence is a loud failure, as elsewhere. */
 export function requireNetns(): void {
   requireBinary('/usr/lib/frr/bgpd', 'frr');
   requireBinary('/usr/bin/vtysh', 'frr');
+  requireBinary('/usr/sbin/bird', 'bird2');
+  requireBinary('/usr/sbin/birdc', 'bird2');
   if (process.getuid?.() !== 0) throw new Error(`BGP over IPv6 sessions needs root (network namespaces)${inCi() ? ' — CI=true: failing' : ''}`);
 }
 
@@ -29,6 +33,7 @@ export class Lab6 {
   readonly node: string;
   readonly router: string;
   readonly hop: string;
+  readonly bird: string;
   private readonly made: string[] = [];
 
   constructor() {
@@ -36,13 +41,17 @@ export class Lab6 {
     this.node = `ilb6-${id}-n`;
     this.router = `ilb6-${id}-r`;
     this.hop = `ilb6-${id}-x`;
+    this.bird = `ilb6-${id}-b`;
+    // Last resort when the run dies without its after() hook: no namespace of ours outlives it.
+    process.once('exit', () => this.destroy());
   }
 
   build(): void {
-    for (const ns of [this.node, this.router, this.hop]) this.netns(ns);
+    for (const ns of [this.node, this.router, this.hop, this.bird]) this.netns(ns);
     this.link(this.node, 'eth0', `${addr.nodeDirect}/64`, this.router, 'eth0', `${addr.routerDirect}/64`);
     this.link(this.node, 'eth1', `${addr.nodeFar}/64`, this.hop, 'eth0', `${addr.hopNode}/64`);
     this.link(this.hop, 'eth1', `${addr.hopRouter}/64`, this.router, 'eth1', `${addr.routerFar}/64`);
+    this.link(this.node, 'eth2', `${addr.nodeBird}/64`, this.bird, 'eth0', `${addr.bird}/64`);
     this.sysctl(this.hop, 'net/ipv6/conf/all/forwarding', '1');
     sh('ip', ['-n', this.node, '-6', 'route', 'add', '2001:db8:9::/64', 'via', addr.hopNode]);
     sh('ip', ['-n', this.router, '-6', 'route', 'add', '2001:db8:8::/64', 'via', addr.hopRouter]);
@@ -114,5 +123,30 @@ export class NetnsFrrDaemon extends FrrDaemon {
 
   log(): string {
     try { return sh('tail', ['-n', '40', join(this.dir, 'bgpd.log')]); } catch { return ''; }
+  }
+}
+
+/** The harness' BirdDaemon (config, birdc, RIB parser), with bird running inside a namespace. */
+export class NetnsBirdDaemon extends BirdDaemon {
+  private nsPid?: number;
+
+  constructor(readonly ns: string, options: DaemonOptions, extraConfig: string[] = []) {
+    super(options, extraConfig);
+  }
+
+  override async start(): Promise<void> {
+    const conf = join(this.dir, 'bird.conf');
+    writeFileSync(conf, this.config());
+    chmodSync(conf, 0o644);
+    const pidFile = join(this.dir, 'bird.pid');
+    await run('ip', ['netns', 'exec', this.ns, '/usr/sbin/bird', '-c', conf, '-s', this.socket, '-P', pidFile]);
+    this.nsPid = await waitFor('bird pid file', async () => readPid(pidFile), 5000, 20);
+    track(this.nsPid);
+    await waitFor('bird control socket', async () => (await this.birdc(['show status'])).includes('Daemon is up'), 5000, 50);
+  }
+
+  override async stop(): Promise<void> {
+    if (this.nsPid !== undefined) await killPid(this.nsPid);
+    this.nsPid = undefined;
   }
 }
