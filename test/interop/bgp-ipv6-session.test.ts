@@ -2,9 +2,9 @@
 // (harness6/lab.ts): ironlb's BgpSpeaker runs in an agent process inside the node namespace with
 // the native transport. eBGP, 4-byte ASNs, TCP MD5 over IPv6, /128 and /64 prefixes with the
 // session's global IPv6 next hop, communities and large communities, checked in FRR's RIB; then
-// withdrawals; then the hop limit: single-hop eBGP establishes across one hop but not across two
-// (so ironlb really sends hop limit 1), and ebgpMultiHop (255) crosses the two. The same routes,
-// over an MD5-signed IPv6 session, reach BIRD 2 in a namespace of its own.
+// withdrawals; a wrong MD5 key; then the hop limit: single-hop eBGP establishes across one hop
+// but not across two (so ironlb really sends hop limit 1), and ebgpMultiHop (255) crosses the
+// two. The same routes, over an MD5-signed IPv6 session, reach BIRD 2 in a namespace of its own.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sleep } from './harness/index.ts';
@@ -110,6 +110,19 @@ describe('ironlb and FRR over an IPv6 session, in network namespaces', { timeout
     assert.equal(await daemon().isEstablished(direct.localAddress), true, 'the session stays up');
   });
 
+  test('MD5 over IPv6: a wrong key gets no session; the right key gets it back, with the full table', async () => {
+    await speaker().setRoutes(direct.id, routes);
+    await waitForRib(daemon(), [direct.localAddress], expected(direct, routes));
+    await speaker().updatePeer({ ...direct, password: 'not-the-key' }); // new session (Cease 6/6)
+    await waitForRib(daemon(), [direct.localAddress], []);
+    await sleep(3000); // several connect attempts (retry 1 s), each dropped by FRR's kernel
+    assert.equal(await daemon().isEstablished(direct.localAddress), false, 'segments signed with the wrong key are dropped');
+    assert.notEqual((await speaker().state(direct.id))?.state, 'Established');
+    await speaker().updatePeer(direct);
+    await waitEstablished(daemon(), [direct.localAddress]);
+    await waitForRib(daemon(), [direct.localAddress], expected(direct, routes));
+  });
+
   test('hop limit: single-hop eBGP does not cross a router (hop limit 1), ebgpMultiHop does', async () => {
     const one: RouteSpec[] = [{ prefix: '2001:db8:63::/64', communities: ['65000:63', 'large:4200000062:0:1'] }];
     await speaker().addPeer(far);
@@ -123,7 +136,7 @@ describe('ironlb and FRR over an IPv6 session, in network namespaces', { timeout
     await speaker().removePeer(far.id);
     await waitForRib(daemon(), [far.localAddress], []);
     // The direct session was never disturbed by the other peer.
-    assert.equal(canonical(await ribFrom(daemon(), [direct.localAddress])), canonical([]));
+    assert.equal(canonical(await ribFrom(daemon(), [direct.localAddress])), canonical(expected(direct, routes)));
     assert.equal(await daemon().isEstablished(direct.localAddress), true);
   });
 
