@@ -52,7 +52,7 @@ describe('ironlb and FRR over an IPv6 session, in network namespaces', { timeout
   before(async () => {
     requireNetns();
     try {
-      lab.build();
+      await lab.build();
       frr = new NetnsFrrDaemon(lab.router, {
         name: 'ilb6', address: addr.routerDirect, port: 179, asn: FRR_ASN, routerId: '10.6.0.1',
         neighbors: [{ address: direct.localAddress, asn: direct.myAsn, md5: MD5 }, { address: far.localAddress, asn: far.myAsn }],

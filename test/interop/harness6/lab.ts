@@ -35,6 +35,7 @@ export class Lab6 {
   readonly hop: string;
   readonly bird: string;
   private readonly made: string[] = [];
+  private readonly links: [string, string][] = [];
 
   constructor() {
     const id = process.pid % 100000;
@@ -46,7 +47,8 @@ export class Lab6 {
     process.once('exit', () => this.destroy());
   }
 
-  build(): void {
+  /** Builds the namespaces and links; resolves when every address has its local and prefix routes. */
+  async build(): Promise<void> {
     for (const ns of [this.node, this.router, this.hop, this.bird]) this.netns(ns);
     this.link(this.node, 'eth0', `${addr.nodeDirect}/64`, this.router, 'eth0', `${addr.routerDirect}/64`);
     this.link(this.node, 'eth1', `${addr.nodeFar}/64`, this.hop, 'eth0', `${addr.hopNode}/64`);
@@ -55,6 +57,12 @@ export class Lab6 {
     this.sysctl(this.hop, 'net/ipv6/conf/all/forwarding', '1');
     sh('ip', ['-n', this.node, '-6', 'route', 'add', '2001:db8:9::/64', 'via', addr.hopNode]);
     sh('ip', ['-n', this.router, '-6', 'route', 'add', '2001:db8:8::/64', 'via', addr.hopRouter]);
+    // Until IPv6 has set up a fresh veth (local and prefix routes), arriving packets are dropped
+    // as "no route" (Ip6InNoRoutes): a first SYN would be lost and cost a 1 s retransmission.
+    await waitFor('IPv6 routes on every link', async () => this.links.every(([ns, a]) => {
+      const table = sh('ip', ['-n', ns, '-6', 'route', 'show', 'table', 'all']);
+      return table.includes(`local ${a.split('/')[0]!} `) && table.split('\n').some((l) => l.startsWith(`${a.split('::')[0]!}::/64 `));
+    }), 5000, 20);
   }
 
   private netns(ns: string): void {
@@ -78,6 +86,7 @@ export class Lab6 {
     for (const [ns, ifn, a] of [[nsA, ifA, addrA], [nsB, ifB, addrB]] as const) {
       this.sysctl(ns, `net/ipv6/conf/${ifn}/keep_addr_on_down`, '1');
       sh('ip', ['-n', ns, '-6', 'addr', 'add', a, 'dev', ifn, 'nodad']);
+      this.links.push([ns, a]);
       sh('ip', ['-n', ns, 'link', 'set', ifn, 'up']);
     }
   }
