@@ -152,4 +152,13 @@ describe('ironlb and FRR over an IPv6 session, in network namespaces', { timeout
     await waitForRib(birdd(), [toBird.localAddress], []);
     assert.equal((await birdd().routes()).length, 0, 'no route at all remains');
   });
+
+  test('no NOTIFICATION from either router and no transport error along the way', () => {
+    const ev = speaker().events;
+    assert.deepEqual(ev.filter((e) => e.ev === 'error'), [], 'the native transport served every peer (MD5 over IPv6, hop limit)');
+    assert.deepEqual(ev.filter((e) => e.ev === 'notification' && e['direction'] === 'received'), []);
+    // Only the two deliberate Ceases: the key change (6/6) and the removed peer (6/3).
+    assert.deepEqual(ev.filter((e) => e.ev === 'notification').map((e) => `${e.peerId} ${String(e['code'])}/${String(e['subcode'])}`).sort(),
+      [`${direct.id} 6/6`, `${far.id} 6/3`]);
+  });
 });
