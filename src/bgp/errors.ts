@@ -47,6 +47,8 @@ export const CeaseSubcode = {
   ConnectionCollisionResolution: 7,
   OutOfResources: 8,
   HardReset: 9,
+  /** RFC 9384: BFD said the path to the peer is down. */
+  BfdDown: 10,
 } as const;
 
 export const RouteRefreshSubcode = { InvalidMessageLength: 1 } as const;
@@ -67,7 +69,7 @@ const subcodeNames: Record<number, Record<number, string>> = {
   5: { 1: 'Receive Unexpected Message in OpenSent State', 2: 'Receive Unexpected Message in OpenConfirm State', 3: 'Receive Unexpected Message in Established State' },
   6: {
     1: 'Maximum Number of Prefixes Reached', 2: 'Administrative Shutdown', 3: 'Peer De-configured', 4: 'Administrative Reset',
-    5: 'Connection Rejected', 6: 'Other Configuration Change', 7: 'Connection Collision Resolution', 8: 'Out of Resources', 9: 'Hard Reset',
+    5: 'Connection Rejected', 6: 'Other Configuration Change', 7: 'Connection Collision Resolution', 8: 'Out of Resources', 9: 'Hard Reset', 10: 'BFD Down',
   },
   7: { 1: 'Invalid Message Length' },
 };

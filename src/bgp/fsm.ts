@@ -14,7 +14,9 @@ export const LARGE_HOLD_TIME = 240;
 
 export interface FsmConfig {
   readonly myAsn: number;
-  readonly peerAsn: number;
+  /** Absent with dynamicAsn: then any ASN of that kind is accepted from the OPEN. */
+  readonly peerAsn?: number;
+  readonly dynamicAsn?: 'internal' | 'external';
   /** Our BGP identifier as an unsigned 32-bit number. */
   readonly routerId: number;
   readonly holdTimeSeconds: number;
@@ -88,16 +90,29 @@ export function buildOpen(c: FsmConfig): OpenMessage {
   return { version: 4, myAs: c.myAsn > 0xffff ? AS_TRANS : c.myAsn, holdTime: c.holdTimeSeconds, bgpId: c.routerId >>> 0, capabilities };
 }
 
+/**
+ * undefined when the OPEN's AS is the one configured; else what was configured, for the error.
+ * dynamicAsn (MetalLB's FRR "remote-as internal|external") takes any AS of the right kind:
+ * internal = our own, external = any other.
+ */
+export function peerAsAcceptable(c: Pick<FsmConfig, 'myAsn' | 'peerAsn' | 'dynamicAsn'>, peerAs: number): string | undefined {
+  if (c.peerAsn !== undefined) return peerAs === c.peerAsn ? undefined : String(c.peerAsn);
+  if (c.dynamicAsn === 'internal') return peerAs === c.myAsn ? undefined : `internal (AS ${c.myAsn})`;
+  if (c.dynamicAsn === 'external') return peerAs !== c.myAsn ? undefined : `external (any AS but ${c.myAsn})`;
+  return 'no peer AS';
+}
+
 /** Checks a received OPEN (RFC 4271 §6.2, RFC 6286, RFC 6793) and settles the session's parameters. */
 export function negotiate(c: FsmConfig, o: OpenMessage): Negotiated {
   const peerAs = openAsn(o);
-  if (peerAs !== c.peerAsn) {
+  const expected = peerAsAcceptable(c, peerAs);
+  if (expected !== undefined) {
     const data = Buffer.alloc(2);
     data.writeUInt16BE(o.myAs);
-    throw new BgpError(ErrorCode.Open, OpenSubcode.BadPeerAs, data, `peer says AS ${peerAs}, configured ${c.peerAsn}`);
+    throw new BgpError(ErrorCode.Open, OpenSubcode.BadPeerAs, data, `peer says AS ${peerAs}, configured ${expected}`);
   }
   if (o.holdTime === 1 || o.holdTime === 2) throw new BgpError(ErrorCode.Open, OpenSubcode.UnacceptableHoldTime, undefined, `hold time ${o.holdTime}`);
-  if (o.bgpId === 0 || (c.myAsn === c.peerAsn && o.bgpId === c.routerId >>> 0)) {
+  if (o.bgpId === 0 || (c.myAsn === peerAs && o.bgpId === c.routerId >>> 0)) {
     throw new BgpError(ErrorCode.Open, OpenSubcode.BadBgpIdentifier, undefined, `identifier ${o.bgpId}`);
   }
   const caps = o.capabilities;
@@ -241,6 +256,6 @@ export function publicNegotiated(n: Negotiated, localAddress: string, localPort:
   return {
     holdTime: n.holdTime, keepaliveTime: n.keepaliveTime, fourOctetAsn: n.fourOctetAsn, families: familyNames(n.families),
     gracefulRestart: n.gracefulRestart, extendedMessage: n.extendedMessage, routeRefresh: n.routeRefresh, addPath: familyNames(n.addPath),
-    peerRouterId: [id >>> 24, (id >>> 16) & 0xff, (id >>> 8) & 0xff, id & 0xff].join('.'), localAddress, localPort,
+    peerRouterId: [id >>> 24, (id >>> 16) & 0xff, (id >>> 8) & 0xff, id & 0xff].join('.'), peerAsn: openAsn(n.peerOpen), localAddress, localPort,
   };
 }

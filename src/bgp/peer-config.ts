@@ -12,7 +12,13 @@ export interface PeerConfig {
   /** Source address of the session (BGPPeer sourceAddress). */
   readonly localAddress?: IpAddress;
   readonly myAsn: number;
-  readonly peerAsn: number;
+  /** Required unless `dynamicAsn` is set (then it must be left out). */
+  readonly peerAsn?: number;
+  /**
+   * MetalLB's BGPPeer dynamicASN: accept the peer's ASN from its OPEN when it equals myAsn
+   * (internal: iBGP) or differs from it (external: eBGP); else NOTIFICATION OPEN / Bad Peer AS.
+   */
+  readonly dynamicAsn?: 'internal' | 'external';
   readonly routerId: IpAddress;
   /** Proposed hold time: 0, or 3..65535. 0 = no keepalives, no hold timer. */
   readonly holdTimeSeconds: number;
@@ -58,6 +64,8 @@ export interface NegotiatedSession {
   /** Families for which we may send ADD-PATH path identifiers. */
   readonly addPath: readonly AddressFamily[];
   readonly peerRouterId: string;
+  /** The peer's ASN from its OPEN (the configured one, or the one dynamicAsn accepted). */
+  readonly peerAsn: number;
   readonly localAddress: string;
   readonly localPort: number;
 }

@@ -8,7 +8,7 @@ import { CeaseSubcode } from './errors.ts';
 import { type ConnectionState, type FsmConfig, collisionLoser, connectRetryDelayMs, publicNegotiated } from './fsm.ts';
 import type { NotificationMessage } from './notification.ts';
 import { notificationText } from './notification.ts';
-import type { OpenMessage } from './open.ts';
+import { type OpenMessage, openAsn } from './open.ts';
 import type { BgpLogger, BgpState, Clock, PeerConfig, PeerStatus } from './peer-config.ts';
 import { Session, type SessionOwner } from './session.ts';
 import type { DecodedUpdate } from './update.ts';
@@ -33,6 +33,8 @@ export class Peer implements SessionOwner {
   private retryTimer?: unknown;
   private connecting = false;
   private stopped = true;
+  /** Held down after a reset (BFD damped): no connection out, none accepted, until release(). */
+  private held = false;
   /** The R/F bits go out until a session has been established once (RFC 4724 §4.1). */
   private restarting = true;
   private lastError?: string;
@@ -50,13 +52,16 @@ export class Peer implements SessionOwner {
   ) {}
 
   get id(): string { return this.config.id; }
-  get ebgp(): boolean { return this.config.myAsn !== this.config.peerAsn; }
+  /** With dynamicAsn the kind is configured; the OPEN must then match it (fsm.ts negotiate). */
+  get ebgp(): boolean { return this.config.dynamicAsn !== undefined ? this.config.dynamicAsn === 'external' : this.config.myAsn !== this.config.peerAsn; }
+  get isHeld(): boolean { return this.held; }
   get currentState(): BgpState { return this.state; }
   get session(): Session | undefined { return this.established; }
 
   start(): void {
     this.stopped = false;
-    if (this.config.passive) this.setState('Active', 'passive: waiting for the peer to connect');
+    if (this.held) this.setState('Idle', 'held down');
+    else if (this.config.passive) this.setState('Active', 'passive: waiting for the peer to connect');
     else this.connect();
   }
 
@@ -70,6 +75,33 @@ export class Peer implements SessionOwner {
       if (graceful) s.abort('graceful shutdown'); else s.stop(subcode);
     }
     this.setState('Idle', 'stopped');
+  }
+
+  /**
+   * Ends every connection now with Cease `subcode` (sockets closed without waiting), keeping the
+   * configuration and the desired routes. The peer then reconnects as after any lost session
+   * (connect-retry with backoff), unless `hold`: then it stays Idle until release().
+   */
+  reset(subcode: number, reason: string, hold: boolean): void {
+    if (this.stopped) return;
+    if (hold) {
+      this.held = true;
+      this.generation++;
+      this.connecting = false;
+      this.clearRetry();
+    }
+    for (const s of [...this.sessions]) s.reset(subcode);
+    this.lastError = reason;
+    if (this.held) this.setState('Idle', reason);
+  }
+
+  /** Ends a hold-down: connect (or wait for the peer) again at once. */
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    if (this.stopped) return;
+    this.failures = 0;
+    this.start();
   }
 
   /** Resolves once every session is gone (or after the timeout). */
@@ -88,7 +120,7 @@ export class Peer implements SessionOwner {
     const c = this.config;
     const families = (c.families ?? ['ipv4', 'ipv6']).map((f) => (f === 'ipv4' ? 4 : 6));
     return {
-      myAsn: c.myAsn, peerAsn: c.peerAsn, routerId: Number(c.routerId.value & 0xffffffffn),
+      myAsn: c.myAsn, ...(c.peerAsn !== undefined ? { peerAsn: c.peerAsn } : {}), ...(c.dynamicAsn ? { dynamicAsn: c.dynamicAsn } : {}), routerId: Number(c.routerId.value & 0xffffffffn),
       holdTimeSeconds: c.holdTimeSeconds, ...(c.keepaliveSeconds !== undefined ? { keepaliveSeconds: c.keepaliveSeconds } : {}),
       families, ...(c.gracefulRestart ? { gracefulRestart: c.gracefulRestart } : {}),
       restarting: this.restarting && c.gracefulRestart !== undefined,
@@ -97,7 +129,7 @@ export class Peer implements SessionOwner {
   }
 
   private connect(): void {
-    if (this.stopped || this.connecting || this.config.passive) return;
+    if (this.stopped || this.held || this.connecting || this.config.passive) return;
     this.connecting = true;
     this.setState('Connect', 'connecting');
     const c = this.config;
@@ -114,7 +146,7 @@ export class Peer implements SessionOwner {
       if (generation !== this.generation) { socket.destroy(); return; }
       this.connecting = false;
       // An incoming connection won meanwhile: RFC 4271 §6.8 keeps the Established one.
-      if (this.stopped || this.established) { socket.destroy(); return; }
+      if (this.stopped || this.held || this.established) { socket.destroy(); return; }
       this.attach(socket, 'outgoing');
     }, (e: unknown) => {
       if (generation !== this.generation) return;
@@ -130,7 +162,7 @@ export class Peer implements SessionOwner {
 
   /** A connection from the listener whose source address is this peer's. */
   accept(socket: Socket): void {
-    if (this.stopped) { socket.destroy(); return; }
+    if (this.stopped || this.held) { socket.destroy(); return; }
     if (this.established) {
       if (this.established.negotiated?.gracefulRestart) {
         // RFC 4724 §4.2: a new connection while Established means the peer restarted.
@@ -162,7 +194,7 @@ export class Peer implements SessionOwner {
     if (this.established && this.established !== s) return false;
     for (const other of this.sessions) {
       if (other === s || other.state !== 'OpenConfirm') continue;
-      const loser = collisionLoser(Number(this.config.routerId.value & 0xffffffffn), open.bgpId, this.config.myAsn, this.config.peerAsn);
+      const loser = collisionLoser(Number(this.config.routerId.value & 0xffffffffn), open.bgpId, this.config.myAsn, openAsn(open));
       const loserDirection = loser === 'locally-initiated' ? 'outgoing' : 'incoming';
       this.log.info({ peer: this.id, close: loserDirection }, 'connection collision');
       if (s.opts.direction === loserDirection) return false;
@@ -209,7 +241,7 @@ export class Peer implements SessionOwner {
       this.failures++;
     }
     if (this.sessions.size === 0 && !this.stopped) {
-      this.setState('Idle', reason);
+      this.setState('Idle', this.held ? `held down: ${reason}` : reason);
       this.scheduleRetry();
     } else {
       this.recomputeState(reason);
@@ -217,6 +249,7 @@ export class Peer implements SessionOwner {
   }
 
   private scheduleRetry(): void {
+    if (this.held) return;
     if (this.stopped || this.config.passive) {
       if (!this.stopped && this.sessions.size === 0) this.setState('Active', 'passive: waiting for the peer to connect');
       return;

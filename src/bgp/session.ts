@@ -62,6 +62,8 @@ export class Session {
   private endOfRibPending = false;
   private closed = false;
   private unsendableLogged = 0;
+  /** Set by reset(): close the socket at once instead of lingering for the peer to read. */
+  private closeNow = false;
   readonly localAddress: string;
   readonly localPort: number;
 
@@ -86,6 +88,16 @@ export class Session {
 
   /** Ends the session with a Cease NOTIFICATION (subcode per RFC 4486). */
   stop(subcode: number, data?: Buffer): void { this.dispatch({ type: 'ManualStop', subcode, ...(data ? { data } : {}) }); }
+
+  /**
+   * Ends the session with a Cease NOTIFICATION and closes the socket at once: the path is
+   * probably gone (BFD Down), so nothing waits for the peer to read. What the kernel already has
+   * is still sent before the FIN.
+   */
+  reset(subcode: number, data?: Buffer): void {
+    this.closeNow = true;
+    this.stop(subcode, data);
+  }
 
   /** Ends the session without a NOTIFICATION: what a restarting speaker does for graceful restart. */
   abort(reason: string): void {
@@ -204,7 +216,11 @@ export class Session {
         this.closed = true;
         for (const t of [...this.timers.keys()]) this.stopTimer(t);
         // end() flushes a NOTIFICATION still queued; destroy() follows in case the peer never reads.
-        if (!s.destroyed) { s.end(); const t = this.opts.clock.setTimeout(() => s.destroy(), 2000); s.once('close', () => this.opts.clock.clearTimeout(t)); }
+        if (!s.destroyed) {
+          s.end();
+          if (this.closeNow && !(s.writableLength > 0)) s.destroy();
+          else { const t = this.opts.clock.setTimeout(() => s.destroy(), this.closeNow ? 200 : 2000); s.once('close', () => this.opts.clock.clearTimeout(t)); }
+        }
         this.packer = undefined;
         this.opts.owner.onDown(this, a.reason);
         return;

@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { formatIp, ipEquals, parseIp } from '../net/ip.ts';
-import { CeaseSubcode } from './errors.ts';
+import { CeaseSubcode, ErrorCode, describeNotification } from './errors.ts';
 import { publicNegotiated } from './fsm.ts';
 import { notificationText } from './notification.ts';
 import { Peer } from './peer.ts';
@@ -44,7 +44,10 @@ export function checkPeerConfig(c: PeerConfig): void {
   const bad = (field: string, allowed: string): never => { throw new Error(`BGP peer "${c.id}": ${field} must be ${allowed}`); };
   const asn = (v: number) => Number.isInteger(v) && v >= 1 && v <= 0xffffffff;
   if (!asn(c.myAsn)) bad('myAsn', 'an integer 1..4294967295');
-  if (!asn(c.peerAsn)) bad('peerAsn', 'an integer 1..4294967295');
+  if (c.dynamicAsn !== undefined) {
+    if (c.dynamicAsn !== 'internal' && c.dynamicAsn !== 'external') bad('dynamicAsn', "'internal' or 'external'");
+    if (c.peerAsn !== undefined) bad('peerAsn', 'left out when dynamicAsn is set');
+  } else if (c.peerAsn === undefined || !asn(c.peerAsn)) bad('peerAsn', 'an integer 1..4294967295 (or set dynamicAsn)');
   if (c.routerId.family !== 4 || c.routerId.value === 0n) bad('routerId', 'a non-zero IPv4 address');
   if (!Number.isInteger(c.holdTimeSeconds) || c.holdTimeSeconds === 1 || c.holdTimeSeconds === 2 || c.holdTimeSeconds < 0 || c.holdTimeSeconds > 65535) bad('holdTimeSeconds', '0 or 3..65535');
   if (c.keepaliveSeconds !== undefined && (!Number.isInteger(c.keepaliveSeconds) || c.keepaliveSeconds < 0 || c.keepaliveSeconds > 21845)) bad('keepaliveSeconds', 'an integer 0..21845');
@@ -142,6 +145,23 @@ export class BgpSpeaker extends EventEmitter {
     if (peer.config.password && this.listener) this.trySetKey(formatIp(peer.config.peerAddress), undefined);
     await peer.drained(3000);
   }
+
+  /**
+   * Ends the peer's session now: NOTIFICATION Cease with `reason.subcode` (e.g. 10, BFD Down,
+   * RFC 9384), the socket closed without waiting to drain. Configuration and desired routes stay;
+   * the peer reconnects with the usual connect-retry, and the new session gets the full table and
+   * End-of-RIB. `holdDown`: stay Idle (no connect, incoming refused) until releasePeer().
+   */
+  resetPeer(id: string, reason: { subcode: number; message?: string; holdDown?: boolean }): void {
+    const peer = this.peers.get(id);
+    if (!peer) return;
+    const text = `reset: ${describeNotification(ErrorCode.Cease, reason.subcode)}${reason.message ? ` (${reason.message})` : ''}`;
+    this.log.info({ peer: id, subcode: reason.subcode, holdDown: reason.holdDown === true }, text);
+    peer.reset(reason.subcode, text, reason.holdDown === true);
+  }
+
+  /** Ends a hold-down from resetPeer(): the peer connects again at once. */
+  releasePeer(id: string): void { this.peers.get(id)?.release(); }
 
   /** Desired state for the peer: only the difference from what was sent goes on the wire. */
   setRoutes(peerId: string, routes: readonly Route[]): void {

@@ -33,8 +33,12 @@ export interface BgpEngine extends EventEmitter {
   setRoutes(peerId: string, routes: readonly Route[]): void;
   peerState(id: string): PeerStatus | undefined;
   close(opts?: { graceful?: boolean }): Promise<void>;
-  /** Drops the session now with NOTIFICATION Cease and lets it reconnect (BFD said the path is gone). */
-  resetPeer?(id: string, reason: string): void;
+  /**
+   * Ends the session now with NOTIFICATION Cease `subcode` (BFD Down: 10) and lets it reconnect;
+   * `holdDown` keeps it from reconnecting until releasePeer (BFD damped).
+   */
+  resetPeer(id: string, reason: { subcode: number; message?: string; holdDown?: boolean }): void;
+  releasePeer(id: string): void;
 }
 export type { BgpState };
 
@@ -46,11 +50,23 @@ export interface BfdSessionSpec {
   readonly profile: BfdProfile;
 }
 
-/** The part of bfd/'s manager the speaker role drives. Events: 'state' {id, state}. */
+/**
+ * The part of bfd/'s manager the speaker role drives. Events: 'state' BfdStateEvent, where Down
+ * is every Up→Down of the session itself (at once, whether or not the Up was reported: damping
+ * never delays a Down) and Up is the damped report.
+ */
 export interface BfdEngine extends EventEmitter {
   addSession(s: BfdSessionSpec): void;
+  /** True while the flap damper holds back Up reports for this session. */
+  damped(id: string): boolean;
   removeSession(id: string): void;
   updateProfile(id: string, profile: BfdProfile): void;
   close(): Promise<void>;
 }
-export interface BfdStateEvent { readonly id: string; readonly state: 'Up' | 'Down' | 'Init' | 'AdminDown'; readonly diagnostic?: string }
+export interface BfdStateEvent {
+  readonly id: string;
+  readonly state: 'Up' | 'Down' | 'Init' | 'AdminDown';
+  readonly diagnostic?: string;
+  /** On Down: this flap left the session damped (its next Up will be held back). */
+  readonly damped?: boolean;
+}

@@ -10,7 +10,8 @@ import type { Family } from '../net/ip.ts';
 export const defaultHoldTimeSeconds = 90;
 export const defaultKeepaliveSeconds = 30;
 
-export type PeerMapping = { config: PeerConfig } | { skipped: string };
+/** A session to run, or why this peer cannot have one (logged as a warning by the role). */
+export type PeerMapping = { config: PeerConfig } | { unsupported: string };
 
 function nodeIpv4(node: Node | undefined, fallback: IpAddress | undefined): IpAddress | undefined {
   for (const t of ['InternalIP', 'ExternalIP']) {
@@ -24,11 +25,12 @@ function nodeIpv4(node: Node | undefined, fallback: IpAddress | undefined): IpAd
 }
 
 export function peerConfigFor(peer: Peer, families: readonly Family[], node: Node | undefined, hostIpv4?: IpAddress): PeerMapping {
-  if (peer.address === undefined) return { skipped: `BGPPeer ${peer.name}: unnumbered peers (interface ${peer.interface ?? '?'}) are not supported yet` };
-  const peerAsn = peer.peerAsn ?? (peer.dynamicAsn === 'internal' ? peer.myAsn : undefined);
-  if (peerAsn === undefined) return { skipped: `BGPPeer ${peer.name}: dynamicASN external needs the peer's ASN from its OPEN, which is not supported yet` };
+  if (peer.address === undefined) return { unsupported: `BGPPeer ${peer.name}: unnumbered peers (interface ${peer.interface ?? '?'}) are not supported: no session is run for this peer` };
+  // dynamicASN: the ASN comes from the peer's OPEN, of the configured kind (bgp/ checks it).
+  const asn = peer.peerAsn !== undefined ? { peerAsn: peer.peerAsn } : peer.dynamicAsn !== undefined ? { dynamicAsn: peer.dynamicAsn } : undefined;
+  if (asn === undefined) return { unsupported: `BGPPeer ${peer.name}: neither peerASN nor dynamicASN is set: no session is run for this peer` };
   const routerId = peer.routerId ?? (peer.sourceAddress?.family === 4 ? peer.sourceAddress : undefined) ?? nodeIpv4(node, hostIpv4);
-  if (routerId === undefined) return { skipped: `BGPPeer ${peer.name}: no router ID (set spec.routerID, or give the node an IPv4 address)` };
+  if (routerId === undefined) return { unsupported: `BGPPeer ${peer.name}: no router ID (set spec.routerID, or give the node an IPv4 address): no session is run for this peer` };
   const holdTimeSeconds = peer.holdTimeMs !== undefined ? Math.round(peer.holdTimeMs / 1000) : defaultHoldTimeSeconds;
   const keepaliveSeconds = peer.keepaliveTimeMs !== undefined
     ? Math.round(peer.keepaliveTimeMs / 1000)
@@ -40,7 +42,7 @@ export function peerConfigFor(peer: Peer, families: readonly Family[], node: Nod
     peerPort: peer.port,
     ...(peer.sourceAddress ? { localAddress: peer.sourceAddress } : {}),
     myAsn: peer.localAsn ?? peer.myAsn,
-    peerAsn,
+    ...asn,
     routerId,
     holdTimeSeconds,
     keepaliveSeconds,

@@ -33,6 +33,8 @@ class FakeBgp extends EventEmitter implements BgpEngine {
   addPeer(c: PeerConfig): void { this.calls.push(`add ${c.id}`); }
   updatePeer(c: PeerConfig): void { this.calls.push(`update ${c.id}`); }
   removePeer(id: string): Promise<void> { this.calls.push(`remove ${id}`); return Promise.resolve(); }
+  resetPeer(id: string, r: { subcode: number; holdDown?: boolean }): void { this.calls.push(`reset ${id} 6/${r.subcode}${r.holdDown ? ' hold' : ''}`); }
+  releasePeer(id: string): void { this.calls.push(`release ${id}`); }
   setRoutes(id: string, r: readonly Route[]): void { this.calls.push(`routes ${id} ${r.length}`); this.routes.set(id, r); }
   peerState(): PeerStatus | undefined { return undefined; }
   close(opts?: { graceful?: boolean }): Promise<void> { this.closedGraceful = opts?.graceful ?? false; return Promise.resolve(); }
@@ -40,6 +42,8 @@ class FakeBgp extends EventEmitter implements BgpEngine {
 
 class FakeBfd extends EventEmitter implements BfdEngine {
   sessions = new Map<string, BfdSessionSpec>();
+  isDamped = false;
+  damped(): boolean { return this.isDamped; }
   addSession(s: BfdSessionSpec): void { this.sessions.set(s.id, s); }
   removeSession(id: string): void { this.sessions.delete(id); }
   updateProfile(): void {}
@@ -76,7 +80,19 @@ describe('peerConfigFor', () => {
   });
   it('skips a peer with no router ID to use, saying why', () => {
     const m = peerConfigFor(peer('r1', '10.0.0.1'), [4], undefined);
-    assert.ok('skipped' in m && /router ID/.test(m.skipped));
+    assert.ok('unsupported' in m && /router ID/.test(m.unsupported));
+  });
+  it('dynamicASN: no peer ASN, the kind goes to bgp/', () => {
+    for (const kind of ['internal', 'external'] as const) {
+      const m = peerConfigFor(peer('r1', '10.0.0.1', { peerAsn: undefined, dynamicAsn: kind }), [4], undefined, parseIp('192.0.2.1'));
+      assert.ok('config' in m);
+      assert.equal(m.config.peerAsn, undefined);
+      assert.equal(m.config.dynamicAsn, kind);
+    }
+  });
+  it('unnumbered peers are unsupported, and the message says no session runs', () => {
+    const m = peerConfigFor({ ...peer('r1', '10.0.0.1'), address: undefined, interface: 'eth1' }, [4], undefined, parseIp('192.0.2.1'));
+    assert.ok('unsupported' in m && /unnumbered.*not supported.*no session/.test(m.unsupported), JSON.stringify(m));
   });
 });
 
@@ -116,16 +132,50 @@ describe('SpeakerRole', () => {
     assert.deepEqual(bgp.calls, []);
   });
 
-  it('resets the BGP session when BFD goes from Up to Down, keeping its routes', async () => {
+  it('resets the BGP session with Cease / BFD Down on every BFD Down, reported Up or not', () => {
     const { bgp, bfd, role } = setup([planOf({ r1: [route('10.9.0.1/32')] })]);
     role.onSnapshot(snapshot(config));
     bgp.calls = [];
-    bfd.emit('state', { id: 'r1', state: 'Down' }); // never was Up: nothing to reset
-    assert.deepEqual(bgp.calls, []);
+    // The adapter emits Down only for an Up→Down of the session itself: here the Up was held back
+    // by the damper (never reported), and BGP must be reset all the same.
+    bfd.emit('state', { id: 'r1', state: 'Down', diagnostic: 'ControlDetectionTimeExpired' });
+    assert.deepEqual(bgp.calls, ['reset r1 6/10']);
     bfd.emit('state', { id: 'r1', state: 'Up' });
     bfd.emit('state', { id: 'r1', state: 'Down', diagnostic: 'ControlDetectionTimeExpired' });
-    await new Promise((r) => setImmediate(r));
-    assert.deepEqual(bgp.calls, ['remove r1', 'add r1', 'routes r1 1']);
+    assert.deepEqual(bgp.calls, ['reset r1 6/10', 'reset r1 6/10'], 'no remove/add: configuration and routes stay in bgp/');
+    bfd.emit('state', { id: 'r2', state: 'Down' });
+    assert.equal(bgp.calls.length, 2, 'a peer without BFD is left alone');
+  });
+
+  it('a Down that leaves BFD damped holds BGP down until BFD is reported Up', async () => {
+    const { bgp, bfd, role } = setup([planOf({ r1: [route('10.9.0.1/32')] })]);
+    role.onSnapshot(snapshot(config));
+    bgp.calls = [];
+    bfd.isDamped = true;
+    bfd.emit('state', { id: 'r1', state: 'Down', damped: true });
+    bfd.emit('state', { id: 'r1', state: 'Down', damped: true }); // another flap while held: one hold
+    assert.deepEqual(bgp.calls, ['reset r1 6/10 hold', 'reset r1 6/10 hold']);
+    await new Promise((r) => setTimeout(r, 30));
+    assert.deepEqual(bgp.calls.filter((c) => c.startsWith('release')), [], 'still damped: held');
+    bfd.emit('state', { id: 'r1', state: 'Up' });
+    assert.deepEqual(bgp.calls.at(-1), 'release r1');
+    await role.stop();
+  });
+
+  it('a hold ends when the damping decays without an Up (the path stayed dark)', async () => {
+    const bgp = new FakeBgp();
+    const bfd = new FakeBfd();
+    const role = new SpeakerRole({ store: new FakeStore(), nodeName: 'n1', plan: planOf({ r1: [route('10.9.0.1/32')] }), bgp, bfd, logger: silentLogger(), hostIpv4: parseIp('192.0.2.1')!, statusEveryMs: 1, dampingCheckMs: 5 });
+    role.onSnapshot(snapshot(config));
+    bfd.isDamped = true;
+    bfd.emit('state', { id: 'r1', state: 'Down', damped: true });
+    await new Promise((r) => setTimeout(r, 30));
+    assert.ok(!bgp.calls.includes('release r1'));
+    bfd.isDamped = false;
+    const end = Date.now() + 2000;
+    while (!bgp.calls.includes('release r1') && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(bgp.calls.filter((c) => c === 'release r1').length, 1);
+    await role.stop();
   });
 
   it('stops by withdrawing (no graceful restart) and writes an empty speaker status', async () => {

@@ -3,6 +3,7 @@
 // difference; routes are handed over whole per peer (bgp/ sends only what changed), and every
 // announce and withdraw is logged. BFD Down resets the BGP session at once.
 import type { Logger } from 'pino';
+import { CeaseSubcode } from '../bgp/errors.ts';
 import type { PeerConfig, Route, StateChangeEvent } from '../bgp/speaker.ts';
 import type { BfdProfile } from '../config/types.ts';
 import { formatCommunity } from '../net/community.ts';
@@ -44,6 +45,8 @@ interface ActivePeer {
   configKey: string;
   routes: Map<string, { route: Route; key: string }>;
   bfd?: { profile: BfdProfile; key: string };
+  /** Set while BGP is held down because BFD is damped (see onBfdState). */
+  heldDown?: NodeJS.Timeout;
 }
 
 export interface SpeakerRoleOptions {
@@ -60,6 +63,8 @@ export interface SpeakerRoleOptions {
   readonly hostIpv4?: IpAddress;
   /** Minimum spacing of speaker status writes. */
   readonly statusEveryMs?: number;
+  /** How often a held-down peer checks whether BFD damping has decayed (default 1 s). */
+  readonly dampingCheckMs?: number;
 }
 
 export class SpeakerRole {
@@ -98,8 +103,8 @@ export class SpeakerRole {
     const wanted = new Set<string>();
     for (const pp of plan.peers) {
       const m = peerConfigFor(pp.peer, pp.families, node, this.o.hostIpv4);
-      if ('skipped' in m) {
-        this.log.warn({ peer: pp.peer.name }, m.skipped);
+      if ('unsupported' in m) {
+        this.log.warn({ peer: pp.peer.name }, m.unsupported);
         continue;
       }
       wanted.add(m.config.id);
@@ -164,6 +169,7 @@ export class SpeakerRole {
     if (p.bfd) {
       bfd.removeSession(p.config.id);
       this.bfdState.delete(p.config.id);
+      this.release(p.config.id, 'BFD session removed');
       delete p.bfd;
       this.log.info({ peer: p.config.id }, 'BFD session removed');
     }
@@ -180,6 +186,7 @@ export class SpeakerRole {
     this.peers.delete(id);
     for (const r of p.routes.values()) this.log.info({ peer: id, prefix: formatPrefix(r.route.prefix) }, 'withdraw');
     if (p.bfd) this.o.bfd?.removeSession(id);
+    clearInterval(p.heldDown);
     this.log.info({ peer: id }, 'BGP peer removed');
     this.o.metrics?.bgpSessionUp.remove({ peer: id });
     this.o.metrics?.bgpAnnouncedPrefixes.remove({ peer: id });
@@ -193,32 +200,47 @@ export class SpeakerRole {
     this.scheduleStatus();
   }
 
+  /**
+   * The BFD rule (src/bfd/README.md, "With BGP"): every BFD Down resets the BGP session at once
+   * (Cease / BFD Down), reported Up or not. A Down that leaves BFD damped also holds BGP down
+   * until BFD is reported Up again or the damping has decayed, so a flapping link costs at most
+   * the sessions the damper lets through.
+   */
   private onBfdState(e: BfdStateEvent): void {
     const before = this.bfdState.get(e.id);
     this.bfdState.set(e.id, e.state);
-    if (before === e.state) return;
-    this.log.info({ peer: e.id, from: before, to: e.state, diagnostic: e.diagnostic }, `BFD session ${e.state}`);
-    this.o.metrics?.bfdSessionUp.set({ peer: e.id }, e.state === 'Up' ? 1 : 0);
-    if (before === 'Up' && e.state !== 'Up') {
+    if (e.state === 'Down') {
+      this.log.info({ peer: e.id, from: before, diagnostic: e.diagnostic, damped: e.damped === true }, 'BFD session Down');
+      this.o.metrics?.bfdSessionUp.set({ peer: e.id }, 0);
       this.o.metrics?.bfdSessionDownEvents.inc({ peer: e.id });
-      void this.resetSession(e.id, `BFD ${e.state}${e.diagnostic ? ` (${e.diagnostic})` : ''}`);
+      this.resetSession(e.id, `BFD Down${e.diagnostic ? ` (${e.diagnostic})` : ''}`, e.damped === true);
+    } else if (before !== e.state) {
+      this.log.info({ peer: e.id, from: before, to: e.state, diagnostic: e.diagnostic }, `BFD session ${e.state}`);
+      this.o.metrics?.bfdSessionUp.set({ peer: e.id }, e.state === 'Up' ? 1 : 0);
+      if (e.state === 'Up') this.release(e.id, 'BFD Up');
     }
     this.scheduleStatus();
   }
 
   /** BFD says the path is gone: end the BGP session now rather than waiting for the hold timer. */
-  private async resetSession(id: string, reason: string): Promise<void> {
+  private resetSession(id: string, reason: string, holdDown: boolean): void {
     const p = this.peers.get(id);
     if (!p || this.stopped) return;
-    this.log.warn({ peer: id, reason }, 'resetting BGP session');
-    if (this.o.bgp.resetPeer) {
-      this.o.bgp.resetPeer(id, reason);
-      return;
-    }
-    await this.o.bgp.removePeer(id);
-    if (this.stopped || this.peers.get(id) !== p) return;
-    this.o.bgp.addPeer(p.config);
-    this.o.bgp.setRoutes(id, [...p.routes.values()].map((r) => r.route));
+    this.log.warn({ peer: id, reason, holdDown }, holdDown ? 'resetting BGP session; held down while BFD is damped' : 'resetting BGP session');
+    this.o.bgp.resetPeer(id, { subcode: CeaseSubcode.BfdDown, message: reason, holdDown });
+    if (!holdDown || p.heldDown) return;
+    // Damping can end without an Up (the path stays dark): check now and then, and let BGP try.
+    p.heldDown = setInterval(() => { if (!this.o.bfd?.damped(id)) this.release(id, 'BFD damping decayed'); }, this.o.dampingCheckMs ?? 1000);
+    p.heldDown.unref();
+  }
+
+  private release(id: string, why: string): void {
+    const p = this.peers.get(id);
+    if (!p?.heldDown) return;
+    clearInterval(p.heldDown);
+    delete p.heldDown;
+    this.log.info({ peer: id, why }, 'BGP session released');
+    if (!this.stopped) this.o.bgp.releasePeer(id);
   }
 
   status(): SpeakerStatus {
@@ -257,6 +279,7 @@ export class SpeakerRole {
     const graceful = [...this.peers.values()].some((p) => p.config.gracefulRestart !== undefined);
     this.stopped = true;
     clearTimeout(this.statusTimer);
+    for (const p of this.peers.values()) clearInterval(p.heldDown);
     this.log.info({ peers: this.peers.size, graceful }, graceful ? 'stopping: closing sessions, peers keep routes (graceful restart)' : 'stopping: withdrawing all routes');
     if (!graceful) for (const [id, p] of this.peers) for (const r of p.routes.values()) this.log.info({ peer: id, prefix: formatPrefix(r.route.prefix) }, 'withdraw');
     await this.o.bgp.close({ graceful });

@@ -12,7 +12,7 @@ import { type Allocator, type ControllerEvent, reconcileAll } from '../controlle
 import { serviceKey } from '../store/store.ts';
 import { planAnnouncements } from '../speaker/index.ts';
 import type { PoolUsage, ServiceAssignment } from '../store/store.ts';
-import type { Allocate, AllocationResult, BfdEngine, BfdSessionSpec, BgpEngine, Plan } from './engines.ts';
+import type { Allocate, AllocationResult, BfdEngine, BfdSessionSpec, BfdStateEvent, BgpEngine, Plan } from './engines.ts';
 
 /**
  * A Service written by hand has no cluster IP (the API server would have given it one), and the
@@ -118,14 +118,24 @@ export async function makeBgp(logger: Logger, listen?: { host: string; port: num
 class BfdAdapter extends EventEmitter implements BfdEngine {
   constructor(private readonly m: BfdManager, private readonly logger: Logger) {
     super();
-    m.on('up', (e: { id: string }) => this.emit('state', { id: e.id, state: 'Up' }));
-    m.on('down', (e: { id: string; diag: string }) => this.emit('state', { id: e.id, state: 'Down', diagnostic: e.diag }));
+    m.on('up', (e: { id: string }) => this.emit('state', { id: e.id, state: 'Up' } satisfies BfdStateEvent));
+    // Not 'down': that one only follows a reported (undamped) Up, and a session that went Up
+    // while damped and then Down again must still reset BGP. The manager records the flap in
+    // the damper right after its 'state' event, so read `damped` a microtask later.
+    m.on('state', (e: { id: string; from: string; to: string; diag: string }) => {
+      if (e.from !== 'Up' || e.to !== 'Down') return;
+      queueMicrotask(() => this.emit('state', { id: e.id, state: 'Down', diagnostic: e.diag, damped: this.damped(e.id) } satisfies BfdStateEvent));
+    });
     m.on('error', (e: Error) => logger.warn({ err: e }, 'BFD socket error'));
   }
 
   addSession(s: BfdSessionSpec): void {
     this.m.addSession({ id: s.id, peerAddress: s.peerAddress, ...(s.localAddress ? { localAddress: s.localAddress } : {}), multihop: s.multiHop, profile: s.profile })
       .catch((e: unknown) => this.logger.error({ err: e, peer: s.id }, 'BFD session could not start'));
+  }
+
+  damped(id: string): boolean {
+    return this.m.sessionState(id)?.damped ?? false;
   }
 
   removeSession(id: string): void {
