@@ -107,3 +107,24 @@ test('connect-retry backoff doubles and is capped, with jitter', () => {
   assert.equal(connectRetryDelayMs(5, 20, 1), 120000);
   assert.equal(connectRetryDelayMs(5, 1, 0), 3750);
 });
+
+test('dynamicAsn: internal takes our own AS, external any other; the wrong kind is Bad Peer AS', () => {
+  const open = (asn: number) => ({ ...buildOpen({ ...peerCfg, myAsn: asn }) });
+  const run = (c: FsmConfig, o: OpenMessage) => { const f = new ConnectionFsm(c); f.handle({ type: 'TcpConnectionConfirmed' }); return { f, k: kinds(f.handle({ type: 'BGPOpen', open: o })) }; };
+  const { peerAsn: _unused, ...noAsn } = cfg;
+  const internal: FsmConfig = { ...noAsn, dynamicAsn: 'internal' };
+  const external: FsmConfig = { ...noAsn, dynamicAsn: 'external' };
+  assert.equal(run(internal, open(65001)).f.state, 'OpenConfirm');
+  assert.deepEqual(run(internal, open(65002)).k.slice(0, 1), ['notify:2/2']);
+  assert.equal(run(external, open(65002)).f.state, 'OpenConfirm');
+  assert.equal(run(external, open(4200000000)).f.state, 'OpenConfirm', 'a 4-octet external AS');
+  assert.deepEqual(run(external, open(65001)).k.slice(0, 1), ['notify:2/2']);
+  // The error data is the peer's 2-octet My AS field (RFC 4271 §6.2).
+  const f = new ConnectionFsm(external);
+  f.handle({ type: 'TcpConnectionConfirmed' });
+  const n = f.handle({ type: 'BGPOpen', open: open(65001) }).find((a) => a.type === 'sendNotification');
+  assert.deepEqual(n?.type === 'sendNotification' ? [...n.data] : [], [0xfd, 0xe9]);
+  // iBGP by dynamicAsn: our own identifier from the peer is refused as for a configured iBGP peer.
+  assert.deepEqual(run(internal, { ...open(65001), bgpId: cfg.routerId }).k.slice(0, 1), ['notify:2/3']);
+  assert.equal(run(internal, open(65001)).f.negotiated?.peerOpen.capabilities.fourOctetAsn, 65001);
+});

@@ -38,6 +38,7 @@ export class Peer implements SessionOwner {
   /** The R/F bits go out until a session has been established once (RFC 4724 §4.1). */
   private restarting = true;
   private lastError?: string;
+  private detailFrom?: Session;
   /** Bumped by stop(): a connect() that resolves after a restart belongs to an old configuration. */
   private generation = 0;
   private readonly totals = { sent: { open: 0, update: 0, notification: 0, keepalive: 0, routeRefresh: 0 }, received: { open: 0, update: 0, notification: 0, keepalive: 0, routeRefresh: 0 } };
@@ -221,9 +222,11 @@ export class Peer implements SessionOwner {
     this.recomputeState(reason);
   }
 
-  onNotification(_s: Session, direction: 'sent' | 'received', n: NotificationMessage): void {
+  onNotification(s: Session, direction: 'sent' | 'received', n: NotificationMessage): void {
     const text = notificationText(n);
     if (direction === 'received' || n.code !== 6) this.lastError = `${direction === 'sent' ? 'sent' : 'received'} ${text}`;
+    // The drop reason that follows carries the detail (e.g. which AS was expected).
+    this.detailFrom = direction === 'sent' && n.code !== 6 ? s : undefined;
     this.events.notification(this.id, direction, n);
   }
 
@@ -240,6 +243,7 @@ export class Peer implements SessionOwner {
     } else if (s.opts.direction === 'outgoing') {
       this.failures++;
     }
+    if (this.detailFrom === s) { this.lastError = `sent ${reason}`; this.detailFrom = undefined; }
     if (this.sessions.size === 0 && !this.stopped) {
       this.setState('Idle', this.held ? `held down: ${reason}` : reason);
       this.scheduleRetry();

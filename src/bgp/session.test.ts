@@ -195,3 +195,29 @@ test('ROUTE-REFRESH resends the family table; BoRR/EoRR markers and unknown fami
   assert.equal(updates(), 5);
   assert.equal(s.state, 'Established');
 });
+
+test('reset: NOTIFICATION Cease / BFD Down (6/10) on the wire, then the socket is destroyed at once', () => {
+  const { sock, s, events } = setup();
+  s.feed(Buffer.concat([peerOpen(), KEEPALIVE]));
+  assert.equal(s.state, 'Established');
+  const written: Buffer[] = [];
+  const write = sock.write.bind(sock);
+  sock.write = (b: Buffer) => { written.push(Buffer.from(b)); return write(b); };
+  s.reset(10);
+  assert.equal(s.state, 'Idle');
+  // Marker, length 21, type 3, code 6, subcode 10, no data.
+  assert.deepEqual(written, [Buffer.from('ff'.repeat(16) + '0015' + '03' + '06' + '0a', 'hex')]);
+  assert.equal(sock.destroyed, true, 'no 2 s linger: closed at once');
+  assert.ok(events.includes('sent:6/10'));
+  assert.ok(events.some((e) => e.startsWith('down:Cease / BFD Down')), events.join());
+});
+
+test('stop (not reset) leaves the socket to close after the peer reads the NOTIFICATION', () => {
+  const { sock, s, clock } = setup();
+  s.feed(Buffer.concat([peerOpen(), KEEPALIVE]));
+  s.stop(3);
+  assert.deepEqual(sock.notifications, ['6/3']);
+  assert.equal(sock.destroyed, false);
+  clock.advance(2000);
+  assert.equal(sock.destroyed, true);
+});
