@@ -226,7 +226,7 @@ export class SpeakerRole {
   private resetSession(id: string, reason: string, holdDown: boolean): void {
     const p = this.peers.get(id);
     if (!p || this.stopped) return;
-    this.log.warn({ peer: id, reason, holdDown }, holdDown ? 'resetting BGP session; held down while BFD is damped' : 'resetting BGP session');
+    this.log.warn({ peer: id, reason }, holdDown ? 'resetting BGP session; held down while BFD is damped' : 'resetting BGP session');
     this.o.bgp.resetPeer(id, { subcode: CeaseSubcode.BfdDown, message: reason, holdDown });
     if (!holdDown || p.heldDown) return;
     // Damping can end without an Up (the path stays dark): check now and then, and let BGP try.
