@@ -4,7 +4,11 @@ import type { Service } from '../api/resources.ts';
 import type { Config } from '../config/types.ts';
 import { apiLoader, defaultResolver } from '../store/files/loader.ts';
 import { withIngress } from '../store/store.ts';
-import { makeAllocate } from './wiring.ts';
+import { EventEmitter } from 'node:events';
+import type { BfdManager } from '../bfd/manager.ts';
+import { silentLogger } from '../observe/log.ts';
+import type { BfdStateEvent } from './engines.ts';
+import { BfdAdapter, makeAllocate } from './wiring.ts';
 
 async function configOf(yaml: string): Promise<Config> {
   const loaded = await apiLoader('pools.yaml', yaml);
@@ -63,5 +67,32 @@ spec: { addresses: [2001:db8::/126] }
 `);
     const r = makeAllocate()(config, [svc('six', { ipFamilies: ['IPv6'] })]);
     assert.deepEqual(r.services['default/six']?.ips, ['2001:db8::']);
+  });
+});
+
+describe('BfdAdapter (bfd/ events for the speaker role)', () => {
+  it('Down for every Up→Down of the session, reported Up or not, with the damper verdict; Up only when reported', async () => {
+    const m = new EventEmitter() as EventEmitter & { sessionState(id: string): { damped: boolean } | undefined };
+    let damped = false;
+    m.sessionState = () => ({ damped });
+    const adapter = new BfdAdapter(m as unknown as BfdManager, silentLogger());
+    const seen: BfdStateEvent[] = [];
+    adapter.on('state', (e: BfdStateEvent) => seen.push(e));
+    const flush = () => new Promise((r) => setImmediate(r));
+    // Up while damped: no 'up' from the manager, yet the following Down must come through.
+    m.emit('state', { id: 'r1', from: 'Init', to: 'Up', diag: 'None' });
+    m.emit('state', { id: 'r1', from: 'Up', to: 'Down', diag: 'ControlDetectionTimeExpired' });
+    damped = true; // the manager records the flap right after its 'state' event
+    await flush();
+    assert.deepEqual(seen, [{ id: 'r1', state: 'Down', diagnostic: 'ControlDetectionTimeExpired', damped: true }]);
+    // A reported Up, then its Down: the manager's own 'down' is not a second Down.
+    damped = false;
+    m.emit('up', { id: 'r1', at: 0, delayedMs: 0 });
+    m.emit('state', { id: 'r1', from: 'Up', to: 'Down', diag: 'NeighborSignaledDown' });
+    m.emit('down', { id: 'r1', diag: 'NeighborSignaledDown', at: 0 });
+    // Removal (Up → AdminDown) is not a failure.
+    m.emit('state', { id: 'r1', from: 'Up', to: 'AdminDown', diag: 'AdministrativelyDown' });
+    await flush();
+    assert.deepEqual(seen.slice(1), [{ id: 'r1', state: 'Up' }, { id: 'r1', state: 'Down', diagnostic: 'NeighborSignaledDown', damped: false }]);
   });
 });

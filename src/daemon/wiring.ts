@@ -115,7 +115,7 @@ export async function makeBgp(logger: Logger, listen?: { host: string; port: num
 }
 
 /** bfd/'s manager behind the daemon's interface: damped up/down become 'state' events. */
-class BfdAdapter extends EventEmitter implements BfdEngine {
+export class BfdAdapter extends EventEmitter implements BfdEngine {
   constructor(private readonly m: BfdManager, private readonly logger: Logger) {
     super();
     m.on('up', (e: { id: string }) => this.emit('state', { id: e.id, state: 'Up' } satisfies BfdStateEvent));
