@@ -123,7 +123,7 @@ export class SpeakerRole {
       p = { config, configKey, routes: new Map() };
       this.peers.set(config.id, p);
       this.o.bgp.addPeer(config);
-      this.log.info({ peer: config.id, address: formatIp(config.peerAddress), port: config.peerPort, myAsn: config.myAsn, peerAsn: config.peerAsn }, 'BGP peer added');
+      this.log.info({ peer: config.id, address: formatIp(config.peerAddress), port: config.peerPort, myAsn: config.myAsn, ...(config.dynamicAsn ? { dynamicAsn: config.dynamicAsn } : { peerAsn: config.peerAsn }) }, 'BGP peer added');
     } else if (p.configKey !== configKey) {
       p.config = config;
       p.configKey = configKey;
