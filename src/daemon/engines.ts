@@ -1,10 +1,11 @@
 // What the daemons need from the pure core and the protocol engines, as narrow interfaces. The
 // wiring (wiring.ts) plugs in controller/, speaker/, bgp/ and bfd/; tests plug in fakes.
 import type { EventEmitter } from 'node:events';
-import type { EndpointSlice, Node, Service } from '../api/resources.ts';
+import type { Service } from '../api/resources.ts';
 import type { BgpState, PeerConfig, PeerStatus, Route } from '../bgp/speaker.ts';
 import type { BfdProfile, Config } from '../config/types.ts';
 import type { AnnouncementPlan } from '../speaker/plan-types.ts';
+import type { PlanInput } from '../speaker/plan.ts';
 import type { PoolUsage, ServiceAssignment, StatusEvent } from '../store/store.ts';
 
 /** One run of the allocator over every Service (existing ingress IPs are kept when still valid). */
@@ -15,13 +16,7 @@ export interface AllocationResult {
 }
 export type Allocate = (config: Config, services: readonly Service[]) => AllocationResult;
 
-export interface PlanInput {
-  readonly config: Config;
-  readonly services: readonly Service[];
-  readonly endpointSlices: readonly EndpointSlice[];
-  readonly nodes: readonly Node[];
-  readonly nodeName: string;
-}
+export type { PlanInput };
 export type Plan = (input: PlanInput) => AnnouncementPlan;
 
 /** The part of bgp/'s BgpSpeaker the speaker role drives. */

@@ -1,6 +1,7 @@
 // From a configured BGPPeer (and this node) to the session settings bgp/ takes, with MetalLB's
 // defaults: hold 90 s / keepalive 30 s, TTL 255 only with ebgpMultiHop, the router ID from the
-// peer, else the session's IPv4 source, else the node's IPv4 address.
+// peer, else the session's IPv4 source, else the node's IPv4 address, else (an IPv6-only node)
+// MetalLB's last resort: the little-endian CRC-32 of the node name.
 import type { Node } from '../api/resources.ts';
 import type { AddressFamily, PeerConfig } from '../bgp/speaker.ts';
 import type { Peer } from '../config/types.ts';
@@ -24,12 +25,35 @@ function nodeIpv4(node: Node | undefined, fallback: IpAddress | undefined): IpAd
   return fallback;
 }
 
-export function peerConfigFor(peer: Peer, families: readonly Family[], node: Node | undefined, hostIpv4?: IpAddress): PeerMapping {
+const crcTable = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+/** CRC-32 (IEEE), as Go's crc32.ChecksumIEEE; Node 20 has no zlib.crc32. */
+export function crc32(text: string): number {
+  let c = 0xffffffff;
+  for (const b of Buffer.from(text, 'utf8')) c = crcTable[(c ^ b) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** The router ID MetalLB derives from a node name: the CRC-32's bytes, little-endian, read as IPv4. */
+export function routerIdFromNodeName(name: string): IpAddress | undefined {
+  const c = crc32(name);
+  if (c === 0) return undefined;
+  const le = ((c & 0xff) << 24) | ((c >>> 8 & 0xff) << 16) | ((c >>> 16 & 0xff) << 8) | (c >>> 24);
+  return { family: 4, value: BigInt(le >>> 0) };
+}
+
+export function peerConfigFor(peer: Peer, families: readonly Family[], node: Node | undefined, hostIpv4?: IpAddress, nodeName?: string): PeerMapping {
   if (peer.address === undefined) return { unsupported: `BGPPeer ${peer.name}: unnumbered peers (interface ${peer.interface ?? '?'}) are not supported: no session is run for this peer` };
   // dynamicASN: the ASN comes from the peer's OPEN, of the configured kind (bgp/ checks it).
   const asn = peer.peerAsn !== undefined ? { peerAsn: peer.peerAsn } : peer.dynamicAsn !== undefined ? { dynamicAsn: peer.dynamicAsn } : undefined;
   if (asn === undefined) return { unsupported: `BGPPeer ${peer.name}: neither peerASN nor dynamicASN is set: no session is run for this peer` };
-  const routerId = peer.routerId ?? (peer.sourceAddress?.family === 4 ? peer.sourceAddress : undefined) ?? nodeIpv4(node, hostIpv4);
+  const name = node?.metadata.name ?? nodeName;
+  const routerId = peer.routerId ?? (peer.sourceAddress?.family === 4 ? peer.sourceAddress : undefined) ?? nodeIpv4(node, hostIpv4)
+    ?? (name ? routerIdFromNodeName(name) : undefined);
   if (routerId === undefined) return { unsupported: `BGPPeer ${peer.name}: no router ID (set spec.routerID, or give the node an IPv4 address): no session is run for this peer` };
   const holdTimeSeconds = peer.holdTimeMs !== undefined ? Math.round(peer.holdTimeMs / 1000) : defaultHoldTimeSeconds;
   const keepaliveSeconds = peer.keepaliveTimeMs !== undefined

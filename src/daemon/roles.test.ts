@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import type { PeerConfig, PeerStatus, Route } from '../bgp/speaker.ts';
 import { type Config, emptyConfig, type Peer, bfdDefaults } from '../config/types.ts';
-import { parseIp } from '../net/ip.ts';
+import { formatIp, parseIp } from '../net/ip.ts';
 import { parsePrefix } from '../net/prefix.ts';
 import { silentLogger } from '../observe/log.ts';
 import type { AnnouncementPlan } from '../speaker/plan-types.ts';
@@ -11,7 +11,7 @@ import type { ControllerStatus, Snapshot, SpeakerStatus, Store } from '../store/
 import { emptyControllerStatus } from '../store/store.ts';
 import { ControllerRole } from './controller.ts';
 import type { BfdEngine, BfdSessionSpec, BgpEngine, PlanInput } from './engines.ts';
-import { peerConfigFor } from './peer-config.ts';
+import { crc32, peerConfigFor } from './peer-config.ts';
 import { SpeakerRole } from './speaker.ts';
 
 class FakeStore implements Store {
@@ -81,6 +81,12 @@ describe('peerConfigFor', () => {
   it('skips a peer with no router ID to use, saying why', () => {
     const m = peerConfigFor(peer('r1', '10.0.0.1'), [4], undefined);
     assert.ok('unsupported' in m && /router ID/.test(m.unsupported));
+  });
+  it('an IPv6-only node gets MetalLB\'s router ID: the little-endian CRC-32 of its name', () => {
+    assert.equal(crc32('123456789'), 0xcbf43926);
+    const m = peerConfigFor(peer('r1', '10.0.0.1'), [4], { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: {}, status: { addresses: [{ type: 'InternalIP', address: 'fd00::9' }] } });
+    assert.ok('config' in m);
+    assert.equal(formatIp(m.config.routerId), '236.84.121.235');
   });
   it('dynamicASN: no peer ASN, the kind goes to bgp/', () => {
     for (const kind of ['internal', 'external'] as const) {

@@ -102,7 +102,7 @@ export class SpeakerRole {
     const profiles = new Map(s.config.bfdProfiles.map((p) => [p.name, p]));
     const wanted = new Set<string>();
     for (const pp of plan.peers) {
-      const m = peerConfigFor(pp.peer, pp.families, node, this.o.hostIpv4);
+      const m = peerConfigFor(pp.peer, pp.families, node, this.o.hostIpv4, this.o.nodeName);
       if ('unsupported' in m) {
         this.log.warn({ peer: pp.peer.name }, m.unsupported);
         continue;
