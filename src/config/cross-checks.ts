@@ -7,7 +7,10 @@ import type { ResolvedPool } from './pools.ts';
 import type { Report } from './report.ts';
 
 /** eBGP without ebgpMultiHop is certainly single-hop (TTL 255, RFC 5881); iBGP may be either. */
-const singleHop = (p: ResolvedPeer): boolean => !p.peer.ebgpMultiHop && p.peer.dynamicAsn !== 'internal' && p.peer.peerAsn !== undefined && p.peer.peerAsn !== p.peer.myAsn;
+
+const ebgp = (p: ResolvedPeer): boolean => p.peer.dynamicAsn === 'external' || (p.peer.peerAsn !== undefined && p.peer.peerAsn !== p.peer.myAsn);
+/** Single-hop: eBGP (a fixed peerASN that differs, or dynamicASN external) without ebgpMultiHop. */
+const singleHop = (p: ResolvedPeer): boolean => ebgp(p) && !p.peer.ebgpMultiHop;
 
 export function checkBfdUse(
   report: Report,
@@ -36,7 +39,6 @@ export function checkBfdUse(
   }
 }
 
-const ebgp = (p: ResolvedPeer): boolean => p.peer.dynamicAsn === 'external' || (p.peer.peerAsn !== undefined && p.peer.peerAsn !== p.peer.myAsn);
 
 /** LOCAL_PREF is an iBGP attribute (RFC 4271 §5.1.5): on eBGP sessions it is never sent. */
 export function checkLocalPrefReach(report: Report, ads: ReadonlyMap<string, ResolvedBgpAdvertisement>, peers: ReadonlyMap<string, ResolvedPeer>): void {

@@ -106,3 +106,10 @@ test('an unnumbered peer is accepted for MetalLB compatibility, with a warning t
       'run unnumbered sessions yet: no session will be started for this peer; give it a peerAddress instead',
   ]);
 });
+
+test('a dynamicASN external peer is single-hop eBGP too: minimumTtl is ignored there, and says so', () => {
+  const w = warnings([peer('r1', { bfdProfile: 'mh', peerASN: undefined, dynamicASN: 'external' }), bfd('mh', { minimumTtl: 10 })]);
+  assert.equal(w.length, 1);
+  assert.match(w[0]!, /BGPPeer "r1" is single-hop/);
+  assert.deepEqual(warnings([peer('r1', { bfdProfile: 'mh', peerASN: undefined, dynamicASN: 'internal' }), bfd('mh', { minimumTtl: 10 })]), []);
+});
