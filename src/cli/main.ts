@@ -7,6 +7,7 @@ import { registerController } from './controller.ts';
 import { registerSpeaker } from './speaker.ts';
 import { registerStandalone } from './standalone.ts';
 import { registerStatus } from './status.ts';
+import { registerExplain } from './explain.ts';
 
 const program = new Command()
   .name('ironlb')
@@ -20,5 +21,6 @@ registerController(program);
 registerSpeaker(program);
 registerStandalone(program);
 registerStatus(program);
+registerExplain(program);
 
 await program.parseAsync(process.argv);
