@@ -42,3 +42,17 @@ test('parseAddress rejects what Go rejects', () => {
   assert.deepEqual(parseAddress('::ffff:1.2.3.4'), { family: 4, value: 0x01020304n });
   assert.deepEqual(parseAddress('::1.2.3.4'), { family: 6, value: 0x01020304n });
 });
+
+test('formatAddress equals formatIp for runs of consecutive IPv6 addresses (the reused upper groups)', () => {
+  // Interleaved runs from several bases, crossing 32-bit boundaries and zero groups, so that the
+  // kept upper-group texts are reused, replaced and re-derived.
+  const bases = ['fd00:1:2:3::', '::', '1::fffe:0', '0:0:0:0:0:1::', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:fff0', '2001:db8::ffff:fff0'].map((t) => parseIp(t)!.value);
+  for (let i = 0n; i < 40n; i++) {
+    for (const b of bases) {
+      const v = b + i * 0x7fffn;
+      if (v >= 1n << 128n) continue;
+      assert.equal(formatAddress({ family: 6, value: v }), formatIp({ family: 6, value: v }), v.toString(16));
+      assert.equal(formatAddress({ family: 6, value: b + i }), formatIp({ family: 6, value: b + i }), (b + i).toString(16));
+    }
+  }
+});

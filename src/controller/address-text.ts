@@ -8,25 +8,52 @@ export function formatAddress(ip: IpAddress): string {
     const v = Number(ip.value);
     return `${(v >>> 24) & 0xff}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
   }
-  const hex = ip.value.toString(16).padStart(32, '0');
-  const groups: string[] = [];
+  return formatV6(ip.value);
+}
+
+/** Group text without leading zeros ("0" for zero) of the 4 hex digits at `at`. */
+function groupText(hex: string, at: number): string {
+  let k = 0;
+  while (k < 3 && hex.charCodeAt(at + k) === 48) k++;
+  return hex.slice(at + k, at + 4);
+}
+
+// Consecutive addresses in a pool share their upper 96 bits: the texts of those six groups are
+// kept from the previous call, so most addresses cost one BigInt subtraction, not a hex dump.
+let base = -1n;
+const texts: string[] = ['', '', '', '', '', '', '', ''];
+
+function formatV6(value: bigint): string {
+  let low = value - base;
+  if (base < 0n || low < 0n || low > 0xffffffffn) {
+    const hex = value.toString(16).padStart(32, '0');
+    for (let i = 0; i < 6; i++) texts[i] = groupText(hex, i * 4);
+    base = value - BigInt.asUintN(32, value);
+    low = value - base;
+  }
+  const n = Number(low);
+  texts[6] = (n >>> 16).toString(16);
+  texts[7] = (n & 0xffff).toString(16);
+  // RFC 5952: the longest run of two or more zero groups (the first of equal ones) becomes "::".
   let bestStart = -1;
   let bestLen = 1;
   let runStart = -1;
   for (let i = 0; i < 8; i++) {
-    // Strip leading zeros of the group: parseInt/toString would cost more than a regex-free scan.
-    let g = hex.slice(i * 4, i * 4 + 4);
-    let k = 0;
-    while (k < 3 && g.charCodeAt(k) === 48) k++;
-    g = g.slice(k);
-    groups.push(g);
-    if (g === '0') {
+    if (texts[i] === '0') {
       if (runStart < 0) runStart = i;
       if (i - runStart + 1 > bestLen) { bestStart = runStart; bestLen = i - runStart + 1; }
     } else runStart = -1;
   }
-  if (bestStart < 0) return groups.join(':');
-  return `${groups.slice(0, bestStart).join(':')}::${groups.slice(bestStart + bestLen).join(':')}`;
+  let out = '';
+  if (bestStart < 0) {
+    out = texts[0]!;
+    for (let i = 1; i < 8; i++) out += `:${texts[i]!}`;
+    return out;
+  }
+  for (let i = 0; i < bestStart; i++) out += i === 0 ? texts[i]! : `:${texts[i]!}`;
+  out += '::';
+  for (let i = bestStart + bestLen; i < 8; i++) out += i === bestStart + bestLen ? texts[i]! : `:${texts[i]!}`;
+  return out;
 }
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
