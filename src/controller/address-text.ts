@@ -18,23 +18,36 @@ function groupText(hex: string, at: number): string {
   return hex.slice(at + k, at + 4);
 }
 
-// Consecutive addresses in a pool share their upper 96 bits: the texts of those six groups are
-// kept from the previous call, so most addresses cost one BigInt subtraction, not a hex dump.
+// Consecutive addresses in a pool share their upper 96 bits. For those, the text is kept as a
+// template per zero-ness of the last two groups (RFC 5952's "::" depends only on which groups
+// are zero), so most addresses cost one BigInt subtraction and two or three concatenations.
 let base = -1n;
-const texts: string[] = ['', '', '', '', '', '', '', ''];
+/** Pieces around the texts of groups 6 and 7, indexed by (group 6 ≠ 0) | (group 7 ≠ 0) << 1. */
+const templates: string[][] = [[], [], [], []];
 
 function formatV6(value: bigint): string {
   let low = value - base;
   if (base < 0n || low < 0n || low > 0xffffffffn) {
     const hex = value.toString(16).padStart(32, '0');
-    for (let i = 0; i < 6; i++) texts[i] = groupText(hex, i * 4);
+    const texts: string[] = [];
+    for (let i = 0; i < 6; i++) texts.push(groupText(hex, i * 4));
+    for (let k = 0; k < 4; k++) {
+      // Non-zero groups as marks ('x', 'y': never in the text of an address), split out afterwards.
+      templates[k] = rfc5952([...texts, (k & 1) !== 0 ? 'x' : '0', (k & 2) !== 0 ? 'y' : '0']).split(/[xy]/);
+    }
     base = value - BigInt.asUintN(32, value);
     low = value - base;
   }
   const n = Number(low);
-  texts[6] = (n >>> 16).toString(16);
-  texts[7] = (n & 0xffff).toString(16);
-  // RFC 5952: the longest run of two or more zero groups (the first of equal ones) becomes "::".
+  const g6 = n >>> 16;
+  const g7 = n & 0xffff;
+  const p = templates[(g6 !== 0 ? 1 : 0) | (g7 !== 0 ? 2 : 0)]!;
+  if (g6 === 0) return g7 === 0 ? p[0]! : p[0]! + g7.toString(16) + p[1]!;
+  return g7 === 0 ? p[0]! + g6.toString(16) + p[1]! : p[0]! + g6.toString(16) + p[1]! + g7.toString(16) + p[2]!;
+}
+
+/** Eight group texts without leading zeros → RFC 5952 text (the first longest run of two or more zero groups is "::"). */
+function rfc5952(texts: readonly string[]): string {
   let bestStart = -1;
   let bestLen = 1;
   let runStart = -1;
@@ -44,16 +57,8 @@ function formatV6(value: bigint): string {
       if (i - runStart + 1 > bestLen) { bestStart = runStart; bestLen = i - runStart + 1; }
     } else runStart = -1;
   }
-  let out = '';
-  if (bestStart < 0) {
-    out = texts[0]!;
-    for (let i = 1; i < 8; i++) out += `:${texts[i]!}`;
-    return out;
-  }
-  for (let i = 0; i < bestStart; i++) out += i === 0 ? texts[i]! : `:${texts[i]!}`;
-  out += '::';
-  for (let i = bestStart + bestLen; i < 8; i++) out += i === bestStart + bestLen ? texts[i]! : `:${texts[i]!}`;
-  return out;
+  if (bestStart < 0) return texts.join(':');
+  return `${texts.slice(0, bestStart).join(':')}::${texts.slice(bestStart + bestLen).join(':')}`;
 }
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
