@@ -6,12 +6,20 @@
 // Memory is one tree node per run, so it grows with what is allocated, never with pool size.
 import { OrderedMap } from './ordered-map.ts';
 
+//
+// The tree holds offsets from `base` (the pool's lowest network address of the family, rounded
+// down to a multiple of 256 so that the low byte — avoidBuggyIPs — reads the same): in an IPv6
+// pool they are small numbers, and V8 compares and adds BigInts that fit 64 bits much faster
+// than 128-bit ones. The public methods take and return addresses.
 export class AddressRuns {
-  /** run start → run end (inclusive). */
+  /** run start → run end (inclusive), both offsets from `base`. */
   private readonly runs = new OrderedMap<bigint>();
+  private readonly base: bigint;
 
   /** `avoidBuggy` only for IPv4 pools with avoidBuggyIPs; IPv6 never skips. */
-  constructor(private readonly avoidBuggy: boolean) {}
+  constructor(private readonly avoidBuggy: boolean, base = 0n) {
+    this.base = base - (base & 0xffn);
+  }
 
   get runCount(): number {
     return this.runs.size;
@@ -32,15 +40,17 @@ export class AddressRuns {
     return true;
   }
 
-  has(v: bigint): boolean {
+  has(address: bigint): boolean {
+    const v = address - this.base;
     const r = this.runs.floor(v);
     return r !== undefined && r.value >= v && !this.skippable(v);
   }
 
   /** Marks `v` in use. The caller adds each address once. */
-  add(v: bigint): void {
+  add(address: bigint): void {
+    const v = address - this.base;
     const [left, right] = this.runs.around(v);
-    if (left && left.value >= v) throw new Error(`address ${v} is already in a run`);
+    if (left && left.value >= v) throw new Error(`address ${address} is already in a run`);
     const joinLeft = left !== undefined && this.bridged(left.value, v);
     const joinRight = right !== undefined && this.bridged(v, right.key);
     if (joinLeft && joinRight) {
@@ -58,9 +68,10 @@ export class AddressRuns {
   }
 
   /** Marks `v` free again. */
-  remove(v: bigint): void {
+  remove(address: bigint): void {
+    const v = address - this.base;
     const r = this.runs.floor(v);
-    if (!r || r.value < v) throw new Error(`address ${v} is not in a run`);
+    if (!r || r.value < v) throw new Error(`address ${address} is not in a run`);
     const start = r.key;
     const end = r.value;
     if (v > start) {
@@ -80,18 +91,19 @@ export class AddressRuns {
 
   /** The lowest address in [from, to] that is neither in use nor skippable. */
   firstFree(from: bigint, to: bigint): bigint | undefined {
-    let c = from;
-    while (c <= to) {
+    let c = from - this.base;
+    const end = to - this.base;
+    while (c <= end) {
       if (this.skippable(c)) { c++; continue; }
       const r = this.runs.floor(c);
       if (r && r.value >= c) { c = r.value + 1n; continue; }
-      return c;
+      return c + this.base;
     }
     return undefined;
   }
 
   /** The runs in order, for tests. */
   toArray(): [bigint, bigint][] {
-    return [...this.runs.entries()].map((e) => [e.key, e.value]);
+    return [...this.runs.entries()].map((e) => [e.key + this.base, e.value + this.base]);
   }
 }

@@ -46,11 +46,13 @@ export class PoolState {
 
   constructor(public pool: Pool, public order: number) {
     this.name = pool.name;
-    this.runs = { 4: new AddressRuns(pool.avoidBuggyIPs), 6: new AddressRuns(false) };
     for (const c of pool.cidrs) {
       this.capacity[c.family] += prefixSize(c) - (pool.avoidBuggyIPs ? buggyCount(c) : 0n);
     }
     this.bounds = pool.cidrs.map((c) => ({ family: c.family, first: prefixFirst(c), last: prefixLast(c) }));
+    // IPv6 run trees count from the pool's lowest IPv6 address (small offsets, cheap BigInts).
+    const v6Base = this.bounds.reduce<bigint | undefined>((m, b) => (b.family === 6 && (m === undefined || b.first < m) ? b.first : m), undefined);
+    this.runs = { 4: new AddressRuns(pool.avoidBuggyIPs), 6: new AddressRuns(false, v6Base ?? 0n) };
     this.adopt(pool, order);
   }
 
