@@ -15,10 +15,13 @@ export class AddressRuns {
   /** run start → run end (inclusive), both offsets from `base`. */
   private readonly runs = new OrderedMap<bigint>();
   private readonly base: bigint;
+  /** base ≠ 0: IPv4 trees (base 0) skip the subtraction, a BigInt allocation per call. */
+  private readonly shifted: boolean;
 
   /** `avoidBuggy` only for IPv4 pools with avoidBuggyIPs; IPv6 never skips. */
   constructor(private readonly avoidBuggy: boolean, base = 0n) {
     this.base = base - (base & 0xffn);
+    this.shifted = this.base !== 0n;
   }
 
   get runCount(): number {
@@ -41,14 +44,14 @@ export class AddressRuns {
   }
 
   has(address: bigint): boolean {
-    const v = address - this.base;
+    const v = this.shifted ? address - this.base : address;
     const r = this.runs.floor(v);
     return r !== undefined && r.value >= v && !this.skippable(v);
   }
 
   /** Marks `v` in use. The caller adds each address once. */
   add(address: bigint): void {
-    const v = address - this.base;
+    const v = this.shifted ? address - this.base : address;
     const [left, right] = this.runs.around(v);
     if (left && left.value >= v) throw new Error(`address ${address} is already in a run`);
     const joinLeft = left !== undefined && this.bridged(left.value, v);
@@ -69,7 +72,7 @@ export class AddressRuns {
 
   /** Marks `v` free again. */
   remove(address: bigint): void {
-    const v = address - this.base;
+    const v = this.shifted ? address - this.base : address;
     const r = this.runs.floor(v);
     if (!r || r.value < v) throw new Error(`address ${address} is not in a run`);
     const start = r.key;
@@ -91,13 +94,13 @@ export class AddressRuns {
 
   /** The lowest address in [from, to] that is neither in use nor skippable. */
   firstFree(from: bigint, to: bigint): bigint | undefined {
-    let c = from - this.base;
-    const end = to - this.base;
+    let c = this.shifted ? from - this.base : from;
+    const end = this.shifted ? to - this.base : to;
     while (c <= end) {
       if (this.skippable(c)) { c++; continue; }
       const r = this.runs.floor(c);
       if (r && r.value >= c) { c = r.value + 1n; continue; }
-      return c + this.base;
+      return this.shifted ? c + this.base : c;
     }
     return undefined;
   }
