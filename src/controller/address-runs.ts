@@ -17,6 +17,10 @@ export class AddressRuns {
   private readonly base: bigint;
   /** base ≠ 0: IPv4 trees (base 0) skip the subtraction, a BigInt allocation per call. */
   private readonly shifted: boolean;
+  private lastFrom = -1n;
+  private lastTo = -1n;
+  private lastFromOffset = 0n;
+  private lastToOffset = 0n;
 
   /** `avoidBuggy` only for IPv4 pools with avoidBuggyIPs; IPv6 never skips. */
   constructor(private readonly avoidBuggy: boolean, base = 0n) {
@@ -94,8 +98,20 @@ export class AddressRuns {
 
   /** The lowest address in [from, to] that is neither in use nor skippable. */
   firstFree(from: bigint, to: bigint): bigint | undefined {
-    let c = this.shifted ? from - this.base : from;
-    const end = this.shifted ? to - this.base : to;
+    let c = from;
+    let end = to;
+    if (this.shifted) {
+      // A pool searches the same CIDR bounds every time: their offsets are kept (compared, not
+      // recomputed: a 128-bit subtraction allocates, an equality test does not).
+      if (from !== this.lastFrom || to !== this.lastTo) {
+        this.lastFrom = from;
+        this.lastTo = to;
+        this.lastFromOffset = from - this.base;
+        this.lastToOffset = to - this.base;
+      }
+      c = this.lastFromOffset;
+      end = this.lastToOffset;
+    }
     while (c <= end) {
       if (this.skippable(c)) { c++; continue; }
       const r = this.runs.floor(c);
