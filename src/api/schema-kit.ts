@@ -44,45 +44,29 @@ export const ObjectMetaSchema = Type.Object(
   { additionalProperties: Type.Unknown() },
 );
 
-/** metav1.LabelSelector (v1beta2 and every other kind). */
-export const LabelSelectorSchema = Type.Object(
-  {
-    matchLabels: Type.Optional(StringMap()),
-    matchExpressions: Type.Optional(
-      Type.Array(
-        Type.Object(
-          {
-            key: Type.String(),
-            operator: StringEnum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
-            values: Type.Optional(Type.Array(Type.String())),
-          },
-          { additionalProperties: false },
+/** A label selector whose matchExpressions carry `values` as given (the two versions differ there). */
+function labelSelector<V extends TSchema>(values: V) {
+  return Type.Object(
+    {
+      matchLabels: Type.Optional(StringMap()),
+      matchExpressions: Type.Optional(
+        Type.Array(
+          Type.Object(
+            { key: Type.String(), operator: StringEnum(['In', 'NotIn', 'Exists', 'DoesNotExist']), values },
+            { additionalProperties: false },
+          ),
         ),
       ),
-    ),
-  },
-  { additionalProperties: false },
-);
+    },
+    { additionalProperties: false },
+  );
+}
+
+/** metav1.LabelSelector (v1beta2 and every other kind). */
+export const LabelSelectorSchema = labelSelector(Type.Optional(Type.Array(Type.String())));
 
 /** The selector type BGPPeer v1beta1 used: `values` required with at least one item. */
-export const LegacyLabelSelectorSchema = Type.Object(
-  {
-    matchLabels: Type.Optional(StringMap()),
-    matchExpressions: Type.Optional(
-      Type.Array(
-        Type.Object(
-          {
-            key: Type.String(),
-            operator: StringEnum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
-            values: Type.Array(Type.String(), { minItems: 1 }),
-          },
-          { additionalProperties: false },
-        ),
-      ),
-    ),
-  },
-  { additionalProperties: false },
-);
+export const LegacyLabelSelectorSchema = labelSelector(Type.Array(Type.String(), { minItems: 1 }));
 
 /** A metallb.io object: unknown fields anywhere under it are errors (a structural CRD prunes them). */
 export function MetalLBObject<const K extends string, const V extends string, S extends TSchema>(kind: K, apiVersion: V, spec: S) {
