@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
 
 function ironlb(...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '1' } });
@@ -63,4 +64,14 @@ test('crds --out writes the same files as deploy/crds', (t) => {
   const files = readdirSync(dir).sort();
   assert.deepEqual(files, readdirSync('deploy/crds').filter((f) => f.endsWith('.yaml')).sort());
   for (const f of files) assert.equal(readFileSync(join(dir, f), 'utf8'), readFileSync(join('deploy/crds', f), 'utf8'));
+});
+
+test('crds without --out prints every CRD to stdout (for `ironlb crds | kubectl apply -f -`) and writes no file', () => {
+  const r = ironlb('crds');
+  assert.equal(r.code, 0, r.stderr);
+  const expected = readdirSync('deploy/crds').filter((f) => f.endsWith('.yaml')).sort().map((f) => readFileSync(join('deploy/crds', f), 'utf8'));
+  for (const text of expected) assert.ok(r.stdout.includes(text));
+  assert.equal(r.stdout.length, expected.join('').length);
+  const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as { kind?: string } | null).filter((d) => d !== null);
+  assert.deepEqual(docs.map((d) => d.kind), expected.map(() => 'CustomResourceDefinition'));
 });

@@ -4,6 +4,7 @@
 import { networkInterfaces } from 'node:os';
 import { formatDiagnostic } from '../api/diagnostics.ts';
 import { type IpAddress, parseIp } from '../net/ip.ts';
+import { configWarningLog } from '../observe/config-warnings.ts';
 import { createLogger, type Logger } from '../observe/log.ts';
 import { serveObserve, type ObserveServer } from '../observe/http.ts';
 import { Metrics } from '../observe/metrics.ts';
@@ -76,8 +77,10 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
     });
     await bgp.start();
   }
+  const logConfigWarnings = configWarningLog(logger);
   const listener: StoreListener = {
     snapshot(s: Snapshot) {
+      logConfigWarnings(s.diagnostics);
       metrics.configLoaded.set(1);
       metrics.configStale.set(0);
       logger.info({ generation: s.generation, pools: s.config.pools.length, peers: s.config.peers.length, services: s.services.length }, 'configuration in force');

@@ -1,11 +1,66 @@
-// Structured logs (pino), one JSON line per event, on stderr so stdout stays for command output.
-// IRONLB_LOG_LEVEL picks the level (default info).
+// Structured logs (pino) on stderr, so stdout stays for command output. One JSON line per event
+// when stderr is not a terminal (a pod's log, a pipe, a file: what collectors parse); a short
+// human-readable line when it is (someone is watching). IRONLB_LOG_FORMAT=json|pretty overrides
+// the guess, IRONLB_LOG_LEVEL picks the level (default info).
+import { writeSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 
 export type { Logger };
+export type LogFormat = 'json' | 'pretty';
 
-export function createLogger(bindings: Record<string, unknown> = {}, level = process.env.IRONLB_LOG_LEVEL ?? 'info'): Logger {
-  return pino({ level, base: { pid: process.pid, ...bindings } }, pino.destination({ fd: 2, sync: true }));
+export interface LoggerOptions {
+  readonly level?: string;
+  /** Default: IRONLB_LOG_FORMAT, else pretty when stderr is a terminal, else JSON. */
+  readonly format?: LogFormat;
+  /** Where lines go (tests); default: stderr, written synchronously so nothing is lost on exit. */
+  readonly write?: (line: string) => void;
+}
+
+/** The format for this process: the override, else what the stream the logs go to can show. */
+export function chooseLogFormat(env: NodeJS.ProcessEnv = process.env, stderrIsTty = process.stderr.isTTY === true): LogFormat {
+  const forced = env.IRONLB_LOG_FORMAT;
+  if (forced === 'json' || forced === 'pretty') return forced;
+  return stderrIsTty ? 'pretty' : 'json';
+}
+
+const levelNames: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+/** Fields every line carries or that the line's head already shows. */
+const headFields = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'role', 'node', 'component']);
+
+function valueText(v: unknown): string {
+  if (typeof v === 'string') return /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v);
+  if (v !== null && typeof v === 'object' && 'message' in v && 'stack' in v) return JSON.stringify((v as { message: unknown }).message);
+  return JSON.stringify(v) ?? String(v);
+}
+
+/**
+ * One pino JSON line as `HH:MM:SS.mmm LEVEL role/node/component: message key=value …` (UTC time;
+ * the role, node and component bindings become the source). A line that is not JSON passes through.
+ */
+export function prettyLogLine(json: string): string {
+  let o: Record<string, unknown>;
+  try {
+    o = JSON.parse(json) as Record<string, unknown>;
+  } catch {
+    return json.endsWith('\n') ? json : `${json}\n`;
+  }
+  const time = typeof o.time === 'number' ? new Date(o.time).toISOString().slice(11, 23) : '';
+  const level = (levelNames[o.level as number] ?? String(o.level)).padEnd(5);
+  const source = [o.role, o.node, o.component].filter((x) => typeof x === 'string' && x !== '').join('/');
+  const rest = Object.entries(o).filter(([k]) => !headFields.has(k)).map(([k, v]) => `${k}=${valueText(v)}`);
+  const msg = typeof o.msg === 'string' ? o.msg : '';
+  return `${time} ${level} ${source ? `${source}: ` : ''}${msg}${rest.length > 0 ? `  ${rest.join(' ')}` : ''}\n`;
+}
+
+export function createLogger(bindings: Record<string, unknown> = {}, options: LoggerOptions | string = {}): Logger {
+  const o: LoggerOptions = typeof options === 'string' ? { level: options } : options;
+  const level = o.level ?? process.env.IRONLB_LOG_LEVEL ?? 'info';
+  const format = o.format ?? chooseLogFormat();
+  const write = o.write ?? ((line: string) => { writeSync(2, line); });
+  const destination = format === 'pretty'
+    ? { write: (line: string) => { write(prettyLogLine(line.endsWith('\n') ? line.slice(0, -1) : line)); } }
+    : o.write ? { write } : pino.destination({ fd: 2, sync: true });
+  return pino({ level, base: { pid: process.pid, ...bindings } }, destination);
 }
 
 /** A logger that drops everything (tests). */

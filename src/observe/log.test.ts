@@ -1,0 +1,37 @@
+// Logs: JSON for machines, one readable line for a person at a terminal.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chooseLogFormat, createLogger, prettyLogLine } from './log.ts';
+
+test('the format follows the terminal unless IRONLB_LOG_FORMAT says otherwise', () => {
+  assert.equal(chooseLogFormat({}, true), 'pretty');
+  assert.equal(chooseLogFormat({}, false), 'json');
+  assert.equal(chooseLogFormat({ IRONLB_LOG_FORMAT: 'json' }, true), 'json');
+  assert.equal(chooseLogFormat({ IRONLB_LOG_FORMAT: 'pretty' }, false), 'pretty');
+  assert.equal(chooseLogFormat({ IRONLB_LOG_FORMAT: 'yaml' }, false), 'json');
+});
+
+test('JSON format: one parsable line per event with the bindings', () => {
+  const lines: string[] = [];
+  const log = createLogger({ role: 'speaker', node: 'n1' }, { format: 'json', write: (l) => lines.push(l) });
+  log.warn({ peer: 'router-3' }, 'session down');
+  assert.equal(lines.length, 1);
+  const o = JSON.parse(lines[0]!) as Record<string, unknown>;
+  assert.deepEqual([o.level, o.role, o.node, o.peer, o.msg], [40, 'speaker', 'n1', 'router-3', 'session down']);
+});
+
+test('pretty format: time, level, source, message, then the other fields as key=value', () => {
+  const lines: string[] = [];
+  const log = createLogger({ role: 'standalone', node: 'n1' }, { format: 'pretty', write: (l) => lines.push(l) });
+  log.child({ component: 'speaker' }).warn({ peer: 'router-3', prefixes: 2, reason: 'two values' }, 'route dropped');
+  assert.equal(lines.length, 1);
+  assert.match(lines[0]!, /^\d\d:\d\d:\d\d\.\d{3} WARN {2}standalone\/n1\/speaker: route dropped {2}peer=router-3 prefixes=2 reason="two values"\n$/);
+  assert.doesNotThrow(() => log.info('no fields'));
+  assert.match(lines[1]!, /INFO {2}standalone\/n1: no fields\n$/);
+});
+
+test('pretty lines: errors show their message, non-JSON passes through', () => {
+  const line = prettyLogLine(JSON.stringify({ level: 50, time: 0, msg: 'failed', err: { type: 'Error', message: 'boom', stack: 'Error: boom\n at x' } }));
+  assert.equal(line, '00:00:00.000 ERROR failed  err="boom"\n');
+  assert.equal(prettyLogLine('not json'), 'not json\n');
+});
