@@ -80,7 +80,9 @@ test('negotiation: families, 4-octet ASN, GR, extended message, ADD-PATH, keepal
   // A peer with no MP capability speaks IPv4 only; with no 4-octet capability gets AS_TRANS.
   const old = negotiate(cfg, { version: 4, myAs: 65002, holdTime: 90, bgpId: 5, capabilities: { multiprotocol: [], routeRefresh: false, enhancedRouteRefresh: false, extendedMessage: false, addPath: [], unknown: [] } });
   assert.deepEqual([old.families, old.fourOctetAsn, old.extendedMessage], [[4], false, false]);
-  assert.throws(() => negotiate({ ...cfg, myAsn: 4200000000 }, { version: 4, myAs: 65002, holdTime: 90, bgpId: 5, capabilities: { multiprotocol: [], routeRefresh: false, enhancedRouteRefresh: false, extendedMessage: false, addPath: [], unknown: [] } }), (e: BgpError) => e.code === 2 && e.subcode === 7);
+  // RFC 6793: our 4-octet ASN towards a 2-octet-only peer is no error; the peer knows us as AS_TRANS.
+  const toOld = negotiate({ ...cfg, myAsn: 4200000000 }, { version: 4, myAs: 65002, holdTime: 90, bgpId: 5, capabilities: { multiprotocol: [], routeRefresh: false, enhancedRouteRefresh: false, extendedMessage: false, addPath: [], unknown: [] } });
+  assert.equal(toOld.fourOctetAsn, false);
 });
 
 test('our OPEN: AS_TRANS, GR with R and F bits on restart', () => {

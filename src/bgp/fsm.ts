@@ -116,11 +116,9 @@ export function negotiate(c: FsmConfig, o: OpenMessage): Negotiated {
     throw new BgpError(ErrorCode.Open, OpenSubcode.BadBgpIdentifier, undefined, `identifier ${o.bgpId}`);
   }
   const caps = o.capabilities;
+  // A peer without the capability (an OLD speaker, RFC 6793) is fine: it knows us as AS_TRANS
+  // (the OPEN says so) and gets 2-octet AS_PATHs with AS_TRANS plus AS4_PATH.
   const fourOctetAsn = caps.fourOctetAsn !== undefined;
-  if (!fourOctetAsn && c.myAsn > 0xffff) {
-    // Our AS would reach the peer only as AS_TRANS; a 2-octet peer configured with it cannot match.
-    throw new BgpError(ErrorCode.Open, OpenSubcode.UnsupportedCapability, Buffer.from([65, 4, c.myAsn >>> 24, (c.myAsn >>> 16) & 0xff, (c.myAsn >>> 8) & 0xff, c.myAsn & 0xff]), 'our 4-octet ASN needs the peer to support 4-octet ASNs');
-  }
   // RFC 4760: a peer that advertises no multiprotocol capability speaks IPv4 unicast only.
   const peerFamilies = caps.multiprotocol.length === 0 ? [{ afi: Afi.Ipv4, safi: Safi.Unicast }] : caps.multiprotocol;
   const families = c.families.filter((f) => hasFamily(peerFamilies, afiOf(f), Safi.Unicast));
@@ -245,6 +243,20 @@ export const COLLISION_CEASE = CeaseSubcode.ConnectionCollisionResolution;
 export function connectRetryDelayMs(baseSeconds: number, failures: number, random: number, capSeconds = 120): number {
   // Right after a session that worked, reconnect quickly (as MetalLB does); back off on failures.
   const s = failures === 0 ? Math.min(baseSeconds, 1) : Math.min(baseSeconds * 2 ** (failures - 1), Math.max(capSeconds, baseSeconds));
+  return Math.round(s * 1000 * (0.75 + 0.25 * random));
+}
+
+/** A session that stays Established this long is stable: the flap count starts again from 0. */
+export const STABLE_SESSION_MS = 60_000;
+
+/**
+ * RFC 4271 §8.1.1 DampPeerOscillations: the IdleHoldTime before reconnecting after a session
+ * that worked. 1 s after a stable one; after `flaps` sessions in a row that the peer ended within
+ * STABLE_SESSION_MS (e.g. it refuses an UPDATE ironlb will send again), 2^flaps s up to the cap,
+ * so a peer that keeps refusing is asked ever more rarely instead of every second.
+ */
+export function idleHoldDelayMs(flaps: number, random: number, capSeconds = 120): number {
+  const s = flaps === 0 ? 1 : Math.min(2 ** flaps, capSeconds);
   return Math.round(s * 1000 * (0.75 + 0.25 * random));
 }
 

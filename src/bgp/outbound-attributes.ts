@@ -15,12 +15,19 @@ export interface OutboundContext {
   readonly nextHop4?: Buffer;
 }
 
-/** The AS_PATH sequence: eBGP [prepend × count, own ASN]; iBGP only the prepends. */
+/**
+ * The AS_PATH sequence. eBGP: own ASN leftmost, then the prepends — a speaker adds its own AS in
+ * front of whatever the path holds when it sends to an external peer (RFC 4271 §5.1.2), and a
+ * prepend is part of the path before that, as FRR's outbound route-map `set as-path prepend`
+ * (64500 65099 65099 for AS 64500 prepending 65099 twice). A peer that checks the first AS
+ * (OpenBGPD's enforce neighbor-as, FRR's enforce-first-as) refuses any other order.
+ * iBGP: no own AS is added, so the path is only the prepends (as FRR sends them on iBGP).
+ */
 export function asPathFor(a: RouteAttributes, ctx: OutboundContext): number[] {
   const path: number[] = [];
+  if (ctx.ebgp) path.push(ctx.myAsn);
   const count = a.asPrepend?.count ?? 0;
   for (let i = 0; i < count; i++) path.push(a.asPrepend?.asn ?? ctx.myAsn);
-  if (ctx.ebgp) path.push(ctx.myAsn);
   return path;
 }
 

@@ -1,5 +1,8 @@
 // The per-peer settings and the status the speaker reports. Part of the public API of bgp/.
 import type { IpAddress } from '../net/ip.ts';
+import type { RefusedUpdate } from './refused-update.ts';
+
+export type { RefusedUpdate, RefusedAttributeSet } from './refused-update.ts';
 
 export type AddressFamily = 'ipv4' | 'ipv6';
 
@@ -90,12 +93,23 @@ export interface PeerStatus {
   readonly advertisedRoutes: number;
   /** The last error or NOTIFICATION that ended a session, if any. */
   readonly lastError?: string;
+  /** Sessions in a row the peer ended within a minute of Established (the reconnect delay grows with it). */
+  readonly flaps?: number;
+  /** Milliseconds until the next connection attempt, while one is scheduled. */
+  readonly retryInMs?: number;
+  /** The UPDATE(s) the peer last refused with NOTIFICATION 3/x, until a session is stable again. */
+  readonly refusedUpdate?: RefusedUpdate;
 }
 
 export interface StateChangeEvent { readonly peerId: string; readonly from: BgpState; readonly to: BgpState; readonly reason: string }
 export interface EstablishedEvent { readonly peerId: string; readonly negotiated: NegotiatedSession }
 export interface NotificationEvent { readonly peerId: string; readonly direction: 'sent' | 'received'; readonly code: number; readonly subcode: number; readonly text: string }
 export interface PeerErrorEvent { readonly peerId: string; readonly error: Error }
+/**
+ * The peer ended the session with NOTIFICATION 3/x (UPDATE Message Error) after our UPDATE(s):
+ * what it refused, how many times in a row, and when the next attempt is (absent: passive peer).
+ */
+export interface RefusedUpdateEvent { readonly peerId: string; readonly refused: RefusedUpdate; readonly flaps: number; readonly retryInMs?: number }
 
 /** Subset of pino's interface the speaker uses. */
 export interface BgpLogger {

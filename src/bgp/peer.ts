@@ -5,11 +5,12 @@ import type { Socket } from 'node:net';
 import { formatIp } from '../net/ip.ts';
 import { AdjRibOut } from './adj-rib-out.ts';
 import { CeaseSubcode } from './errors.ts';
-import { type ConnectionState, type FsmConfig, collisionLoser, connectRetryDelayMs, publicNegotiated } from './fsm.ts';
+import { type ConnectionState, type FsmConfig, STABLE_SESSION_MS, collisionLoser, connectRetryDelayMs, idleHoldDelayMs, publicNegotiated } from './fsm.ts';
 import type { NotificationMessage } from './notification.ts';
 import { notificationText } from './notification.ts';
 import { type OpenMessage, openAsn } from './open.ts';
 import type { BgpLogger, BgpState, Clock, PeerConfig, PeerStatus } from './peer-config.ts';
+import type { RefusedUpdate } from './refused-update.ts';
 import { Session, type SessionOwner } from './session.ts';
 import type { DecodedUpdate } from './update.ts';
 import { type BgpTransport, TransportError } from './transport.ts';
@@ -20,6 +21,8 @@ export interface PeerEvents {
   notification(peerId: string, direction: 'sent' | 'received', n: NotificationMessage): void;
   error(peerId: string, e: Error): void;
   update?(peerId: string, u: DecodedUpdate): void;
+  /** The peer ended the session with NOTIFICATION 3/x after our UPDATE(s); retryMs: next attempt (absent when passive). */
+  refused(peerId: string, r: RefusedUpdate, flaps: number, retryMs: number | undefined): void;
 }
 
 const order: Record<ConnectionState, number> = { Idle: 0, Connect: 1, Active: 1, OpenSent: 2, OpenConfirm: 3, Established: 4 };
@@ -39,6 +42,13 @@ export class Peer implements SessionOwner {
   private restarting = true;
   private lastError?: string;
   private detailFrom?: Session;
+  /** Sessions in a row the peer ended within STABLE_SESSION_MS (DampPeerOscillations). */
+  private flaps = 0;
+  /** While flapping: no connection out or in before this time (the IdleHoldTimer). */
+  private idleHoldUntil = 0;
+  /** What the peer last refused, until a session is stable again. */
+  private refused?: RefusedUpdate;
+  private refusedPending = false;
   /** Bumped by stop(): a connect() that resolves after a restart belongs to an old configuration. */
   private generation = 0;
   private readonly totals = { sent: { open: 0, update: 0, notification: 0, keepalive: 0, routeRefresh: 0 }, received: { open: 0, update: 0, notification: 0, keepalive: 0, routeRefresh: 0 } };
@@ -164,6 +174,13 @@ export class Peer implements SessionOwner {
   /** A connection from the listener whose source address is this peer's. */
   accept(socket: Socket): void {
     if (this.stopped || this.held) { socket.destroy(); return; }
+    if (this.flaps >= 2 && this.clock.now() < this.idleHoldUntil) {
+      // A passive peer's side of the IdleHoldTimer: a peer that keeps refusing what we send
+      // would otherwise reconnect at its own pace and get the same UPDATE again.
+      this.log.debug({ peer: this.id, flaps: this.flaps }, 'refused incoming BGP connection: idle hold after flapping');
+      socket.destroy();
+      return;
+    }
     if (this.established) {
       if (this.established.negotiated?.gracefulRestart) {
         // RFC 4724 §4.2: a new connection while Established means the peer restarted.
@@ -224,6 +241,10 @@ export class Peer implements SessionOwner {
 
   onNotification(s: Session, direction: 'sent' | 'received', n: NotificationMessage): void {
     const text = notificationText(n);
+    if (direction === 'received' && n.code === 3 && s === this.established) {
+      const r = s.refusedUpdate(n);
+      if (r) { this.refused = r; this.refusedPending = true; }
+    }
     if (direction === 'received' || n.code !== 6) this.lastError = `${direction === 'sent' ? 'sent' : 'received'} ${text}`;
     // The drop reason that follows carries the detail (e.g. which AS was expected).
     this.detailFrom = direction === 'sent' && n.code !== 6 ? s : undefined;
@@ -238,6 +259,8 @@ export class Peer implements SessionOwner {
     if (s === this.established) {
       this.established = undefined;
       this.rib.sessionDown();
+      const up = this.clock.now() - (s.establishedAt ?? 0);
+      if (up >= STABLE_SESSION_MS) { this.flaps = 0; this.refused = undefined; } else if (!s.endedLocally) this.flaps++;
       this.lastError ??= reason;
       if (!reason.startsWith('NOTIFICATION')) this.lastError = reason;
     } else if (s.opts.direction === 'outgoing') {
@@ -250,6 +273,24 @@ export class Peer implements SessionOwner {
     } else {
       this.recomputeState(reason);
     }
+    if (this.refusedPending && this.refused) {
+      this.refusedPending = false;
+      const retryMs = this.retryTimer !== undefined ? Math.max(0, this.idleHoldUntil - this.clock.now()) : undefined;
+      this.events.refused(this.id, this.refused, this.flaps, retryMs);
+    }
+  }
+
+  /**
+   * The desired routes changed. While the peer is idle-held after refusing what we sent, try
+   * again at once: the change may be the fix (an advertisement corrected), and if it is not the
+   * hold grows as before.
+   */
+  routesChanged(): void {
+    if (this.refused === undefined || this.stopped || this.held || this.established) return;
+    this.idleHoldUntil = 0;
+    if (this.retryTimer === undefined) return;
+    this.clearRetry();
+    this.connect();
   }
 
   private scheduleRetry(): void {
@@ -259,7 +300,9 @@ export class Peer implements SessionOwner {
       return;
     }
     if (this.retryTimer !== undefined || this.connecting || this.sessions.size > 0) return;
-    const delay = connectRetryDelayMs(this.config.connectRetrySeconds ?? 5, this.failures, this.random());
+    const delay = this.failures === 0 ? idleHoldDelayMs(this.flaps, this.random()) : connectRetryDelayMs(this.config.connectRetrySeconds ?? 5, this.failures, this.random());
+    this.idleHoldUntil = this.clock.now() + delay;
+    if (this.flaps >= 2) this.log.info({ peer: this.id, flaps: this.flaps, retrySeconds: Math.round(delay / 100) / 10 }, 'BGP session flapping: waiting longer before reconnecting');
     this.retryTimer = this.clock.setTimeout(() => { this.retryTimer = undefined; if (this.sessions.size === 0) this.connect(); }, delay);
   }
 
@@ -300,6 +343,9 @@ export class Peer implements SessionOwner {
       sent: sum('sent'), received: sum('received'),
       desiredRoutes: this.rib.desiredCount, advertisedRoutes: this.rib.sentCount,
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+      ...(this.flaps > 0 ? { flaps: this.flaps } : {}),
+      ...(this.retryTimer !== undefined ? { retryInMs: Math.max(0, this.idleHoldUntil - this.clock.now()) } : {}),
+      ...(this.refused && !(s?.establishedAt !== undefined && this.clock.now() - s.establishedAt >= STABLE_SESSION_MS) ? { refusedUpdate: this.refused } : {}),
     };
   }
 }

@@ -16,8 +16,10 @@ import { type BgpMessage, decodeMessage } from './messages.ts';
 import { type NotificationMessage, encodeNotification, notificationText } from './notification.ts';
 import { type OpenMessage, encodeOpen } from './open.ts';
 import type { BgpLogger, Clock, MessageCounts } from './peer-config.ts';
+import { type RefusedUpdate, findRefusedUpdate } from './refused-update.ts';
 import { UpdatePacker } from './update-packer.ts';
 import { type DecodedUpdate, encodeEndOfRib } from './update.ts';
+import { reconcileAs4 } from './as4-path.ts';
 
 export interface SessionOwner {
   readonly rib: AdjRibOut;
@@ -46,6 +48,12 @@ export interface SessionOptions {
 
 /** Bytes per write while draining the Adj-RIB-Out; between writes the event loop runs. */
 const BATCH_BYTES = 128 * 1024;
+/**
+ * The last batches written are kept (copies, at most this many) so that an UPDATE the peer
+ * refuses with NOTIFICATION 3/x can be named; dropped once a KEEPALIVE arrives this long after.
+ */
+const REMEMBERED_BATCHES = 2;
+const REMEMBER_MS = 10_000;
 const newCounts = (): MessageCounts => ({ open: 0, update: 0, notification: 0, keepalive: 0, routeRefresh: 0 });
 
 export class Session {
@@ -64,6 +72,9 @@ export class Session {
   private unsendableLogged = 0;
   /** Set by reset(): close the socket at once instead of lingering for the peer to read. */
   private closeNow = false;
+  /** The session was ended on our side (stop, reset, abort): not the peer's doing. */
+  endedLocally = false;
+  private recent: { at: number; bytes: Buffer }[] = [];
   readonly localAddress: string;
   readonly localPort: number;
 
@@ -87,7 +98,7 @@ export class Session {
   start(): void { this.dispatch({ type: 'TcpConnectionConfirmed' }); }
 
   /** Ends the session with a Cease NOTIFICATION (subcode per RFC 4486). */
-  stop(subcode: number, data?: Buffer): void { this.dispatch({ type: 'ManualStop', subcode, ...(data ? { data } : {}) }); }
+  stop(subcode: number, data?: Buffer): void { if (this.fsm.state !== 'Idle') this.endedLocally = true; this.dispatch({ type: 'ManualStop', subcode, ...(data ? { data } : {}) }); }
 
   /**
    * Ends the session with a Cease NOTIFICATION and closes the socket at once: the path is
@@ -102,6 +113,7 @@ export class Session {
   /** Ends the session without a NOTIFICATION: what a restarting speaker does for graceful restart. */
   abort(reason: string): void {
     if (this.fsm.state === 'Idle') return;
+    this.endedLocally = true;
     this.opts.socket.destroy();
     this.dispatch({ type: 'TcpConnectionFails', reason });
   }
@@ -147,7 +159,13 @@ export class Session {
         }
         this.dispatch({ type: 'BGPOpen', open: m.open });
         return;
-      case 'keepalive': this.received.keepalive++; this.dispatch({ type: 'KeepAliveMsg' }); return;
+      case 'keepalive': {
+        this.received.keepalive++;
+        const old = this.opts.clock.now() - REMEMBER_MS;
+        if (this.recent.length > 0 && this.recent[0]!.at < old) this.recent = this.recent.filter((r) => r.at >= old);
+        this.dispatch({ type: 'KeepAliveMsg' });
+        return;
+      }
       case 'notification':
         this.received.notification++;
         this.opts.owner.onNotification(this, 'received', m.notification);
@@ -174,7 +192,11 @@ export class Session {
         if (worst) this.opts.owner.log.debug({ problem: worst.detail, action: worst.action }, 'malformed UPDATE (RFC 7606)');
         // ironlb imports no routes: a well-formed UPDATE only refreshes the hold timer.
         this.dispatch({ type: 'UpdateMsg' });
-        if (this.fsm.state === 'Established') this.opts.owner.onUpdate?.(this, m.update);
+        // Observers see the path the peer meant: AS4_PATH merged in from a 2-octet peer (RFC 6793).
+        if (this.fsm.state === 'Established' && this.opts.owner.onUpdate) {
+          const attributes = reconcileAs4(m.update.attributes, this.decodeCtx.fourOctetAsn);
+          this.opts.owner.onUpdate(this, attributes === m.update.attributes ? m.update : { ...m.update, attributes });
+        }
         return;
       }
     }
@@ -299,6 +321,8 @@ export class Session {
     }
     this.sent.update += countMessages(w);
     if (w.pos === 0) return;
+    this.recent.push({ at: this.opts.clock.now(), bytes: Buffer.from(w.view()) });
+    if (this.recent.length > REMEMBERED_BATCHES) this.recent.shift();
     const ok = this.write(w.view());
     if (!ok) {
       if (this.opts.socket.destroyed) return;
@@ -307,6 +331,11 @@ export class Session {
       return;
     }
     if (this.hasPending()) this.kick();
+  }
+
+  /** The UPDATE(s) that a NOTIFICATION 3/x from the peer answered, from the batches last written. */
+  refusedUpdate(n: NotificationMessage): RefusedUpdate | undefined {
+    return findRefusedUpdate(this.recent.map((r) => r.bytes), n, this.decodeCtx);
   }
 
   /** Test hook: the current family set of the session's decode context. */

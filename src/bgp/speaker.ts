@@ -7,7 +7,8 @@ import { CeaseSubcode, ErrorCode, describeNotification } from './errors.ts';
 import { publicNegotiated } from './fsm.ts';
 import { notificationText } from './notification.ts';
 import { Peer } from './peer.ts';
-import type { BgpLogger, Clock, EstablishedEvent, NotificationEvent, PeerConfig, PeerErrorEvent, PeerStatus, StateChangeEvent } from './peer-config.ts';
+import type { BgpLogger, Clock, EstablishedEvent, NotificationEvent, PeerConfig, PeerErrorEvent, PeerStatus, RefusedUpdateEvent, StateChangeEvent } from './peer-config.ts';
+import { refusedText } from './refused-update.ts';
 import { systemClock } from './peer-config.ts';
 import type { Route } from './route.ts';
 import type { DecodedUpdate } from './update.ts';
@@ -62,8 +63,8 @@ export function checkPeerConfig(c: PeerConfig): void {
 
 /**
  * Events: 'state' StateChangeEvent, 'established' EstablishedEvent, 'notification'
- * NotificationEvent, 'update' UpdateEvent, 'error' PeerErrorEvent (only emitted when someone
- * listens; otherwise logged).
+ * NotificationEvent, 'update' UpdateEvent, 'error' PeerErrorEvent and 'refused'
+ * RefusedUpdateEvent (these two only emitted when someone listens; otherwise logged at warn).
  */
 export class BgpSpeaker extends EventEmitter {
   private readonly peers = new Map<string, Peer>();
@@ -114,6 +115,12 @@ export class BgpSpeaker extends EventEmitter {
       },
       error: (peerId, error) => this.reportError(peerId, error),
       update: (peerId, update) => { if (this.listenerCount('update') > 0) this.emit('update', { peerId, update } satisfies UpdateEvent); },
+      refused: (peerId, refused, flaps, retryInMs) => {
+        const e: RefusedUpdateEvent = { peerId, refused, flaps, ...(retryInMs !== undefined ? { retryInMs } : {}) };
+        // The caller can say which Services the prefixes belong to; else log what bgp/ knows.
+        if (this.listenerCount('refused') > 0) this.emit('refused', e);
+        else this.log.warn({ peer: peerId, flaps, ...(retryInMs !== undefined ? { retrySeconds: Math.round(retryInMs / 100) / 10 } : {}), refused }, refusedText(refused));
+      },
     }, this.options.random);
     this.peers.set(c.id, peer);
     if (c.password && this.listener) this.trySetKey(formatIp(c.peerAddress), c.password);
@@ -167,7 +174,7 @@ export class BgpSpeaker extends EventEmitter {
   setRoutes(peerId: string, routes: readonly Route[]): void {
     const peer = this.peers.get(peerId);
     if (!peer) throw new Error(`no BGP peer "${peerId}"`);
-    if (peer.rib.setDesired(routes) > 0) peer.kick();
+    if (peer.rib.setDesired(routes) > 0) { peer.kick(); peer.routesChanged(); }
   }
 
   peerState(id: string): PeerStatus | undefined { return this.peers.get(id)?.status(); }

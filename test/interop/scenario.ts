@@ -86,9 +86,9 @@ export function expectedRoutes(routes: Route[], s: SessionSpec, quirks: DaemonQu
   const ebgp = s.myAsn !== s.peerAsn;
   return sortRoutes(routes.map((route) => {
     const a = route.attributes;
-    const asPath: number[] = [];
+    // eBGP: our AS leftmost, then the prepends (what FRR sends for a route-map prepend).
+    const asPath: number[] = ebgp ? [s.myAsn] : [];
     for (let i = 0; i < (a.asPrepend?.count ?? 0); i++) asPath.push(a.asPrepend?.asn ?? s.myAsn);
-    if (ebgp) asPath.push(s.myAsn);
     const n: NormalizedRoute = {
       prefix: formatPrefix(route.prefix),
       nextHop: route.prefix.family === 4 ? (s.nextHop ?? s.local) : s.nextHopV6,

@@ -1,0 +1,83 @@
+// A peer that refuses our UPDATE (NOTIFICATION 3/x) is not flapped every second: the reconnect
+// delay grows (RFC 4271 DampPeerOscillations), the refused prefixes and attributes are reported,
+// and a change of the routes tries again at once.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseIp } from '../net/ip.ts';
+import { parsePrefix } from '../net/prefix.ts';
+import { ScriptedBgpPeer } from '../../test/fakes/scripted-bgp-peer.ts';
+import { BgpSpeaker, type RefusedUpdateEvent } from './speaker.ts';
+import type { Route } from './route.ts';
+import { AttrType } from './attributes.ts';
+import { idleHoldDelayMs } from './fsm.ts';
+
+const ip = (s: string) => parseIp(s)!;
+const route = (p: string, med?: number): Route => ({ prefix: parsePrefix(p)!.prefix, attributes: { communities: [], ...(med !== undefined ? { med } : {}) } });
+
+async function until(cond: () => boolean, what: string, ms = 15000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test('idle hold: 1 s after a stable session, then 2, 4, 8 … s per flap, capped at 120 s', () => {
+  assert.deepEqual([0, 1, 2, 3, 7, 8, 30].map((f) => idleHoldDelayMs(f, 1)), [1000, 2000, 4000, 8000, 120000, 120000, 120000]);
+  assert.equal(idleHoldDelayMs(2, 0), 3000);
+});
+
+/** A strict peer that refuses every UPDATE carrying MED 666; with `withData` it names the MED attribute. */
+async function strictPeer(port: number, withData: boolean) {
+  const peer = new ScriptedBgpPeer({
+    asn: 65002, fourOctetAsn: true, routerId: 0x0a000002,
+    onUpdate: (u) => (u.attributes.med === 666 ? { code: 3, subcode: withData ? 5 : 11, data: withData ? Buffer.from([0x80, AttrType.Med, 4, 0, 0, 2, 154]) : Buffer.alloc(0) } : undefined),
+  });
+  await peer.listen('127.0.0.1', port);
+  const speaker = new BgpSpeaker({ random: () => 1 });
+  const refused: RefusedUpdateEvent[] = [];
+  speaker.on('refused', (e: RefusedUpdateEvent) => refused.push(e));
+  speaker.addPeer({ id: 'strict', peerAddress: ip('127.0.0.1'), peerPort: port, myAsn: 65001, peerAsn: 65002, routerId: ip('10.0.0.1'), holdTimeSeconds: 30, ebgpMultiHop: false, connectRetrySeconds: 1 });
+  return { peer, speaker, refused, close: async () => { await speaker.close(); await peer.close(); } };
+}
+
+test('a peer that keeps refusing an UPDATE is reconnected ever more rarely, and told what it refused', { timeout: 30000 }, async () => {
+  const p = await strictPeer(17961, false);
+  try {
+    p.speaker.setRoutes('strict', [route('192.0.2.1/32'), route('203.0.113.7/32', 666), route('203.0.113.8/32', 666)]);
+    await until(() => p.peer.connections.length >= 3 && p.refused.length >= 3, 'three refusals');
+    const [t0, t1, t2] = p.peer.connections as [number, number, number];
+    // Jitter off (random 1): 2 s after the first refusal, 4 s after the second; never every second.
+    assert.ok(t1 - t0 >= 1900 && t1 - t0 < 3500, `first wait ${t1 - t0} ms`);
+    assert.ok(t2 - t1 >= 3900 && t2 - t1 < 6000, `second wait ${t2 - t1} ms`);
+    assert.deepEqual(p.refused.map((e) => [e.flaps, e.retryInMs !== undefined && e.retryInMs > 0]), [[1, true], [2, true], [3, true]]);
+    const r = p.refused[0]!.refused;
+    assert.equal(r.notification, 'UPDATE Message Error / Malformed AS_PATH');
+    // No data in the NOTIFICATION: both attribute sets of what was sent are suspects, in send order.
+    assert.equal(r.certain, false);
+    const bad = r.sets.find((s) => s.attributes.includes('med 666'));
+    assert.deepEqual(bad?.prefixes, ['203.0.113.7/32', '203.0.113.8/32']);
+    assert.match(bad.attributes, /^as-path 65001, next-hop 127\.0\.0\.1, med 666$/);
+    const st = p.speaker.peerState('strict')!;
+    assert.equal(st.flaps, 3);
+    assert.ok(st.refusedUpdate && st.retryInMs !== undefined && st.retryInMs > 0, 'status shows the refusal and the wait');
+    // The advertisement is fixed: the peer is asked again at once, not after the 8 s hold.
+    const before = p.peer.connections.length;
+    const fixedAt = Date.now();
+    p.speaker.setRoutes('strict', [route('192.0.2.1/32'), route('203.0.113.7/32', 5)]);
+    await until(() => p.speaker.peerState('strict')?.state === 'Established', 'Established after the fix', 4000);
+    assert.equal(p.peer.connections.length, before + 1);
+    assert.ok(Date.now() - fixedAt < 2000);
+  } finally { await p.close(); }
+});
+
+test('a NOTIFICATION whose data is our attribute pins down the refused UPDATE', { timeout: 15000 }, async () => {
+  const p = await strictPeer(17962, true);
+  try {
+    p.speaker.setRoutes('strict', [route('192.0.2.1/32'), route('203.0.113.7/32', 666)]);
+    await until(() => p.refused.length >= 1, 'a refusal');
+    const r = p.refused[0]!.refused;
+    assert.equal(r.certain, true);
+    assert.deepEqual(r.sets.map((s) => s.prefixes), [['203.0.113.7/32']]);
+  } finally { await p.close(); }
+});
