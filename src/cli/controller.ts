@@ -10,5 +10,6 @@ export function registerController(program: Command): void {
     .requiredOption('-c, --config <dir>', 'folder of MetalLB YAML (and Services)')
     .option('-n, --namespace <ns>', 'the MetalLB namespace')
     .option('--metrics <[host:]port>', 'serve /metrics, /healthz, /status')
+    .option('--accept-lost-state', 'when the stored status (assigned IPs) is damaged, allocate afresh instead of waiting for it to be restored')
     .action((opts) => startOrExit(() => runDaemon({ controller: true, speaker: false }, runOptions(opts, false))));
 }

@@ -11,6 +11,7 @@ export function registerStandalone(program: Command): void {
     .option('--node <name>', 'this node (default: the hostname)')
     .option('-n, --namespace <ns>', 'the MetalLB namespace')
     .option('--metrics <[host:]port>', 'serve /metrics, /healthz, /status')
+    .option('--accept-lost-state', 'when the stored status (assigned IPs) is damaged, allocate afresh instead of waiting for it to be restored')
     .option('--bgp-listen <[host:]port>', 'also accept BGP connections from configured peers')
     .option('--bfd-port <listen[:peer]>', 'BFD single-hop UDP ports (default 3784)')
     .action((opts) => startOrExit(() => runDaemon({ controller: true, speaker: true, assumeLocalEndpoints: true }, runOptions(opts, true))));

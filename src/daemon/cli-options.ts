@@ -15,6 +15,7 @@ export interface CommonFlags {
   metrics?: string;
   bgpListen?: string;
   bfdPort?: string;
+  acceptLostState?: boolean;
 }
 
 export function runOptions(f: CommonFlags, needsNode: boolean): RunOptions {
@@ -27,6 +28,7 @@ export function runOptions(f: CommonFlags, needsNode: boolean): RunOptions {
     ...(nodeName !== undefined ? { nodeName } : {}),
     ...(f.metrics !== undefined ? { observe: hostPort(f.metrics, '--metrics') } : {}),
     ...(f.bgpListen !== undefined ? { bgpListen: hostPort(f.bgpListen, '--bgp-listen') } : {}),
+    ...(f.acceptLostState ? { acceptLostState: true } : {}),
     ...(bfd ? { bfdPorts: { listen: bfd[0]!, peer: bfd[1] ?? bfd[0]! } } : {}),
   };
 }

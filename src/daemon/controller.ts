@@ -35,17 +35,28 @@ export interface ControllerRoleOptions {
    * its speaker at once instead of waiting for the file round trip.
    */
   readonly onAllocated?: (s: Snapshot) => void;
+  /**
+   * The operator accepts that a damaged status is lost (`--accept-lost-state`): allocate afresh.
+   * Without it a damaged status stops all allocation until every Service carries its IPs again.
+   */
+  readonly acceptLostState?: boolean;
 }
+
+/** Services that would get a fresh IP: LoadBalancers carrying none of their own. */
+const unaddressed = (s: Snapshot): number =>
+  s.services.filter((svc) => svc.spec.type === 'LoadBalancer' && (svc.status?.loadBalancer?.ingress ?? []).length === 0).length;
 
 export class ControllerRole {
   private writing: Promise<void> = Promise.resolve();
   private lastWritten: ControllerStatus | undefined;
   private pending: ControllerStatus | undefined;
+  private damageReported: string | undefined;
 
   constructor(private readonly o: ControllerRoleOptions) {}
 
   /** Applies one snapshot; resolves when its status is written. */
   onSnapshot(s: Snapshot): Promise<void> {
+    if (this.refuseDamaged(s)) return this.writing;
     const started = process.hrtime.bigint();
     let result: AllocationResult;
     try {
@@ -78,6 +89,25 @@ export class ControllerRole {
       });
     }
     return this.writing;
+  }
+
+  /**
+   * A damaged status (and nothing written since) would hand every Service a fresh IP: refuse,
+   * loudly, unless the Services all still carry their IPs (the state rebuilds from them) or the
+   * operator accepted the loss.
+   */
+  private refuseDamaged(s: Snapshot): boolean {
+    const damaged = this.lastWritten === undefined ? s.status.damaged : undefined;
+    if (damaged === undefined || this.o.acceptLostState) return false;
+    const missing = unaddressed(s);
+    if (missing === 0) return false;
+    if (this.damageReported !== damaged) {
+      this.damageReported = damaged;
+      this.o.logger.error({ damaged, servicesWithoutIp: missing },
+        'the stored status (assigned IPs) is damaged: refusing to allocate, since starting from nothing would renumber every Service. ' +
+        'Restore the status file, or restart with --accept-lost-state to allocate afresh');
+    }
+    return true;
   }
 
   /** The new status, or undefined when nothing a reader cares about changed. */

@@ -224,4 +224,24 @@ describe('ControllerRole', () => {
     await role.onSnapshot({ ...snapshot(emptyConfig, 2), status: store.controller[0] ?? emptyControllerStatus });
     assert.equal(store.controller.length, 1, 'a repeated event and the same assignments write nothing');
   });
+
+  it('refuses to allocate from a damaged status until the operator accepts the loss or every Service carries its IP', async () => {
+    const lb = (name: string, ip?: string): Snapshot['services'][number] => ({
+      apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] },
+      ...(ip ? { status: { loadBalancer: { ingress: [{ ip }] } } } : {}),
+    });
+    const damaged = { ...emptyControllerStatus, damaged: 'status.yaml does not parse' };
+    const calls: number[] = [];
+    const allocate = (): { services: Record<string, never>; pools: Record<string, never>; events: never[] } => { calls.push(1); return { services: {}, pools: {}, events: [] }; };
+    const store = new FakeStore();
+    const role = new ControllerRole({ store, allocate, logger: silentLogger() });
+    await role.onSnapshot({ ...snapshot(emptyConfig), services: [lb('web'), lb('api', '10.9.0.2')], status: damaged });
+    assert.equal(calls.length, 0, 'nothing allocated');
+    assert.equal(store.controller.length, 0, 'nothing written');
+    await role.onSnapshot({ ...snapshot(emptyConfig, 2), services: [lb('web', '10.9.0.1'), lb('api', '10.9.0.2')], status: damaged });
+    assert.equal(calls.length, 1, 'rebuilt from the IPs the Services carry');
+    const accepting = new ControllerRole({ store: new FakeStore(), allocate, logger: silentLogger(), acceptLostState: true });
+    await accepting.onSnapshot({ ...snapshot(emptyConfig), services: [lb('web')], status: damaged });
+    assert.equal(calls.length, 2, 'the operator accepted the loss');
+  });
 });

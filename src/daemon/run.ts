@@ -30,6 +30,8 @@ export interface RunOptions {
   readonly logger?: Logger;
   /** Safety re-scan of the whole folder (ms); 0 = watch only. Default 2000. */
   readonly rescanMs?: number;
+  /** Allocate afresh when the stored status is damaged (otherwise allocation waits for a repair). */
+  readonly acceptLostState?: boolean;
   /** Install SIGTERM/SIGINT handlers that stop and exit. */
   readonly handleSignals?: boolean;
 }
@@ -62,6 +64,7 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
   if (roles.controller) {
     controller = new ControllerRole({
       store, allocate: makeAllocate(), logger: logger.child({ component: 'controller' }), metrics,
+      ...(o.acceptLostState ? { acceptLostState: true } : {}),
       // In one process the speaker follows the allocator directly, not through the status file.
       ...(roles.speaker ? { onAllocated: (s: Snapshot) => speaker?.onSnapshot(s) } : {}),
     });

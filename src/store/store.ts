@@ -44,6 +44,11 @@ export interface ControllerStatus {
   readonly events: readonly StatusEvent[];
   /** ISO time of the last write. */
   readonly updated?: string;
+  /**
+   * Set when the stored status exists but is damaged (unreadable, unparsable): the controller then
+   * refuses to allocate (it would renumber every Service) until the operator accepts the loss.
+   */
+  readonly damaged?: string;
 }
 
 export interface PeerAnnouncement {

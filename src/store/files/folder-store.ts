@@ -3,17 +3,24 @@
 // Only files whose stat changed are parsed again, so a folder of thousands of Services stays
 // cheap to re-read. A change that makes the configuration invalid is rejected with the
 // validator's diagnostics and the last good snapshot stays in force: nothing is withdrawn.
+//
+// A file that cannot be read (EMFILE, EACCES, EIO...) is never taken for a deleted one: files are
+// read a bounded number at a time, a failed read is retried, and a file still unreadable keeps
+// what was last read from it (and is reported) until it can be read again; the first snapshot
+// waits until every file has been read. A known file that turns empty or stops validating (an
+// editor truncating it and then writing it) is held unchanged for `settleMs`: only if it stays
+// that way is the change taken (an empty file then really empties it; a broken one is rejected).
 import { type FSWatcher, watch } from 'node:fs';
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Diagnostic } from '../../api/diagnostics.ts';
 import type { LoadedObject } from '../../api/loaded.ts';
 import type { EndpointSlice, Namespace, Node, Service } from '../../api/resources.ts';
 import type { Config } from '../../config/types.ts';
 import type { ControllerStatus, Snapshot, SpeakerStatus, Store, StoreListener } from '../store.ts';
-import { serviceKey, withIngress, withStatus } from '../store.ts';
+import { emptyControllerStatus, serviceKey, withIngress, withStatus } from '../store.ts';
 import {
-  controllerStatusFile, parseControllerStatus, readSpeakerStatuses, stateDir, stateDirName, writeControllerStatus, writeSpeakerStatus,
+  controllerStatusFile, parseControllerStatus, readSpeakerStatuses, removeStaleTemps, stateDir, stateDirName, writeControllerStatus, writeSpeakerStatus,
 } from './status-file.ts';
 
 export interface LoadResult {
@@ -41,6 +48,34 @@ export interface FolderStoreOptions {
   /** Safety re-scan period; 0 disables it. */
   readonly rescanMs?: number;
   readonly logger?: StoreLogger;
+  /** Files read at once (default 64): far below any file-descriptor limit. */
+  readonly readConcurrency?: number;
+  /** How long a known file that turned empty or invalid is held unchanged (default 500 ms). */
+  readonly settleMs?: number;
+  /** The file system calls (tests inject failures). */
+  readonly fs?: StoreFs;
+}
+
+export interface StoreFs {
+  readFile(file: string): Promise<string>;
+  stat(file: string): Promise<{ ino: number; size: number; mtimeMs: number; isFile(): boolean; isDirectory(): boolean }>;
+}
+
+const nodeFs: StoreFs = { readFile: (f) => readFile(f, 'utf8'), stat: (f) => stat(f) };
+
+/** Errors that say nothing about whether the file exists: retry, never treat as deleted. */
+const gone = new Set(['ENOENT', 'ENOTDIR']);
+const errCode = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? String(e);
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function eachLimited<T>(items: readonly T[], limit: number, fn: (x: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => { while (next < items.length) await fn(items[next++]!); };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+class UnreadableError extends Error {
+  constructor(readonly file: string, readonly code: string) { super(`${file}: ${code}`); }
 }
 
 export class ConfigRejectedError extends Error {
@@ -82,6 +117,8 @@ interface CachedFile {
 /** Kinds that never change the resolved Config. */
 const perServiceKinds = new Set(['Service', 'EndpointSlice', 'Node']);
 
+const objectKey = (o: LoadedObject): string => `${o.object.kind}/${o.object.metadata?.namespace ?? ''}/${o.object.metadata?.name ?? ''}`;
+
 /** Merged Services by loaded object, so that an unchanged Service stays the same object. */
 const merged = new WeakMap<Service, Service>();
 function mergeIngress(s: Service, ips: readonly string[] | undefined): Service {
@@ -117,17 +154,41 @@ export class FolderStore implements Store {
   private lastResolved: { key: string; result: ReturnType<ConfigResolver> } | undefined;
   private lastFileSignatures = '';
   private closed = false;
+  private readonly fs: StoreFs;
+  /** Files that exist but could not be read, with the error: what was last read from them stays. */
+  private readonly unreadable = new Map<string, string>();
+  /** Known files seen empty or invalid, held unchanged since `since` (see settleMs). */
+  private readonly unsettled = new Map<string, { signature: string; since: number }>();
+  private retryTimer: NodeJS.Timeout | undefined;
 
-  constructor(readonly folder: string, private readonly options: FolderStoreOptions) {}
+  constructor(readonly folder: string, private readonly options: FolderStoreOptions) {
+    this.fs = options.fs ?? nodeFs;
+  }
+
+  /** Files that exist but cannot be read right now (their last contents stay in force). */
+  unreadableFiles(): ReadonlyMap<string, string> {
+    return this.unreadable;
+  }
 
   async start(listener: StoreListener): Promise<Snapshot> {
     this.listener = listener;
-    const first = await this.read();
+    let first = await this.read();
+    // The first snapshot must hold every file: an unreadable one would look deleted, its Services
+    // would lose their IPs and End-of-RIB would tell the peers to drop their routes.
+    for (let wait = 50; this.unreadable.size > 0 && !this.closed; wait = Math.min(wait * 2, 5000)) {
+      this.options.logger?.error({ files: this.unreadable.size, first: [...this.unreadable].slice(0, 5).map(([f, c]) => `${f}: ${c}`) }, 'files exist but cannot be read; waiting for them before the first snapshot');
+      await new Promise((r) => setTimeout(r, wait));
+      this.dirty = new Set(this.unreadable.keys());
+      first = await this.read();
+    }
     if ('rejected' in first) throw new ConfigRejectedError(first.rejected);
     if (!('snapshot' in first) || first.snapshot === undefined) throw new Error('unreachable: first read produced no snapshot');
     const snapshot = first.snapshot;
     this.accept(snapshot, first.fingerprint, first.fileSignatures);
     await mkdir(stateDir(this.folder), { recursive: true });
+    const stale = await removeStaleTemps(this.folder);
+    if (stale.length > 0) this.options.logger?.info({ files: stale }, 'removed temp files left by a writer that was killed');
+    if (snapshot.status.damaged !== undefined) this.options.logger?.error({ folder: this.folder, damaged: snapshot.status.damaged }, 'the controller status (assigned IPs) is damaged');
     this.watchDir(stateDir(this.folder));
     this.syncWatchers(this.knownDirs);
     const every = this.options.rescanMs ?? 2000;
@@ -150,6 +211,12 @@ export class FolderStore implements Store {
   }
 
   async writeControllerStatus(s: ControllerStatus): Promise<void> {
+    if (this.last?.status.damaged !== undefined && this.ownStatus === undefined) {
+      // The operator accepted the loss: keep the damaged file for a post-mortem, never overwrite it.
+      const file = path.join(stateDir(this.folder), controllerStatusFile);
+      const aside = `${file}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      await rename(file, aside).then(() => this.options.logger?.warn({ file: aside }, 'damaged status kept aside'), () => undefined);
+    }
     const text = await writeControllerStatus(this.folder, s);
     this.ownStatus = { text, status: s, signature: await this.statusSignature() };
   }
@@ -168,6 +235,7 @@ export class FolderStore implements Store {
     this.watchers.clear();
     clearTimeout(this.debounce);
     clearInterval(this.rescan);
+    clearTimeout(this.retryTimer);
     while (this.scanning) await this.scanning;
   }
 
@@ -231,31 +299,98 @@ export class FolderStore implements Store {
     if (this.cache.delete(file)) this.cacheVersion++;
   }
 
-  /** Reads one file if its stat changed; undefined when it is gone (then it leaves the cache). */
+  /** Reads a file, retrying errors that do not mean "gone"; throws UnreadableError when they persist. */
+  private async readText(file: string): Promise<string | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.fs.readFile(file);
+      } catch (e) {
+        const code = errCode(e);
+        if (gone.has(code)) return undefined;
+        if (code === 'EISDIR') return undefined;
+        if (attempt >= 3) throw new UnreadableError(file, code);
+        await new Promise((r) => setTimeout(r, 10 * 4 ** attempt));
+      }
+    }
+  }
+
+  /** Re-reads the unreadable and unsettled files a little later. */
+  private retryLater(ms: number): void {
+    if (this.retryTimer || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.dirty !== 'all') for (const f of [...this.unreadable.keys(), ...this.unsettled.keys()]) this.dirty.add(f);
+      this.scheduleScan();
+    }, ms);
+    this.retryTimer.unref();
+  }
+
+  /**
+   * Reads one file if its stat changed; undefined when it is gone (then it leaves the cache). A
+   * file that cannot be read keeps its cached contents; a known file turned empty or invalid is
+   * held unchanged until it has stayed so for settleMs.
+   */
   private async loadFile(file: string): Promise<CachedFile | undefined> {
     let st;
     try {
-      st = await stat(file);
-    } catch {
+      st = await this.fs.stat(file);
+    } catch (e) {
+      if (!gone.has(errCode(e))) return this.markUnreadable(file, errCode(e));
+      this.unreadable.delete(file);
+      this.unsettled.delete(file);
       this.forget(file);
       return undefined;
     }
     if (!st.isFile()) return undefined;
     const signature = `${st.ino}:${st.size}:${st.mtimeMs}`;
     const cached = this.cache.get(file);
-    if (cached?.signature === signature) return cached;
-    let text: string;
+    if (cached?.signature === signature && !this.unreadable.has(file)) return cached;
+    let text: string | undefined;
     try {
-      text = await readFile(file, 'utf8');
-    } catch {
+      text = await this.readText(file);
+    } catch (e) {
+      if (e instanceof UnreadableError) return this.markUnreadable(file, e.code);
+      throw e;
+    }
+    if (this.unreadable.delete(file)) this.options.logger?.info({ file }, 'file readable again');
+    if (text === undefined) {
+      this.unsettled.delete(file);
       this.forget(file);
       return undefined;
     }
     const result = await this.options.loader(file, text);
+    if (cached && this.looksTransient(cached.result, text, result)) {
+      const u = this.unsettled.get(file);
+      const now = Date.now();
+      const settle = this.options.settleMs ?? 500;
+      if (u?.signature !== signature) this.unsettled.set(file, { signature, since: now });
+      if (u?.signature !== signature || now - u.since < settle) {
+        this.retryLater(settle);
+        return cached;
+      }
+    }
+    this.unsettled.delete(file);
     const entry = { signature, result, configRelevant: result.diagnostics.length > 0 || result.objects.some((o) => !perServiceKinds.has(o.object.kind)) };
     this.cache.set(file, entry);
     this.cacheVersion++;
     return entry;
+  }
+
+  /** Empty, invalid, or lost objects the file held: what a file half-way through a rewrite looks like. */
+  private looksTransient(before: LoadResult, text: string, after: LoadResult): boolean {
+    if (text.trim() === '') return before.objects.length > 0;
+    if (after.diagnostics.some((d) => d.severity === 'error')) return true;
+    const keys = new Set(after.objects.map((o) => objectKey(o)));
+    return before.objects.some((o) => !keys.has(objectKey(o)));
+  }
+
+  private markUnreadable(file: string, code: string): CachedFile | undefined {
+    if (this.unreadable.get(file) !== code) {
+      this.options.logger?.warn({ file, code }, 'file exists but cannot be read; what was last read from it stays in force (an unreadable file is never taken as deleted)');
+    }
+    this.unreadable.set(file, code);
+    this.retryLater(1000);
+    return this.cache.get(file);
   }
 
   /** Brings the cache up to date: every file after a full listing, else only the paths the watcher named. */
@@ -268,9 +403,9 @@ export class FolderStore implements Store {
         if (rel.split(path.sep).some((part) => part.startsWith('.'))) continue;
         let isDir: boolean;
         try {
-          isDir = (await stat(f)).isDirectory();
-        } catch {
-          this.forget(f);
+          isDir = (await this.fs.stat(f)).isDirectory();
+        } catch (e) {
+          if (gone.has(errCode(e))) { this.forget(f); this.unreadable.delete(f); this.unsettled.delete(f); } else this.markUnreadable(f, errCode(e));
           continue;
         }
         if (isDir) return this.refreshAll(); // a folder appeared or moved: list everything
@@ -308,8 +443,8 @@ export class FolderStore implements Store {
     this.knownDirs = dirs;
     this.syncWatchers(dirs);
     const present = new Set(files);
-    for (const f of [...this.cache.keys()]) if (!present.has(f)) this.forget(f);
-    await Promise.all(files.map((f) => this.loadFile(f)));
+    for (const f of [...this.cache.keys()]) if (!present.has(f)) { this.forget(f); this.unreadable.delete(f); this.unsettled.delete(f); }
+    await eachLimited(files, this.options.readConcurrency ?? 64, (f) => this.loadFile(f));
   }
 
   /** The status file's identity (inode, size, mtime): cheaper than reading it to see it changed. */
@@ -326,12 +461,14 @@ export class FolderStore implements Store {
     if (this.ownStatus?.signature === signature) return this.ownStatus.status;
     if (this.parsedStatus?.signature === signature) return this.parsedStatus.status;
     let text = '';
+    let status: ControllerStatus | undefined;
     try {
       text = await readFile(path.join(stateDir(this.folder), controllerStatusFile), 'utf8');
-    } catch {
-      // no status yet
+    } catch (e) {
+      // none yet is an empty status; one that exists but cannot be read is a damaged one
+      if (errCode(e) !== 'ENOENT') status = { ...emptyControllerStatus, damaged: `cannot read ${controllerStatusFile}: ${errCode(e)}` };
     }
-    const status = this.ownStatus?.text === text ? this.ownStatus.status : parseControllerStatus(text);
+    status ??= this.ownStatus?.text === text ? this.ownStatus.status : parseControllerStatus(text);
     this.parsedStatus = { signature, status };
     return status;
   }

@@ -2,7 +2,7 @@
 // controller's: assignments, pool usage, events) and `speaker-NODE.yaml` (one per speaker), so no
 // two processes ever write the same file. Writes are atomic (temp file + rename): a reader sees
 // the old file or the new one, never half of one.
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { type ControllerStatus, emptyControllerStatus, type SpeakerStatus } from '../store.ts';
@@ -23,17 +23,51 @@ export async function writeAtomic(file: string, text: string): Promise<void> {
   await rename(temp, file);
 }
 
+const tempName = /\.tmp-(\d+)-\d+$/;
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** Removes the temp files of writers that died between write and rename (kill -9). Returns their names. */
+export async function removeStaleTemps(folder: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(stateDir(folder));
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const n of names) {
+    const m = tempName.exec(n);
+    const pid = Number(m?.[1]);
+    if (!m || pid === process.pid || alive(pid)) continue; // a live writer's file, being written now
+    await unlink(path.join(stateDir(folder), n)).then(() => removed.push(n), () => undefined);
+  }
+  return removed;
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** A missing or unreadable status is an empty one: the controller then starts afresh. */
+/**
+ * A missing status is an empty one (the controller starts afresh). A status file that exists but
+ * cannot be understood is `damaged`: never an empty one, since allocating from nothing would
+ * renumber every Service.
+ */
 export async function readControllerStatus(folder: string): Promise<ControllerStatus> {
   let text: string;
   try {
     text = await readFile(path.join(stateDir(folder), controllerStatusFile), 'utf8');
-  } catch {
-    return emptyControllerStatus;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? emptyControllerStatus : damaged(`cannot read ${controllerStatusFile}: ${code ?? String(e)}`);
   }
   return parseControllerStatus(text);
 }
@@ -51,14 +85,18 @@ function jsonAfterComments(text: string): unknown {
   return parse(text);
 }
 
+const damaged = (why: string): ControllerStatus => ({ ...emptyControllerStatus, damaged: why });
+
+/** An empty text (no status yet) is an empty status; anything unparsable is a damaged one. */
 export function parseControllerStatus(text: string): ControllerStatus {
+  if (text.trim() === '') return emptyControllerStatus;
   let doc: unknown;
   try {
     doc = jsonAfterComments(text);
-  } catch {
-    return emptyControllerStatus;
+  } catch (e) {
+    return damaged(`${controllerStatusFile} does not parse: ${(e as Error).message.split('\n')[0]}`);
   }
-  if (!isRecord(doc)) return emptyControllerStatus;
+  if (!isRecord(doc) || !isRecord(doc.services)) return damaged(`${controllerStatusFile} holds no services map`);
   const services: Record<string, { ips: string[]; pool?: string }> = {};
   if (isRecord(doc.services)) {
     for (const [key, v] of Object.entries(doc.services)) {
