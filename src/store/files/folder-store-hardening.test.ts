@@ -108,7 +108,7 @@ describe('FolderStore hardening', () => {
     await writeFile(path.join(dir, 'pool.yaml'), pool);
     await writeFile(path.join(dir, 'svc.yaml'), service('web') + '---\n' + service('api'));
     const rec = recorder();
-    store = new FolderStore(dir, productionStoreOptions({ rescanMs: 0, settleMs: 400 }));
+    store = new FolderStore(dir, productionStoreOptions({ rescanMs: 0, settleMs: 3000 }));
     await store.start(rec);
     await writeFile(path.join(dir, 'svc.yaml'), '');
     await sleep(100);

@@ -160,6 +160,8 @@ export class FolderStore implements Store {
   /** Known files seen empty or invalid, held unchanged since `since` (see settleMs). */
   private readonly unsettled = new Map<string, { signature: string; since: number }>();
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Scans run in the background only once start() has its first snapshot. */
+  private started = false;
 
   constructor(readonly folder: string, private readonly options: FolderStoreOptions) {
     this.fs = options.fs ?? nodeFs;
@@ -185,6 +187,7 @@ export class FolderStore implements Store {
     if (!('snapshot' in first) || first.snapshot === undefined) throw new Error('unreachable: first read produced no snapshot');
     const snapshot = first.snapshot;
     this.accept(snapshot, first.fingerprint, first.fileSignatures);
+    this.started = true;
     await mkdir(stateDir(this.folder), { recursive: true });
     const stale = await removeStaleTemps(this.folder);
     if (stale.length > 0) this.options.logger?.info({ files: stale }, 'removed temp files left by a writer that was killed');
@@ -250,7 +253,7 @@ export class FolderStore implements Store {
   }
 
   private scheduleScan(): void {
-    if (this.closed) return;
+    if (this.closed || !this.started) return;
     if (this.scanning) {
       this.scanAgain = true;
       return;
