@@ -31,6 +31,8 @@ export interface SessionSpec {
 export interface DaemonQuirks {
   /** BIRD gives every eBGP route its default LOCAL_PREF (100) on import; others show none. */
   ebgpLocalPref?: number;
+  /** OpenBGPD shows MED 0 for a route that came without one. */
+  absentMed?: number;
 }
 
 export const EBGP_ASN = 4200000001;
@@ -97,7 +99,8 @@ export function expectedRoutes(routes: Route[], s: SessionSpec, quirks: DaemonQu
       largeCommunities: a.communities.flatMap((c) => (c.kind === 'large' ? [`${c.global}:${c.local1}:${c.local2}`] : [])).sort(),
       from: s.local,
     };
-    if (a.med !== undefined) n.med = a.med;
+    const med = a.med ?? quirks.absentMed;
+    if (med !== undefined) n.med = med;
     const lp = ebgp ? quirks.ebgpLocalPref : (a.localPref ?? 100);
     if (lp !== undefined) n.localPref = lp;
     return n;

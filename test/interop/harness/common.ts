@@ -44,7 +44,7 @@ export interface DaemonOptions {
 }
 
 export interface PeerDaemon {
-  readonly kind: 'frr' | 'bird' | 'gobgp' | 'exabgp';
+  readonly kind: 'frr' | 'bird' | 'gobgp' | 'exabgp' | 'openbgpd';
   readonly options: DaemonOptions;
   start(): Promise<void>;
   /** Kills the daemon and waits until it is gone; its directory stays for a restart. */
