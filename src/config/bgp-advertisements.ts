@@ -1,7 +1,8 @@
 // BGPAdvertisement: pools, peers and community aliases resolved; MetalLB's rules (aggregation
-// limits, serviceSelectors only with default aggregation, duplicates, localPref conflicts per pool)
-// plus ironlb's extensions (asPrepend, med). An aggregationLength shorter than a pool's own prefix
-// is refused by MetalLB; ironlb accepts it with a warning that says what will be announced.
+// limits, serviceSelectors only with default aggregation, duplicates) plus ironlb's extensions
+// (asPrepend, med); conflicting single values across advertisements: attribute-conflicts.ts.
+// An aggregationLength shorter than a pool's own prefix is refused by MetalLB; ironlb accepts it
+// with a warning that says what will be announced.
 import type { LoadedObject } from '../api/loaded.ts';
 import type { BGPAdvertisement as BGPAdvertisementResource } from '../api/resources.ts';
 import { familyBits } from '../net/ip.ts';
@@ -10,7 +11,7 @@ import { type Alias, resolveCommunityList } from './communities.ts';
 import { canonicalJson, selectPools } from './pool-selection.ts';
 import type { ResolvedPool } from './pools.ts';
 import { type Report, describe, locate } from './report.ts';
-import { compileSelectors, selectorListsIntersect, selectorsText } from './selectors.ts';
+import { compileSelectors } from './selectors.ts';
 import type { BgpAdvertisement } from './types.ts';
 
 /** ironlb's AS-path prepend limit: FRR's `set as-path prepend last-as` takes 1..10, and more
@@ -108,24 +109,6 @@ function warnWideAggregation(report: Report, r: ResolvedBgpAdvertisement, pool: 
   }
 }
 
-/** MetalLB's BGPAdvertisementsHaveCompatibleLocalPref, with node overlap judged from the selectors. */
-function localPrefConflict(a: BgpAdvertisement, b: BgpAdvertisement, pool: ResolvedPool): boolean {
-  if (a.localPref === b.localPref || a.serviceSelectors.length > 0 || b.serviceSelectors.length > 0) return false;
-  const v4 = pool.addresses.some((x) => x.range.family === 4);
-  const v6 = pool.addresses.some((x) => x.range.family === 6);
-  const d4 = a.aggregationLength !== b.aggregationLength;
-  const d6 = a.aggregationLengthV6 !== b.aggregationLengthV6;
-  // Different aggregation lengths make different routes, each with its own LOCAL_PREF.
-  if ((!v4 && !v6) || (d4 && !v6) || (d6 && !v4) || (d4 && d6)) return false;
-  if (a.peers && b.peers && !a.peers.some((p) => b.peers!.includes(p))) return false;
-  return selectorListsIntersect(a.nodeSelectors, b.nodeSelectors);
-}
-
-function commonPeers(a: BgpAdvertisement, b: BgpAdvertisement): string {
-  const common = a.peers && b.peers ? a.peers.filter((p) => b.peers!.includes(p)) : (a.peers ?? b.peers);
-  return common ? `${common.length === 1 ? 'peer' : 'peers'} ${common.join(', ')}` : 'every peer';
-}
-
 export function resolveBgpAdvertisements(
   report: Report,
   los: readonly LoadedObject<BGPAdvertisementResource>[],
@@ -135,8 +118,6 @@ export function resolveBgpAdvertisements(
 ): Map<string, ResolvedBgpAdvertisement> {
   const out = new Map<string, ResolvedBgpAdvertisement>();
   const specs = new Map<string, ResolvedBgpAdvertisement>();
-  /** Per pool, the advertisements so far by localPref: only different values can conflict. */
-  const byPool = new Map<string, Map<number, ResolvedBgpAdvertisement[]>>();
   const sorted = [...los].sort((a, b) => ((a.object.metadata.name ?? '') < (b.object.metadata.name ?? '') ? -1 : 1));
   for (const lo of sorted) {
     const r: ResolvedBgpAdvertisement = { lo, ad: resolveAd(report, lo, pools, peerNames, aliases) };
@@ -149,30 +130,7 @@ export function resolveBgpAdvertisements(
     const twin = specs.get(key);
     if (twin) report.error(lo, ['spec'], `identical to ${describe(twin.lo)}: duplicate advertisements are not allowed`);
     else specs.set(key, r);
-    const conflicting = new Set<ResolvedBgpAdvertisement>();
-    for (const name of r.ad.pools) {
-      const pool = pools.get(name)!;
-      warnWideAggregation(report, r, pool);
-      // serviceSelectors exempt an advertisement from the check (MetalLB: decided at runtime).
-      if (r.ad.serviceSelectors.length > 0) continue;
-      const byPref = byPool.get(name) ?? new Map<number, ResolvedBgpAdvertisement[]>();
-      byPool.set(name, byPref);
-      for (const [pref, others] of byPref) {
-        if (pref === r.ad.localPref) continue;
-        for (const other of others) {
-          if (conflicting.has(other) || !localPrefConflict(other.ad, r.ad, pool)) continue;
-          conflicting.add(other);
-          report.error(lo, ['spec', 'localPref'],
-            `localPref ${r.ad.localPref} conflicts with localPref ${other.ad.localPref} of ${describe(other.lo)}: both announce IPAddressPool "${name}" ` +
-            `with the same aggregation length to ${commonPeers(r.ad, other.ad)} ` +
-            `from nodes that can overlap (${selectorsText(other.ad.nodeSelectors)} vs ${selectorsText(r.ad.nodeSelectors)}); ` +
-            'a route carries one LOCAL_PREF: use the same localPref, or separate them by aggregation length, peers, nodes or serviceSelectors');
-        }
-      }
-      const same = byPref.get(r.ad.localPref);
-      if (same) same.push(r);
-      else byPref.set(r.ad.localPref, [r]);
-    }
+    for (const name of r.ad.pools) warnWideAggregation(report, r, pools.get(name)!);
     out.set(r.ad.name, r);
   }
   return out;

@@ -2,13 +2,13 @@
 // validateConfig), and BFD settings that do nothing for the sessions that use them.
 import type { ResolvedBfdProfile } from './bfd.ts';
 import type { ResolvedBgpAdvertisement } from './bgp-advertisements.ts';
-import type { ResolvedPeer } from './peers.ts';
+import { type ResolvedPeer, sessionIsEbgp } from './peers.ts';
 import type { ResolvedPool } from './pools.ts';
 import type { Report } from './report.ts';
 
 /** eBGP without ebgpMultiHop is certainly single-hop (TTL 255, RFC 5881); iBGP may be either. */
 
-const ebgp = (p: ResolvedPeer): boolean => p.peer.dynamicAsn === 'external' || (p.peer.peerAsn !== undefined && p.peer.peerAsn !== p.peer.myAsn);
+const ebgp = (p: ResolvedPeer): boolean => sessionIsEbgp(p.peer);
 /** Single-hop: eBGP (a fixed peerASN that differs, or dynamicASN external) without ebgpMultiHop. */
 const singleHop = (p: ResolvedPeer): boolean => ebgp(p) && !p.peer.ebgpMultiHop;
 

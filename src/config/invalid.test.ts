@@ -248,10 +248,6 @@ const cases: Case[] = [
     errors: [
       ['BGPAdvertisement/ad', 'spec.aggregationLength', 'aggregationLength 24 cannot be combined with serviceSelectors: with serviceSelectors only the default 32 is allowed'],
     ] },
-  { name: 'bgp ad: localPref conflict on one pool', objects: [...base(), bgpAd('a', { localPref: 100 }), bgpAd('b', { localPref: 200, peers: ['r1'] })],
-    errors: [
-      ['BGPAdvertisement/b', 'spec.localPref', 'localPref 200 conflicts with localPref 100 of BGPAdvertisement metallb-system/a: both announce IPAddressPool "p1" with the same aggregation length to peer r1 from nodes that can overlap (all nodes vs all nodes); a route carries one LOCAL_PREF: use the same localPref, or separate them by aggregation length, peers, nodes or serviceSelectors'],
-    ] },
   { name: 'bgp ad: community out of range', objects: withAd({ communities: ['65536:1'] }),
     errors: [
       ['BGPAdvertisement/ad', 'spec.communities[0]', 'invalid community "65536:1": want AS:VALUE, each 0..65535, or large:GA:LD1:LD2'],

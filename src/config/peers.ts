@@ -22,6 +22,15 @@ export interface PeerContext {
   readonly secrets: readonly LoadedObject<Secret>[];
 }
 
+/**
+ * eBGP or iBGP, as the session will run: the ASN it presents (localASN when set, else myASN)
+ * against peerASN, or dynamicASN. LOCAL_PREF goes to iBGP peers only (RFC 4271 §5.1.5).
+ */
+export function sessionIsEbgp(peer: Peer): boolean {
+  if (peer.dynamicAsn !== undefined) return peer.dynamicAsn === 'external';
+  return peer.peerAsn !== undefined && peer.peerAsn !== (peer.localAsn ?? peer.myAsn);
+}
+
 export const defaultRestartTimeMs = 120_000;
 /** RFC 4724 §3: the Restart Time is a 12-bit count of seconds. */
 const maxRestartTimeMs = 4095_000;

@@ -91,13 +91,14 @@ test('seed 000: the BFD peer and the graceful-restart peer are alternative defin
   ]);
 });
 
-test("seed 000: the prepend advertisement's localPref 50 conflicts with the production advertisement's 100 for router-3", () => {
+test("seed 000: the prepend advertisement (localPref 50) and the production one (100) meet only on eBGP router-3: accepted with a warning", () => {
   const r = resolveConfig(distinct(loadFixture('000-bgp-peers.yaml', '000-ipaddresspool.yaml', '000-as-path-prepending.yaml', '000-bgp-advertisement.yaml')));
-  assert.deepEqual(brief(r.diagnostics, 'error'), [
-    'BGPAdvertisement/production-advertisement spec.localPref: localPref 100 conflicts with localPref 50 of BGPAdvertisement ' +
-      'metallb-system/prepend-advertisement: both announce IPAddressPool "production-pool" with the same aggregation length to peer ' +
-      'router-3 from nodes that can overlap (all nodes vs all nodes); a route carries one LOCAL_PREF: use the same localPref, or ' +
-      'separate them by aggregation length, peers, nodes or serviceSelectors',
+  assert.deepEqual(brief(r.diagnostics, 'error'), []);
+  assert.ok(r.config);
+  assert.deepEqual(brief(r.diagnostics, 'warning').filter((w) => w.includes('differs from')), [
+    'BGPAdvertisement/production-advertisement spec.localPref: localPref 100 differs from localPref 50 of BGPAdvertisement ' +
+      'metallb-system/prepend-advertisement: both send the same routes (IPAddressPool "production-pool" at /32) to peer router-3, ' +
+      'which is eBGP: LOCAL_PREF is not sent there, so the difference has no effect (on an iBGP peer it would be an error); the other attributes of both apply',
   ]);
 });
 

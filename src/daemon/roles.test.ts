@@ -5,7 +5,9 @@ import type { PeerConfig, PeerStatus, Route } from '../bgp/speaker.ts';
 import { type Config, emptyConfig, type Peer, bfdDefaults } from '../config/types.ts';
 import { formatIp, parseIp } from '../net/ip.ts';
 import { parsePrefix } from '../net/prefix.ts';
-import { silentLogger } from '../observe/log.ts';
+import { createLogger, silentLogger } from '../observe/log.ts';
+import { planAnnouncements } from '../speaker/plan.ts';
+import { ad, config as fixtureConfig, pool as fixturePool, service, slice } from '../../test/fixtures/speaker/builders.ts';
 import type { AnnouncementPlan } from '../speaker/plan-types.ts';
 import type { ControllerStatus, Snapshot, SpeakerStatus, Store } from '../store/store.ts';
 import { emptyControllerStatus } from '../store/store.ts';
@@ -243,5 +245,22 @@ describe('ControllerRole', () => {
     const accepting = new ControllerRole({ store: new FakeStore(), allocate, logger: silentLogger(), acceptLostState: true });
     await accepting.onSnapshot({ ...snapshot(emptyConfig), services: [lb('web')], status: damaged });
     assert.equal(calls.length, 2, 'the operator accepted the loss');
+  });
+});
+
+describe('SpeakerRole: what the plan drops is logged', () => {
+  it('a route dropped because advertisements disagree is logged at warn once, with the reason', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({}, { format: 'json', level: 'warn', write: (l) => lines.push(l) });
+    const cfg = fixtureConfig([fixturePool('p4', ['192.0.2.0/24'])], [peer('r1', '10.0.0.1')], [ad('x', { pools: ['p4'], med: 1 }), ad('y', { pools: ['p4'], med: 2 })]);
+    const snap: Snapshot = { ...snapshot(cfg), services: [service('a', { ips: ['192.0.2.10'] })], endpointSlices: [slice('a', [{ node: 'n1' }])] };
+    const role = new SpeakerRole({ store: new FakeStore(), nodeName: 'n1', plan: planAnnouncements, bgp: new FakeBgp(), bfd: new FakeBfd(), logger, hostIpv4: parseIp('192.0.2.1')!, statusEveryMs: 1 });
+    role.onSnapshot(snap);
+    role.onSnapshot({ ...snap, generation: 2 });
+    const warns = lines.map((l) => JSON.parse(l) as { level: number; msg: string; reason?: string }).filter((o) => o.reason !== undefined);
+    assert.equal(warns.length, 1);
+    assert.equal(warns[0]!.level, 40);
+    assert.match(warns[0]!.reason!, /"x" \(for default\/a\) and "y" \(for default\/a\) would send 192\.0\.2\.10\/32 to peer "r1" with different values \(med 1 vs 2\)/);
+    await role.stop();
   });
 });

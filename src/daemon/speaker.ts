@@ -10,6 +10,8 @@ import { formatCommunity } from '../net/community.ts';
 import { formatIp, type IpAddress } from '../net/ip.ts';
 import { formatPrefix } from '../net/prefix.ts';
 import type { Metrics } from '../observe/metrics.ts';
+import { newLinesLog } from '../observe/config-warnings.ts';
+import { conflictDrops } from '../speaker/conflicts.ts';
 import type { AnnouncementPlan } from '../speaker/plan-types.ts';
 import type { PeerAnnouncement, Snapshot, SpeakerStatus, Store } from '../store/store.ts';
 import type { BfdEngine, BfdStateEvent, BgpEngine, Plan } from './engines.ts';
@@ -76,7 +78,11 @@ export class SpeakerRole {
   private statusWrite: Promise<void> = Promise.resolve();
   private stopped = false;
 
+  /** Routes the plan leaves out because advertisements disagree: logged at warn when they appear. */
+  private readonly logConflictDrops: (lines: Iterable<string>) => void;
+
   constructor(private readonly o: SpeakerRoleOptions) {
+    this.logConflictDrops = newLinesLog(o.logger, 'route not announced: advertisements disagree', 'reason');
     o.bgp.on('state', (e: StateChangeEvent) => this.onSessionState(e));
     o.bfd?.on('state', (e: BfdStateEvent) => this.onBfdState(e));
   }
@@ -98,6 +104,7 @@ export class SpeakerRole {
       return;
     }
     this.lastPlan = plan;
+    this.logConflictDrops(conflictDrops(plan));
     const node = nodes.find((n) => n.metadata.name === this.o.nodeName);
     const profiles = new Map(s.config.bfdProfiles.map((p) => [p.name, p]));
     const wanted = new Set<string>();

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Diagnostic } from '../api/diagnostics.ts';
-import { configWarningLog } from './config-warnings.ts';
+import { configWarningLog, newLinesLog } from './config-warnings.ts';
 
 const warning = (message: string): Diagnostic => ({ severity: 'warning', position: { file: 'pools.yaml', line: 3, column: 5 }, object: { kind: 'IPAddressPool', name: 'p' }, path: 'spec.addresses[0]', message });
 
@@ -18,4 +18,13 @@ test("validate's warnings reach the log once each, when the configuration carryi
   log([]);
   log([warning('a')]); // gone and back: logged again
   assert.equal(logged.length, 3);
+});
+
+test('a flood of new lines is cut at 20 and counted', () => {
+  const logged: unknown[] = [];
+  const log = newLinesLog({ warn: (o: unknown) => { logged.push(o); } } as never, 'route not sent', 'reason');
+  log(Array.from({ length: 25 }, (_, i) => `line ${i}`));
+  assert.equal(logged.length, 21);
+  assert.deepEqual(logged[0], { reason: 'line 0' });
+  assert.deepEqual(logged[20], { more: 5 });
 });

@@ -1,14 +1,26 @@
-// The warnings `ironlb validate` prints, in the daemon's log: each one at warn level when the
-// configuration that carries it comes into force. A snapshot follows every Service or endpoint
-// change, so only warnings not in force before are logged (an edit that adds one logs it once).
+// Things worth a warning that hold for as long as the configuration does: each logged once, when
+// it first appears. A snapshot follows every Service or endpoint change, so logging every line on
+// every snapshot would drown the log; a line that goes away and comes back is logged again.
 import { type Diagnostic, formatDiagnostic } from '../api/diagnostics.ts';
 import type { Logger } from './log.ts';
 
-export function configWarningLog(logger: Pick<Logger, 'warn'>): (diagnostics: readonly Diagnostic[]) => void {
+/** At most this many new lines per call; the rest are counted in one more line. */
+const maxPerCall = 20;
+
+/** A function that logs at warn, under `message`, the lines it was not given the last time. */
+export function newLinesLog(logger: Pick<Logger, 'warn'>, message: string, field = 'detail'): (lines: Iterable<string>) => void {
   let inForce = new Set<string>();
-  return (diagnostics) => {
-    const now = new Set(diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic));
-    for (const text of now) if (!inForce.has(text)) logger.warn({ diagnostic: text }, 'configuration warning');
+  return (lines) => {
+    const now = new Set(lines);
+    const fresh = [...now].filter((l) => !inForce.has(l));
+    for (const line of fresh.slice(0, maxPerCall)) logger.warn({ [field]: line }, message);
+    if (fresh.length > maxPerCall) logger.warn({ more: fresh.length - maxPerCall }, `${message}: ${fresh.length - maxPerCall} more not shown`);
     inForce = now;
   };
+}
+
+/** The warnings `ironlb validate` prints, in the daemon's log when their configuration comes into force. */
+export function configWarningLog(logger: Pick<Logger, 'warn'>): (diagnostics: readonly Diagnostic[]) => void {
+  const log = newLinesLog(logger, 'configuration warning', 'diagnostic');
+  return (diagnostics) => log(diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic));
 }

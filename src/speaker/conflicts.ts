@@ -1,66 +1,85 @@
-// Advertisements that would give one route two values of a single-valued attribute.
+// The single-valued attributes of one route (LOCAL_PREF, MED, the AS-path prepend) from the
+// advertisements that send one prefix to one peer, judged per peer:
 //
-// MetalLB (internal/config/config.go BGPAdvertisementsHaveCompatibleLocalPref) lets two
-// advertisements with different localPref coexist only when they cannot produce the same route:
-// different aggregation lengths for the pool's families, or `peers` lists with no name in common
-// (nodes are not compared here: both already select this node). Its speaker re-checks the
-// advertisements matching a Service at run time (bgp_controller.go checkBGPAdvConflicts) because
-// serviceSelectors move the check out of validation. ironlb applies the same rule to its two
-// extensions, `med` and `asPrepend`, which are single-valued in a route just like LOCAL_PREF:
-// differing values are a conflict, never silently resolved. 0 localPref and an unset med or
-// asPrepend count as values, as in MetalLB (0 vs 100 conflicts).
-import type { AsPrepend, BgpAdvertisement, Pool } from '../config/types.ts';
+// - an advertisement that leaves an attribute unset (localPref 0, no med, no asPrepend) does not
+//   conflict with one that sets it: the set value applies on the peers the setting advertisement
+//   reaches (seed 000: "production" for every router, "prepend" adds 2 × AS64500 on router-3);
+// - two different set values on one peer conflict: that prefix is not sent to that peer, and
+//   only to that peer (config/attribute-conflicts.ts refuses such configurations up front; what
+//   it cannot see — serviceSelectors, two Services sharing an IP — is caught here);
+// - LOCAL_PREF is sent to iBGP peers only (RFC 4271 §5.1.5), so different localPrefs conflict on
+//   iBGP peers only; an eBGP peer gets the route without it.
+//
+// MetalLB (bgp_controller.go checkBGPAdvConflicts) compares the raw localPref of every advertisement
+// matching a Service, 0 included, and withdraws the Service from every peer.
+import type { RouteAttributes } from '../bgp/route.ts';
+import type { AsPrepend, BgpAdvertisement } from '../config/types.ts';
+import { mergeCommunities } from '../net/community.ts';
+import type { AnnouncementPlan } from './plan-types.ts';
 
-export interface SingleValuedAttributes {
-  readonly localPref: number;
-  readonly med?: number;
-  readonly asPrepend?: AsPrepend;
+export type SingleValuedAttribute = 'localPref' | 'med' | 'asPrepend';
+
+export interface AttributeConflict {
+  readonly attribute: SingleValuedAttribute;
+  readonly first: BgpAdvertisement;
+  readonly second: BgpAdvertisement;
+  /** `localPref 100 vs 50` */
+  readonly values: string;
 }
 
-const prependText = (p: AsPrepend | undefined): string =>
-  p === undefined ? 'none' : `${p.count}x${p.asn === undefined ? ' own ASN' : ` AS${p.asn}`}`;
+export const prependText = (p: AsPrepend): string => `${p.count}x${p.asn === undefined ? ' own ASN' : ` AS${p.asn}`}`;
 
-/** Human descriptions of the single-valued attributes on which `a` and `b` differ. */
-export function attributeDifferences(a: SingleValuedAttributes, b: SingleValuedAttributes): string[] {
-  const out: string[] = [];
-  if (a.localPref !== b.localPref) out.push(`localPref ${a.localPref} vs ${b.localPref}`);
-  if (a.med !== b.med) out.push(`med ${a.med ?? 'unset'} vs ${b.med ?? 'unset'}`);
-  if (prependText(a.asPrepend) !== prependText(b.asPrepend)) {
-    out.push(`asPrepend ${prependText(a.asPrepend)} vs ${prependText(b.asPrepend)}`);
+/** The set value of each attribute, as text for comparison; undefined when unset. */
+const setValue: Record<SingleValuedAttribute, (a: BgpAdvertisement) => string | undefined> = {
+  localPref: (a) => (a.localPref > 0 ? String(a.localPref) : undefined),
+  med: (a) => (a.med !== undefined ? String(a.med) : undefined),
+  asPrepend: (a) => (a.asPrepend !== undefined ? prependText(a.asPrepend) : undefined),
+};
+
+/** The first advertisement setting `attribute`, and the first setting it differently. */
+function disagreement(ads: readonly BgpAdvertisement[], attribute: SingleValuedAttribute): AttributeConflict | undefined {
+  let first: BgpAdvertisement | undefined;
+  let value: string | undefined;
+  for (const ad of ads) {
+    const v = setValue[attribute](ad);
+    if (v === undefined) continue;
+    if (first === undefined) { first = ad; value = v; continue; }
+    if (v !== value) return { attribute, first, second: ad, values: `${attribute} ${value} vs ${v}` };
   }
-  return out;
-}
-
-function aggregationDiffers(a: BgpAdvertisement, b: BgpAdvertisement, pool: Pool): boolean {
-  const hasV4 = pool.cidrs.some((c) => c.family === 4);
-  const hasV6 = pool.cidrs.some((c) => c.family === 6);
-  if (!hasV4 && !hasV6) return true;
-  const v4Differs = a.aggregationLength !== b.aggregationLength;
-  const v6Differs = a.aggregationLengthV6 !== b.aggregationLengthV6;
-  if (v4Differs && !hasV6) return true;
-  if (v6Differs && !hasV4) return true;
-  return v4Differs && v6Differs;
-}
-
-function peersDisjoint(a: BgpAdvertisement, b: BgpAdvertisement): boolean {
-  const pa = a.peers ?? [];
-  const pb = b.peers ?? [];
-  return pa.length > 0 && pb.length > 0 && !pa.some((p) => pb.includes(p));
+  return undefined;
 }
 
 /**
- * The first conflicting pair among the advertisements matching one Service on this node, as a
- * sentence, or undefined. Pairs are visited in the given order (callers sort by name).
+ * Why these advertisements (sorted by name) cannot make one route to a peer of this kind, or
+ * undefined when they can.
  */
-export function findAdvertisementConflict(ads: readonly BgpAdvertisement[], pool: Pool): string | undefined {
-  for (let i = 0; i < ads.length; i++) {
-    for (let j = i + 1; j < ads.length; j++) {
-      const a = ads[i]!;
-      const b = ads[j]!;
-      const diffs = attributeDifferences(a, b);
-      if (diffs.length === 0 || aggregationDiffers(a, b, pool) || peersDisjoint(a, b)) continue;
-      return `BGPAdvertisements "${a.name}" and "${b.name}" both apply and would give the same route different values (${diffs.join(', ')})`;
-    }
+export function attributeConflict(ads: readonly BgpAdvertisement[], ebgp: boolean): AttributeConflict | undefined {
+  return (ebgp ? undefined : disagreement(ads, 'localPref')) ?? disagreement(ads, 'med') ?? disagreement(ads, 'asPrepend');
+}
+
+/** The route's attributes: each single value as set (no conflict, checked before), communities merged. */
+export function routeAttributes(ads: readonly BgpAdvertisement[], ebgp: boolean): RouteAttributes {
+  const localPref = ads.find((a) => a.localPref > 0)?.localPref;
+  // On eBGP LOCAL_PREF is not sent; advertisements may disagree on it there, and then none is kept.
+  const keepLocalPref = localPref !== undefined && (!ebgp || disagreement(ads, 'localPref') === undefined);
+  const med = ads.find((a) => a.med !== undefined)?.med;
+  const prepend = ads.find((a) => a.asPrepend !== undefined)?.asPrepend;
+  return {
+    ...(keepLocalPref ? { localPref } : {}),
+    ...(med !== undefined ? { med } : {}),
+    communities: ads.length === 1 ? [...ads[0]!.communities] : mergeCommunities(...ads.map((a) => a.communities)),
+    ...(prepend !== undefined ? { asPrepend: prepend.asn === undefined ? { count: prepend.count } : { count: prepend.count, asn: prepend.asn } } : {}),
+  };
+}
+
+/**
+ * The routes this plan leaves out because advertisements disagree, one sentence each (naming the
+ * prefix, the peer, both advertisements and the Services), sorted: what the speaker logs at warn.
+ */
+export function conflictDrops(plan: AnnouncementPlan): string[] {
+  const out = new Set<string>();
+  for (const s of plan.services) {
+    for (const e of s.entries) if (e.kind === 'notAnnounced' && e.reason === 'conflictingAdvertisements') out.add(e.message);
   }
-  return undefined;
+  return [...out].sort();
 }

@@ -7,7 +7,6 @@ import type { BgpAdvertisement, Config, Pool } from '../config/types.ts';
 import { compareIp, formatIp, type IpAddress, parseIp } from '../net/ip.ts';
 import { prefixContains } from '../net/prefix.ts';
 import { anySelectorMatches, type Labels } from '../net/selector.ts';
-import { findAdvertisementConflict } from './conflicts.ts';
 import type { NodeState, NotAnnouncedReason } from './plan-types.ts';
 
 export const serviceNameLabel = 'kubernetes.io/service-name';
@@ -114,8 +113,6 @@ export function judgeService(svc: Service, ctx: ServiceContext): ServiceVerdict 
   if (ads.length === 0) {
     return refuse('noMatchingAdvertisement', `the serviceSelectors of ${nodeAds.map((a) => `"${a.name}"`).join(', ')} do not match the Service's labels`, ips, pool);
   }
-  const conflict = findAdvertisementConflict(ads, pool);
-  if (conflict) return refuse('conflictingAdvertisements', conflict, ips, pool);
   if (ctx.node.networkUnavailable) return refuse('nodeNetworkUnavailable', `node "${ctx.node.name}" has condition NetworkUnavailable=True`, ips, pool);
   if (ctx.node.excludedFromLoadBalancers) {
     return refuse('nodeLabeledExcludeBalancers', `node "${ctx.node.name}" is labelled ${excludeFromLbLabel}`, ips, pool);

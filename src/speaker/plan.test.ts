@@ -15,6 +15,8 @@ const p6 = pool('p6', ['2001:db8::/64']);
 const r1 = peer('r1', '10.0.0.1');
 const r2 = peer('r2', '10.0.0.2');
 const r6 = peer('r6', 'fd00::1');
+/** iBGP (peerASN = myASN): the only kind of peer LOCAL_PREF is sent to. */
+const ri = peer('ri', '10.0.0.9', { peerAsn: 64500 });
 const adAll = ad('all', { pools: ['p4', 'p6'] });
 const baseConfig = config([p4, p6], [r1, r2, r6], [adAll]);
 const n1 = node('n1', { rack: 'a' });
@@ -123,14 +125,14 @@ const cases: Case[] = [
     expect: ['announced:192.0.2.10/32->r1'],
   },
   {
-    name: 'two advertisements with different localPref for the same prefix and peer',
-    world: { config: config([p4], [r1], [ad('x', { pools: ['p4'], localPref: 100 }), ad('y', { pools: ['p4'], localPref: 200 })]), services: [v4('a')], slices: [ready('a')] },
-    expect: ['conflictingAdvertisements@192.0.2.10'], routes: { r1: [] },
+    name: 'different localPrefs for the same prefix: refused on the iBGP peer only, the eBGP peer gets it without LOCAL_PREF',
+    world: { config: config([p4], [r1, ri], [ad('x', { pools: ['p4'], localPref: 100 }), ad('y', { pools: ['p4'], localPref: 200 })]), services: [v4('a')], slices: [ready('a')] },
+    expect: ['announced:192.0.2.10/32->r1', 'conflictingAdvertisements@192.0.2.10>ri'], routes: { r1: ['192.0.2.10/32'], ri: [] },
   },
   {
-    name: 'localPref 0 against 100 conflicts, as in MetalLB',
-    world: { config: config([p4], [r1], [ad('x', { pools: ['p4'] }), ad('y', { pools: ['p4'], localPref: 100 })]), services: [v4('a')], slices: [ready('a')] },
-    expect: ['conflictingAdvertisements@192.0.2.10'],
+    name: 'localPref set on one advertisement and unset on the other: the set value applies',
+    world: { config: config([p4], [ri], [ad('x', { pools: ['p4'] }), ad('y', { pools: ['p4'], localPref: 100 })]), services: [v4('a')], slices: [ready('a')] },
+    expect: ['announced:192.0.2.10/32->ri'], routes: { ri: ['192.0.2.10/32 lp=100'] },
   },
   {
     name: 'different localPref to disjoint peers is fine',
@@ -143,14 +145,19 @@ const cases: Case[] = [
     expect: ['announced:192.0.2.0/24->r1', 'announced:192.0.2.10/32->r1'], routes: { r1: ['192.0.2.0/24 lp=200', '192.0.2.10/32 lp=100'] },
   },
   {
-    name: 'med differs between two advertisements of the same route',
-    world: { config: config([p4], [r1], [ad('x', { pools: ['p4'], med: 10 }), ad('y', { pools: ['p4'], med: 20 })]), services: [v4('a')], slices: [ready('a')] },
-    expect: ['conflictingAdvertisements@192.0.2.10'],
+    name: 'med differs between two advertisements of the same route: refused on each peer both reach',
+    world: { config: config([p4], [r1, r2], [ad('x', { pools: ['p4'], med: 10 }), ad('y', { pools: ['p4'], med: 20, peers: ['r1'] })]), services: [v4('a')], slices: [ready('a')] },
+    expect: ['announced:192.0.2.10/32->r2', 'conflictingAdvertisements@192.0.2.10>r1'], routes: { r1: [], r2: ['192.0.2.10/32 med=10'] },
   },
   {
-    name: 'asPrepend differs between two advertisements of the same route',
-    world: { config: config([p4], [r1], [ad('x', { pools: ['p4'], asPrepend: { count: 2 } }), ad('y', { pools: ['p4'] })]), services: [v4('a')], slices: [ready('a')] },
-    expect: ['conflictingAdvertisements@192.0.2.10'],
+    name: 'asPrepend on an advertisement for one peer: that peer gets the prepended path, the others the plain one',
+    world: { config: config([p4], [r1, r2], [ad('x', { pools: ['p4'], asPrepend: { count: 2 }, peers: ['r2'] }), ad('y', { pools: ['p4'], med: 5 })]), services: [v4('a')], slices: [ready('a')] },
+    expect: ['announced:192.0.2.10/32->r1,r2'], routes: { r1: ['192.0.2.10/32 med=5'], r2: ['192.0.2.10/32 med=5 prepend=2x'] },
+  },
+  {
+    name: 'two different asPrepends for the same route and peer',
+    world: { config: config([p4], [r1], [ad('x', { pools: ['p4'], asPrepend: { count: 2 } }), ad('y', { pools: ['p4'], asPrepend: { count: 3 } })]), services: [v4('a')], slices: [ready('a')] },
+    expect: ['conflictingAdvertisements@192.0.2.10>r1'], routes: { r1: [] },
   },
   {
     name: 'equal single values, communities merged across advertisements',
@@ -294,7 +301,8 @@ test('communities of different advertisements reaching one aggregate from differ
   assert.deepEqual(routes(p), { r1: ['192.0.2.9/32 c=64500:1,64500:2'] });
 });
 
-test('a shared IP whose Services bring different localPref to one peer is not sent to that peer', () => {
+test('a shared IP whose Services bring different localPref to one iBGP peer is not sent to that peer', () => {
+  const r1 = peer('r1', '10.0.0.1', { peerAsn: 64500 });
   const cfg = config([p4], [r1, r2], [
     ad('web', { pools: ['p4'], serviceSelectors: [{ app: 'web' }], localPref: 100 }),
     ad('db', { pools: ['p4'], serviceSelectors: [{ app: 'db' }], localPref: 200, peers: ['r1'] }),
@@ -361,7 +369,7 @@ test('input order never changes the plan', () => {
     ad('agg', { pools: ['p4', 'd'], aggregationLength: 24, peers: ['r2', 'r7'], communities: ['64500:2'] }),
     ad('web', { pools: ['d'], serviceSelectors: [{ app: 'web' }], localPref: 300 }),
     ad('rack-b', { pools: ['p4', 'p6', 'd'], nodeSelectors: [{ rack: 'b' }], localPref: 5 }),
-    ad('lp1', { pools: ['q'], localPref: 1 }), ad('lp2', { pools: ['q'], localPref: 2 }), ad('lp3', { pools: ['q'], localPref: 3 }),
+    ad('lp1', { pools: ['q'], med: 1 }), ad('lp2', { pools: ['q'], med: 2 }), ad('lp3', { pools: ['q'], med: 3 }),
     ad('n2-only', { pools: ['n'], nodeSelectors: [{ rack: 'b' }] }), ad('n2-too', { pools: ['n'], nodeSelectors: [{ rack: 'b' }] }),
     ad('sel1', { pools: ['s'], serviceSelectors: [{ x: '1' }] }), ad('sel2', { pools: ['s'], serviceSelectors: [{ x: '2' }] }),
   ]);

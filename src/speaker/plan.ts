@@ -11,12 +11,12 @@
 // asPrepend for the same peer) it announces nothing for that prefix to that peer and says why.
 import type { EndpointSlice, Node, Service } from '../api/resources.ts';
 import type { Route, RouteAttributes } from '../bgp/route.ts';
+import { sessionIsEbgp } from '../config/peers.ts';
 import type { BgpAdvertisement, Config, Peer } from '../config/types.ts';
-import { mergeCommunities } from '../net/community.ts';
 import { type Family, formatIp, type IpAddress } from '../net/ip.ts';
 import { comparePrefix, formatPrefix, type Prefix, prefixOf } from '../net/prefix.ts';
 import { anySelectorMatches } from '../net/selector.ts';
-import { attributeDifferences } from './conflicts.ts';
+import { attributeConflict, routeAttributes } from './conflicts.ts';
 import { judgeService, nodeState, type PlanOptions, serviceKey, serviceWideReasons, slicesByService } from './eligibility.ts';
 import type { AnnouncementPlan, NotAnnouncedEntry, NotAnnouncedReason, PeerPlan, ServiceEntry, ServicePlan } from './plan-types.ts';
 
@@ -84,33 +84,17 @@ function candidatesFor(svc: string, ips: readonly IpAddress[], ads: readonly Bgp
   return out;
 }
 
-function routeAttributes(ads: readonly BgpAdvertisement[]): RouteAttributes {
-  const first = ads[0]!; // all agree on the single-valued attributes (checked before)
-  return {
-    ...(first.localPref > 0 ? { localPref: first.localPref } : {}),
-    ...(first.med !== undefined ? { med: first.med } : {}),
-    communities: ads.length === 1 ? [...first.communities] : mergeCommunities(...ads.map((a) => a.communities)),
-    ...(first.asPrepend !== undefined
-      ? { asPrepend: first.asPrepend.asn === undefined ? { count: first.asPrepend.count } : { count: first.asPrepend.count, asn: first.asPrepend.asn } }
-      : {}),
-  };
-}
-
 /** Distinct advertisements of a slot, sorted by name. */
 const distinctAds = (slot: PrefixSlot): BgpAdvertisement[] => [...slot.ads.values()].sort((a, b) => byText(a.name, b.name));
 
-function slotConflict(slot: PrefixSlot, peer: string): string | undefined {
-  const ads = distinctAds(slot);
-  const first = ads[0]!;
-  for (const other of ads.slice(1)) {
-    const diffs = attributeDifferences(first, other);
-    if (diffs.length === 0) continue;
-    const users = (ad: BgpAdvertisement): string =>
-      [...slot.bySvc.entries()].filter(([, names]) => names.has(ad.name)).map(([svc]) => svc).sort(byText).join(', ');
-    return `BGPAdvertisements "${first.name}" (for ${users(first)}) and "${other.name}" (for ${users(other)}) would send ` +
-      `${formatPrefix(slot.prefix)} to peer "${peer}" with different values (${diffs.join(', ')}); a route carries one value`;
-  }
-  return undefined;
+function slotConflict(slot: PrefixSlot, peer: Peer): string | undefined {
+  const c = attributeConflict(distinctAds(slot), sessionIsEbgp(peer));
+  if (c === undefined) return undefined;
+  const users = (ad: BgpAdvertisement): string =>
+    [...slot.bySvc.entries()].filter(([, names]) => names.has(ad.name)).map(([svc]) => svc).sort(byText).join(', ');
+  return `BGPAdvertisements "${c.first.name}" (for ${users(c.first)}) and "${c.second.name}" (for ${users(c.second)}) would send ` +
+    `${formatPrefix(slot.prefix)} to ${c.attribute === 'localPref' ? 'iBGP ' : ''}peer "${peer.name}" with different values (${c.values}); ` +
+    'a route carries one value, so it is not sent to that peer';
 }
 
 export function planAnnouncements(input: PlanInput): AnnouncementPlan {
@@ -174,12 +158,12 @@ export function planAnnouncements(input: PlanInput): AnnouncementPlan {
   const peers: PeerPlan[] = sessionPeers.map((peer) => {
     const routes: Route[] = [];
     for (const slot of table.get(peer.name)!.values()) {
-      const setKey = [...slot.ads.keys()].sort(byText).join('\u0000');
+      const setKey = `${sessionIsEbgp(peer) ? 'e' : 'i'}\u0000${[...slot.ads.keys()].sort(byText).join('\u0000')}`;
       let attributes = attributesBySet.get(setKey);
       if (attributes === undefined) {
-        const conflict = slotConflict(slot, peer.name);
+        const conflict = slotConflict(slot, peer);
         if (conflict) { slot.conflict = conflict; continue; }
-        attributes = routeAttributes(distinctAds(slot));
+        attributes = routeAttributes(distinctAds(slot), sessionIsEbgp(peer));
         attributesBySet.set(setKey, attributes);
       }
       routes.push({ prefix: slot.prefix, attributes });

@@ -6,7 +6,10 @@ import type { EndpointSlice, Node, Service } from '../api/resources.ts';
 import { resolveConfig } from '../config/resolve.ts';
 import { formatCommunity } from '../net/community.ts';
 import { formatPrefix } from '../net/prefix.ts';
+import { loadFixture } from '../../test/fixtures/config/load.ts';
+import { node, service, slice } from '../../test/fixtures/speaker/builders.ts';
 import { worldYaml } from '../../test/fixtures/speaker/world.ts';
+import { conflictDrops } from './conflicts.ts';
 import { planAnnouncements } from './plan.ts';
 import type { AnnouncementPlan } from './plan-types.ts';
 
@@ -53,4 +56,23 @@ test('node3 is excluded from load balancers: sessions run, nothing is announced'
   const p = planFor('node3');
   assert.deepEqual(table(p), { 'tor-a': [], 'tor-b': [] });
   for (const s of p.services) for (const e of s.entries) assert.equal(e.kind === 'notAnnounced' && e.reason, 'nodeLabeledExcludeBalancers');
+});
+
+test("seed 000 (issue #9): production + prepend advertisements: every router keeps the production Services, router-3 gets the prepended path", () => {
+  const objects = loadFixture('000-bgp-peers.yaml', '000-ipaddresspool.yaml', '000-bgp-advertisement.yaml', '000-as-path-prepending.yaml')
+    .filter((o, i, all) => all.findIndex((x) => x.object.kind === o.object.kind && x.object.metadata.name === o.object.metadata.name) === i);
+  const r = resolveConfig(objects);
+  assert.ok(r.config, JSON.stringify(r.diagnostics.filter((d) => d.severity === 'error')));
+  const p = planAnnouncements({
+    config: r.config, services: [service('web', { ips: ['192.168.1.241'] })], endpointSlices: [slice('web', [{ node: 'node-1' }])],
+    nodes: [node('node-1')], nodeName: 'node-1',
+  });
+  const routes = Object.fromEntries(p.peers.map((pp) => [pp.peer.name, pp.routes.map((rt) =>
+    `${formatPrefix(rt.prefix)} ${rt.attributes.communities.map(formatCommunity).join(',')}${rt.attributes.asPrepend ? ` prepend ${rt.attributes.asPrepend.count}x${rt.attributes.asPrepend.asn}` : ''}`)]));
+  assert.deepEqual(routes, {
+    'router-1': ['192.168.1.241/32 64500:100'],
+    'router-2': ['192.168.1.241/32 64500:100'],
+    'router-3': ['192.168.1.241/32 64500:100 prepend 2x64500'],
+  });
+  assert.deepEqual(conflictDrops(p), []);
 });
