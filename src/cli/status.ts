@@ -35,6 +35,7 @@ export async function statusText(folder: string): Promise<string> {
     lines.push(`  ${s.node}${s.updated ? ` (${s.updated})` : ''}`);
     for (const [peer, p] of Object.entries(s.peers)) {
       lines.push(`    ${peer} ${p.address} ${p.state}${p.bfd ? ` BFD ${p.bfd}` : ''}: ${p.prefixes.length} prefixes${p.prefixes.length > 0 ? ` (${p.prefixes.slice(0, 8).join(', ')}${p.prefixes.length > 8 ? ', …' : ''})` : ''}`);
+      if (p.lastError) lines.push(`      last error: ${p.lastError}`);
     }
     for (const n of s.notAnnounced.slice(0, 10)) lines.push(`    not announced: ${n.service}: ${n.reason}`);
   }

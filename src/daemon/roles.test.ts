@@ -38,7 +38,8 @@ class FakeBgp extends EventEmitter implements BgpEngine {
   resetPeer(id: string, r: { subcode: number; holdDown?: boolean }): void { this.calls.push(`reset ${id} 6/${r.subcode}${r.holdDown ? ' hold' : ''}`); }
   releasePeer(id: string): void { this.calls.push(`release ${id}`); }
   setRoutes(id: string, r: readonly Route[]): void { this.calls.push(`routes ${id} ${r.length}`); this.routes.set(id, r); }
-  peerState(): PeerStatus | undefined { return undefined; }
+  status: PeerStatus | undefined;
+  peerState(): PeerStatus | undefined { return this.status; }
   close(opts?: { graceful?: boolean }): Promise<void> { this.closedGraceful = opts?.graceful ?? false; return Promise.resolve(); }
 }
 
@@ -210,6 +211,33 @@ describe('SpeakerRole', () => {
     const s = store.speaker.at(-1);
     assert.equal(s?.peers.r1?.state, 'Established');
     assert.deepEqual(s?.peers.r1?.prefixes, ['10.9.0.1/32']);
+    await role.stop();
+  });
+});
+
+describe('SpeakerRole: a peer refusing our UPDATE', () => {
+  it('is logged at warn and shown in status with the Services and BGPAdvertisements behind the prefixes', async () => {
+    const prefix = parsePrefix('10.9.0.1/32')!.prefix;
+    const plan = (i: PlanInput): AnnouncementPlan => ({
+      node: { name: i.nodeName, found: true, networkUnavailable: false, excludedFromLoadBalancers: false },
+      peers: i.config.peers.map((p) => ({ peer: p, families: [4], routes: [{ prefix, attributes: { communities: [], asPrepend: { count: 2, asn: 65099 } } }] })),
+      peersNotOnThisNode: [],
+      services: [{ namespace: 'default', name: 'web', ips: ['10.9.0.1'], entries: [{ kind: 'announced', ip: '10.9.0.1', prefix, peers: ['r1'], advertisements: ['prepend'], message: '' }] }],
+    });
+    const lines: string[] = [];
+    const bgp = new FakeBgp();
+    const store = new FakeStore();
+    const role = new SpeakerRole({ store, nodeName: 'n1', plan, bgp, logger: createLogger({}, { format: 'json', write: (l) => { lines.push(l); } }), hostIpv4: parseIp('192.0.2.1')!, statusEveryMs: 1 });
+    role.onSnapshot(snapshot({ ...emptyConfig, peers: [peer('r1', '10.0.0.1')] }));
+    const refused = { notification: 'UPDATE Message Error / Malformed AS_PATH', certain: false, sets: [{ attributes: 'as-path 64500 65099 65099', prefixes: ['10.9.0.1/32'], prefixCount: 1 }] };
+    bgp.status = { state: 'Idle', sent: { open: 1, update: 1, notification: 0, keepalive: 1, routeRefresh: 0 }, received: { open: 1, update: 0, notification: 1, keepalive: 1, routeRefresh: 0 }, desiredRoutes: 1, advertisedRoutes: 0, flaps: 2, retryInMs: 4000, refusedUpdate: refused };
+    bgp.emit('refused', { peerId: 'r1', refused, flaps: 2, retryInMs: 4000 });
+    const warn = lines.map((l) => JSON.parse(l) as { level: number; msg: string; peer?: string }).find((l) => l.level === 40);
+    assert.ok(warn, 'a warning');
+    assert.equal(warn.peer, 'r1');
+    assert.match(warn.msg, /10\.9\.0\.1\/32 \[as-path 64500 65099 65099\].*Services default\/web, BGPAdvertisements prepend; next attempt in 4 s/);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.match(store.speaker.at(-1)?.peers.r1?.lastError ?? '', /Malformed AS_PATH \(Services default\/web\); 2 flaps, next attempt in 4 s/);
     await role.stop();
   });
 });

@@ -4,7 +4,8 @@
 // announce and withdraw is logged. BFD Down resets the BGP session at once.
 import type { Logger } from 'pino';
 import { CeaseSubcode } from '../bgp/errors.ts';
-import type { PeerConfig, Route, StateChangeEvent } from '../bgp/speaker.ts';
+import type { PeerConfig, RefusedUpdateEvent, Route, StateChangeEvent } from '../bgp/speaker.ts';
+import { refusedText } from '../bgp/refused-update.ts';
 import type { BfdProfile } from '../config/types.ts';
 import { formatCommunity } from '../net/community.ts';
 import { formatIp, type IpAddress } from '../net/ip.ts';
@@ -84,6 +85,7 @@ export class SpeakerRole {
   constructor(private readonly o: SpeakerRoleOptions) {
     this.logConflictDrops = newLinesLog(o.logger, 'route not announced: advertisements disagree', 'reason');
     o.bgp.on('state', (e: StateChangeEvent) => this.onSessionState(e));
+    o.bgp.on('refused', (e: RefusedUpdateEvent) => this.onRefused(e));
     o.bfd?.on('state', (e: BfdStateEvent) => this.onBfdState(e));
   }
 
@@ -200,6 +202,29 @@ export class SpeakerRole {
     await this.o.bgp.removePeer(id);
   }
 
+  /** The Services and BGPAdvertisements behind prefixes this node sends to the peer. */
+  private announcedBy(peerId: string, prefixes: ReadonlySet<string>): { services: string[]; advertisements: string[] } {
+    const services = new Set<string>();
+    const advertisements = new Set<string>();
+    for (const sp of this.lastPlan?.services ?? []) {
+      for (const e of sp.entries) {
+        if (e.kind !== 'announced' || !e.peers.includes(peerId) || !prefixes.has(formatPrefix(e.prefix))) continue;
+        services.add(`${sp.namespace}/${sp.name}`);
+        for (const a of e.advertisements) advertisements.add(a);
+      }
+    }
+    return { services: [...services].sort(), advertisements: [...advertisements].sort() };
+  }
+
+  /** The peer ended the session over our UPDATE: say which Services and advertisements it was. */
+  private onRefused(e: RefusedUpdateEvent): void {
+    const sets = e.refused.sets.map((s) => ({ ...s, ...this.announcedBy(e.peerId, new Set(s.prefixes)) }));
+    const retrySeconds = e.retryInMs !== undefined ? Math.round(e.retryInMs / 100) / 10 : undefined;
+    this.log.warn({ peer: e.peerId, notification: e.refused.notification, certain: e.refused.certain, flaps: e.flaps, ...(retrySeconds !== undefined ? { retrySeconds } : {}), refused: sets },
+      `${refusedText(e.refused)}; Services ${[...new Set(sets.flatMap((x) => x.services))].join(', ') || '(none known)'}, BGPAdvertisements ${[...new Set(sets.flatMap((x) => x.advertisements))].join(', ') || '(none known)'}${retrySeconds !== undefined ? `; next attempt in ${retrySeconds} s` : ''}`);
+    this.scheduleStatus();
+  }
+
   private onSessionState(e: StateChangeEvent): void {
     this.sessionState.set(e.peerId, e.to);
     this.log.info({ peer: e.peerId, from: e.from, to: e.to, reason: e.reason }, `BGP session ${e.to}`);
@@ -254,11 +279,19 @@ export class SpeakerRole {
     const peers: Record<string, PeerAnnouncement> = {};
     for (const [id, p] of this.peers) {
       const bfd = this.bfdState.get(id) ?? (p.bfd ? 'Down' : undefined);
+      const st = this.o.bgp.peerState(id);
+      const state = st?.state ?? this.sessionState.get(id) ?? 'Idle';
+      // Why a session is not up (or keeps failing): the refused UPDATE, with its Services, first.
+      const refused = st?.refusedUpdate;
+      const lastError = refused
+        ? `${refusedText(refused)} (Services ${this.announcedBy(id, new Set(refused.sets.flatMap((x) => x.prefixes))).services.join(', ') || 'unknown'})${st.flaps ? `; ${st.flaps} flaps` : ''}${st.retryInMs !== undefined ? `, next attempt in ${Math.round(st.retryInMs / 1000)} s` : ''}`
+        : state !== 'Established' ? st?.lastError : undefined;
       peers[id] = {
         address: formatIp(p.config.peerAddress),
-        state: this.o.bgp.peerState(id)?.state ?? this.sessionState.get(id) ?? 'Idle',
+        state,
         prefixes: [...p.routes.values()].map((r) => formatPrefix(r.route.prefix)),
         ...(bfd !== undefined ? { bfd } : {}),
+        ...(lastError !== undefined ? { lastError } : {}),
       };
     }
     const notAnnounced: { service: string; reason: string }[] = [];

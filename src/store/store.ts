@@ -56,6 +56,8 @@ export interface PeerAnnouncement {
   readonly state: string;
   readonly prefixes: readonly string[];
   readonly bfd?: string;
+  /** Why the session is not up or keeps failing (e.g. the UPDATE the peer refused, and its Services). */
+  readonly lastError?: string;
 }
 
 /** What one speaker owns: its sessions and what it announces on each; what it does not, and why. */
