@@ -70,6 +70,9 @@ export function checkAttributeConflicts(
 ): void {
   const list = [...ads.values()];
   const allPeers = [...peers.values()];
+  // Per advertisement, the peers it can send to: named (or all), on a node both can select.
+  const reach = list.map((r) => new Set(allPeers.filter((p) => (r.ad.peers === undefined || r.ad.peers.includes(p.peer.name)) &&
+    selectorListsIntersect(p.peer.nodeSelectors, r.ad.nodeSelectors))));
   for (let j = 1; j < list.length; j++) {
     const rb = list[j]!;
     const b = rb.ad;
@@ -81,11 +84,12 @@ export function checkAttributeConflicts(
       const attrs = differing(a, b);
       if (noPeers && a.localPref !== b.localPref && !attrs.includes('localPref')) attrs.unshift('localPref');
       if (attrs.length === 0 || !selectorListsIntersect(a.nodeSelectors, b.nodeSelectors)) continue;
+      // Cheapest first: peers both reach, then whether their pools and lengths make one prefix.
+      const reachB = reach[j]!;
+      const bothReach = [...reach[i]!].filter((p) => reachB.has(p));
+      if (!noPeers && bothReach.length === 0) continue;
       const where = commonPrefix(a, b, pools);
       if (where === undefined) continue;
-      const bothReach = allPeers.filter((p) => (a.peers === undefined || a.peers.includes(p.peer.name)) && (b.peers === undefined || b.peers.includes(p.peer.name)) &&
-        selectorListsIntersect(p.peer.nodeSelectors, a.nodeSelectors) && selectorListsIntersect(p.peer.nodeSelectors, b.nodeSelectors));
-      if (!noPeers && bothReach.length === 0) continue;
       const nodes = `from nodes that can overlap (${selectorsText(a.nodeSelectors)} vs ${selectorsText(b.nodeSelectors)})`;
       const byServices = a.serviceSelectors.length > 0 || b.serviceSelectors.length > 0;
       if (byServices && !selectorListsIntersect(a.serviceSelectors, b.serviceSelectors)) continue;

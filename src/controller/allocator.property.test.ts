@@ -181,3 +181,27 @@ function pick(a: Record<string, string> | undefined): Record<string, string> {
   const v = a?.['metallb.io/ip-allocated-from-pool'];
   return v === undefined ? {} : { 'metallb.io/ip-allocated-from-pool': v };
 }
+
+test('automatic assignment never takes an address some Service requests, in any order (issue #9)', () => {
+  let requestedAndHeld = 0;
+  fc.assert(fc.property(arbConfig, fc.uniqueArray(arbService, { selector: (s) => s.metadata.name, maxLength: 12 }), (cfg, services) => {
+    const r = reconcileAll(cfg, services);
+    const requested = new Map<string, string[]>(); // address -> requesting keys
+    for (const s of services) {
+      const ip = s.spec.loadBalancerIP;
+      if (ip === undefined) continue;
+      const t = formatIp(parseIp(ip)!);
+      requested.set(t, [...(requested.get(t) ?? []), keyOf(s)]);
+    }
+    const holders = new Map<string, string[]>();
+    for (const [key, w] of r.services) for (const e of w.ingress) holders.set(e.ip!, [...(holders.get(e.ip!) ?? []), key]);
+    for (const [ip, keys] of holders) {
+      const askers = requested.get(ip);
+      if (!askers) continue;
+      // A requested address is held by (at least) one of its requesters; others only share it.
+      assert.ok(keys.some((k) => askers.includes(k)), `${ip}, requested by ${askers.join(',')}, taken by ${keys.join(',')}`);
+      requestedAndHeld++;
+    }
+  }), { numRuns: 300 });
+  assert.ok(requestedAndHeld > 10, `only ${requestedAndHeld} requested addresses were held: the generator misses the point`);
+});

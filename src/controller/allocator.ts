@@ -66,6 +66,21 @@ function byAddress<T>(items: readonly T[], ip: (t: T) => IpAddress): T[] {
 }
 
 const groupOf = (sharing: string, backend: string): string => `${sharing}\u0000${backend}`;
+
+/**
+ * Why `who` cannot share `ip` with its users, in words (MetalLB's text only says "can't change
+ * sharing key", even when neither side has a key or the keys are equal and the backends differ).
+ */
+function sharingConflict(who: Requester, use: AddressUse, ip: IpAddress): string {
+  const at = goQuote(ipText(ip));
+  const key = (k: string): string => (k === '' ? 'no allow-shared-ip key' : `allow-shared-ip ${goQuote(k)}`);
+  if (use.sharing === '' && who.sharing === '') return `${at} is in use and neither Service has an allow-shared-ip key (both need the same one to share it)`;
+  if (use.sharing === '' || who.sharing === '' || use.sharing !== who.sharing) {
+    return `${at} is held with ${key(use.sharing)} and this Service has ${key(who.sharing)}; Services share an address only with the same non-empty allow-shared-ip key`;
+  }
+  return `${at} is held under the same allow-shared-ip key by Services with externalTrafficPolicy Local and another pod selector ` +
+    `(${goQuote(use.backend === '' ? 'Cluster' : use.backend)} vs ${goQuote(who.backend === '' ? 'Cluster' : who.backend)}); sharing Services must send traffic to the same pods`;
+}
 const forFamily = (c: Candidate, f: ServiceFamily): IpAddress | undefined => (f === 'ipv4' ? c.v4 : f === 'ipv6' ? c.v6 : undefined);
 
 export class AddressAllocator {
@@ -78,6 +93,13 @@ export class AddressAllocator {
   private deferred: Set<AddressUse> | undefined;
   private readonly allocations = new Map<string, Allocation>();
   private readonly uses: Record<Family, Map<bigint, AddressUse>> = { 4: new Map(), 6: new Map() };
+  /**
+   * Addresses Services request (loadBalancerIPs annotation, spec.loadBalancerIP) → the keys
+   * requesting them. Automatic assignment skips them, whatever order Services come in: an
+   * address a Service asks for by name is never handed to one that asked for any address.
+   */
+  private readonly requested: Record<Family, Map<bigint, string[]>> = { 4: new Map(), 6: new Map() };
+  private readonly requestOf = new Map<string, readonly IpAddress[]>();
 
   constructor(pools: readonly Pool[] = []) {
     this.setPools(pools);
@@ -266,6 +288,44 @@ export class AddressAllocator {
     return true;
   }
 
+  /** Records the addresses one Service requests (none: forgets its request). */
+  setRequest(key: string, ips: readonly IpAddress[]): void {
+    const old = this.requestOf.get(key);
+    if (old === undefined && ips.length === 0) return;
+    if (old && old.length === ips.length && old.every((ip, i) => ip.family === ips[i]!.family && ip.value === ips[i]!.value)) return;
+    for (const ip of old ?? []) {
+      const keys = this.requested[ip.family].get(ip.value);
+      if (!keys) continue;
+      const rest = keys.filter((k) => k !== key);
+      if (rest.length === 0) this.requested[ip.family].delete(ip.value);
+      else this.requested[ip.family].set(ip.value, rest);
+    }
+    if (ips.length === 0) { this.requestOf.delete(key); return; }
+    this.requestOf.set(key, ips);
+    for (const ip of ips) {
+      const keys = this.requested[ip.family].get(ip.value);
+      if (keys) { if (!keys.includes(key)) keys.push(key); } else this.requested[ip.family].set(ip.value, [key]);
+    }
+  }
+
+  /** Forgets every request (a full pass records them all again). */
+  clearRequests(): void {
+    this.requested[4].clear();
+    this.requested[6].clear();
+    this.requestOf.clear();
+  }
+
+  private requestedByOther(family: Family, value: bigint, key: string): boolean {
+    const keys = this.requested[family].size > 0 ? this.requested[family].get(value) : undefined;
+    return keys !== undefined && keys.some((k) => k !== key);
+  }
+
+  /** The Services other than `key` requesting this address, sorted. */
+  requestersOf(family: Family, value: bigint, key: string): string[] {
+    const keys = this.requested[family].get(value);
+    return keys ? keys.filter((k) => k !== key).sort() : [];
+  }
+
   /** checkSharing: may `who` use `ip` next to its current users? */
   private checkSharing(who: Requester, ip: IpAddress, use = this.uses[ip.family].get(ip.value)): string | undefined {
     if (!use) return undefined;
@@ -273,7 +333,7 @@ export class AddressAllocator {
     if (!compatible) {
       // The only user may change its own key in place.
       const others = use.users.filter((u) => u.key !== who.key).map((u) => u.key).sort();
-      if (others.length > 0) return `can't change sharing key for ${goQuote(who.key)}, address also in use by ${others.join(',')}`;
+      if (others.length > 0) return `can't change sharing key for ${goQuote(who.key)}, address also in use by ${others.join(',')}: ${sharingConflict(who, use, ip)}`;
     }
     for (const port of who.ports) {
       for (const u of use.users) {
@@ -337,7 +397,11 @@ export class AddressAllocator {
     const group = who.sharing === '' ? undefined : pool.groups[family].get(groupOf(who.sharing, who.backend));
     for (const { family: f, first, last } of pool.bounds) {
       if (f !== family) continue;
-      const free = runs.firstFree(first, last);
+      let free = runs.firstFree(first, last);
+      // Addresses other Services request are not free for automatic assignment.
+      while (free !== undefined && this.requestedByOther(family, free, who.key)) {
+        free = free < last ? runs.firstFree(free + 1n, last) : undefined;
+      }
       if (group) {
         // An address already shared under the same key wins when it comes first (MetalLB walks
         // addresses in order and takes the first one checkSharing accepts).

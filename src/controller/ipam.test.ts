@@ -196,7 +196,7 @@ const cases: Case[] = [
     pools: [p1],
     before: [service('a')],
     svc: service('b', { spec: { loadBalancerIP: '1.2.3.0' }, ports: [[443]] }),
-    events: ['Warning AllocationFailed: Failed to allocate IP for "default/b": can\'t change sharing key for "default/b", address also in use by default/a'],
+    events: ['Warning AllocationFailed: Failed to allocate IP for "default/b": can\'t change sharing key for "default/b", address also in use by default/a: "1.2.3.0" is in use and neither Service has an allow-shared-ip key (both need the same one to share it)'],
   },
   {
     name: 'requesting a shared address whose port is taken',
@@ -322,7 +322,7 @@ test('changing the sharing key of a shared address clears it (ClearAssignment) a
   assert.deepEqual(ips(alloc.reconcileService(b, 0)), ['1.2.3.0']);
   const out = alloc.reconcileService({ ...a, metadata: { ...a.metadata, annotations: { ...a.metadata.annotations, 'metallb.io/allow-shared-ip': 'other' } } }, 0)!;
   assert.deepEqual(ev(out), [
-    'Normal ClearAssignment: current IP for "default/a" not allowed by config, will attempt for new IP assignment: can\'t change sharing key for "default/a", address also in use by default/b',
+    'Normal ClearAssignment: current IP for "default/a" not allowed by config, will attempt for new IP assignment: can\'t change sharing key for "default/a", address also in use by default/b: "1.2.3.0" is held with allow-shared-ip "k" and this Service has allow-shared-ip "other"; Services share an address only with the same non-empty allow-shared-ip key',
     'Normal IPAllocated: Assigned IP ["1.2.3.1"]',
   ]);
 });

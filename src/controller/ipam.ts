@@ -7,7 +7,10 @@ import type { Config } from '../config/types.ts';
 import { AddressAllocator } from './allocator.ts';
 import { type ControllerEvent, type ServiceOutcome, converge, ignoredByClass } from './converge.ts';
 import type { PoolCounters } from './pool-state.ts';
-import { backendKey, ingressIps, serviceKey, servicePorts, sharingKey } from './service-facts.ts';
+import { annotation, annotationValue, backendKey, desiredIps, ingressIps, serviceKey, servicePorts, sharingKey } from './service-facts.ts';
+
+/** Asks for addresses by name (loadBalancerIPs annotation or spec.loadBalancerIP). */
+const requestsAddresses = (svc: Service): boolean => (svc.spec.loadBalancerIP ?? '') !== '' || annotationValue(svc, annotation.loadBalancerIPs) !== '';
 
 export type { ControllerEvent, ServiceOutcome } from './converge.ts';
 export type { PoolCounters } from './pool-state.ts';
@@ -49,12 +52,29 @@ export class Allocator {
 
   /** Converges one Service; undefined when its class is not ours (MetalLB ignores it). */
   reconcileService(svc: Service, now: number, key?: string): ServiceOutcome | undefined {
-    if (!this.handles(svc)) return undefined;
+    if (!this.handles(svc)) { this.core.setRequest(key ?? serviceKey(svc), []); return undefined; }
+    this.noteRequest(svc, key);
     return converge(this.core, svc, now, key);
+  }
+
+  /**
+   * Records what these Services request by address, before any of them is reconciled: automatic
+   * assignment then never hands out an address a Service later in the same batch asks for.
+   * reconcileAll does this for every Service; a caller reconciling a few changed Services one by
+   * one calls it with those first.
+   */
+  noteRequests(services: Iterable<Service>): void {
+    for (const svc of services) this.noteRequest(svc);
+  }
+
+  private noteRequest(svc: Service, key = serviceKey(svc)): void {
+    const wanted = this.handles(svc) && svc.spec.type === 'LoadBalancer' ? desiredIps(svc) : undefined;
+    this.core.setRequest(key, wanted && wanted.error === undefined ? wanted.ips : []);
   }
 
   /** A Service was deleted. True when others should be reprocessed (it held addresses). */
   deleteService(key: string): boolean {
+    this.core.setRequest(key, []);
     return this.core.unassign(key);
   }
 
@@ -64,6 +84,7 @@ export class Allocator {
    */
   rebuild(services: readonly Service[], now = 0): Map<string, ServiceOutcome> {
     const out = new Map<string, ServiceOutcome>();
+    this.noteRequests(services);
     for (const r of this.restartPass(keyedRestartOrder(services), now)) out.set(r.key, r);
     return out;
   }
@@ -92,6 +113,7 @@ export class Allocator {
       });
       if (clean) return out;
       this.core = new AddressAllocator(this.config.pools);
+      this.noteRequests(ordered.map((o) => o.svc));
     }
     this.reclaim(ordered);
     const out: ServiceOutcome[] = [];
@@ -149,14 +171,17 @@ export class Allocator {
   }
 }
 
-/** MetalLB's reprocessAll order: more ingress addresses first; ironlb breaks ties by key (List order). */
+/**
+ * MetalLB's reprocessAll order: more ingress addresses first; then (ironlb) Services that request
+ * addresses by name before those that take any, ties by key (List order).
+ */
 export function restartOrder(services: readonly Service[]): Service[] {
   return keyedRestartOrder(services).map((x) => x.svc);
 }
 
 function keyedRestartOrder(services: readonly Service[]): { svc: Service; key: string; n: number }[] {
-  const keyed = services.map((svc) => ({ svc, key: serviceKey(svc), n: svc.status?.loadBalancer?.ingress?.length ?? 0 }));
-  keyed.sort((a, b) => b.n - a.n || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const keyed = services.map((svc) => ({ svc, key: serviceKey(svc), n: svc.status?.loadBalancer?.ingress?.length ?? 0, asks: requestsAddresses(svc) ? 0 : 1 }));
+  keyed.sort((a, b) => b.n - a.n || a.asks - b.asks || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return keyed;
 }
 
@@ -194,6 +219,9 @@ export function reconcileAll(config: Config, services: readonly Service[], state
   const now = options.now ?? 0;
   const present = new Set(services.map(serviceKey));
   for (const key of alloc.allocatedKeys()) if (!present.has(key)) alloc.deleteService(key);
+
+  alloc.engine.clearRequests();
+  alloc.noteRequests(services);
 
   const current = new Map(services.map((s) => [serviceKey(s), s]));
   const outcomes = new Map<string, ServiceOutcome>();

@@ -96,3 +96,14 @@ describe('BfdAdapter (bfd/ events for the speaker role)', () => {
     assert.deepEqual(seen.slice(1), [{ id: 'r1', state: 'Up' }, { id: 'r1', state: 'Down', diagnostic: 'NeighborSignaledDown', damped: false }]);
   });
 });
+
+describe('makeAllocate: requested addresses (issue #9)', () => {
+  it('a snapshot adding a Service that takes any address and one that requests the first one: each gets its own', async () => {
+    const allocate = makeAllocate();
+    const config = await configOf(twoAddresses);
+    allocate(config, []);
+    const r = allocate(config, [svc('a-any'), svc('b-asks', { loadBalancerIP: '192.0.2.10' })]);
+    assert.deepEqual(r.services['default/a-any']?.ips, ['192.0.2.11']);
+    assert.deepEqual(r.services['default/b-asks']?.ips, ['192.0.2.10']);
+  });
+});

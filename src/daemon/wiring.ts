@@ -73,6 +73,8 @@ export function makeAllocate(): Allocate {
       delete assignments[key];
     }
     const events: Ev[] = [];
+    // Requests first: a changed Service early in the list must not take an address a later one asks for.
+    alloc.noteRequests(services.filter((svc) => seen.get(serviceKey(svc))?.json !== next.get(serviceKey(svc))?.json));
     for (const svc of services) {
       const key = serviceKey(svc);
       if (seen.get(key)?.json === next.get(key)?.json) continue;
