@@ -42,7 +42,7 @@ async function strictPeer(port: number, withData: boolean) {
 }
 
 test('a peer that keeps refusing an UPDATE is reconnected ever more rarely, and told what it refused', { timeout: 30000 }, async () => {
-  const p = await strictPeer(17961, false);
+  const p = await strictPeer(17981, false);
   try {
     p.speaker.setRoutes('strict', [route('192.0.2.1/32'), route('203.0.113.7/32', 666), route('203.0.113.8/32', 666)]);
     await until(() => p.peer.connections.length >= 3 && p.refused.length >= 3, 'three refusals');
@@ -72,7 +72,7 @@ test('a peer that keeps refusing an UPDATE is reconnected ever more rarely, and 
 });
 
 test('a NOTIFICATION whose data is our attribute pins down the refused UPDATE', { timeout: 15000 }, async () => {
-  const p = await strictPeer(17962, true);
+  const p = await strictPeer(17982, true);
   try {
     p.speaker.setRoutes('strict', [route('192.0.2.1/32'), route('203.0.113.7/32', 666)]);
     await until(() => p.refused.length >= 1, 'a refusal');

@@ -12,6 +12,7 @@ import { type OpenMessage, openAsn } from './open.ts';
 import type { BgpLogger, BgpState, Clock, PeerConfig, PeerStatus } from './peer-config.ts';
 import type { RefusedUpdate } from './refused-update.ts';
 import { Session, type SessionOwner } from './session.ts';
+import type { LogLimiter } from './log-limiter.ts';
 import type { DecodedUpdate } from './update.ts';
 import { type BgpTransport, TransportError } from './transport.ts';
 
@@ -26,6 +27,17 @@ export interface PeerEvents {
 }
 
 const order: Record<ConnectionState, number> = { Idle: 0, Connect: 1, Active: 1, OpenSent: 2, OpenConfirm: 3, Established: 4 };
+
+/**
+ * Connections one peer may have at once: one we opened, one it opened (a collision, RFC 4271
+ * §6.8) and the Established one a graceful-restart reconnection replaces. More from the same
+ * address is a misbehaving or hostile peer; each would cost a session and timers.
+ */
+export const MAX_CONNECTIONS_PER_PEER = 3;
+
+/** Why a TCP MD5 session that gets no answer is hard to diagnose: the kernel drops bad segments silently. */
+export const MD5_TIMEOUT_HINT = 'with TCP MD5 a key mismatch looks exactly like this: the peer\'s kernel drops segments with a wrong or missing key without an answer, so check that both sides have the same password';
+const NO_MD5_TIMEOUT_HINT = 'if the peer expects TCP MD5, a missing password looks exactly like this (segments without a key are dropped without an answer)';
 
 export class Peer implements SessionOwner {
   readonly rib = new AdjRibOut();
@@ -58,6 +70,7 @@ export class Peer implements SessionOwner {
     private readonly transport: BgpTransport,
     private readonly clock: Clock,
     readonly log: BgpLogger,
+    private readonly refusedLog: LogLimiter,
     private readonly events: PeerEvents,
     private readonly random: () => number = Math.random,
   ) {}
@@ -163,6 +176,11 @@ export class Peer implements SessionOwner {
       if (generation !== this.generation) return;
       this.connecting = false;
       this.lastError = e instanceof Error ? e.message : String(e);
+      if ((e as { code?: unknown }).code === 'ETIMEDOUT') {
+        // No answer to our SYN: the usual face of an MD5 key mismatch. Said once per failure streak.
+        this.lastError += `; ${c.password ? MD5_TIMEOUT_HINT : NO_MD5_TIMEOUT_HINT}`;
+        if (this.failures === 0 && c.password) this.log.warn({ peer: this.id, address: formatIp(c.peerAddress) }, `BGP connection timed out; ${MD5_TIMEOUT_HINT}`);
+      }
       // A transport that cannot do what the configuration asks (MD5, VRF) will never succeed.
       if (e instanceof TransportError) this.events.error(this.id, e);
       this.failures++;
@@ -174,6 +192,12 @@ export class Peer implements SessionOwner {
   /** A connection from the listener whose source address is this peer's. */
   accept(socket: Socket): void {
     if (this.stopped || this.held) { socket.destroy(); return; }
+    if (this.sessions.size >= MAX_CONNECTIONS_PER_PEER) {
+      const ok = this.refusedLog.allow(`cap ${this.id}`);
+      if (ok) this.log.warn({ peer: this.id, connections: this.sessions.size, ...(ok.suppressed > 0 ? { alsoRefused: ok.suppressed } : {}) }, `refused BGP connection: the peer already has ${MAX_CONNECTIONS_PER_PEER} connections open`);
+      socket.destroy();
+      return;
+    }
     if (this.flaps >= 2 && this.clock.now() < this.idleHoldUntil) {
       // A passive peer's side of the IdleHoldTimer: a peer that keeps refusing what we send
       // would otherwise reconnect at its own pace and get the same UPDATE again.
@@ -267,6 +291,11 @@ export class Peer implements SessionOwner {
       this.failures++;
     }
     if (this.detailFrom === s) { this.lastError = `sent ${reason}`; this.detailFrom = undefined; }
+    if (!s.negotiated && this.config.password && reason.startsWith('Hold Timer Expired')) {
+      // Connected but no OPEN came back within the hold time.
+      this.lastError = `${this.lastError ?? reason}; ${MD5_TIMEOUT_HINT}`;
+      this.log.warn({ peer: this.id }, `no OPEN from the peer within the hold time; ${MD5_TIMEOUT_HINT}`);
+    }
     if (this.sessions.size === 0 && !this.stopped) {
       this.setState('Idle', this.held ? `held down: ${reason}` : reason);
       this.scheduleRetry();

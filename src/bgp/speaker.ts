@@ -9,6 +9,7 @@ import { notificationText } from './notification.ts';
 import { Peer } from './peer.ts';
 import type { BgpLogger, Clock, EstablishedEvent, NotificationEvent, PeerConfig, PeerErrorEvent, PeerStatus, RefusedUpdateEvent, StateChangeEvent } from './peer-config.ts';
 import { refusedText } from './refused-update.ts';
+import { LogLimiter } from './log-limiter.ts';
 import { systemClock } from './peer-config.ts';
 import type { Route } from './route.ts';
 import type { DecodedUpdate } from './update.ts';
@@ -73,12 +74,14 @@ export class BgpSpeaker extends EventEmitter {
   private readonly log: BgpLogger;
   private listener?: BgpListener;
   private closed = false;
+  private refusedLog!: LogLimiter;
 
   constructor(readonly options: BgpSpeakerOptions = {}) {
     super();
     this.transport = options.transport ?? plainTransport;
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? silent;
+    this.refusedLog = new LogLimiter(this.clock);
   }
 
   /** Starts the listener, if configured. Peers can be added before or after. */
@@ -94,7 +97,10 @@ export class BgpSpeaker extends EventEmitter {
     const remote = parseIp(unmapV4(socket.remoteAddress ?? ''));
     const peer = remote && [...this.peers.values()].find((p) => ipEquals(p.config.peerAddress, remote));
     if (!peer || this.closed) {
-      this.log.info({ remote: socket.remoteAddress }, 'refused BGP connection from an address that is not a configured peer');
+      // A scanner or a misconfigured router retries all day: one line per address a minute.
+      const remote = unmapV4(socket.remoteAddress ?? '');
+      const ok = this.refusedLog.allow(remote);
+      if (ok) this.log.info({ remote, ...(ok.suppressed > 0 ? { alsoRefused: ok.suppressed } : {}) }, 'refused BGP connection from an address that is not a configured peer');
       socket.destroy();
       return;
     }
@@ -105,7 +111,7 @@ export class BgpSpeaker extends EventEmitter {
     if (this.peers.has(c.id)) throw new Error(`BGP peer "${c.id}" already exists`);
     checkPeerConfig(c);
     if (this.closed) throw new Error('the BGP speaker is closed');
-    const peer = new Peer(c, this.transport, this.clock, this.log, {
+    const peer = new Peer(c, this.transport, this.clock, this.log, this.refusedLog, {
       state: (peerId, from, to, reason) => this.emit('state', { peerId, from, to, reason } satisfies StateChangeEvent),
       established: (p, s) => this.emit('established', { peerId: p.id, negotiated: publicNegotiated(s.negotiated!, s.localAddress, s.localPort) } satisfies EstablishedEvent),
       notification: (peerId, direction, n) => {

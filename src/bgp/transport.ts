@@ -59,7 +59,8 @@ export const plainTransport: BgpTransport = {
     refuseNative(o);
     return new Promise<net.Socket>((resolve, reject) => {
       const socket = net.connect({ host: o.peerAddress, port: o.peerPort, ...(o.localAddress ? { localAddress: o.localAddress } : {}) });
-      const timer = setTimeout(() => { socket.destroy(); reject(new TransportError(`connect to ${o.peerAddress}:${o.peerPort} timed out after ${o.timeoutMs} ms`)); }, o.timeoutMs);
+      // ETIMEDOUT like the native transport's: no answer is not a missing transport feature.
+      const timer = setTimeout(() => { socket.destroy(); reject(Object.assign(new Error(`connect to ${o.peerAddress}:${o.peerPort} timed out after ${o.timeoutMs} ms`), { code: 'ETIMEDOUT' })); }, o.timeoutMs);
       socket.once('connect', () => { clearTimeout(timer); socket.removeListener('error', onError); resolve(socket); });
       const onError = (e: Error): void => { clearTimeout(timer); socket.destroy(); reject(e); };
       socket.once('error', onError);
