@@ -1,10 +1,14 @@
-// `npm run bench -- bgp [--routes N] [--receiver frr|bird] [--only ironlb,bird,frr,gobgp,exabgp]`
+// `npm run bench -- bgp [--routes N] [--receiver frr|bird] [--only ironlb,replay,bird,frr,gobgp,exabgp]`
 //
 // How long one receiver (FRR bgpd by default, or BIRD; the same for every sender) takes to hold
 // N IPv4 /32 and N IPv6 /128 routes sent by ironlb, then by BIRD, FRR, GoBGP and ExaBGP, each
 // loaded the fastest way it has (BIRD: static protocols; FRR: network statements; GoBGP: MRT
 // injected before the neighbor exists; ExaBGP: an API process packing NLRI per line). The
 // receiver is restarted for each sender, so none pays for the previous one's withdrawals.
+//
+// "replay" is the receiver's own limit: ironlb's UPDATE bytes for the same routes, encoded before
+// connecting, written after the OPEN exchange as fast as the socket takes them. No sender can be
+// faster with this encoding; ironlb's time over replay's is what ironlb itself costs.
 //
 // "transfer" runs from the moment the receiver saw the session Established (FRR's log, BIRD's
 // protocol timestamp, both sub-millisecond) to the poll that finds the last route; "total" from
@@ -13,6 +17,15 @@ import { fork } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createConnection, type Socket } from 'node:net';
+import { AdjRibOut } from '../src/bgp/adj-rib-out.ts';
+import { BufferWriter } from '../src/bgp/buffer-writer.ts';
+import { buildOpen, negotiate, type FsmConfig } from '../src/bgp/fsm.ts';
+import { MAX_EXTENDED_MESSAGE, MAX_MESSAGE, MessageFramer, MessageType } from '../src/bgp/framing.ts';
+import { KEEPALIVE } from '../src/bgp/keepalive.ts';
+import { decodeOpen, encodeOpen } from '../src/bgp/open.ts';
+import { UpdatePacker } from '../src/bgp/update-packer.ts';
+import { encodeEndOfRib } from '../src/bgp/update.ts';
 import { BgpSpeaker } from '../src/bgp/speaker.ts';
 import type { Route } from '../src/bgp/speaker.ts';
 import { plainTransport } from '../src/bgp/transport.ts';
@@ -26,7 +39,7 @@ import { killPid, makeDir, readPid, removeDir, requireBinary, run, sleep, spawnD
 const RX = { address: '127.0.46.1', port: 18201, asn: 65100 };
 const V4_BASE = 0x64400000n; // 100.64.0.0
 const V6_BASE = 0x20010db8000100000000000000000000n; // 2001:db8:1::
-const senders = ['ironlb', 'bird', 'frr', 'gobgp', 'exabgp'] as const;
+const senders = ['ironlb', 'replay', 'bird', 'frr', 'gobgp', 'exabgp'] as const;
 type SenderName = (typeof senders)[number];
 
 interface Sender {
@@ -69,10 +82,7 @@ function ironlbSender(): Sender {
 
 async function ironlbChild(n: number): Promise<void> {
   const cpu0 = process.cpuUsage();
-  const routes: Route[] = [];
-  const attributes = { communities: [] };
-  for (let i = 0; i < n; i++) routes.push({ prefix: { family: 4, network: V4_BASE + BigInt(i), length: 32 } satisfies Prefix, attributes });
-  for (let i = 0; i < n; i++) routes.push({ prefix: { family: 6, network: V6_BASE + BigInt(i), length: 128 } satisfies Prefix, attributes });
+  const routes = benchRoutes(n);
   const ip4 = (s: string) => ({ family: 4 as const, value: BigInt(s.split('.').reduce((a, b) => a * 256 + Number(b), 0)) });
   const speaker = new BgpSpeaker({ transport: nativeAvailable() ? nativeTransport : plainTransport });
   speaker.addPeer({
@@ -88,6 +98,69 @@ async function ironlbChild(n: number): Promise<void> {
     const usage: Usage = { cpuMs: ms(cpu), cpuRoutesMs: ms(cpu) - ms(cpu0), maxRssMb: process.resourceUsage().maxRSS / 1024 };
     process.send!(usage, () => { void speaker.close().finally(() => process.exit(0)); });
   });
+}
+
+// ---- replay: ironlb's UPDATE bytes, pre-encoded, written as fast as the socket takes them ------
+
+function benchRoutes(n: number): Route[] {
+  const routes: Route[] = [];
+  const attributes = { communities: [] };
+  for (let i = 0; i < n; i++) routes.push({ prefix: { family: 4, network: V4_BASE + BigInt(i), length: 32 } satisfies Prefix, attributes });
+  for (let i = 0; i < n; i++) routes.push({ prefix: { family: 6, network: V6_BASE + BigInt(i), length: 128 } satisfies Prefix, attributes });
+  return routes;
+}
+
+/** Every UPDATE and both End-of-RIBs, packed the way a session packs them for this message size. */
+function encodeTable(routes: readonly Route[], maxMessage: number, nextHop4: Buffer, nextHop6: Buffer): Buffer {
+  const rib = new AdjRibOut();
+  rib.setDesired(routes);
+  rib.sessionUp();
+  const packer = new UpdatePacker({ ebgp: true, myAsn: 65016, fourOctetAsn: true, nextHop4, nextHop6, maxMessage, addPath: { 4: false, 6: false } });
+  const w = new BufferWriter(1 << 20);
+  for (const f of [4, 6] as const) while (rib.tables[f].dirty.size > 0) packer.pack(rib.tables[f], f, w, 16384);
+  w.bytes(encodeEndOfRib(4)).bytes(encodeEndOfRib(6));
+  return Buffer.from(w.view());
+}
+
+function replaySender(): Sender {
+  let socket: Socket | undefined;
+  let keepalive: NodeJS.Timeout | undefined;
+  const address = '127.0.46.16';
+  return {
+    address, asn: 65016, nextHopV6: '2001:db8:46::16',
+    async start(n) {
+      const nh4 = Buffer.from([127, 0, 46, 16]);
+      const nh6 = Buffer.from(nextHop6Bytes('2001:db8:46::16'));
+      const routes = benchRoutes(n);
+      // Both sizes ready before connecting: which one applies is known only from the OPEN.
+      const tables = { small: encodeTable(routes, MAX_MESSAGE, nh4, nh6), large: encodeTable(routes, MAX_EXTENDED_MESSAGE, nh4, nh6) };
+      const cfg: FsmConfig = { myAsn: 65016, peerAsn: RX.asn, routerId: 0x7f002e10, holdTimeSeconds: 90, families: [4, 6], restarting: false, extendedMessage: true, addPathSend: false };
+      const s = createConnection({ host: RX.address, port: RX.port, localAddress: address, noDelay: true });
+      socket = s;
+      s.on('error', () => undefined);
+      await new Promise<void>((resolve, reject) => { s.once('connect', resolve); s.once('error', reject); });
+      s.write(encodeOpen(buildOpen(cfg)));
+      const framer = new MessageFramer();
+      s.on('data', (chunk: Buffer) => {
+        framer.push(chunk);
+        for (let m = framer.next(); m; m = framer.next()) {
+          if (m.type !== MessageType.Open) continue;
+          const neg = negotiate(cfg, decodeOpen(m.body));
+          framer.maxLength = MAX_EXTENDED_MESSAGE;
+          s.write(KEEPALIVE);
+          // The whole table in one write: the kernel and libuv feed it as fast as the receiver reads.
+          s.write(neg.extendedMessage ? tables.large : tables.small);
+          keepalive = setInterval(() => s.write(KEEPALIVE), Math.max(1, neg.keepaliveTime) * 1000);
+        }
+      });
+    },
+    async stop() {
+      clearInterval(keepalive);
+      socket?.destroy();
+      socket = undefined;
+      return undefined;
+    },
+  };
 }
 
 // ---- BIRD: static protocols ------------------------------------------------------------------
@@ -327,7 +400,7 @@ async function main(): Promise<void> {
   const receiverName = opt('--receiver') ?? 'frr';
   if (receiverName !== 'frr' && receiverName !== 'bird') throw new Error('--receiver frr|bird');
   const receiver = receiverName === 'bird' ? birdReceiver : frrReceiver;
-  const makers: Record<SenderName, () => Sender> = { ironlb: ironlbSender, bird: birdSender, frr: frrSender, gobgp: gobgpSender, exabgp: exabgpSender };
+  const makers: Record<SenderName, () => Sender> = { ironlb: ironlbSender, replay: replaySender, bird: birdSender, frr: frrSender, gobgp: gobgpSender, exabgp: exabgpSender };
   console.log(`bgp bench: ${n} IPv4 /32 + ${n} IPv6 /128 into ${receiver === birdReceiver ? 'BIRD' : 'FRR bgpd'} (receiver ${RX.address}:${RX.port}), addon ${nativeAvailable() ? 'loaded' : 'missing (plain transport)'}`);
   const results: Result[] = [];
   for (const name of only) {
@@ -343,6 +416,10 @@ async function main(): Promise<void> {
   for (const r of results) {
     const ratio = (a?: number, b?: number) => (a !== undefined && b ? (a / b).toFixed(2) : '-');
     console.log(`| ${r.sender} | ${(r.transferMs / 1000).toFixed(2)} | ${(r.totalMs / 1000).toFixed(2)} | ${ratio(me?.transferMs, r.transferMs)} | ${ratio(me?.totalMs, r.totalMs)} |`);
+  }
+  const replay = results.find((r) => r.sender === 'replay');
+  if (me && replay) {
+    console.log(`\nreceiver's limit (replay of pre-encoded UPDATEs): ironlb takes ${(me.transferMs / replay.transferMs).toFixed(2)}x its transfer time, ${(me.totalMs / replay.totalMs).toFixed(2)}x its total`);
   }
   if (me?.usage) {
     console.log(`\nironlb: CPU ${(me.usage.cpuMs / 1000).toFixed(2)} s in total (${(me.usage.cpuRoutesMs / 1000).toFixed(2)} s from building the routes to the last one received; the rest is start-up), peak RSS ${me.usage.maxRssMb.toFixed(0)} MB`);
