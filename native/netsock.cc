@@ -8,6 +8,10 @@
 // BFD needs the TTL of every received datagram (RFC 5881 GTSM), which only recvmsg() ancillary
 // data carries, so UDP sockets for BFD stay owned by the addon (class UdpSocket), watched with
 // uv_poll on Node's loop: no threads, callbacks in order on the JS thread.
+//
+// Layer 2 needs raw frames: ARP requests and replies through AF_PACKET (the kernel adds the
+// Ethernet header), Neighbor Solicitations through a raw ICMPv6 socket that joins the
+// solicited-node groups of the Service IPs (class RawSocket; JS builds and parses packets).
 #include <napi.h>
 #include <uv.h>
 
@@ -16,7 +20,10 @@
 #include <cstring>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/icmp6.h>
 #include <netinet/tcp.h>
+#include <linux/filter.h>
+#include <linux/if_packet.h>
 #include <string>
 #include <vector>
 #include <sys/socket.h>
@@ -536,6 +543,228 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   }
 };
 
+
+// ---- raw frames for layer 2 ----------------------------------------------------------------
+
+// new RawSocket({kind: 'packet', ifindex, protocol}): AF_PACKET/SOCK_DGRAM bound to one interface
+//   and one ethertype (0: receives nothing, only sends). Messages arrive without the Ethernet
+//   header; info = {ifindex, pkttype, address: source MAC (Buffer)}. With nsFilter, a classic BPF
+//   filter passes only ICMPv6 Neighbor Solicitations (IPv6 next header 58, ICMPv6 type 135):
+//   unlike a raw ICMPv6 socket this also sees solicitations unicast to an address the kernel
+//   does not own (the Service IP, in neighbour unreachability detection).
+// new RawSocket({kind: 'icmp6', ifname, icmpTypes}): raw ICMPv6 bound to one interface, passing
+//   only the given ICMPv6 types; info = {ifindex, address: source IPv6, hopLimit}.
+class RawSocket : public Napi::ObjectWrap<RawSocket> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "RawSocket", {
+      InstanceMethod("start", &RawSocket::Start),
+      InstanceMethod("sendPacket", &RawSocket::SendPacket),
+      InstanceMethod("joinGroup", &RawSocket::JoinGroup),
+      InstanceMethod("leaveGroup", &RawSocket::LeaveGroup),
+      InstanceMethod("close", &RawSocket::Close),
+      InstanceMethod("unref", &RawSocket::DoUnref),
+    });
+  }
+
+  explicit RawSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RawSocket>(info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsObject()) { ThrowType(env, "new RawSocket(options)"); return; }
+    Napi::Object o = info[0].As<Napi::Object>();
+    std::string kind = OptString(o, "kind");
+    if (kind == "packet") {
+      int ifindex = OptInt(o, "ifindex", 0);
+      int proto = OptInt(o, "protocol", 0);
+      fd_ = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(static_cast<uint16_t>(proto)));
+      if (fd_ < 0) { ThrowErrno(env, "socket", errno, "AF_PACKET"); return; }
+      sockaddr_ll sll{};
+      sll.sll_family = AF_PACKET;
+      sll.sll_protocol = htons(static_cast<uint16_t>(proto));
+      sll.sll_ifindex = ifindex;
+      Napi::Value nsFilter = o.Get("nsFilter");
+      if (nsFilter.IsBoolean() && nsFilter.As<Napi::Boolean>().Value()) {
+        // SOCK_DGRAM: offsets count from the IPv6 header.
+        static sock_filter code[] = {
+          BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 6),
+          BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 58, 0, 3),
+          BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 40),
+          BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 135, 0, 1),
+          BPF_STMT(BPF_RET | BPF_K, 0xffff),
+          BPF_STMT(BPF_RET | BPF_K, 0),
+        };
+        sock_fprog prog{static_cast<unsigned short>(sizeof code / sizeof code[0]), code};
+        if (setsockopt(fd_, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0) { Fail(env, "setsockopt", "SO_ATTACH_FILTER"); return; }
+      }
+      if (bind(fd_, reinterpret_cast<sockaddr*>(&sll), sizeof sll) != 0) Fail(env, "bind", "AF_PACKET ifindex " + std::to_string(ifindex));
+      return;
+    }
+    if (kind != "icmp6") { ThrowType(env, "RawSocket kind must be 'packet' or 'icmp6'"); return; }
+    icmp6_ = true;
+    std::string ifname = OptString(o, "ifname");
+    fd_ = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+    if (fd_ < 0) { ThrowErrno(env, "socket", errno, "raw ICMPv6"); return; }
+    icmp6_filter filter;
+    ICMP6_FILTER_SETBLOCKALL(&filter);
+    Napi::Value types = o.Get("icmpTypes");
+    if (types.IsArray()) {
+      Napi::Array a = types.As<Napi::Array>();
+      for (uint32_t i = 0; i < a.Length(); i++) ICMP6_FILTER_SETPASS(a.Get(i).As<Napi::Number>().Int32Value(), &filter);
+    }
+    // The filter is an ICMPv6-level option (level IPPROTO_IPV6 gives EINVAL).
+    if (setsockopt(fd_, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof filter) != 0) { Fail(env, "setsockopt", "ICMP6_FILTER"); return; }
+    if (setsockopt(fd_, SOL_SOCKET, SO_BINDTODEVICE, ifname.c_str(), static_cast<socklen_t>(ifname.size())) != 0) { Fail(env, "setsockopt", "SO_BINDTODEVICE " + ifname); return; }
+    if (!SetInt(fd_, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1)) { Fail(env, "setsockopt", "IPV6_RECVHOPLIMIT"); return; }
+    if (!SetInt(fd_, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)) { Fail(env, "setsockopt", "IPV6_RECVPKTINFO"); return; }
+  }
+
+  ~RawSocket() override { if (fd_ >= 0 && poll_ == nullptr) close(fd_); }
+
+ private:
+  int fd_ = -1;
+  bool icmp6_ = false;
+  uv_poll_t* poll_ = nullptr;
+  bool refd_ = true;
+  Napi::FunctionReference onMessage_;
+  Napi::AsyncContext* ctx_ = nullptr;
+
+  void Fail(Napi::Env env, const char* syscall, const std::string& detail) {
+    int err = errno;
+    close(fd_);
+    fd_ = -1;
+    ThrowErrno(env, syscall, err, detail);
+  }
+
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0) { ThrowType(env, "socket is closed"); return env.Undefined(); }
+    if (poll_ != nullptr || !info[0].IsFunction()) { ThrowType(env, "start(callback) once"); return env.Undefined(); }
+    onMessage_ = Napi::Persistent(info[0].As<Napi::Function>());
+    ctx_ = new Napi::AsyncContext(env, "netsock.RawSocket");
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    poll_ = new uv_poll_t;
+    uv_poll_init_socket(loop, poll_, fd_);
+    poll_->data = this;
+    uv_poll_start(poll_, UV_READABLE, OnReadable);
+    if (!refd_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    Ref();
+    return env.Undefined();
+  }
+
+  static void OnReadable(uv_poll_t* h, int status, int events) {
+    auto* self = static_cast<RawSocket*>(h->data);
+    Napi::Env env = self->Env();
+    Napi::HandleScope scope(env);
+    for (int i = 0; i < 64 && self->fd_ >= 0; i++) {
+      char data[2048];
+      char control[256];
+      sockaddr_storage from{};
+      iovec iov{data, sizeof data};
+      msghdr msg{};
+      msg.msg_name = &from;
+      msg.msg_namelen = sizeof from;
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      ssize_t n = recvmsg(self->fd_, &msg, MSG_DONTWAIT);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
+        self->onMessage_.MakeCallback(env.Global(), {ErrnoError(env, "recvmsg", errno).Value()}, *self->ctx_);
+        RethrowPending(env);
+        break;
+      }
+      Napi::Object meta = Napi::Object::New(env);
+      if (self->icmp6_) {
+        int hops = -1;
+        int ifindex = 0;
+        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+          if (c->cmsg_level != IPPROTO_IPV6) continue;
+          if (c->cmsg_type == IPV6_HOPLIMIT) std::memcpy(&hops, CMSG_DATA(c), sizeof hops);
+          if (c->cmsg_type == IPV6_PKTINFO) {
+            in6_pktinfo pi{};
+            std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            ifindex = static_cast<int>(pi.ipi6_ifindex);
+          }
+        }
+        std::string address;
+        int port = 0, fam = 6;
+        FormatAddr(from, &address, &port, &fam);
+        meta.Set("address", address);
+        meta.Set("hopLimit", hops);
+        meta.Set("ifindex", ifindex);
+      } else {
+        auto* sll = reinterpret_cast<sockaddr_ll*>(&from);
+        meta.Set("ifindex", sll->sll_ifindex);
+        meta.Set("pkttype", static_cast<int>(sll->sll_pkttype));
+        meta.Set("address", Napi::Buffer<char>::Copy(env, reinterpret_cast<char*>(sll->sll_addr), sll->sll_halen > 8 ? 8 : sll->sll_halen));
+      }
+      self->onMessage_.MakeCallback(env.Global(), {env.Null(), Napi::Buffer<char>::Copy(env, data, static_cast<size_t>(n)), meta}, *self->ctx_);
+      RethrowPending(env);
+    }
+  }
+
+  // sendPacket(payload, ifindex, ethertype, destinationMac): the kernel adds the Ethernet header
+  // with the interface's own MAC as the source.
+  Napi::Value SendPacket(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0 || icmp6_) { ThrowType(env, "sendPacket needs an open packet socket"); return env.Undefined(); }
+    if (!info[0].IsBuffer() || !info[1].IsNumber() || !info[2].IsNumber() || !info[3].IsBuffer()) { ThrowType(env, "sendPacket(buffer, ifindex, ethertype, mac)"); return env.Undefined(); }
+    auto buf = info[0].As<Napi::Buffer<char>>();
+    auto mac = info[3].As<Napi::Buffer<char>>();
+    if (mac.Length() != 6) { ThrowType(env, "mac must be 6 bytes"); return env.Undefined(); }
+    sockaddr_ll sll{};
+    sll.sll_family = AF_PACKET;
+    sll.sll_ifindex = info[1].As<Napi::Number>().Int32Value();
+    sll.sll_protocol = htons(static_cast<uint16_t>(info[2].As<Napi::Number>().Int32Value()));
+    sll.sll_halen = 6;
+    std::memcpy(sll.sll_addr, mac.Data(), 6);
+    if (sendto(fd_, buf.Data(), buf.Length(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&sll), sizeof sll) < 0) {
+      ThrowErrno(env, "sendto", errno, "AF_PACKET ifindex " + std::to_string(sll.sll_ifindex));
+    }
+    return env.Undefined();
+  }
+
+  Napi::Value Group(const Napi::CallbackInfo& info, int op, const char* what) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0 || !icmp6_) { ThrowType(env, std::string(what) + " needs an open icmp6 socket"); return env.Undefined(); }
+    if (!info[0].IsString() || !info[1].IsNumber()) { ThrowType(env, std::string(what) + "(address, ifindex)"); return env.Undefined(); }
+    ipv6_mreq mreq{};
+    std::string group = info[0].As<Napi::String>().Utf8Value();
+    if (inet_pton(AF_INET6, group.c_str(), &mreq.ipv6mr_multiaddr) != 1) { ThrowType(env, "invalid group " + group); return env.Undefined(); }
+    mreq.ipv6mr_interface = info[1].As<Napi::Number>().Uint32Value();
+    if (setsockopt(fd_, IPPROTO_IPV6, op, &mreq, sizeof mreq) != 0) ThrowErrno(env, "setsockopt", errno, std::string(what) + " " + group);
+    return env.Undefined();
+  }
+
+  Napi::Value JoinGroup(const Napi::CallbackInfo& info) { return Group(info, IPV6_JOIN_GROUP, "joinGroup"); }
+  Napi::Value LeaveGroup(const Napi::CallbackInfo& info) { return Group(info, IPV6_LEAVE_GROUP, "leaveGroup"); }
+
+  static void FreePoll(uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (fd_ < 0) return info.Env().Undefined();
+    if (poll_ != nullptr) {
+      uv_poll_stop(poll_);
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_), FreePoll);
+      poll_ = nullptr;
+      onMessage_.Reset();
+      delete ctx_;
+      ctx_ = nullptr;
+      Unref();
+    }
+    close(fd_);
+    fd_ = -1;
+    return info.Env().Undefined();
+  }
+
+  Napi::Value DoUnref(const Napi::CallbackInfo& info) {
+    refd_ = false;
+    if (poll_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    return info.Env().Undefined();
+  }
+};
+
 Napi::Object Constants(Napi::Env env) {
   Napi::Object c = Napi::Object::New(env);
   auto set = [&](const char* k, int v) { c.Set(k, Napi::Number::New(env, v)); };
@@ -571,6 +800,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getsockoptInt", Napi::Function::New(env, GetsockoptInt, "getsockoptInt"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
   exports.Set("UdpSocket", UdpSocket::Init(env));
+  exports.Set("RawSocket", RawSocket::Init(env));
   exports.Set("constants", Constants(env));
   return exports;
 }

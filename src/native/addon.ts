@@ -51,6 +51,22 @@ export interface NativeUdpSocket {
   unref(): void;
 }
 
+export type NativeRawOptions =
+  | { readonly kind: 'packet'; readonly ifindex: number; readonly protocol: number; readonly nsFilter?: boolean }
+  | { readonly kind: 'icmp6'; readonly ifname: string; readonly icmpTypes: readonly number[] };
+
+/** packet sockets: source MAC and pkttype; icmp6 sockets: source address and hop limit. */
+export interface NativeRawInfo { readonly ifindex: number; readonly pkttype?: number; readonly address: Buffer | string; readonly hopLimit?: number }
+
+export interface NativeRawSocket {
+  start(cb: (err: NodeJS.ErrnoException | null, msg?: Buffer, info?: NativeRawInfo) => void): void;
+  sendPacket(payload: Buffer, ifindex: number, ethertype: number, mac: Buffer): void;
+  joinGroup(group: string, ifindex: number): void;
+  leaveGroup(group: string, ifindex: number): void;
+  close(): void;
+  unref(): void;
+}
+
 export interface NativeConstants {
   readonly AF_INET: number; readonly AF_INET6: number;
   readonly SOL_SOCKET: number; readonly SO_REUSEADDR: number; readonly SO_RCVBUF: number; readonly SO_SNDBUF: number; readonly SO_DOMAIN: number;
@@ -73,6 +89,8 @@ export interface NetsockAddon {
   /** Closes an fd that was never handed to Node. */
   closeFd(fd: number): void;
   UdpSocket: new (o: NativeUdpOptions) => NativeUdpSocket;
+  /** AF_PACKET frames on one interface, or raw ICMPv6 of chosen types on one interface. */
+  RawSocket: new (o: NativeRawOptions) => NativeRawSocket;
   constants: NativeConstants;
 }
 

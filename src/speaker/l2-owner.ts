@@ -1,0 +1,191 @@
+// Which node answers ARP/NDP for each layer-2 Service: MetalLB's election
+// (speaker/layer2_controller.go ShouldAnnounce), computed alike by every speaker from the same
+// facts, so no lease and no message is needed to agree. Pure: membership (who is alive) is an input.
+//
+// Per Service, in MetalLB's order: a LoadBalancer of our class with IPs, all in one pool; the
+// pool's L2Advertisements that match the Service (serviceSelectors); a serving endpoint somewhere.
+// Candidates: Nodes with a live speaker, not NetworkUnavailable, not labelled
+// exclude-from-external-load-balancers, selected by a matching advertisement's nodeSelectors; with
+// externalTrafficPolicy Local only those with a serving endpoint of the Service. Order: the sum of
+// the preferredNodeSelectors weights that match the node (higher first), then
+// sha256(node + "#" + first ingress IP) ascending. The first candidate owns every IP of the
+// Service (both families of a dual-stack Service stay on one node).
+import { createHash } from 'node:crypto';
+import type { EndpointSlice, Node, Service } from '../api/resources.ts';
+import { excludeFromLbLabel } from '../api/resources.ts';
+import type { Config, L2Advertisement, Pool } from '../config/types.ts';
+import { annotationValue, annotation } from '../controller/service-facts.ts';
+import { compareIp, formatIp, type IpAddress, parseIp } from '../net/ip.ts';
+import { anySelectorMatches, selectorMatches } from '../net/selector.ts';
+import { endpointCanServe, type PlanOptions, poolHoldingAll, serviceKey, slicesByService } from './eligibility.ts';
+
+export type L2Reason =
+  | 'notLoadBalancer' | 'loadBalancerClassMismatch' | 'noIPAllocated' | 'invalidIP' | 'ipNotAllowed'
+  | 'noMatchingAdvertisement' | 'sharedIPWithServiceSelector' | 'noEndpoints' | 'noCandidates' | 'notOwner';
+
+export interface L2ServiceDecision {
+  /** namespace/name */
+  readonly service: string;
+  readonly ips: readonly IpAddress[];
+  /** The node that answers for the IPs, when there is one. */
+  readonly owner?: string;
+  /** Every candidate, in MetalLB's order (the owner first). */
+  readonly ranking: readonly string[];
+  /** For the owner: the interfaces the matching advertisements name, or 'all' (MetalLB's default set). */
+  readonly interfaces?: readonly string[] | 'all';
+  /** Set when this node does not answer: why (`notOwner`: another node does). */
+  readonly reason?: L2Reason;
+  readonly message?: string;
+}
+
+/** One IP this node answers for; shared IPs merge their Services' interfaces. */
+export interface L2Claim {
+  readonly ip: IpAddress;
+  readonly interfaces: readonly string[] | 'all';
+  readonly services: readonly string[];
+}
+
+export interface L2Plan {
+  /** Layer-2 Services only (their pool has an L2Advertisement), sorted by namespace/name. */
+  readonly services: readonly L2ServiceDecision[];
+  /** What this node answers for, sorted by IP. */
+  readonly claims: readonly L2Claim[];
+}
+
+export interface L2PlanInput {
+  readonly config: Config;
+  readonly services: readonly Service[];
+  readonly endpointSlices: readonly EndpointSlice[];
+  readonly nodes: readonly Node[];
+  /** Nodes whose speaker is alive; undefined = no membership: every Node counts (as MetalLB without memberlist). */
+  readonly live?: ReadonlySet<string>;
+  readonly nodeName: string;
+  readonly options?: PlanOptions;
+}
+
+/** MetalLB's hash order key: sha256(node + "#" + ip) compared bytewise. */
+export function rankKey(node: string, firstIp: string): Buffer {
+  return createHash('sha256').update(`${node}#${firstIp}`).digest();
+}
+
+/** The candidates in MetalLB's order: preferred-selector score descending, then the hash. */
+export function rankNodes(candidates: readonly string[], firstIp: string, score: (node: string) => number = () => 0): string[] {
+  const keyed = candidates.map((n) => ({ n, s: score(n), k: rankKey(n, firstIp) }));
+  keyed.sort((a, b) => (b.s - a.s) || Buffer.compare(a.k, b.k));
+  return keyed.map((x) => x.n);
+}
+
+function servingNodes(slices: readonly EndpointSlice[]): Set<string> {
+  const out = new Set<string>();
+  for (const s of slices) for (const e of s.endpoints ?? []) if (e.nodeName !== undefined && endpointCanServe(e.conditions)) out.add(e.nodeName);
+  return out;
+}
+
+const anyServing = (slices: readonly EndpointSlice[]): boolean =>
+  slices.some((s) => (s.endpoints ?? []).some((e) => endpointCanServe(e.conditions)));
+
+function eligibleNode(n: Node, options: PlanOptions | undefined): boolean {
+  if ((n.status?.conditions ?? []).some((c) => c.type === 'NetworkUnavailable' && c.status === 'True')) return false;
+  const labels = n.metadata.labels ?? {};
+  return options?.ignoreExcludeLb === true || !Object.prototype.hasOwnProperty.call(labels, excludeFromLbLabel);
+}
+
+function interfacesOf(ads: readonly L2Advertisement[]): readonly string[] | 'all' {
+  if (ads.some((a) => a.interfaces.length === 0)) return 'all';
+  return [...new Set(ads.flatMap((a) => a.interfaces))].sort();
+}
+
+function decide(svc: Service, input: L2PlanInput, ctx: Ctx): L2ServiceDecision | undefined {
+  const key = serviceKey(svc.metadata.namespace ?? 'default', svc.metadata.name ?? '');
+  const no = (reason: L2Reason, message: string, ips: readonly IpAddress[] = [], ranking: readonly string[] = [], owner?: string): L2ServiceDecision =>
+    ({ service: key, ips, ranking, reason, message, ...(owner !== undefined ? { owner } : {}) });
+  if (svc.spec.type !== 'LoadBalancer') return undefined;
+  if (svc.spec.loadBalancerClass !== input.options?.loadBalancerClass) return undefined;
+  const ingress = svc.status?.loadBalancer?.ingress ?? [];
+  if (ingress.length === 0) return undefined;
+  const inOrder: IpAddress[] = [];
+  for (const i of ingress) {
+    const ip = i.ip === undefined ? undefined : parseIp(i.ip);
+    if (!ip) return undefined;
+    inOrder.push(ip);
+  }
+  const ips = [...inOrder].sort(compareIp);
+  const pool: Pool | undefined = poolHoldingAll(input.config, ips);
+  if (!pool) return undefined;
+  const poolAds = ctx.adsByPool.get(pool.name) ?? [];
+  if (poolAds.length === 0) return undefined; // not a layer-2 Service
+  const ads = poolAds.filter((a) => anySelectorMatches(a.serviceSelectors, svc.metadata.labels));
+  if (ads.length === 0) {
+    return no('noMatchingAdvertisement', `the serviceSelectors of ${poolAds.map((a) => `L2Advertisement "${a.name}"`).join(', ')} do not match the Service's labels`, ips);
+  }
+  if (annotationValue(svc, annotation.allowSharedIP) !== '' && ads.some((a) => a.serviceSelectors.length > 0)) {
+    return no('sharedIPWithServiceSelector', 'the Service shares its IP (allow-shared-ip) and a matching L2Advertisement has serviceSelectors; MetalLB does not announce such a Service', ips);
+  }
+  const slices = ctx.slices.get(key) ?? [];
+  if (!anyServing(slices)) return no('noEndpoints', 'the Service has no ready or serving endpoint on any node', ips);
+  let candidates = ctx.liveNodes.filter((n) => ads.some((a) => anySelectorMatches(a.nodeSelectors, n.metadata.labels)));
+  if (svc.spec.externalTrafficPolicy === 'Local') {
+    const serving = servingNodes(slices);
+    candidates = candidates.filter((n) => serving.has(n.metadata.name ?? ''));
+  }
+  if (candidates.length === 0) {
+    return no('noCandidates', `no live node qualifies (speaker alive, selected by ${ads.map((a) => `"${a.name}"`).join(', ')}, network available, not excluded${svc.spec.externalTrafficPolicy === 'Local' ? ', a serving endpoint of the Service' : ''})`, ips);
+  }
+  const labelsOf = new Map(candidates.map((n) => [n.metadata.name ?? '', n.metadata.labels ?? {}]));
+  // preferredNodeSelectors: only advertisements that select the node give it points.
+  const score = (name: string): number => {
+    const labels = labelsOf.get(name);
+    let s = 0;
+    for (const a of ads) {
+      if (!anySelectorMatches(a.nodeSelectors, labels)) continue;
+      for (const p of a.preferredNodeSelectors) if (selectorMatches(p.preference, labels)) s += p.weight;
+    }
+    return s;
+  };
+  const ranking = rankNodes([...labelsOf.keys()], formatIp(inOrder[0]!), score);
+  const owner = ranking[0]!;
+  if (owner !== input.nodeName) return no('notOwner', `node "${owner}" answers for it (first of ${ranking.length} in MetalLB's order)`, ips, ranking, owner);
+  const mine = ads.filter((a) => anySelectorMatches(a.nodeSelectors, input.nodes.find((n) => n.metadata.name === owner)?.metadata.labels));
+  return { service: key, ips, ranking, owner, interfaces: interfacesOf(mine) };
+}
+
+interface Ctx {
+  readonly adsByPool: ReadonlyMap<string, L2Advertisement[]>;
+  readonly slices: ReadonlyMap<string, EndpointSlice[]>;
+  readonly liveNodes: readonly Node[];
+}
+
+export function planLayer2(input: L2PlanInput): L2Plan {
+  const adsByPool = new Map<string, L2Advertisement[]>();
+  for (const a of [...input.config.l2Advertisements].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))) {
+    for (const p of a.pools) {
+      const list = adsByPool.get(p);
+      if (list) list.push(a); else adsByPool.set(p, [a]);
+    }
+  }
+  const liveNodes = input.nodes.filter((n) => n.metadata.name !== undefined && (input.live === undefined || input.live.has(n.metadata.name)) && eligibleNode(n, input.options));
+  const ctx: Ctx = { adsByPool, slices: slicesByService(input.endpointSlices), liveNodes };
+  const services: L2ServiceDecision[] = [];
+  for (const svc of input.services) {
+    const d = decide(svc, input, ctx);
+    if (d) services.push(d);
+  }
+  services.sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0));
+  const claims = new Map<string, { ip: IpAddress; interfaces: Set<string> | 'all'; services: string[] }>();
+  for (const d of services) {
+    if (d.reason !== undefined || d.interfaces === undefined) continue;
+    for (const ip of d.ips) {
+      const k = formatIp(ip);
+      const c = claims.get(k) ?? { ip, interfaces: new Set<string>(), services: [] };
+      c.services.push(d.service);
+      if (d.interfaces === 'all' || c.interfaces === 'all') c.interfaces = 'all';
+      else for (const i of d.interfaces) c.interfaces.add(i);
+      claims.set(k, c);
+    }
+  }
+  return {
+    services,
+    claims: [...claims.values()].sort((a, b) => compareIp(a.ip, b.ip))
+      .map((c) => ({ ip: c.ip, interfaces: c.interfaces === 'all' ? 'all' : [...c.interfaces].sort(), services: c.services })),
+  };
+}
