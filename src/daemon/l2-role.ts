@@ -1,0 +1,181 @@
+// The layer-2 part of the speaker: on every snapshot and every membership change, run MetalLB's
+// election (speaker/l2-owner.ts) over the live members and make the ARP/NDP responder answer for
+// exactly the IPs this node wins. Raw sockets and the membership socket are opened only once the
+// configuration has an L2Advertisement, so a BGP-only speaker needs no CAP_NET_RAW.
+//
+// Liveness: SWIM gossip among the speakers (membership/), authenticated with the memberlist
+// secret; without a secret every Node object counts as live, as in MetalLB without memberlist.
+// Node conditions (NetworkUnavailable) and EndpointSlices from the store are applied on top.
+import type { Logger } from 'pino';
+import type { Node } from '../api/resources.ts';
+import { L2Metrics } from '../l2/metrics.ts';
+import { type L2Announcement, Responder } from '../l2/responder.ts';
+import { deriveKey, joinHostPort, openUdpTransport, Swim } from '../membership/index.ts';
+import { formatIp } from '../net/ip.ts';
+import type { Metrics } from '../observe/metrics.ts';
+import { type L2Plan, planLayer2 } from '../speaker/l2-owner.ts';
+import type { Snapshot } from '../store/store.ts';
+import { withLocalEndpoints, withThisNode } from './synthesize.ts';
+
+export interface MembershipOptions {
+  /** The shared secret (MetalLB: the memberlist secret key file's content). */
+  readonly secret: string;
+  /** UDP port every speaker uses (MetalLB: 7946). */
+  readonly port: number;
+  /** Bind address; "" = every address. */
+  readonly bindHost?: string;
+  readonly periodMs?: number;
+}
+
+export interface L2RoleOptions {
+  readonly nodeName: string;
+  readonly logger: Logger;
+  readonly metrics?: Metrics;
+  readonly membership?: MembershipOptions;
+  readonly assumeLocalEndpoints?: boolean;
+  /** Called when what status() reports changed. */
+  readonly onStatus?: () => void;
+  /** For tests: a responder stand-in. */
+  readonly responder?: Pick<Responder, 'setAnnouncements' | 'reannounce' | 'interfacesFor' | 'close'>;
+}
+
+/** One layer-2 Service as `ironlb status` and ServiceL2Status show it (MetalLB's fields). */
+export interface L2ServiceStatus {
+  readonly node: string;
+  readonly ips: readonly string[];
+  /** Interfaces this node answers on; empty on other nodes' entries. */
+  readonly interfaces: readonly string[];
+}
+
+/** The node's address other speakers reach it at: InternalIP first, as MetalLB's pod IP would be. */
+export function memberAddress(n: Node): string | undefined {
+  const list = n.status?.addresses ?? [];
+  return (list.find((a) => a.type === 'InternalIP') ?? list.find((a) => a.type === 'ExternalIP'))?.address;
+}
+
+export class L2Role {
+  private responder: L2RoleOptions['responder'];
+  private swim: Swim | undefined;
+  private starting: Promise<void> | undefined;
+  private snapshot: Snapshot | undefined;
+  private plan: L2Plan | undefined;
+  private claimKey = '';
+  private lastLive: ReadonlySet<string> | undefined;
+  private l2Metrics: L2Metrics | undefined;
+  private stopped = false;
+
+  constructor(private readonly o: L2RoleOptions) {
+    this.responder = o.responder;
+  }
+
+  get log(): Logger {
+    return this.o.logger;
+  }
+
+  onSnapshot(s: Snapshot): void {
+    if (this.stopped) return;
+    this.snapshot = s;
+    if (s.config.l2Advertisements.length > 0 && !this.starting) this.starting = this.startEngines();
+    if (this.swim) this.swim.setSeeds(this.seeds(s));
+    this.recompute();
+  }
+
+  /** Per layer-2 Service: the owner and, for Services this node owns, its interfaces. */
+  status(): Record<string, L2ServiceStatus> {
+    const out: Record<string, L2ServiceStatus> = {};
+    for (const d of this.plan?.services ?? []) {
+      if (d.owner === undefined) continue;
+      const ips = d.ips.map(formatIp);
+      const mine = d.owner === this.o.nodeName;
+      const interfaces = mine && this.responder ? [...new Set(ips.flatMap((ip) => this.responder!.interfacesFor(ip)))].sort() : [];
+      out[d.service] = { node: d.owner, ips, interfaces };
+    }
+    return out;
+  }
+
+  /** Live members right now (undefined without membership). */
+  live(): ReadonlySet<string> | undefined {
+    return this.swim?.live();
+  }
+
+  /** SIGTERM: tell the other speakers first (they take over at once), then go quiet. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.starting?.catch(() => undefined);
+    this.swim?.leave();
+    this.responder?.close();
+    if (this.claimKey !== '') this.log.info({}, 'layer 2: stopped answering; other speakers were told');
+  }
+
+  private async startEngines(): Promise<void> {
+    const o = this.o;
+    if (o.metrics) this.l2Metrics = new L2Metrics(o.metrics.registry);
+    try {
+      this.responder ??= new Responder({ logger: o.logger, ...(this.l2Metrics ? { metrics: this.l2Metrics } : {}) });
+    } catch (e) {
+      this.log.error({ err: e }, 'layer 2: the responder could not start; layer-2 Services are not answered');
+    }
+    if (o.membership) {
+      try {
+        const t = await openUdpTransport(o.membership.bindHost ?? '', o.membership.port);
+        const self = this.snapshot ? withThisNode(this.snapshot.nodes, o.nodeName).find((n) => n.metadata.name === o.nodeName) : undefined;
+        const host = (self && memberAddress(self)) ?? o.membership.bindHost ?? '127.0.0.1';
+        this.swim = new Swim({
+          name: o.nodeName, address: joinHostPort(host, o.membership.port), key: deriveKey(o.membership.secret), transport: t,
+          ...(o.membership.periodMs !== undefined ? { periodMs: o.membership.periodMs } : {}),
+        });
+        this.swim.on('change', (live: ReadonlySet<string>) => this.onLive(live));
+        if (this.snapshot) this.swim.setSeeds(this.seeds(this.snapshot));
+        this.swim.start();
+        this.log.info({ port: t.port, address: host }, 'layer 2: membership started');
+      } catch (e) {
+        this.log.error({ err: e }, 'layer 2: membership could not start; every Node counts as live');
+      }
+    } else {
+      this.log.warn({}, 'layer 2: no memberlist secret; every Node counts as live (a dead node keeps its IPs until its Node object changes)');
+    }
+    if (this.stopped) {
+      this.swim?.stop();
+      this.responder?.close();
+      return;
+    }
+    this.claimKey = ''; // the responder is new: hand it the claims even if they did not change
+    this.recompute();
+  }
+
+  private seeds(s: Snapshot): { name: string; address: string }[] {
+    const port = this.o.membership?.port ?? 0;
+    const out: { name: string; address: string }[] = [];
+    for (const n of s.nodes) {
+      const a = memberAddress(n);
+      if (n.metadata.name !== undefined && a !== undefined) out.push({ name: n.metadata.name, address: joinHostPort(a, port) });
+    }
+    return out;
+  }
+
+  private onLive(live: ReadonlySet<string>): void {
+    const before = this.lastLive;
+    this.lastLive = new Set(live);
+    this.log.info({ live: [...live].sort() }, 'layer 2: live speakers changed');
+    this.recompute();
+    // A member came back: if it had grabbed caches with a stale claim, our owned IPs win them back.
+    if (before && [...live].some((n) => !before.has(n))) this.responder?.reannounce();
+  }
+
+  private recompute(): void {
+    const s = this.snapshot;
+    if (!s || this.stopped) return;
+    const nodes = withThisNode(s.nodes, this.o.nodeName);
+    const endpointSlices = this.o.assumeLocalEndpoints ? withLocalEndpoints(s.services, s.endpointSlices, this.o.nodeName) : s.endpointSlices;
+    const live = this.swim?.live();
+    this.plan = planLayer2({ config: s.config, services: s.services, endpointSlices, nodes, nodeName: this.o.nodeName, ...(live ? { live } : {}) });
+    const claims: L2Announcement[] = this.plan.claims.map((c) => ({ ip: c.ip, interfaces: c.interfaces }));
+    const key = JSON.stringify(claims.map((c) => [formatIp(c.ip), c.interfaces]));
+    if (key !== this.claimKey) {
+      this.claimKey = key;
+      this.responder?.setAnnouncements(claims);
+    }
+    this.o.onStatus?.();
+  }
+}
