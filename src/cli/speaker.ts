@@ -13,5 +13,8 @@ export function registerSpeaker(program: Command): void {
     .option('--metrics <[host:]port>', 'serve /metrics, /healthz, /status')
     .option('--bgp-listen <[host:]port>', 'also accept BGP connections from configured peers')
     .option('--bfd-port <listen[:peer]>', 'BFD single-hop UDP ports (default 3784)')
+    .option('--ml-secret-key-path <file>', 'layer 2: the memberlist secret; turns on liveness gossip among speakers')
+    .option('--ml-bindaddr <address>', 'layer 2: address the gossip socket binds (default every address)')
+    .option('--ml-bindport <port>', 'layer 2: gossip UDP port (default 7946)')
     .action((opts) => startOrExit(() => runDaemon({ controller: false, speaker: true }, runOptions(opts, true))));
 }

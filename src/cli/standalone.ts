@@ -14,5 +14,8 @@ export function registerStandalone(program: Command): void {
     .option('--accept-lost-state', 'when the stored status (assigned IPs) is damaged, allocate afresh instead of waiting for it to be restored')
     .option('--bgp-listen <[host:]port>', 'also accept BGP connections from configured peers')
     .option('--bfd-port <listen[:peer]>', 'BFD single-hop UDP ports (default 3784)')
+    .option('--ml-secret-key-path <file>', 'layer 2: the memberlist secret; turns on liveness gossip among speakers')
+    .option('--ml-bindaddr <address>', 'layer 2: address the gossip socket binds (default every address)')
+    .option('--ml-bindport <port>', 'layer 2: gossip UDP port (default 7946)')
     .action((opts) => startOrExit(() => runDaemon({ controller: true, speaker: true, assumeLocalEndpoints: true }, runOptions(opts, true))));
 }

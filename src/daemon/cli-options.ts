@@ -1,5 +1,7 @@
 // Options the long-running commands (controller, speaker, standalone) share.
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { defaultMemberPort } from '../membership/udp.ts';
 import type { RunOptions } from './run.ts';
 
 export function hostPort(text: string, what: string): { host: string; port: number } {
@@ -16,10 +18,30 @@ export interface CommonFlags {
   bgpListen?: string;
   bfdPort?: string;
   acceptLostState?: boolean;
+  mlSecretKeyPath?: string;
+  mlBindaddr?: string;
+  mlBindport?: string;
+}
+
+/** MetalLB's memberlist flags: the secret file turns layer-2 gossip on (also $METALLB_ML_SECRET_KEY_PATH). */
+function membership(f: CommonFlags): RunOptions['membership'] {
+  const file = f.mlSecretKeyPath ?? process.env.METALLB_ML_SECRET_KEY_PATH;
+  if (file === undefined) return undefined;
+  let secret: string;
+  try {
+    secret = readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    throw new Error(`--ml-secret-key-path: cannot read ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  if (secret === '') throw new Error(`--ml-secret-key-path: ${file} is empty; the memberlist secret must not be empty`);
+  const port = Number(f.mlBindport ?? defaultMemberPort);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--ml-bindport: "${f.mlBindport}" is not a port (1..65535)`);
+  return { secret, port, ...(f.mlBindaddr !== undefined ? { bindHost: f.mlBindaddr } : {}) };
 }
 
 export function runOptions(f: CommonFlags, needsNode: boolean): RunOptions {
   const nodeName = f.node ?? process.env.IRONLB_NODE_NAME ?? (needsNode ? hostname() : undefined);
+  const ml = membership(f);
   const bfd = f.bfdPort !== undefined ? f.bfdPort.split(':').map(Number) : undefined;
   return {
     folder: f.config,
@@ -29,6 +51,7 @@ export function runOptions(f: CommonFlags, needsNode: boolean): RunOptions {
     ...(f.metrics !== undefined ? { observe: hostPort(f.metrics, '--metrics') } : {}),
     ...(f.bgpListen !== undefined ? { bgpListen: hostPort(f.bgpListen, '--bgp-listen') } : {}),
     ...(f.acceptLostState ? { acceptLostState: true } : {}),
+    ...(ml ? { membership: ml } : {}),
     ...(bfd ? { bfdPorts: { listen: bfd[0]!, peer: bfd[1] ?? bfd[0]! } } : {}),
   };
 }

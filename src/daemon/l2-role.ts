@@ -105,6 +105,7 @@ export class L2Role {
     await this.starting?.catch(() => undefined);
     this.swim?.leave();
     this.responder?.close();
+    this.plan = undefined;
     if (this.claimKey !== '') this.log.info({}, 'layer 2: stopped answering; other speakers were told');
   }
 

@@ -13,6 +13,7 @@ import { productionStoreOptions } from '../store/files/loader.ts';
 import type { Snapshot, StoreListener } from '../store/store.ts';
 import { ControllerRole } from './controller.ts';
 import type { BfdEngine, BgpEngine } from './engines.ts';
+import { L2Role, type MembershipOptions } from './l2-role.ts';
 import { SpeakerRole } from './speaker.ts';
 import { makeAllocate, makeBfd, makeBgp, plan } from './wiring.ts';
 
@@ -32,6 +33,8 @@ export interface RunOptions {
   readonly rescanMs?: number;
   /** Allocate afresh when the stored status is damaged (otherwise allocation waits for a repair). */
   readonly acceptLostState?: boolean;
+  /** Layer-2 liveness gossip among the speakers; undefined = none (every Node counts as live). */
+  readonly membership?: MembershipOptions;
   /** Install SIGTERM/SIGINT handlers that stop and exit. */
   readonly handleSignals?: boolean;
 }
@@ -39,6 +42,7 @@ export interface RunOptions {
 export interface RunningDaemon {
   readonly controller?: ControllerRole;
   readonly speaker?: SpeakerRole;
+  readonly l2?: L2Role;
   readonly store: FolderStore;
   readonly metrics: Metrics;
   readonly observe?: ObserveServer;
@@ -59,6 +63,8 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
   const store = new FolderStore(o.folder, productionStoreOptions({ ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), ...(o.rescanMs !== undefined ? { rescanMs: o.rescanMs } : {}), logger }));
   let controller: ControllerRole | undefined;
   let speaker: SpeakerRole | undefined;
+  let l2: L2Role | undefined;
+  const toSpeaker = (s: Snapshot): void => { speaker?.onSnapshot(s); l2?.onSnapshot(s); };
   let bgp: BgpEngine | undefined;
   let bfd: BfdEngine | undefined;
   if (roles.controller) {
@@ -66,7 +72,7 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
       store, allocate: makeAllocate(), logger: logger.child({ component: 'controller' }), metrics,
       ...(o.acceptLostState ? { acceptLostState: true } : {}),
       // In one process the speaker follows the allocator directly, not through the status file.
-      ...(roles.speaker ? { onAllocated: (s: Snapshot) => speaker?.onSnapshot(s) } : {}),
+      ...(roles.speaker ? { onAllocated: toSpeaker } : {}),
     });
   }
   if (roles.speaker) {
@@ -74,8 +80,13 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
     bgp = await makeBgp(logger, o.bgpListen);
     bfd = makeBfd(logger, o.bfdPorts ? { singleHopPort: o.bfdPorts.listen, peerSingleHopPort: o.bfdPorts.peer, multihopPort: o.bfdPorts.listen + 1000, peerMultihopPort: o.bfdPorts.peer + 1000 } : {});
     const ip = hostIpv4();
+    l2 = new L2Role({
+      nodeName: o.nodeName, logger: logger.child({ component: 'layer2' }), metrics, onStatus: () => speaker?.statusChanged(),
+      ...(o.membership ? { membership: o.membership } : {}), ...(roles.assumeLocalEndpoints ? { assumeLocalEndpoints: true } : {}),
+    });
+    const l2Status = l2;
     speaker = new SpeakerRole({
-      store, nodeName: o.nodeName, plan, bgp, bfd, logger: logger.child({ component: 'speaker' }), metrics,
+      store, nodeName: o.nodeName, plan, bgp, bfd, logger: logger.child({ component: 'speaker' }), metrics, layer2Status: () => l2Status.status(),
       ...(roles.assumeLocalEndpoints ? { assumeLocalEndpoints: true } : {}), ...(ip ? { hostIpv4: ip } : {}),
     });
     await bgp.start();
@@ -88,7 +99,7 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
       metrics.configStale.set(0);
       logger.info({ generation: s.generation, pools: s.config.pools.length, peers: s.config.peers.length, services: s.services.length }, 'configuration in force');
       if (controller) void controller.onSnapshot(s);
-      else speaker?.onSnapshot(s);
+      else toSpeaker(s);
     },
     rejected(r) {
       metrics.configLoaded.set(0);
@@ -112,6 +123,7 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       await store.close();
+      await l2?.stop();
       await speaker?.stop();
       await observe?.close();
       logger.info({}, 'stopped');
@@ -128,5 +140,5 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
       });
     }
   }
-  return { ...(controller ? { controller } : {}), ...(speaker ? { speaker } : {}), store, metrics, ...(observe ? { observe } : {}), stop };
+  return { ...(controller ? { controller } : {}), ...(speaker ? { speaker } : {}), ...(l2 ? { l2 } : {}), store, metrics, ...(observe ? { observe } : {}), stop };
 }

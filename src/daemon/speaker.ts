@@ -68,6 +68,8 @@ export interface SpeakerRoleOptions {
   readonly statusEveryMs?: number;
   /** How often a held-down peer checks whether BFD damping has decayed (default 1 s). */
   readonly dampingCheckMs?: number;
+  /** The layer-2 part of the status (daemon/l2-role.ts). */
+  readonly layer2Status?: () => SpeakerStatus['layer2'];
 }
 
 export class SpeakerRole {
@@ -300,7 +302,13 @@ export class SpeakerRole {
         if (e.kind === 'notAnnounced' && sp.ips.length > 0) notAnnounced.push({ service: `${sp.namespace}/${sp.name}`, reason: `${e.reason}: ${e.message}` });
       }
     }
-    return { node: this.o.nodeName, peers, notAnnounced, updated: new Date().toISOString() };
+    const layer2 = this.o.layer2Status?.();
+    return { node: this.o.nodeName, peers, notAnnounced, ...(layer2 && Object.keys(layer2).length > 0 ? { layer2 } : {}), updated: new Date().toISOString() };
+  }
+
+  /** Something outside the BGP plan (layer 2) changed what status() reports. */
+  statusChanged(): void {
+    this.scheduleStatus();
   }
 
   private scheduleStatus(): void {

@@ -65,6 +65,8 @@ export interface SpeakerStatus {
   readonly node: string;
   readonly peers: Readonly<Record<string, PeerAnnouncement>>;
   readonly notAnnounced: readonly { readonly service: string; readonly reason: string }[];
+  /** Layer 2, per Service (namespace/name): the node answering ARP/NDP, the IPs, and (on that node) its interfaces. */
+  readonly layer2?: Readonly<Record<string, { readonly node: string; readonly ips: readonly string[]; readonly interfaces: readonly string[] }>>;
   readonly updated?: string;
 }
 
