@@ -293,11 +293,15 @@ export async function runL2Lab(o: { say?: (line: string) => void; keep?: boolean
     lab.figures.startToOwnersAgreedMs = Date.now() - t0;
     lab.check('all three speakers agree on every owner', owners !== undefined, owners ? l2Services.map((s) => `${s}@${owners[s]}`).join(' ') : 'no agreement in 20 s');
     if (!owners) return { ok: false, checks: lab.checks, figures: lab.figures, dir: lab.root };
+    const agreedAt = Date.now();
     await new Promise((r) => setTimeout(r, 300));
 
-    // Exactly one answer, from the owner, with its MAC; ping and HTTP reach the owner.
-    for (const s of l2Services.filter((x) => x !== 'side')) {
+    // Exactly one answer, from the owner, with its MAC; ping and HTTP reach the owner. IPv4 first:
+    // ndisc6 -m also counts the owner's unsolicited advertisements, so IPv6 waits until the
+    // takeover's gratuitous rounds (5 s) are over.
+    for (const s of ['web4', 'api4', 'db4', 'web6', 'api6']) {
       const ip = ips[s]!;
+      if (ip.includes(':')) await new Promise((r) => setTimeout(r, Math.max(0, agreedAt + 5000 - Date.now())));
       const want = lab.mac(owners[s] as L2Node, 'eth0');
       const got = ip.includes(':') ? lab.ndisc(ip) : lab.arping('l2-client', ip);
       const tool = ip.includes(':') ? 'ndisc6' : 'arping';
