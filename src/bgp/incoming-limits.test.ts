@@ -107,3 +107,19 @@ test('an answer that is not a timeout (refused) gets no MD5 hint', async () => {
     assert.doesNotMatch(speaker.peerState('x')?.lastError ?? '', /MD5/);
   } finally { await speaker.close(); }
 });
+
+test('a peer failing the same way on every attempt: its NOTIFICATION logged once a minute', async () => {
+  const { lines, logger } = recorder();
+  const speaker = new BgpSpeaker({ listen: { host: '127.0.0.1', port: 17987 }, logger });
+  await speaker.start();
+  // Configured for AS 65002; the connecting side says 65009 every time: 2/2 Bad Peer AS each time.
+  speaker.addPeer({ id: 'p', peerAddress: ip('127.0.0.4'), peerPort: 0, myAsn: 65001, peerAsn: 65002, routerId: ip('10.0.0.1'), holdTimeSeconds: 30, ebgpMultiHop: false, passive: true });
+  const wrong = new BgpSpeaker({ random: () => 0 });
+  const sent: number[] = [];
+  speaker.on('notification', () => sent.push(1));
+  wrong.addPeer({ id: 'x', peerAddress: ip('127.0.0.1'), peerPort: 17987, localAddress: ip('127.0.0.4'), myAsn: 65009, peerAsn: 65001, routerId: ip('10.0.0.9'), holdTimeSeconds: 30, ebgpMultiHop: false, connectRetrySeconds: 0.05 });
+  try {
+    await until(() => sent.length >= 4, 'four refused OPENs');
+    assert.equal(lines.filter((l) => l.msg.startsWith('NOTIFICATION sent')).length, 1);
+  } finally { await wrong.close(); await speaker.close(); }
+});

@@ -116,7 +116,10 @@ export class BgpSpeaker extends EventEmitter {
       established: (p, s) => this.emit('established', { peerId: p.id, negotiated: publicNegotiated(s.negotiated!, s.localAddress, s.localPort) } satisfies EstablishedEvent),
       notification: (peerId, direction, n) => {
         const text = notificationText(n);
-        this.log.info({ peer: peerId, direction, code: n.code, subcode: n.subcode }, `NOTIFICATION ${direction}: ${text}`);
+        // A peer that fails the same way on every attempt (a wrong AS, a refused UPDATE) would
+        // repeat this line all day: once a minute per peer, direction and code, with the count.
+        const ok = this.refusedLog.allow(`notification ${peerId} ${direction} ${n.code}/${n.subcode}`);
+        if (ok) this.log.info({ peer: peerId, direction, code: n.code, subcode: n.subcode, ...(ok.suppressed > 0 ? { alsoSeen: ok.suppressed } : {}) }, `NOTIFICATION ${direction}: ${text}`);
         this.emit('notification', { peerId, direction, code: n.code, subcode: n.subcode, text } satisfies NotificationEvent);
       },
       error: (peerId, error) => this.reportError(peerId, error),
