@@ -9,7 +9,12 @@ import { ScriptedBgpPeer } from '../../test/fakes/scripted-bgp-peer.ts';
 import { BgpSpeaker, type RefusedUpdateEvent } from './speaker.ts';
 import type { Route } from './route.ts';
 import { AttrType } from './attributes.ts';
-import { idleHoldDelayMs } from './fsm.ts';
+import { buildOpen, idleHoldDelayMs } from './fsm.ts';
+import { connect } from 'node:net';
+import { MessageFramer } from './framing.ts';
+import { KEEPALIVE } from './keepalive.ts';
+import { encodeNotification } from './notification.ts';
+import { encodeOpen } from './open.ts';
 
 const ip = (s: string) => parseIp(s)!;
 const route = (p: string, med?: number): Route => ({ prefix: parsePrefix(p)!.prefix, attributes: { communities: [], ...(med !== undefined ? { med } : {}) } });
@@ -80,4 +85,37 @@ test('a NOTIFICATION whose data is our attribute pins down the refused UPDATE', 
     assert.equal(r.certain, true);
     assert.deepEqual(r.sets.map((s) => s.prefixes), [['203.0.113.7/32']]);
   } finally { await p.close(); }
+});
+
+test('a passive peer that keeps refusing and reconnecting at once is refused during the idle hold', { timeout: 20000 }, async () => {
+  const speaker = new BgpSpeaker({ listen: { host: '127.0.0.1', port: 17988 }, random: () => 1 });
+  await speaker.start();
+  speaker.addPeer({ id: 'in', peerAddress: ip('127.0.0.6'), peerPort: 0, myAsn: 65001, peerAsn: 65002, routerId: ip('10.0.0.1'), holdTimeSeconds: 30, ebgpMultiHop: false, passive: true });
+  speaker.setRoutes('in', [route('192.0.2.9/32')]);
+  const refused: RefusedUpdateEvent[] = [];
+  speaker.on('refused', (e: RefusedUpdateEvent) => refused.push(e));
+  let sessions = 0;
+  // The remote end: connect, OPEN, refuse the first UPDATE with 3/11, reconnect 50 ms later.
+  const attempt = () => new Promise<void>((resolve) => {
+    const s = connect({ host: '127.0.0.1', port: 17988, localAddress: '127.0.0.6' });
+    const framer = new MessageFramer();
+    framer.maxLength = 65535;
+    s.on('connect', () => { s.write(encodeOpen(buildOpen({ myAsn: 65002, routerId: 0x0a000006, holdTimeSeconds: 30, families: [4], restarting: false, extendedMessage: false, addPathSend: false }))); s.write(KEEPALIVE); });
+    s.on('data', (c: Buffer) => {
+      framer.push(c);
+      for (let m = framer.next(); m; m = framer.next()) {
+        if (m.type === 1) sessions++;
+        if (m.type === 2 && m.body.length > 4) s.end(encodeNotification({ code: 3, subcode: 11, data: Buffer.alloc(0) }));
+      }
+    });
+    s.on('error', () => undefined);
+    s.on('close', () => resolve());
+  });
+  try {
+    const end = Date.now() + 3000;
+    while (Date.now() < end) { await attempt(); await new Promise((r) => setTimeout(r, 50)); }
+    // Flap 1 (2 s hold, not enforced yet), flap 2 (4 s hold, enforced): no more sessions in 3 s.
+    assert.ok(sessions >= 2 && sessions <= 3, `${sessions} sessions in 3 s`);
+    assert.ok(refused.length >= 2 && refused.at(-1)!.retryInMs! > 3000, 'the refusal reports the idle hold');
+  } finally { await speaker.close(); }
 });

@@ -304,7 +304,8 @@ export class Peer implements SessionOwner {
     }
     if (this.refusedPending && this.refused) {
       this.refusedPending = false;
-      const retryMs = this.retryTimer !== undefined ? Math.max(0, this.idleHoldUntil - this.clock.now()) : undefined;
+      const wait = this.idleHoldUntil - this.clock.now();
+      const retryMs = this.retryTimer !== undefined || (this.config.passive && this.flaps >= 2) ? Math.max(0, wait) : undefined;
       this.events.refused(this.id, this.refused, this.flaps, retryMs);
     }
   }
@@ -324,6 +325,8 @@ export class Peer implements SessionOwner {
 
   private scheduleRetry(): void {
     if (this.held) return;
+    // A passive peer makes no attempt of its own, but its IdleHoldTimer still runs (see accept).
+    if (this.config.passive && !this.stopped && this.failures === 0 && this.flaps > 0) this.idleHoldUntil = this.clock.now() + idleHoldDelayMs(this.flaps, this.random());
     if (this.stopped || this.config.passive) {
       if (!this.stopped && this.sessions.size === 0) this.setState('Active', 'passive: waiting for the peer to connect');
       return;
