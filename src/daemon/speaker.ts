@@ -294,16 +294,21 @@ export class SpeakerRole {
         prefixes: [...p.routes.values()].map((r) => formatPrefix(r.route.prefix)),
         ...(bfd !== undefined ? { bfd } : {}),
         ...(lastError !== undefined ? { lastError } : {}),
+        ...(st?.uptimeMs !== undefined ? { uptimeMs: st.uptimeMs } : {}),
       };
     }
     const notAnnounced: { service: string; reason: string }[] = [];
+    const announced: { service: string; peers: string[] }[] = [];
     for (const sp of this.lastPlan?.services ?? []) {
+      const to = new Set<string>();
       for (const e of sp.entries) {
         if (e.kind === 'notAnnounced' && sp.ips.length > 0) notAnnounced.push({ service: `${sp.namespace}/${sp.name}`, reason: `${e.reason}: ${e.message}` });
+        else if (e.kind === 'announced') for (const peer of e.peers) to.add(peer);
       }
+      if (to.size > 0) announced.push({ service: `${sp.namespace}/${sp.name}`, peers: [...to].sort() });
     }
     const layer2 = this.o.layer2Status?.();
-    return { node: this.o.nodeName, peers, notAnnounced, ...(layer2 && Object.keys(layer2).length > 0 ? { layer2 } : {}), updated: new Date().toISOString() };
+    return { node: this.o.nodeName, peers, notAnnounced, announced, ...(layer2 && Object.keys(layer2).length > 0 ? { layer2 } : {}), updated: new Date().toISOString() };
   }
 
   /** Something outside the BGP plan (layer 2) changed what status() reports. */

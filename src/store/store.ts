@@ -56,6 +56,8 @@ export interface PeerAnnouncement {
   readonly state: string;
   readonly prefixes: readonly string[];
   readonly bfd?: string;
+  /** Milliseconds the session has been Established, while it is. */
+  readonly uptimeMs?: number;
   /** Why the session is not up or keeps failing (e.g. the UPDATE the peer refused, and its Services). */
   readonly lastError?: string;
 }
@@ -67,6 +69,8 @@ export interface SpeakerStatus {
   readonly notAnnounced: readonly { readonly service: string; readonly reason: string }[];
   /** Layer 2, per Service (namespace/name): the node answering ARP/NDP, the IPs, and (on that node) its interfaces. */
   readonly layer2?: Readonly<Record<string, { readonly node: string; readonly ips: readonly string[]; readonly interfaces: readonly string[] }>>;
+  /** The Services this node announces over BGP and to which peers (a cluster's ServiceBGPStatus). */
+  readonly announced?: readonly { readonly service: string; readonly peers: readonly string[] }[];
   readonly updated?: string;
 }
 

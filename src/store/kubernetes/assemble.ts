@@ -1,0 +1,142 @@
+// From the objects the API holds to a Snapshot: the one place the Kubernetes store turns objects
+// into what the daemons consume. metallb.io objects go through api/'s loader (schemas, defaults,
+// v1beta1 conversion) one by one, cached by resourceVersion, so a bad object is one error naming
+// that object; the configuration is resolved by config/ only when a configuration object, a
+// referenced Secret or a Namespace changed. Services, EndpointSlices and Nodes come as the API
+// server holds them (it validated and defaulted them): the same object while unchanged, so the
+// allocator's identity checks skip them. Pure: no I/O.
+import type { Diagnostic } from '../../api/diagnostics.ts';
+import { type LoadResult as ApiLoadResult, loadValue } from '../../api/load.ts';
+import { type LoadedObject, unpositioned } from '../../api/loaded.ts';
+import type { BGPPeer, EndpointSlice, Namespace, Node, Secret, Service } from '../../api/resources.ts';
+import type { Config } from '../../config/types.ts';
+import type { ConfigResolver } from '../files/folder-store.ts';
+import type { ControllerStatus, PoolUsage, ServiceAssignment, Snapshot } from '../store.ts';
+import { serviceKey } from '../store.ts';
+import type { Json } from './kube-client.ts';
+
+export const allocatedFromPoolAnnotation = 'metallb.io/ip-allocated-from-pool';
+
+export interface ObjectsByKind {
+  readonly config: readonly Json[];
+  readonly secrets: readonly Json[];
+  readonly namespaces: readonly Json[];
+  readonly services: readonly Json[];
+  readonly endpointSlices: readonly Json[];
+  readonly nodes: readonly Json[];
+}
+
+const metaOf = (o: Json) => (o.metadata ?? {}) as { namespace?: string; name?: string; resourceVersion?: string; uid?: string; annotations?: Record<string, string> };
+const idOf = (o: Json): string => `${String(o.kind)}/${metaOf(o).namespace ?? ''}/${metaOf(o).name ?? ''}`;
+
+export type AssembleResult =
+  | { readonly kind: 'snapshot'; readonly snapshot: Snapshot }
+  /** The configuration is invalid: `snapshot` carries the last good Config with the current Services (if there was one). */
+  | { readonly kind: 'rejected'; readonly diagnostics: readonly Diagnostic[]; readonly configKey: string; readonly snapshot?: Snapshot };
+
+/** The controller's status as the cluster holds it: each Service's ingress IPs and pool annotation, each pool's status. */
+export function statusFromObjects(services: readonly Service[], pools: readonly Json[]): ControllerStatus {
+  const assigned: Record<string, ServiceAssignment> = {};
+  for (const svc of services) {
+    const ips = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).filter((x): x is string => x !== undefined);
+    if (ips.length === 0) continue;
+    const pool = svc.metadata.annotations?.[allocatedFromPoolAnnotation];
+    assigned[serviceKey(svc)] = pool ? { ips, pool } : { ips };
+  }
+  const usage: Record<string, PoolUsage> = {};
+  for (const p of pools) {
+    const s = p.status as PoolUsage | undefined;
+    const name = metaOf(p).name;
+    if (s && name && typeof s.assignedIPv4 === 'number') usage[name] = { assignedIPv4: s.assignedIPv4, assignedIPv6: s.assignedIPv6, availableIPv4: s.availableIPv4, availableIPv6: s.availableIPv6 };
+  }
+  return { services: assigned, pools: usage, events: [] };
+}
+
+/** Keeps what is expensive to recompute between calls: loaded objects by resourceVersion, the last resolution. */
+export class SnapshotAssembler {
+  private readonly loaded = new Map<string, { rv: string | undefined; result: ApiLoadResult }>();
+  private lastResolved: { key: string; config?: Config; diagnostics: Diagnostic[] } | undefined;
+  private lastGood: { config: Config; objects: readonly LoadedObject[]; diagnostics: readonly Diagnostic[] } | undefined;
+  private generation = 0;
+
+  constructor(private readonly resolver: ConfigResolver, private readonly namespace: string) {}
+
+  /** api/'s loader on one object from the API, cached while its resourceVersion stays. */
+  private load(o: Json): ApiLoadResult {
+    const id = idOf(o);
+    const rv = metaOf(o).resourceVersion;
+    const hit = this.loaded.get(id);
+    if (hit && hit.rv === rv && rv !== undefined) return hit.result;
+    const out: ApiLoadResult = { objects: [], diagnostics: [] };
+    // No file: diagnostics name the object (Kind/namespace/name) and the field instead of a line.
+    loadValue(o, { file: '', document: 0, positionOf: () => undefined }, out);
+    const result = { objects: out.objects, diagnostics: out.diagnostics.map(({ position: _p, ...d }) => d) };
+    this.loaded.set(id, { rv, result });
+    return result;
+  }
+
+  assemble(o: ObjectsByKind): AssembleResult {
+    const present = new Set<string>();
+    const configObjects: LoadedObject[] = [];
+    const diagnostics: Diagnostic[] = [];
+    const keyParts: string[] = [];
+    for (const raw of o.config) {
+      present.add(idOf(raw));
+      keyParts.push(`${idOf(raw)}@${metaOf(raw).resourceVersion ?? ''}`);
+      const r = this.load(raw);
+      configObjects.push(...r.objects);
+      diagnostics.push(...r.diagnostics);
+    }
+    // Secrets reach the configuration only when a BGPPeer references them.
+    const referenced = new Set<string>();
+    for (const lo of configObjects) {
+      if (lo.object.kind !== 'BGPPeer') continue;
+      const ref = (lo.object as BGPPeer).spec.passwordSecret;
+      if (ref?.name) referenced.add(`${ref.namespace ?? this.namespace}/${ref.name}`);
+    }
+    for (const s of o.secrets) {
+      const m = metaOf(s);
+      if (!referenced.has(`${m.namespace ?? ''}/${m.name ?? ''}`)) continue;
+      keyParts.push(`Secret/${m.namespace}/${m.name}@${m.resourceVersion ?? ''}`);
+      configObjects.push(unpositioned({ ...s, kind: 'Secret', apiVersion: 'v1' } as unknown as Secret));
+    }
+    const namespaces = o.namespaces.map((n) => ({ ...n, kind: 'Namespace', apiVersion: 'v1' }) as unknown as Namespace);
+    for (const n of namespaces) {
+      keyParts.push(`Namespace/${n.metadata.name}@${n.metadata.resourceVersion ?? ''}`);
+      configObjects.push(unpositioned(n));
+    }
+    for (const id of [...this.loaded.keys()]) if (!present.has(id)) this.loaded.delete(id);
+
+    const key = keyParts.sort().join('\n');
+    if (this.lastResolved?.key !== key) {
+      const errors = diagnostics.filter((d) => d.severity === 'error');
+      let resolved: { config?: Config; diagnostics: Diagnostic[] };
+      try {
+        resolved = errors.length > 0 ? { diagnostics: [] } : this.resolver(configObjects, { namespace: this.namespace });
+      } catch (e) {
+        resolved = { diagnostics: [{ severity: 'error', path: '', message: `internal error while resolving the configuration: ${(e as Error).message}` }] };
+      }
+      const all = [...diagnostics, ...resolved.diagnostics];
+      this.lastResolved = { key, ...(resolved.config && !all.some((d) => d.severity === 'error') ? { config: resolved.config } : {}), diagnostics: all };
+      if (this.lastResolved.config) this.lastGood = { config: this.lastResolved.config, objects: configObjects, diagnostics: all.filter((d) => d.severity !== 'error') };
+    }
+
+    const services = o.services as unknown as Service[];
+    const pools = o.config.filter((c) => c.kind === 'IPAddressPool');
+    const build = (good: NonNullable<typeof this.lastGood>): Snapshot => ({
+      generation: ++this.generation,
+      config: good.config,
+      objects: good.objects,
+      services,
+      endpointSlices: o.endpointSlices as unknown as EndpointSlice[],
+      nodes: o.nodes as unknown as Node[],
+      namespaces,
+      diagnostics: good.diagnostics,
+      status: statusFromObjects(services, pools),
+    });
+    if (this.lastResolved.config === undefined) {
+      return { kind: 'rejected', diagnostics: this.lastResolved.diagnostics, configKey: key, ...(this.lastGood ? { snapshot: build(this.lastGood) } : {}) };
+    }
+    return { kind: 'snapshot', snapshot: build(this.lastGood!) };
+  }
+}

@@ -1,0 +1,187 @@
+// A small JSON client for the Kubernetes API on top of @kubernetes/client-node's KubeConfig (which
+// loads kubeconfig files and in-cluster credentials and applies TLS and tokens to a request). Why
+// not the generated clients: they turn timestamps into Date objects (so a listed object and the
+// same object from a watch differ), default PATCH to json-patch, and their watch has no timeout in
+// 1.4. Here every request is plain JSON over node:https, each one is counted (tests assert "no
+// write storms" on these counters), and a watch is a line stream the caller can abort.
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { createInterface } from 'node:readline';
+import { KubeConfig } from '@kubernetes/client-node';
+
+export type Json = Record<string, unknown>;
+
+/** A Kubernetes `Status` error (404 NotFound, 409 Conflict, 410 Expired, 422 Invalid, …). */
+export class KubeApiError extends Error {
+  override readonly name = 'KubeApiError';
+  constructor(readonly code: number, readonly reason: string, message: string, readonly method: string, readonly path: string) {
+    super(`${method} ${path}: ${code} ${reason}: ${message}`);
+  }
+}
+
+export interface WatchEvent {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  readonly object: Json;
+}
+
+export interface RequestOptions {
+  readonly query?: Record<string, string | number | boolean | undefined>;
+  readonly body?: unknown;
+  /** Default application/json; PATCH default application/merge-patch+json. */
+  readonly contentType?: string;
+  readonly timeoutMs?: number;
+}
+
+/** Loads `--kubeconfig FILE`, else in-cluster credentials, else $KUBECONFIG / ~/.kube/config. */
+export function loadKubeConfig(file?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (file) kc.loadFromFile(file);
+  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+  else kc.loadFromDefault();
+  if (!kc.getCurrentCluster()) throw new Error(`no cluster in the kubeconfig${file ? ` ${file}` : ''}`);
+  return kc;
+}
+
+export class KubeClient {
+  /** Requests sent, by verb (GET, LIST, WATCH, POST, PUT, PATCH, DELETE). */
+  readonly counts: Record<string, number> = {};
+  private readonly server: URL;
+  private readonly agent: http.Agent;
+
+  constructor(readonly kubeConfig: KubeConfig, readonly userAgent = 'ironlb') {
+    const cluster = kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error('no current cluster in the kubeconfig');
+    this.server = new URL(cluster.server);
+    const Agent = this.server.protocol === 'https:' ? https.Agent : http.Agent;
+    this.agent = new Agent({ keepAlive: true, maxSockets: 32 });
+  }
+
+  /** Writes and reads since `since` (a copy of `counts`). */
+  countsSince(since: Record<string, number>): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(this.counts)) if (v !== (since[k] ?? 0)) out[k] = v - (since[k] ?? 0);
+    return out;
+  }
+
+  private count(verb: string): void {
+    this.counts[verb] = (this.counts[verb] ?? 0) + 1;
+  }
+
+  private async options(method: string, path: string, query: RequestOptions['query'], headers: Record<string, string>): Promise<https.RequestOptions> {
+    const url = new URL(this.server.href.replace(/\/$/, '') + path);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const opts: https.RequestOptions = {
+      method, protocol: url.protocol, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, path: url.pathname + url.search,
+      headers: { Accept: 'application/json', 'User-Agent': this.userAgent, ...headers }, agent: this.agent,
+    };
+    await this.kubeConfig.applyToHTTPSOptions(opts);
+    return opts;
+  }
+
+  /** One request; resolves with the decoded body, rejects with KubeApiError on a non-2xx answer. */
+  async request<T = Json>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
+    const isList = method === 'GET' && o.query?.watch === undefined && /\/[a-z0-9]+$/.test(path) && !isNamedPath(path);
+    this.count(isList ? 'LIST' : method);
+    const body = o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body));
+    const contentType = o.contentType ?? (method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
+    const opts = await this.options(method, path, o.query, body ? { 'Content-Type': contentType, 'Content-Length': String(body.length) } : {});
+    return new Promise<T>((resolve, reject) => {
+      const req = (opts.protocol === 'https:' ? https : http).request(opts, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown;
+          try {
+            parsed = text === '' ? {} : JSON.parse(text);
+          } catch {
+            parsed = { message: text.slice(0, 300) };
+          }
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) resolve(parsed as T);
+          else reject(statusError(status, parsed, method, path));
+        });
+      });
+      req.setTimeout(o.timeoutMs ?? 30_000, () => req.destroy(new Error(`${method} ${path}: timed out`)));
+      req.on('error', reject);
+      if (body) req.write(body);
+      req.end();
+    });
+  }
+
+  /**
+   * Streams watch events until the server ends the watch, the connection fails, or `abort` is
+   * called; then `done(err)` runs exactly once (err undefined on a clean end). An HTTP error
+   * answer is a KubeApiError (410 Expired included).
+   */
+  async watch(path: string, query: Record<string, string | number | boolean | undefined>, onEvent: (e: WatchEvent) => void, done: (err?: Error) => void): Promise<() => void> {
+    this.count('WATCH');
+    const opts = await this.options('GET', path, { ...query, watch: 'true' }, {});
+    let finished = false;
+    const finish = (err?: Error) => {
+      if (finished) return;
+      finished = true;
+      done(err);
+    };
+    const req = (opts.protocol === 'https:' ? https : http).request(opts, (res) => {
+      const status = res.statusCode ?? 0;
+      if (status !== 200) {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          let parsed: unknown;
+          try { parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { parsed = {}; }
+          finish(statusError(status, parsed, 'WATCH', path));
+        });
+        res.on('error', finish);
+        return;
+      }
+      res.socket?.setKeepAlive(true, 30_000);
+      const lines = createInterface({ input: res, crlfDelay: Infinity });
+      lines.on('line', (line) => {
+        if (line.trim() === '') return;
+        let e: WatchEvent;
+        try {
+          e = JSON.parse(line) as WatchEvent;
+        } catch {
+          finish(new Error(`WATCH ${path}: undecodable event line`));
+          req.destroy();
+          return;
+        }
+        onEvent(e);
+      });
+      res.on('error', finish);
+      res.on('close', () => finish());
+    });
+    req.on('error', finish);
+    req.end();
+    return () => {
+      finished = true;
+      req.destroy();
+    };
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+/** `/api/v1/namespaces/x/services/name` names one object; `/api/v1/namespaces/x/services` lists. */
+function isNamedPath(path: string): boolean {
+  const parts = path.split('/').filter(Boolean);
+  const afterVersion = parts[0] === 'api' ? parts.slice(2) : parts.slice(3);
+  const rest = afterVersion[0] === 'namespaces' && afterVersion.length >= 3 ? afterVersion.slice(2) : afterVersion;
+  return rest.length >= 2;
+}
+
+function statusError(code: number, body: unknown, method: string, path: string): KubeApiError {
+  const b = (body ?? {}) as { reason?: string; message?: string };
+  return new KubeApiError(code, b.reason ?? 'Unknown', b.message ?? '', method, path);
+}
+
+/** The path of a resource collection or object. */
+export function resourcePath(r: { group: string; version: string; plural: string }, namespace?: string, name?: string, sub?: string): string {
+  const base = r.group === '' ? `/api/${r.version}` : `/apis/${r.group}/${r.version}`;
+  return `${base}${namespace ? `/namespaces/${namespace}` : ''}/${r.plural}${name ? `/${encodeURIComponent(name)}` : ''}${sub ? `/${sub}` : ''}`;
+}

@@ -1,0 +1,189 @@
+// The Kubernetes API as a Store: reflectors (list + watch) for what the role reads, bursts of
+// changes debounced into one snapshot, the same Snapshot stream the folder store feeds. A refused
+// configuration keeps the last good one in force, for Services too: new Services still get IPs
+// under it, and ConfigurationState plus an Event say why the new one was refused (MetalLB's
+// behaviour). Status goes back through the writers (controller: Service status, annotation,
+// Events, pool status; speaker: ServiceBGPStatus, BGPSessionState), written only on change.
+import type { ConfigResolver, StoreLogger } from '../files/folder-store.ts';
+import { ConfigRejectedError } from '../files/folder-store.ts';
+import type { ControllerStatus, Snapshot, SpeakerStatus, Store, StoreListener } from '../store.ts';
+import { SnapshotAssembler } from './assemble.ts';
+import { ConfigurationStateWriter } from './configuration-state.ts';
+import { ControllerStatusWriter } from './controller-writer.ts';
+import type { Json, KubeClient } from './kube-client.ts';
+import { resourcePath } from './kube-client.ts';
+import { Reflector } from './reflector.ts';
+import * as res from './resources.ts';
+import { readSpeakerStatuses, SpeakerStatusWriter } from './speaker-writer.ts';
+
+export interface KubernetesStoreOptions {
+  readonly client: KubeClient;
+  readonly role: res.Role;
+  /** The MetalLB namespace (config objects, status objects, Secrets, the Lease). */
+  readonly namespace: string;
+  readonly resolver: ConfigResolver;
+  /** The speaker's node. */
+  readonly node?: string;
+  readonly loadBalancerClass?: string;
+  readonly logger?: StoreLogger & { debug?(obj: object, msg?: string): void };
+  /** Quiet time before a snapshot is built after a change (default 50 ms)… */
+  readonly debounceMs?: number;
+  /** …but never later than this after the first change of a burst (default 500 ms). */
+  readonly maxDelayMs?: number;
+  readonly watchTimeoutSeconds?: number;
+}
+
+export class KubernetesStore implements Store {
+  readonly reflectors = new Map<string, Reflector>();
+  readonly assembler: SnapshotAssembler;
+  readonly controllerWriter: ControllerStatusWriter | undefined;
+  readonly speakerWriter: SpeakerStatusWriter | undefined;
+  readonly configurationState: ConfigurationStateWriter;
+  private listener: StoreListener | undefined;
+  private last: Snapshot | undefined;
+  private lastRejectedKey: string | undefined;
+  private debounce: NodeJS.Timeout | undefined;
+  private burstStarted = 0;
+  private started = false;
+  private closed = false;
+
+  constructor(private readonly o: KubernetesStoreOptions) {
+    this.assembler = new SnapshotAssembler(o.resolver, o.namespace);
+    for (const r of res.watchedBy(o.role)) {
+      const ns = r.inNamespace ? o.namespace : undefined;
+      this.reflectors.set(r.kind, new Reflector({
+        client: o.client, path: resourcePath(r, ns), name: r.kind,
+        ...(r.kind === 'Secret' ? { fieldSelector: 'type=kubernetes.io/basic-auth' } : {}),
+        ...(o.logger ? { logger: o.logger } : {}),
+        ...(o.watchTimeoutSeconds !== undefined ? { watchTimeoutSeconds: o.watchTimeoutSeconds } : {}),
+        onChange: () => this.changed(),
+      }));
+    }
+    const services = () => this.reflectors.get('Service')!.cache;
+    const pools = () => this.reflectors.get('IPAddressPool')!.cache;
+    this.controllerWriter = o.role === 'controller'
+      ? new ControllerStatusWriter({ client: o.client, namespace: o.namespace, services, pools, ...(o.loadBalancerClass !== undefined ? { loadBalancerClass: o.loadBalancerClass } : {}), ...(o.logger ? { logger: o.logger } : {}) })
+      : undefined;
+    this.speakerWriter = o.role === 'speaker'
+      ? new SpeakerStatusWriter({
+        client: o.client, namespace: o.namespace, node: o.node ?? '', ...(o.logger ? { logger: o.logger } : {}),
+        vrfOf: (peer) => this.last?.config.peers.find((p) => p.name === peer)?.vrf,
+      })
+      : undefined;
+    this.configurationState = new ConfigurationStateWriter({
+      client: o.client, namespace: o.namespace, component: o.role, ...(o.node ? { node: o.node } : {}), ...(o.logger ? { logger: o.logger } : {}),
+    });
+  }
+
+  /** Lists everything, builds the first snapshot; rejects when there is no valid configuration at all. */
+  async start(listener: StoreListener): Promise<Snapshot> {
+    this.listener = listener;
+    await Promise.all([...this.reflectors.values()].map((r) => r.start()));
+    this.started = true;
+    clearTimeout(this.debounce);
+    this.debounce = undefined;
+    const r = this.assembler.assemble(this.objects());
+    if (r.kind === 'rejected') {
+      void this.configurationState.report(r.diagnostics.filter((d) => d.severity === 'error'));
+      this.lastRejectedKey = r.configKey;
+      // No good configuration yet: wait for one rather than exit (a cluster fixes itself by kubectl apply).
+      this.o.logger?.error({ errors: r.diagnostics.filter((d) => d.severity === 'error').length }, 'the configuration in the cluster is invalid; waiting for a valid one');
+      this.listener.rejected?.({ diagnostics: r.diagnostics });
+      const first = await new Promise<Snapshot>((resolve, reject) => {
+        const orig = this.listener!;
+        this.listener = {
+          snapshot: (s) => { this.listener = orig; resolve(s); },
+          rejected: (x) => orig.rejected?.(x),
+        };
+        this.onClose = () => reject(new ConfigRejectedError(r.diagnostics));
+      });
+      return first;
+    }
+    this.accept(r.snapshot, false);
+    return r.snapshot;
+  }
+
+  private onClose: (() => void) | undefined;
+
+  current(): Snapshot | undefined {
+    return this.last;
+  }
+
+  private objects() {
+    const list = (kind: string) => this.reflectors.get(kind)?.list() ?? [];
+    return {
+      config: res.metallbConfig.flatMap((r) => list(r.kind)),
+      secrets: list('Secret'),
+      namespaces: list('Namespace'),
+      services: list('Service'),
+      endpointSlices: list('EndpointSlice'),
+      nodes: list('Node'),
+    };
+  }
+
+  private changed(): void {
+    if (!this.started || this.closed) return;
+    const now = Date.now();
+    if (this.debounce === undefined) this.burstStarted = now;
+    clearTimeout(this.debounce);
+    const wait = Math.max(0, Math.min(this.o.debounceMs ?? 50, this.burstStarted + (this.o.maxDelayMs ?? 500) - now));
+    this.debounce = setTimeout(() => {
+      this.debounce = undefined;
+      this.rebuild();
+    }, wait);
+  }
+
+  /** Builds a snapshot from the caches now (tests; the debounce does it otherwise). */
+  rebuild(): void {
+    if (this.closed) return;
+    const r = this.assembler.assemble(this.objects());
+    if (r.kind === 'rejected') {
+      if (r.configKey !== this.lastRejectedKey) {
+        this.lastRejectedKey = r.configKey;
+        const errors = r.diagnostics.filter((d) => d.severity === 'error');
+        this.o.logger?.error({ errors: errors.length, diagnostics: errors.slice(0, 20) }, 'configuration change rejected; the last good configuration stays in force');
+        void this.configurationState.report(errors);
+        this.listener?.rejected?.({ diagnostics: r.diagnostics });
+      }
+      if (r.snapshot) this.accept(r.snapshot, true);
+      return;
+    }
+    this.accept(r.snapshot, false);
+  }
+
+  private accept(s: Snapshot, stale: boolean): void {
+    if (!stale) {
+      this.lastRejectedKey = undefined;
+      void this.configurationState.report([]);
+    }
+    this.last = s;
+    this.listener?.snapshot(s);
+  }
+
+  async writeControllerStatus(s: ControllerStatus): Promise<void> {
+    if (!this.controllerWriter) throw new Error('writeControllerStatus: this store serves a speaker');
+    await this.controllerWriter.write(s);
+  }
+
+  async writeSpeakerStatus(s: SpeakerStatus): Promise<void> {
+    if (!this.speakerWriter) throw new Error('writeSpeakerStatus: this store serves the controller');
+    await this.speakerWriter.write(s);
+  }
+
+  readSpeakerStatuses(): Promise<SpeakerStatus[]> {
+    return readSpeakerStatuses(this.o.client, this.o.namespace);
+  }
+
+  /** Raw objects of a kind as the informers hold them (tests, webhooks' cross-object checks). */
+  cached(kind: string): Json[] {
+    return this.reflectors.get(kind)?.list() ?? [];
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.debounce);
+    for (const r of this.reflectors.values()) r.stop();
+    this.controllerWriter?.close();
+    this.onClose?.();
+  }
+}

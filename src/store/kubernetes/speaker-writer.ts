@@ -1,0 +1,156 @@
+// A speaker's status in a cluster: one ironlb.io BGPSessionState per (node, BGPPeer) with the live
+// session state, and one metallb.io ServiceBGPStatus per Service this node announces (MetalLB's
+// fields and labels: node, serviceName, serviceNamespace, peers). Objects are named from what
+// they describe, so a restarted speaker finds and updates its own; at start it lists the objects
+// labelled with its node and deletes those it no longer owns (Service or peer gone). Writes only
+// when the status an object would hold changed.
+import { createHash } from 'node:crypto';
+import { type BGPSessionStateStatus, statusLabels, statusResources } from '../../api/status-kinds.ts';
+import type { SpeakerStatus } from '../store.ts';
+import type { Json, KubeClient } from './kube-client.ts';
+import { KubeApiError, resourcePath } from './kube-client.ts';
+
+export interface SpeakerWriterOptions {
+  readonly client: KubeClient;
+  readonly namespace: string;
+  readonly node: string;
+  /** The VRF of a BGPPeer, from the configuration in force. */
+  readonly vrfOf?: (peer: string) => string | undefined;
+  readonly logger?: { warn(obj: object, msg?: string): void };
+  readonly now?: () => number;
+}
+
+/** A DNS-1123 name from free text, with a hash when it had to be changed or cut. */
+export function objectName(prefix: string, text: string): string {
+  const clean = text.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '');
+  const name = `${prefix}${clean}`;
+  if (name === `${prefix}${text}` && name.length <= 253) return name;
+  const hash = createHash('sha256').update(text).digest('hex').slice(0, 10);
+  return `${prefix}${clean.slice(0, 200)}-${hash}`;
+}
+
+interface Desired {
+  readonly resource: (typeof statusResources)[keyof typeof statusResources];
+  readonly kind: string;
+  readonly name: string;
+  readonly labels: Record<string, string>;
+  readonly status: Json;
+}
+
+export class SpeakerStatusWriter {
+  /** name → the status JSON last written (per kind). */
+  private readonly held = new Map<string, string>();
+  private primed = false;
+
+  constructor(private readonly o: SpeakerWriterOptions) {}
+
+  private desired(s: SpeakerStatus): Desired[] {
+    const out: Desired[] = [];
+    const now = this.o.now?.() ?? Date.now();
+    for (const [peer, p] of Object.entries(s.peers)) {
+      const status: BGPSessionStateStatus = {
+        node: s.node, peer, address: p.address, vrf: this.o.vrfOf?.(peer) ?? '',
+        bgpStatus: p.state, bfdStatus: p.bfd ?? 'N/A', prefixesSent: p.prefixes.length,
+        // Rounded to the second so that a session that stays up is not rewritten every status tick.
+        ...(p.state === 'Established' && p.uptimeMs !== undefined ? { establishedSince: new Date(Math.floor((now - p.uptimeMs) / 1000) * 1000).toISOString().replace('.000Z', 'Z') } : {}),
+        ...(p.lastError ? { lastError: p.lastError } : {}),
+      };
+      out.push({
+        resource: statusResources.BGPSessionState, kind: 'BGPSessionState', name: objectName('', `${s.node}-${peer}`),
+        labels: { [statusLabels.node]: s.node, [statusLabels.peer]: objectName('', peer).slice(0, 63) },
+        status: status as unknown as Json,
+      });
+    }
+    for (const a of s.announced ?? []) {
+      const [serviceNamespace = '', serviceName = ''] = a.service.split('/');
+      const id = createHash('sha256').update(`${s.node}/${a.service}`).digest('hex').slice(0, 16);
+      out.push({
+        resource: statusResources.ServiceBGPStatus, kind: 'ServiceBGPStatus', name: `bgp-${id}`,
+        labels: { [statusLabels.node]: s.node, [statusLabels.serviceName]: serviceName, [statusLabels.serviceNamespace]: serviceNamespace },
+        status: { node: s.node, serviceName, serviceNamespace, peers: [...a.peers] },
+      });
+    }
+    return out;
+  }
+
+  /** What this node's objects hold now (once, at the first write): to update and clean up, not recreate. */
+  private async prime(): Promise<void> {
+    for (const [kind, r] of [['BGPSessionState', statusResources.BGPSessionState], ['ServiceBGPStatus', statusResources.ServiceBGPStatus]] as const) {
+      const list = await this.o.client.request<{ items?: Json[] }>('GET', resourcePath(r, this.o.namespace), { query: { labelSelector: `${statusLabels.node}=${this.o.node}` } });
+      for (const item of list.items ?? []) {
+        const name = (item.metadata as { name: string }).name;
+        this.held.set(`${kind}/${name}`, JSON.stringify(item.status ?? null));
+      }
+    }
+    this.primed = true;
+  }
+
+  async write(s: SpeakerStatus): Promise<void> {
+    if (!this.primed) await this.prime();
+    const want = this.desired(s);
+    const wanted = new Set(want.map((d) => `${d.kind}/${d.name}`));
+    for (const d of want) {
+      const id = `${d.kind}/${d.name}`;
+      const json = JSON.stringify(d.status);
+      const held = this.held.get(id);
+      if (held === json) continue;
+      try {
+        if (held === undefined) await this.create(d);
+        await this.o.client.request('PATCH', resourcePath(d.resource, this.o.namespace, d.name, 'status'), { body: { status: d.status } });
+        this.held.set(id, json);
+      } catch (e) {
+        this.held.delete(id);
+        this.o.logger?.warn({ object: id, err: (e as Error).message }, 'writing speaker status failed');
+      }
+    }
+    for (const id of [...this.held.keys()]) {
+      if (wanted.has(id)) continue;
+      const [kind, name] = id.split('/') as [keyof typeof statusResources, string];
+      try {
+        await this.o.client.request('DELETE', resourcePath(statusResources[kind], this.o.namespace, name));
+      } catch (e) {
+        if (!(e instanceof KubeApiError && e.code === 404)) {
+          this.o.logger?.warn({ object: id, err: (e as Error).message }, 'deleting speaker status failed');
+          continue;
+        }
+      }
+      this.held.delete(id);
+    }
+  }
+
+  private async create(d: Desired): Promise<void> {
+    const r = d.resource;
+    const body = { apiVersion: `${r.group}/${r.version}`, kind: d.kind, metadata: { name: d.name, namespace: this.o.namespace, labels: d.labels }, spec: {} };
+    try {
+      await this.o.client.request('POST', resourcePath(r, this.o.namespace), { body });
+    } catch (e) {
+      if (!(e instanceof KubeApiError && e.code === 409)) throw e; // already there (a previous run): update it
+    }
+  }
+}
+
+/** The speakers' statuses as `ironlb status` shows them, from the BGPSessionStates and ServiceBGPStatuses in the cluster. */
+export async function readSpeakerStatuses(client: KubeClient, namespace: string): Promise<SpeakerStatus[]> {
+  const sessions = await client.request<{ items?: Json[] }>('GET', resourcePath(statusResources.BGPSessionState, namespace));
+  const services = await client.request<{ items?: Json[] }>('GET', resourcePath(statusResources.ServiceBGPStatus, namespace));
+  const byNode = new Map<string, { peers: Record<string, SpeakerStatus['peers'][string]>; announced: { service: string; peers: string[] }[] }>();
+  const entry = (node: string) => {
+    let e = byNode.get(node);
+    if (!e) byNode.set(node, (e = { peers: {}, announced: [] }));
+    return e;
+  };
+  for (const item of sessions.items ?? []) {
+    const st = item.status as BGPSessionStateStatus | undefined;
+    if (!st?.node) continue;
+    entry(st.node).peers[st.peer] = {
+      address: st.address, state: st.bgpStatus, prefixes: [], ...(st.bfdStatus !== 'N/A' ? { bfd: st.bfdStatus } : {}),
+      ...(st.lastError ? { lastError: st.lastError } : {}),
+    };
+  }
+  for (const item of services.items ?? []) {
+    const st = item.status as { node?: string; serviceName?: string; serviceNamespace?: string; peers?: string[] } | undefined;
+    if (!st?.node) continue;
+    entry(st.node).announced.push({ service: `${st.serviceNamespace}/${st.serviceName}`, peers: st.peers ?? [] });
+  }
+  return [...byNode].sort(([a], [b]) => (a < b ? -1 : 1)).map(([node, e]) => ({ node, peers: e.peers, notAnnounced: [], announced: e.announced }));
+}
