@@ -1,14 +1,18 @@
 // `ironlb controller --config DIR`: hands out IPs from the pools and writes them to the status.
 import type { Command } from '@commander-js/extra-typings';
 import { runDaemon } from '../daemon/run.ts';
-import { runOptions, startOrExit } from '../daemon/cli-options.ts';
+import { clusterFlagHelp, runOptions, startOrExit } from '../daemon/cli-options.ts';
 
 export function registerController(program: Command): void {
   program
     .command('controller')
-    .description('assign IPs from the address pools to LoadBalancer Services in the folder; write them to its status')
-    .requiredOption('-c, --config <dir>', 'folder of MetalLB YAML (and Services)')
-    .option('-n, --namespace <ns>', 'the MetalLB namespace')
+    .description('assign IPs from the address pools to LoadBalancer Services in the folder or the cluster; write them to their status')
+    .option('-c, --config <dir>', 'folder of MetalLB YAML (and Services); without it: the Kubernetes API')
+    .option('-n, --namespace <ns>', 'the MetalLB namespace (in a cluster: default metallb-system)')
+    .option('--kubeconfig <file>', clusterFlagHelp.kubeconfig)
+    .option('--lb-class <class>', clusterFlagHelp.lbClass)
+    .option('--webhook-port <port>', 'in a cluster: serve the admission and conversion webhooks on this port (0: off)', '9443')
+    .option('--no-leader-election', 'in a cluster: write without holding the Lease (a single replica)')
     .option('--metrics <[host:]port>', 'serve /metrics, /healthz, /status')
     .option('--accept-lost-state', 'when the stored status (assigned IPs) is damaged, allocate afresh instead of waiting for it to be restored')
     .action((opts) => startOrExit(() => runDaemon({ controller: true, speaker: false }, runOptions(opts, false))));

@@ -1,15 +1,17 @@
 // `ironlb speaker --config DIR --node NAME`: announces this node's Services to its BGP peers.
 import type { Command } from '@commander-js/extra-typings';
 import { runDaemon } from '../daemon/run.ts';
-import { runOptions, startOrExit } from '../daemon/cli-options.ts';
+import { clusterFlagHelp, runOptions, startOrExit } from '../daemon/cli-options.ts';
 
 export function registerSpeaker(program: Command): void {
   program
     .command('speaker')
     .description("announce the Services' IPs from this node to its BGP peers (with BFD)")
-    .requiredOption('-c, --config <dir>', 'folder of MetalLB YAML (and Services, Nodes, EndpointSlices)')
+    .option('-c, --config <dir>', 'folder of MetalLB YAML (and Services, Nodes, EndpointSlices); without it: the Kubernetes API')
     .option('--node <name>', 'this node (default: $IRONLB_NODE_NAME, else the hostname)')
-    .option('-n, --namespace <ns>', 'the MetalLB namespace')
+    .option('-n, --namespace <ns>', 'the MetalLB namespace (in a cluster: default metallb-system)')
+    .option('--kubeconfig <file>', clusterFlagHelp.kubeconfig)
+    .option('--lb-class <class>', clusterFlagHelp.lbClass)
     .option('--metrics <[host:]port>', 'serve /metrics, /healthz, /status')
     .option('--bgp-listen <[host:]port>', 'also accept BGP connections from configured peers')
     .option('--bfd-port <listen[:peer]>', 'BFD single-hop UDP ports (default 3784)')

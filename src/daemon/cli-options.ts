@@ -11,7 +11,12 @@ export function hostPort(text: string, what: string): { host: string; port: numb
 }
 
 export interface CommonFlags {
-  config: string;
+  /** A folder of YAML; without it the role runs against the Kubernetes API. */
+  config?: string;
+  kubeconfig?: string;
+  lbClass?: string;
+  webhookPort?: string;
+  leaderElection?: boolean;
   namespace?: string;
   node?: string;
   metrics?: string;
@@ -40,11 +45,20 @@ function membership(f: CommonFlags): RunOptions['membership'] {
 }
 
 export function runOptions(f: CommonFlags, needsNode: boolean): RunOptions {
-  const nodeName = f.node ?? process.env.IRONLB_NODE_NAME ?? (needsNode ? hostname() : undefined);
+  const nodeName = f.node ?? process.env.IRONLB_NODE_NAME ?? process.env.NODE_NAME ?? (needsNode ? hostname() : undefined);
   const ml = membership(f);
   const bfd = f.bfdPort !== undefined ? f.bfdPort.split(':').map(Number) : undefined;
+  const cluster = f.config === undefined
+    ? {
+      ...(f.kubeconfig !== undefined ? { kubeconfig: f.kubeconfig } : {}),
+      ...(f.lbClass !== undefined ? { loadBalancerClass: f.lbClass } : {}),
+      ...(f.webhookPort !== undefined ? { webhookPort: Number(f.webhookPort) } : {}),
+      ...(f.leaderElection === false ? { leaderElection: false } : {}),
+    }
+    : undefined;
   return {
-    folder: f.config,
+    folder: f.config ?? '',
+    ...(cluster ? { cluster } : {}),
     handleSignals: true,
     ...(f.namespace !== undefined ? { namespace: f.namespace } : {}),
     ...(nodeName !== undefined ? { nodeName } : {}),
@@ -64,3 +78,9 @@ export async function startOrExit(start: () => Promise<unknown>): Promise<void> 
     process.exit(1);
   }
 }
+
+/** Help of the cluster-mode flags `controller` and `speaker` share. */
+export const clusterFlagHelp = {
+  kubeconfig: 'kubeconfig file (default: in-cluster credentials, else $KUBECONFIG); used when --config is not given',
+  lbClass: 'handle only Services of this spec.loadBalancerClass (default: only Services without one)',
+} as const;

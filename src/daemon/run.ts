@@ -10,15 +10,19 @@ import { serveObserve, type ObserveServer } from '../observe/http.ts';
 import { Metrics } from '../observe/metrics.ts';
 import { ConfigRejectedError, FolderStore } from '../store/files/folder-store.ts';
 import { productionStoreOptions } from '../store/files/loader.ts';
-import type { Snapshot, StoreListener } from '../store/store.ts';
+import type { Snapshot, Store, StoreListener } from '../store/store.ts';
+import { type ClusterOptions, type ClusterParts, clusterStore } from './cluster.ts';
 import { ControllerRole } from './controller.ts';
 import type { BfdEngine, BgpEngine } from './engines.ts';
 import { L2Role, type MembershipOptions } from './l2-role.ts';
 import { SpeakerRole } from './speaker.ts';
-import { makeAllocate, makeBfd, makeBgp, plan } from './wiring.ts';
+import { makeAllocate, makeBfd, makeBgp, planFor } from './wiring.ts';
 
 export interface RunOptions {
+  /** The folder of YAML (folder mode); ignored in a cluster. */
   readonly folder: string;
+  /** Run against the Kubernetes API instead of a folder. */
+  readonly cluster?: ClusterOptions;
   readonly namespace?: string;
   /** Speaker and standalone: this node's name. */
   readonly nodeName?: string;
@@ -43,7 +47,8 @@ export interface RunningDaemon {
   readonly controller?: ControllerRole;
   readonly speaker?: SpeakerRole;
   readonly l2?: L2Role;
-  readonly store: FolderStore;
+  readonly store: Store;
+  readonly cluster?: ClusterParts;
   readonly metrics: Metrics;
   readonly observe?: ObserveServer;
   stop(): Promise<void>;
@@ -60,7 +65,10 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
   const role = roles.controller && roles.speaker ? 'standalone' : roles.controller ? 'controller' : 'speaker';
   const logger = o.logger ?? createLogger({ role, ...(o.nodeName ? { node: o.nodeName } : {}) });
   const metrics = new Metrics({ processMetrics: o.logger === undefined });
-  const store = new FolderStore(o.folder, productionStoreOptions({ ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), ...(o.rescanMs !== undefined ? { rescanMs: o.rescanMs } : {}), logger }));
+  const cluster = o.cluster && role !== 'standalone' ? clusterStore(role, o.cluster, o.namespace, o.nodeName, logger) : undefined;
+  const lbClass = o.cluster?.loadBalancerClass !== undefined ? { loadBalancerClass: o.cluster.loadBalancerClass } : {};
+  const store: Store = cluster?.store
+    ?? new FolderStore(o.folder, productionStoreOptions({ ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), ...(o.rescanMs !== undefined ? { rescanMs: o.rescanMs } : {}), logger }));
   let controller: ControllerRole | undefined;
   let speaker: SpeakerRole | undefined;
   let l2: L2Role | undefined;
@@ -69,7 +77,7 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
   let bfd: BfdEngine | undefined;
   if (roles.controller) {
     controller = new ControllerRole({
-      store, allocate: makeAllocate(), logger: logger.child({ component: 'controller' }), metrics,
+      store, allocate: makeAllocate(lbClass), logger: logger.child({ component: 'controller' }), metrics,
       ...(o.acceptLostState ? { acceptLostState: true } : {}),
       // In one process the speaker follows the allocator directly, not through the status file.
       ...(roles.speaker ? { onAllocated: toSpeaker } : {}),
@@ -86,7 +94,7 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
     });
     const l2Status = l2;
     speaker = new SpeakerRole({
-      store, nodeName: o.nodeName, plan, bgp, bfd, logger: logger.child({ component: 'speaker' }), metrics, layer2Status: () => l2Status.status(),
+      store, nodeName: o.nodeName, plan: planFor(lbClass), bgp, bfd, logger: logger.child({ component: 'speaker' }), metrics, layer2Status: () => l2Status.status(),
       ...(roles.assumeLocalEndpoints ? { assumeLocalEndpoints: true } : {}), ...(ip ? { hostIpv4: ip } : {}),
     });
     await bgp.start();
@@ -115,16 +123,20 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
     }
     await bgp?.close();
     await bfd?.close();
+    await cluster?.stop();
     throw e;
   }
+  await cluster?.afterStart();
   const observe = o.observe ? await serveObserve(metrics, o.observe, () => ({ role, node: o.nodeName, generation: store.current()?.generation, speaker: speaker?.status() })) : undefined;
   if (observe) logger.info({ port: observe.port }, 'serving /metrics /healthz /status');
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      await cluster?.elector?.stop();
       await store.close();
       await l2?.stop();
       await speaker?.stop();
+      await cluster?.stop();
       await observe?.close();
       logger.info({}, 'stopped');
     })();
@@ -140,5 +152,5 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
       });
     }
   }
-  return { ...(controller ? { controller } : {}), ...(speaker ? { speaker } : {}), ...(l2 ? { l2 } : {}), store, metrics, ...(observe ? { observe } : {}), stop };
+  return { ...(controller ? { controller } : {}), ...(speaker ? { speaker } : {}), ...(l2 ? { l2 } : {}), store, ...(cluster ? { cluster } : {}), metrics, ...(observe ? { observe } : {}), stop };
 }

@@ -38,7 +38,7 @@ const assignmentOf = (key: string, ingress: readonly { ip?: string }[] | undefin
  * changed since the last call are reconciled, so one new Service among thousands costs one
  * Service's work.
  */
-export function makeAllocate(): Allocate {
+export function makeAllocate(options: { loadBalancerClass?: string } = {}): Allocate {
   let state: Allocator | undefined;
   let lastConfig: Config | undefined;
   let seen = new Map<string, { svc: Service; json: string }>();
@@ -47,7 +47,7 @@ export function makeAllocate(): Allocate {
   const eventOf = (e: ControllerEvent): Ev => ({ type: e.type, object: `${e.object.namespace}/${e.object.name}`, reason: e.reason, message: e.message });
 
   const full = (config: Config, services: readonly Service[], now: number): Ev[] => {
-    const r = reconcileAll(config, services.map(withClusterIps), state, { now });
+    const r = reconcileAll(config, services.map(withClusterIps), state, { now, ...options });
     state = r.state;
     lastConfig = config;
     assignments = {};
@@ -99,6 +99,12 @@ export function makeAllocate(): Allocate {
 }
 
 export const plan: Plan = (input) => planAnnouncements(input);
+
+/** The planner for a speaker of one LoadBalancerClass (MetalLB's --lb-class). */
+export function planFor(options: { loadBalancerClass?: string }): Plan {
+  if (options.loadBalancerClass === undefined) return plan;
+  return (input) => planAnnouncements({ ...input, options: { ...input.options, loadBalancerClass: options.loadBalancerClass } });
+}
 
 async function chooseTransport(logger: Logger): Promise<BgpTransport> {
   try {

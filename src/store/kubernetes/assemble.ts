@@ -8,7 +8,7 @@
 import type { Diagnostic } from '../../api/diagnostics.ts';
 import { type LoadResult as ApiLoadResult, loadValue } from '../../api/load.ts';
 import { type LoadedObject, unpositioned } from '../../api/loaded.ts';
-import type { BGPPeer, EndpointSlice, Namespace, Node, Secret, Service } from '../../api/resources.ts';
+import type { EndpointSlice, Namespace, Node, Secret, Service } from '../../api/resources.ts';
 import type { Config } from '../../config/types.ts';
 import type { ConfigResolver } from '../files/folder-store.ts';
 import type { ControllerStatus, PoolUsage, ServiceAssignment, Snapshot } from '../store.ts';
@@ -91,7 +91,7 @@ export class SnapshotAssembler {
     const referenced = new Set<string>();
     for (const lo of configObjects) {
       if (lo.object.kind !== 'BGPPeer') continue;
-      const ref = (lo.object as BGPPeer).spec.passwordSecret;
+      const ref = (lo.object).spec.passwordSecret;
       if (ref?.name) referenced.add(`${ref.namespace ?? this.namespace}/${ref.name}`);
     }
     for (const s of o.secrets) {
