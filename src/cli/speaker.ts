@@ -12,6 +12,7 @@ export function registerSpeaker(program: Command): void {
     .option('-n, --namespace <ns>', 'the MetalLB namespace (in a cluster: default metallb-system)')
     .option('--kubeconfig <file>', clusterFlagHelp.kubeconfig)
     .option('--lb-class <class>', clusterFlagHelp.lbClass)
+    .option('--ignore-exclude-lb', 'announce from nodes labelled node.kubernetes.io/exclude-from-external-load-balancers too')
     .option('--metrics <[host:]port>', 'serve /metrics, /healthz, /status')
     .option('--bgp-listen <[host:]port>', 'also accept BGP connections from configured peers')
     .option('--bfd-port <listen[:peer]>', 'BFD single-hop UDP ports (default 3784)')

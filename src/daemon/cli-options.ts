@@ -17,6 +17,7 @@ export interface CommonFlags {
   lbClass?: string;
   webhookPort?: string;
   leaderElection?: boolean;
+  ignoreExcludeLb?: boolean;
   namespace?: string;
   node?: string;
   metrics?: string;
@@ -59,6 +60,7 @@ export function runOptions(f: CommonFlags, needsNode: boolean): RunOptions {
   return {
     folder: f.config ?? '',
     ...(cluster ? { cluster } : {}),
+    ...(f.ignoreExcludeLb ? { ignoreExcludeLb: true } : {}),
     handleSignals: true,
     ...(f.namespace !== undefined ? { namespace: f.namespace } : {}),
     ...(nodeName !== undefined ? { nodeName } : {}),

@@ -39,6 +39,8 @@ export interface RunOptions {
   readonly acceptLostState?: boolean;
   /** Layer-2 liveness gossip among the speakers; undefined = none (every Node counts as live). */
   readonly membership?: MembershipOptions;
+  /** Speaker: announce from nodes labelled exclude-from-external-load-balancers too. */
+  readonly ignoreExcludeLb?: boolean;
   /** Install SIGTERM/SIGINT handlers that stop and exit. */
   readonly handleSignals?: boolean;
 }
@@ -94,7 +96,7 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
     });
     const l2Status = l2;
     speaker = new SpeakerRole({
-      store, nodeName: o.nodeName, plan: planFor(lbClass), bgp, bfd, logger: logger.child({ component: 'speaker' }), metrics, layer2Status: () => l2Status.status(),
+      store, nodeName: o.nodeName, plan: planFor({ ...lbClass, ...(o.ignoreExcludeLb ? { ignoreExcludeLb: true } : {}) }), bgp, bfd, logger: logger.child({ component: 'speaker' }), metrics, layer2Status: () => l2Status.status(),
       ...(roles.assumeLocalEndpoints ? { assumeLocalEndpoints: true } : {}), ...(ip ? { hostIpv4: ip } : {}),
     });
     await bgp.start();
@@ -104,7 +106,7 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
     snapshot(s: Snapshot) {
       logConfigWarnings(s.diagnostics);
       metrics.configLoaded.set(1);
-      metrics.configStale.set(0);
+      metrics.configStale.set(s.stale ? 1 : 0);
       logger.info({ generation: s.generation, pools: s.config.pools.length, peers: s.config.peers.length, services: s.services.length }, 'configuration in force');
       if (controller) void controller.onSnapshot(s);
       else toSpeaker(s);

@@ -11,6 +11,7 @@ import type { BfdProfile, Config } from '../config/types.ts';
 import { type Allocator, type ControllerEvent, reconcileAll } from '../controller/ipam.ts';
 import { serviceKey } from '../store/store.ts';
 import { planAnnouncements } from '../speaker/index.ts';
+import type { PlanOptions } from '../speaker/eligibility.ts';
 import type { PoolUsage, ServiceAssignment } from '../store/store.ts';
 import type { Allocate, AllocationResult, BfdEngine, BfdSessionSpec, BfdStateEvent, BgpEngine, Plan } from './engines.ts';
 
@@ -100,10 +101,10 @@ export function makeAllocate(options: { loadBalancerClass?: string } = {}): Allo
 
 export const plan: Plan = (input) => planAnnouncements(input);
 
-/** The planner for a speaker of one LoadBalancerClass (MetalLB's --lb-class). */
-export function planFor(options: { loadBalancerClass?: string }): Plan {
-  if (options.loadBalancerClass === undefined) return plan;
-  return (input) => planAnnouncements({ ...input, options: { ...input.options, loadBalancerClass: options.loadBalancerClass } });
+/** The planner with a speaker's flags (MetalLB's --lb-class, --ignore-exclude-lb). */
+export function planFor(options: PlanOptions): Plan {
+  if (options.loadBalancerClass === undefined && options.ignoreExcludeLb === undefined) return plan;
+  return (input) => planAnnouncements({ ...input, options: { ...input.options, ...options } });
 }
 
 async function chooseTransport(logger: Logger): Promise<BgpTransport> {

@@ -87,6 +87,11 @@ export interface Snapshot {
   /** Warnings of the accepted configuration. */
   readonly diagnostics: readonly Diagnostic[];
   readonly status: ControllerStatus;
+  /**
+   * The configuration in force is older than the newest one written, which was refused (a cluster
+   * keeps serving Services under the last good configuration meanwhile).
+   */
+  readonly stale?: boolean;
 }
 
 export interface Rejection {

@@ -156,8 +156,8 @@ export class KubernetesStore implements Store {
       this.lastRejectedKey = undefined;
       void this.configurationState.report([]);
     }
-    this.last = s;
-    this.listener?.snapshot(s);
+    this.last = stale ? { ...s, stale } : s;
+    this.listener?.snapshot(this.last);
   }
 
   async writeControllerStatus(s: ControllerStatus): Promise<void> {
