@@ -9,7 +9,8 @@ import { formatDiagnostic } from '../api/diagnostics.ts';
 import { resolveConfig } from '../config/resolve.ts';
 import { withLocalEndpoints, withThisNode } from '../daemon/synthesize.ts';
 import { explainService, planAnnouncements } from '../speaker/index.ts';
-import { readControllerStatus } from '../store/files/status-file.ts';
+import { explainLayer2, planLayer2 } from '../speaker/l2-owner.ts';
+import { readControllerStatus, readSpeakerStatuses } from '../store/files/status-file.ts';
 import { loadPaths } from './load-paths.ts';
 
 export interface ExplainOptions {
@@ -55,6 +56,19 @@ export async function explainText(folder: string, target: string, o: ExplainOpti
     });
     lines.push(...explainService(plan, namespace, name));
   }
+  // Layer 2: one election for the whole cluster, over the speakers alive right now (from their
+  // status files; every Node when none has written one).
+  const key = `${namespace}/${name}`;
+  const speakers = await readSpeakerStatuses(folder);
+  const live = speakers.length > 0 ? new Set(speakers.map((s) => s.node)) : undefined;
+  const l2Input = {
+    config: resolved.config, services, endpointSlices: o.standalone ? withLocalEndpoints(services, slices, nodeNames[0]!) : slices,
+    nodes: withThisNode(nodes, nodeNames[0]!), ...(live ? { live } : {}),
+  };
+  const owner = planLayer2({ ...l2Input, nodeName: '' }).services.find((d) => d.service === key)?.owner ?? '';
+  lines.push(...explainLayer2(planLayer2({ ...l2Input, nodeName: owner }), key));
+  const answering = speakers.filter((s) => (s.layer2?.[key]?.interfaces.length ?? 0) > 0);
+  for (const s of answering) lines.push(`    speaker ${s.node} reports answering on ${s.layer2![key]!.interfaces.join(', ')}`);
   return { ok: true, text: lines.join('\n') + '\n' };
 }
 

@@ -20,6 +20,13 @@ export async function statusText(folder: string): Promise<string> {
       }
     }
   }
+  // Layer 2: the owner's own entry names the interfaces it answers on.
+  for (const s of speakers) {
+    for (const e of Object.values(s.layer2 ?? {})) {
+      if (e.node !== s.node) continue;
+      for (const ip of e.ips) if (!announcedBy.get(ip)?.some((x) => x.startsWith(`${s.node} (layer 2`))) announcedBy.set(ip, [...(announcedBy.get(ip) ?? []), `${s.node} (layer 2${e.interfaces.length > 0 ? ` on ${e.interfaces.join(',')}` : ''})`]);
+    }
+  }
   for (const k of keys) {
     const a = c.services[k]!;
     const by = a.ips.flatMap((ip) => announcedBy.get(ip) ?? []);

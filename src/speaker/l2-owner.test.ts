@@ -6,7 +6,7 @@ import type { Config, L2Advertisement } from '../config/types.ts';
 import { formatIp } from '../net/ip.ts';
 import { node, pool, selectors, service, slice } from '../../test/fixtures/speaker/builders.ts';
 import { compileSelector } from '../net/selector.ts';
-import { type L2PlanInput, planLayer2, rankNodes } from './l2-owner.ts';
+import { explainLayer2, type L2PlanInput, planLayer2, rankNodes } from './l2-owner.ts';
 
 function l2ad(name: string, o: { pools: string[]; nodeSelectors?: Record<string, string>[]; interfaces?: string[]; serviceSelectors?: Record<string, string>[]; preferred?: { weight: number; labels: Record<string, string> }[] }): L2Advertisement {
   return {
@@ -114,4 +114,15 @@ test('input order does not change the plan', () => {
   const a = run({ services: svcs, endpointSlices: eps, nodeName: 'n2' });
   const b = run({ services: [...svcs].reverse(), endpointSlices: [...eps].reverse(), nodes: [...nodes].reverse(), nodeName: 'n2' });
   assert.deepEqual(a, b);
+});
+
+test('explain: the owner, its interfaces, the order and the successor; or why nobody answers', () => {
+  const ads = [l2ad('l2', { pools: ['lan'], interfaces: ['eth0'] })];
+  const order = hashOrder(['n1', 'n2', 'n3'], '192.0.2.10');
+  const lines = explainLayer2(run({ config: cfg(ads), services: [web], nodeName: order[0]! }), 'default/web');
+  assert.equal(lines[0], `  layer 2: node ${order[0]} answers ARP/NDP for 192.0.2.10 on eth0`);
+  assert.match(lines[1]!, new RegExp(`order among the live candidates: ${order.join(', ')}; if ${order[0]} dies, ${order[1]} takes over`));
+  const none = explainLayer2(run({ services: [web], endpointSlices: [] }), 'default/web');
+  assert.match(none[0]!, /nobody answers for 192\.0\.2\.10: noEndpoints/);
+  assert.deepEqual(explainLayer2(run({ services: [web] }), 'default/absent'), []);
 });

@@ -189,3 +189,16 @@ export function planLayer2(input: L2PlanInput): L2Plan {
       .map((c) => ({ ip: c.ip, interfaces: c.interfaces === 'all' ? 'all' : [...c.interfaces].sort(), services: c.services })),
   };
 }
+
+/** Lines for `ironlb explain`: the layer-2 election for one Service, as every speaker computes it. */
+export function explainLayer2(plan: L2Plan, service: string): string[] {
+  const d = plan.services.find((s) => s.service === service);
+  if (!d) return [];
+  const ips = d.ips.map(formatIp).join(', ');
+  if (d.owner === undefined) return [`  layer 2: nobody answers for ${ips || 'it'}: ${d.reason}: ${d.message}`];
+  const where = d.interfaces === undefined ? '' : d.interfaces === 'all' ? ' on every usable interface' : ` on ${d.interfaces.join(', ')}`;
+  return [
+    `  layer 2: node ${d.owner} answers ARP/NDP for ${ips}${where}`,
+    `    MetalLB's order among the live candidates: ${d.ranking.join(', ')}; if ${d.owner} dies, ${d.ranking[1] ?? 'nobody'} takes over`,
+  ];
+}

@@ -76,7 +76,7 @@ export class HttpLoop {
   constructor(url: string, seconds: number) {
     const script = `const http=require('node:http');const end=Date.now()+${seconds * 1000};let last=Date.now(),gap=0,ok=0;
 function go(){if(Date.now()>end){console.log(JSON.stringify({gap,ok}));return;}const t=Date.now();
-const r=http.get(${JSON.stringify(url)},{agent:false,timeout:300},(s)=>{s.resume();s.on('end',()=>{const n=Date.now();gap=Math.max(gap,n-last);last=n;ok++;setTimeout(go,Math.max(0,20-(n-t)));});});
+const r=http.get(${JSON.stringify(url)},{agent:false,timeout:100},(s)=>{s.resume();s.on('end',()=>{const n=Date.now();gap=Math.max(gap,n-last);last=n;ok++;setTimeout(go,Math.max(0,20-(n-t)));});});
 r.on('timeout',()=>r.destroy(new Error('timeout')));r.on('error',()=>setTimeout(go,5));}go();`;
     this.p = spawn('ip', ['netns', 'exec', 'l2-client', process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
     this.p.stdout!.on('data', (d: Buffer) => { this.out += d.toString(); });
@@ -294,6 +294,15 @@ export async function runL2Lab(o: { say?: (line: string) => void; keep?: boolean
     lab.check('all three speakers agree on every owner', owners !== undefined, owners ? l2Services.map((s) => `${s}@${owners[s]}`).join(' ') : 'no agreement in 20 s');
     if (!owners) return { ok: false, checks: lab.checks, figures: lab.figures, dir: lab.root };
     const agreedAt = Date.now();
+    // Folder mode shows the same facts a ServiceL2Status holds: node, Service, interfaces.
+    const cli = (...args: string[]): string => { try { return sh(process.execPath, '--import', 'tsx', path.join(repo, 'src', 'cli', 'main.ts'), ...args); } catch (e) { return String((e as { stdout?: string }).stdout ?? ''); } };
+    await new Promise((r) => setTimeout(r, 300));
+    const statusOut = cli('status', '--config', lab.cfg);
+    const statusLine = statusOut.split('\n').find((l) => l.includes('default/web4')) ?? '';
+    lab.check('ironlb status: web4 answered by its owner on eth0', statusLine.includes(`${owners.web4} (layer 2 on eth0)`), statusLine.trim());
+    const explainOut = cli('explain', '--config', lab.cfg, 'default/web6');
+    const explainLine = explainOut.split('\n').find((l) => l.includes('layer 2:')) ?? '';
+    lab.check('ironlb explain: web6 names its owner and interface', explainLine.includes(`node ${owners.web6} answers ARP/NDP for ${ips.web6} on eth0`), explainLine.trim());
     await new Promise((r) => setTimeout(r, 300));
 
     // Exactly one answer, from the owner, with its MAC; ping and HTTP reach the owner. IPv4 first:
