@@ -332,7 +332,8 @@ export class Peer implements SessionOwner {
       return;
     }
     if (this.retryTimer !== undefined || this.connecting || this.sessions.size > 0) return;
-    const delay = this.failures === 0 ? idleHoldDelayMs(this.flaps, this.random()) : connectRetryDelayMs(this.config.connectRetrySeconds ?? 5, this.failures, this.random());
+    // After a session that worked: 1 s (connectRetrySeconds when shorter), growing while it flaps.
+    const delay = this.failures === 0 && this.flaps > 0 ? idleHoldDelayMs(this.flaps, this.random()) : connectRetryDelayMs(this.config.connectRetrySeconds ?? 5, this.failures, this.random());
     this.idleHoldUntil = this.clock.now() + delay;
     if (this.flaps >= 2) this.log.info({ peer: this.id, flaps: this.flaps, retrySeconds: Math.round(delay / 100) / 10 }, 'BGP session flapping: waiting longer before reconnecting');
     this.retryTimer = this.clock.setTimeout(() => { this.retryTimer = undefined; if (this.sessions.size === 0) this.connect(); }, delay);
