@@ -63,3 +63,52 @@ test('pool names are sanitized as the converter does', () => {
   assert.equal(sanitizePoolName('1st-pool'), 'st-pool');
   assert.equal(sanitizePoolName('a'.repeat(70)).length, 63);
 });
+
+// MetalLB's configmaptocrs testdata config-yaml-convert-names: the same inputs, the same names.
+const convertNames = `apiVersion: v1
+kind: ConfigMap
+metadata: {namespace: metallb-system, name: config}
+data:
+  config: |
+    peers:
+    - my-asn: 64500
+      peer-asn: 64501
+      peer-address: 10.0.0.1
+      bfd-profile: underscored_bfd_profile
+    address-pools:
+    - name: 01-numbered-addresspool
+      protocol: bgp
+      addresses: [198.51.100.0/24]
+    - name: Capitalized-AddressPool
+      protocol: layer2
+      addresses: [192.168.1.240/28]
+    bfd-profiles:
+    - name: underscored_bfd_profile
+      receive-interval: 280
+    - name: tooLongBFDProfileName01-tooLongBFDProfileName02-tooLongBFDProfileName03-tooLongBFDProfileName04
+      echo-mode: true
+`;
+
+test('names become object names as MetalLB\'s converter makes them: pools, BFD profiles and the peers\' references to them', () => {
+  const r = loadText(convertNames, 'names.yaml');
+  assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), []);
+  assert.deepEqual(r.objects.map((o) => `${o.object.kind}/${o.object.metadata.name}`), [
+    'BGPPeer/peer1', 'IPAddressPool/numbered-addresspool', 'IPAddressPool/capitalized-addresspool', 'BGPAdvertisement/bgpadvertisement1',
+    'L2Advertisement/l2advertisement1', 'BFDProfile/underscored-bfd-profile', 'BFDProfile/toolongbfdprofilename01-toolongbfdprofilename02-toolongbfdprofi',
+  ]);
+  const peer = r.objects[0]!.object as { spec: { bfdProfile?: string } };
+  assert.equal(peer.spec.bfdProfile, 'underscored-bfd-profile');
+});
+
+test('a layer2 pool with bgp-advertisements is refused: it is never turned into a BGP advertisement', () => {
+  const r = loadText('address-pools:\n- name: l2\n  protocol: layer2\n  addresses: [10.0.0.0/24]\n  bgp-advertisements:\n  - localpref: 100\n', 'l2.yaml');
+  assert.deepEqual(r.diagnostics.map((d) => `${d.severity} ${d.position?.line}:${d.position?.column} ${d.path}: ${d.message}`), [
+    'error 5:3 address-pools[0].bgp-advertisements: bgp-advertisements in a layer2 address pool: only protocol bgp pools are announced over BGP; remove them or set protocol: bgp',
+  ]);
+  assert.equal(r.objects.some((o) => o.object.kind === 'BGPAdvertisement'), false);
+});
+
+test('a name without any letter cannot be converted', () => {
+  const r = loadText('address-pools:\n- name: "0123"\n  protocol: bgp\n  addresses: [10.0.0.0/24]\n', 'n.yaml');
+  assert.match(r.diagnostics.map((d) => d.message).join('\n'), /address pool name "0123" cannot become an object name/);
+});

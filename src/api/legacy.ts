@@ -220,10 +220,18 @@ function mapper(base: FieldPath, fields: Record<string, string>): (path: FieldPa
   return (path) => (path[0] === 'spec' ? [...base, ...path.slice(1).map((p) => (typeof p === 'string' ? (fields[p] ?? p) : p))] : base);
 }
 
-/** MetalLB's converter sanitizes pool names into valid object names. */
+const validObjectName = /^[a-z][-a-z0-9]{0,61}[a-z0-9]$/;
+
+/**
+ * MetalLB's converter (configmaptocrs convertNamesToK8S) turns pool and BFD profile names, and a
+ * peer's bfd-profile reference, into object names: a valid name stays; otherwise the first 63
+ * characters, lower-cased, `_` as `-`, from the first letter on. "" when there is no letter.
+ */
 export function sanitizePoolName(name: string): string {
-  return name.toLowerCase().replace(/_/g, '-').slice(0, 63).replace(/^[^a-z]+/, '');
+  if (validObjectName.test(name)) return name;
+  return name.slice(0, 63).toLowerCase().replace(/_/g, '-').replace(/^[^a-z]+/, '');
 }
+export const sanitizeBfdProfileName = sanitizePoolName;
 
 const meta = (name: string, namespace: string) => ({ name, namespace });
 
@@ -257,12 +265,16 @@ export function convertLegacy(c: LegacyValue, namespace: string): { objects: Con
       }));
     }
     if (p.password !== undefined) spec.password = p.password;
-    if (p['bfd-profile'] !== undefined) spec.bfdProfile = p['bfd-profile'];
+    if (p['bfd-profile'] !== undefined) spec.bfdProfile = p['bfd-profile'] === '' ? '' : sanitizeBfdProfileName(p['bfd-profile'] as string);
     if (p['ebgp-multihop'] !== undefined) spec.ebgpMultiHop = p['ebgp-multihop'];
     objects.push({ object: { apiVersion: 'metallb.io/v1beta2', kind: 'BGPPeer', metadata: meta(`peer${i + 1}`, namespace), spec }, legacyPath: mapper(base, peerFields) });
   });
 
   const pools = c['address-pools'] ?? [];
+  const noLetter = (path: FieldPath, what: string, name: string) =>
+    errors.push({ path, message: `${what} name "${name}" cannot become an object name: it has no letter a-z (MetalLB's converter refuses it too)` });
+  pools.forEach((p, i) => { if (sanitizePoolName(String(p.name)) === '') noLetter(['address-pools', i, 'name'], 'address pool', String(p.name)); });
+  (c['bfd-profiles'] ?? []).forEach((b, i) => { if (sanitizeBfdProfileName(String(b.name)) === '') noLetter(['bfd-profiles', i, 'name'], 'BFD profile', String(b.name)); });
   pools.forEach((p, i) => {
     const spec: Json = { addresses: [...(p.addresses as string[])] };
     if (p['auto-assign'] !== undefined) spec.autoAssign = p['auto-assign'];
@@ -277,6 +289,11 @@ export function convertLegacy(c: LegacyValue, namespace: string): { objects: Con
   pools.forEach((p, i) => {
     const poolName = sanitizePoolName(String(p.name));
     const ads = (p['bgp-advertisements'] as Json[] | undefined) ?? [];
+    if (p.protocol === 'layer2' && ads.length > 0) {
+      // MetalLB's legacy parser refuses it; converting would announce a layer2 pool over BGP.
+      errors.push({ path: ['address-pools', i, 'bgp-advertisements'], message: 'bgp-advertisements in a layer2 address pool: only protocol bgp pools are announced over BGP; remove them or set protocol: bgp' });
+      return;
+    }
     ads.forEach((a, j) => {
       const spec: Json = {};
       if (a['aggregation-length'] !== undefined) spec.aggregationLength = a['aggregation-length'];
@@ -315,7 +332,7 @@ export function convertLegacy(c: LegacyValue, namespace: string): { objects: Con
     spec.echoMode = b['echo-mode'] ?? false;
     spec.passiveMode = b['passive-mode'] ?? false;
     objects.push({
-      object: { apiVersion: 'metallb.io/v1beta1', kind: 'BFDProfile', metadata: meta(String(b.name), namespace), spec },
+      object: { apiVersion: 'metallb.io/v1beta1', kind: 'BFDProfile', metadata: meta(sanitizeBfdProfileName(String(b.name)), namespace), spec },
       legacyPath: mapper(['bfd-profiles', i], bfdFields),
     });
   });

@@ -70,13 +70,15 @@ test('a List is unwrapped and its items keep their positions', () => {
   assert.deepEqual(r.objects[0]?.positionOf(['metadata', 'name']), { file: 'list.yaml', line: 6, column: 14 });
 });
 
-test('unknown kinds and unserved apiVersions name what is supported', () => {
-  const r = loadText('apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n---\napiVersion: metallb.io/v1alpha1\nkind: IPAddressPool\nmetadata: {name: p}\n---\nfoo: bar\n---\n[1, 2]\n', 'k.yaml');
+test('unknown kinds and unserved apiVersions name what is supported; other groups\' kinds are skipped with a note', () => {
+  const r = loadText('apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n---\napiVersion: metallb.io/v1alpha1\nkind: IPAddressPool\nmetadata: {name: p}\n---\nfoo: bar\n---\n[1, 2]\n---\napiVersion: metallb.io/v1beta1\nkind: IPAdressPool\nmetadata: {name: typo}\n', 'k.yaml');
+  const supported = 'IPAddressPool, BGPPeer, BGPAdvertisement, L2Advertisement, BFDProfile, Community (metallb.io); Service, Node, Namespace, Secret, ConfigMap (v1); EndpointSlice (discovery.k8s.io); List';
   assert.deepEqual(brief(r), [
-    '2:1 error kind: unsupported kind "Deployment" (apps/v1); supported: IPAddressPool, BGPPeer, BGPAdvertisement, L2Advertisement, BFDProfile, Community (metallb.io); Service, Node, Namespace, Secret, ConfigMap (v1); EndpointSlice (discovery.k8s.io); List',
+    `2:1 warning kind: ignored: Deployment (apps/v1) is not configuration ironlb reads (it reads ${supported})`,
     '5:1 error apiVersion: apiVersion "metallb.io/v1alpha1" is not served for IPAddressPool (use metallb.io/v1beta1)',
     '9:1 error : apiVersion and kind are missing or not a string (every document needs apiVersion and kind)',
     '11:1 error : a document must be a mapping with apiVersion and kind, got a list',
+    `14:1 error kind: unsupported kind "IPAdressPool" (metallb.io/v1beta1); supported: ${supported}`,
   ]);
   assert.deepEqual(r.diagnostics[0]?.object, { kind: 'Deployment', name: 'd' });
 });
@@ -91,7 +93,7 @@ test('all errors are reported in one run, each with its object and file:line:col
   const text = 'apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata:\n  name: r1\n  namespace: metallb-system\nspec:\n  myASN: 64500\n  peerASN: 70000000000\n  peerPort: 0\n  holdTime: soon\n  typo: 1\n';
   const r = loadText(text, 'all.yaml');
   assert.deepEqual(r.diagnostics.map(formatDiagnostic), [
-    'all.yaml:8:3: error: BGPPeer/metallb-system/r1: spec.peerASN: must be an integer from 0 to 4294967295, got 70000000000',
+    'all.yaml:8:3: error: BGPPeer/metallb-system/r1: spec.peerASN: must be an AS number from 1 to 4294967295, got 70000000000',
     'all.yaml:9:3: error: BGPPeer/metallb-system/r1: spec.peerPort: must be an integer from 1 to 16384, got 0',
     'all.yaml:10:3: error: BGPPeer/metallb-system/r1: spec.holdTime: must be a duration such as 90s, 1m30s, 500ms or 1h, got "soon"',
     'all.yaml:11:3: error: BGPPeer/metallb-system/r1: spec.typo: unknown field "typo" (allowed here: bfdProfile, connectTime, disableMP, dualStackAddressFamily, dynamicASN, ebgpMultiHop, enableGracefulRestart, gracefulRestart, holdTime, interface, keepaliveTime, localASN, myASN, nodeSelectors, password, passwordSecret, peerASN, peerAddress, peerPort, routerID, sourceAddress, vrf)',

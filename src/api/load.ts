@@ -130,7 +130,10 @@ export function loadValue(value: unknown, ctx: DocumentContext, out: LoadResult)
   if (!entry) {
     const served = kindVersions.filter((k) => k.kind === kind).map((k) => k.apiVersion);
     if (served.length > 0) diag('error', ['apiVersion'], `apiVersion "${apiVersion}" is not served for ${kind} (use ${served.join(' or ')})`, ref);
-    else diag('error', ['kind'], `unsupported kind "${kind}" (${apiVersion}); supported: ${supportedKindsText()}`, ref);
+    // A misspelt MetalLB kind is a mistake; a Deployment or a Role next to the CRs (MetalLB's own
+    // samples have them) is simply not configuration: skipped with a note.
+    else if (group === 'metallb.io') diag('error', ['kind'], `unsupported kind "${kind}" (${apiVersion}); supported: ${supportedKindsText()}`, ref);
+    else diag('warning', ['kind'], `ignored: ${kind} (${apiVersion}) is not configuration ironlb reads (it reads ${supportedKindsText()})`, ref);
     return;
   }
 
@@ -163,10 +166,17 @@ export function loadTyped(v: Json, entry: KindVersion, ctx: DocumentContext, out
   const kind = entry.kind;
   const apiVersion = entry.apiVersion;
   const ref = objectRefOf(v);
-  const obj = normalize(v, entry.metallb);
+  let obj = normalize(v, entry.metallb);
   const issues = checkStructure(entry.schema, obj);
   for (const i of issues) diag('error', i.path, i.message, ref);
-  if (issues.length > 0) return undefined;
+  if (issues.length > 0) {
+    // Unknown fields only (a typo, a field of another version): without them the object is well
+    // formed, so its meaning is still checked and every error comes out in one run. The errors
+    // above already reject the configuration.
+    if (!issues.every((i) => i.unknownField)) return undefined;
+    obj = withoutPaths(obj, issues.map((i) => i.path));
+    if (checkStructure(entry.schema, obj).length > 0) return undefined;
+  }
 
   const version = apiVersion.slice(apiVersion.lastIndexOf('/') + 1);
   const ruleIssues = checkCrdRules(kind, version, obj);
@@ -193,6 +203,17 @@ export function loadTyped(v: Json, entry: KindVersion, ctx: DocumentContext, out
     positionOf: ctx.positionOf,
   });
   return { loaded: result, resource };
+}
+
+/** A deep copy of `obj` without the fields at `paths`. */
+function withoutPaths(obj: Json, paths: readonly FieldPath[]): Json {
+  const copy = structuredClone(obj);
+  for (const path of paths) {
+    let at: unknown = copy;
+    for (const step of path.slice(0, -1)) at = (at as Record<string | number, unknown> | undefined)?.[step];
+    if (at !== null && typeof at === 'object') delete (at as Record<string | number, unknown>)[path[path.length - 1]!];
+  }
+  return copy;
 }
 
 /** MetalLB still reads the old annotation prefix but flags it (event `deprecatedAnnotation`). */

@@ -10,6 +10,8 @@ export const goDurationFormat = 'go-duration';
 if (!Format.Has(goDurationFormat)) Format.Set(goDurationFormat, (v) => parseGoDuration(v).error === undefined);
 
 export const uint32Max = 4294967295;
+/** How every message states the AS number range (RFC 6793: 4 octets; 0 is reserved, RFC 7607). */
+export const asnRangeText = `an AS number from 1 to ${uint32Max}`;
 export const int32Min = -2147483648;
 export const int32Max = 2147483647;
 

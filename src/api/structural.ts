@@ -5,12 +5,14 @@ import { Compile } from 'typebox/compile';
 import type { TSchema } from 'typebox';
 import type { Validator } from 'typebox/compile';
 import type { FieldPath } from './loaded.ts';
-import { goDurationFormat } from './schema-kit.ts';
+import { asnRangeText, goDurationFormat } from './schema-kit.ts';
 import { durationExamples } from './duration.ts';
 
 export interface StructuralIssue {
   readonly path: FieldPath;
   readonly message: string;
+  /** A field the schema does not have: dropping it leaves a well-formed object. */
+  readonly unknownField?: true;
 }
 
 type Json = Record<string, unknown>;
@@ -26,17 +28,24 @@ function validatorFor(schema: TSchema): Validator {
   return v;
 }
 
+/** AS number fields: their range reads the same in every message, structural or semantic. */
+const asnField = (path: FieldPath): boolean => {
+  const last = path[path.length - 1];
+  return last === 'myASN' || last === 'peerASN' || last === 'localASN' || (last === 'asn' && path[path.length - 2] === 'asPrepend');
+};
+
 /** All structural problems of `value` against `schema`, one per field, in document order of paths. */
 export function checkStructure(schema: TSchema, value: unknown): StructuralIssue[] {
   const validator = validatorFor(schema);
   if (validator.Check(value)) return [];
   const issues: StructuralIssue[] = [];
   const seen = new Set<string>();
-  const add = (path: FieldPath, message: string) => {
+  const add = (path: FieldPath, text: string, unknownField = false) => {
     const key = JSON.stringify(path);
     if (seen.has(key)) return;
     seen.add(key);
-    issues.push({ path, message });
+    const message = asnField(path) ? text.replace(/must be an integer from [01] to 4294967295/, `must be ${asnRangeText}`) : text;
+    issues.push({ path, message, ...(unknownField ? { unknownField: true as const } : {}) });
   };
   for (const e of validator.Errors(value)) {
     const path = pointerToPath(e.instancePath, value);
@@ -46,7 +55,7 @@ export function checkStructure(schema: TSchema, value: unknown): StructuralIssue
       const parentSchema = schemaAt(schema, path);
       const allowed = Object.keys(((parentSchema as Json | undefined)?.properties as Json | undefined) ?? {}).sort();
       for (const name of (params.additionalProperties as string[] | undefined) ?? []) {
-        add([...path, name], `unknown field "${name}" (allowed here: ${allowed.join(', ')})`);
+        add([...path, name], `unknown field "${name}" (allowed here: ${allowed.join(', ')})`, true);
       }
       continue;
     }

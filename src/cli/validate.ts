@@ -5,6 +5,7 @@ import { formatDiagnostic } from '../api/diagnostics.ts';
 import type { Diagnostic } from '../api/diagnostics.ts';
 import type { LoadedObject } from '../api/loaded.ts';
 import { resolveConfig } from '../config/resolve.ts';
+import { serviceDiagnostics } from '../controller/service-checks.ts';
 import type { Config } from '../config/types.ts';
 import { loadPaths } from './load-paths.ts';
 
@@ -19,14 +20,15 @@ export interface ValidationResult {
 /** Load + resolve: what `ironlb validate` checks, for other code. */
 export function validatePaths(paths: readonly string[], options: { namespace?: string } = {}): ValidationResult {
   const loaded = loadPaths(paths);
-  let resolved: { config?: Config; diagnostics: Diagnostic[] };
+  let resolved: { config?: Config; partial?: Config; diagnostics: Diagnostic[] };
   try {
     resolved = resolveConfig(loaded.objects, options.namespace !== undefined ? { namespace: options.namespace } : {});
   } catch (err) {
     // A bug in resolution must still end in a report, not a stack trace.
     resolved = { diagnostics: [{ severity: 'error', path: '', message: `internal error while resolving the configuration: ${(err as Error).message}` }] };
   }
-  const all = [...loaded.diagnostics, ...resolved.diagnostics];
+  // Services are not configuration, but their requests can be wrong in ways MetalLB refuses.
+  const all = [...loaded.diagnostics, ...resolved.diagnostics, ...serviceDiagnostics(loaded.objects, resolved.config ?? resolved.partial)];
   const errors = all.filter((d) => d.severity === 'error');
   const warnings = all.filter((d) => d.severity === 'warning');
   return {

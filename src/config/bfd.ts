@@ -32,6 +32,11 @@ export function resolveBfdProfiles(report: Report, los: readonly LoadedObject<BF
         report.error(lo, ['spec', field], `${field} ${v} is not allowed: want a whole number ${min}..${max}${unit ? ` (${unit})` : ''}`);
       }
     }
+    // The speaker's BFD (bfd/profile.ts) has no echo function and refuses such a profile: say so
+    // here, where MetalLB (FRR) would run echo, rather than at run time.
+    if (spec.echoMode === true) {
+      report.error(lo, ['spec', 'echoMode'], 'echo mode is not supported by ironlb\'s BFD (no echo function): set echoMode: false; control packets alone detect failures (lower transmitInterval/receiveInterval for faster detection)');
+    }
     const earlier = out.get(name);
     if (earlier) {
       report.error(lo, ['metadata', 'name'], `duplicate definition of BFD profile "${name}": already defined${locate(earlier.lo)}; profile names must be unique`);

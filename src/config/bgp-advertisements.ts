@@ -5,6 +5,7 @@
 // with a warning that says what will be announced.
 import type { LoadedObject } from '../api/loaded.ts';
 import type { BGPAdvertisement as BGPAdvertisementResource } from '../api/resources.ts';
+import { asnRangeText } from '../api/schema-kit.ts';
 import { familyBits } from '../net/ip.ts';
 import { formatPrefix, makePrefix } from '../net/prefix.ts';
 import { type Alias, resolveCommunityList } from './communities.ts';
@@ -65,7 +66,7 @@ function resolveAd(report: Report, lo: LoadedObject<BGPAdvertisementResource>, p
       ok = false;
     }
     if (asn !== undefined && (!Number.isInteger(asn) || asn < 1 || asn > maxU32)) {
-      report.error(lo, ['spec', 'asPrepend', 'asn'], `asn ${asn} is not allowed: want 1..${maxU32} (0 is reserved, RFC 7607), or leave it out to prepend the session's own ASN`);
+      report.error(lo, ['spec', 'asPrepend', 'asn'], `asn ${asn} is not allowed: want ${asnRangeText} (0 is reserved, RFC 7607), or leave it out to prepend the session's own ASN`);
       ok = false;
     }
     if (ok) asPrepend = asn !== undefined ? { count, asn } : { count };

@@ -29,9 +29,6 @@ export function checkBfdUse(
         const pool = v6.ad.pools.find((n) => pools.get(n)?.addresses.some((x) => x.range.family === 6))!;
         report.error(p.lo, ['spec', 'bfdProfile'], `BFD profile "${profile.profile.name}" has echoMode, which cannot be used by a peer receiving IPv6 advertisements, and BGPAdvertisement "${v6.ad.name}" announces IPv6 pool "${pool}" to this peer; use a profile without echoMode`);
       }
-      if (p.peer.ebgpMultiHop) {
-        report.warn(p.lo, ['spec', 'bfdProfile'], `BFD profile "${profile.profile.name}" has echoMode, but echo works on single-hop sessions only and this peer is ebgpMultiHop: echo will not be used for it`);
-      }
     }
     if (profile.minimumTtlSet && singleHop(p)) {
       report.warn(profile.lo, ['spec', 'minimumTtl'], `minimumTtl ${profile.profile.minimumTtl} applies to multi-hop BFD sessions only; BGPPeer "${p.peer.name}" is single-hop (eBGP without ebgpMultiHop), where packets must arrive with TTL 255 (RFC 5881), so it is ignored there`);

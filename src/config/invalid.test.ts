@@ -93,11 +93,11 @@ const cases: Case[] = [
   // ---- BGPPeer ----
   { name: 'peer: myASN 0', objects: [peer('r1', { myASN: 0 })],
     errors: [
-      ['BGPPeer/r1', 'spec.myASN', 'missing local ASN: myASN must be 1..4294967295'],
+      ['BGPPeer/r1', 'spec.myASN', 'missing local ASN: myASN must be an AS number from 1 to 4294967295'],
     ] },
   { name: 'peer: neither peerASN nor dynamicASN', objects: [peer('r1', { peerASN: undefined })],
     errors: [
-      ['BGPPeer/r1', 'spec.peerASN', 'missing peer ASN: set exactly one of peerASN (1..4294967295) or dynamicASN (internal or external)'],
+      ['BGPPeer/r1', 'spec.peerASN', 'missing peer ASN: set exactly one of peerASN (an AS number from 1 to 4294967295) or dynamicASN (internal or external)'],
     ] },
   { name: 'peer: both peerASN and dynamicASN', objects: [peer('r1', { dynamicASN: 'external' })],
     errors: [
@@ -298,7 +298,7 @@ const cases: Case[] = [
     ] },
   { name: 'bgp ad: asPrepend asn 0', objects: withAd({ asPrepend: { count: 1, asn: 0 } }),
     errors: [
-      ['BGPAdvertisement/ad', 'spec.asPrepend.asn', 'asn 0 is not allowed: want 1..4294967295 (0 is reserved, RFC 7607), or leave it out to prepend the session\'s own ASN'],
+      ['BGPAdvertisement/ad', 'spec.asPrepend.asn', 'asn 0 is not allowed: want an AS number from 1 to 4294967295 (0 is reserved, RFC 7607), or leave it out to prepend the session\'s own ASN'],
     ] },
   { name: 'bgp ad: negative med', objects: withAd({ med: -1 }),
     errors: [
@@ -340,6 +340,7 @@ const cases: Case[] = [
     ] },
   { name: 'bfd: echo mode with a peer receiving IPv6', objects: [pool('v6', { addresses: ['fc00::/120'] }), peer('r1', { bfdProfile: 'echo' }), bfd('echo', { echoMode: true }), bgpAd('ad')],
     errors: [
+      ['BFDProfile/echo', 'spec.echoMode', 'echo mode is not supported by ironlb\'s BFD (no echo function): set echoMode: false; control packets alone detect failures (lower transmitInterval/receiveInterval for faster detection)'],
       ['BGPPeer/r1', 'spec.bfdProfile', 'BFD profile "echo" has echoMode, which cannot be used by a peer receiving IPv6 advertisements, and BGPAdvertisement "ad" announces IPv6 pool "v6" to this peer; use a profile without echoMode'],
     ] },
   // ---- Community ----

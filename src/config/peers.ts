@@ -3,6 +3,7 @@
 // (same address and VRF, node selectors that can meet) are refused, naming both.
 import type { LoadedObject } from '../api/loaded.ts';
 import type { BGPPeer, Secret } from '../api/resources.ts';
+import { asnRangeText } from '../api/schema-kit.ts';
 import { type IpAddress, formatIp, parseIp } from '../net/ip.ts';
 import { parseDurationMs } from './duration.ts';
 import { type Report, describe, locate } from './report.ts';
@@ -85,7 +86,9 @@ function resolvePassword(report: Report, lo: LoadedObject<BGPPeer>, ctx: PeerCon
   let password: PeerPassword | undefined;
   if (spec.password) password = { source: 'inline', value: spec.password };
   else if (ref !== undefined && !hasRef) {
-    report.error(lo, ['spec', 'passwordSecret', 'name'], 'passwordSecret needs the name of a Secret of type kubernetes.io/basic-auth holding the key "password"');
+    // MetalLB reads a reference without a name as no reference; its converter writes
+    // `passwordSecret: {}` for every peer without one.
+    if ((ref.namespace ?? '') !== '') report.warn(lo, ['spec', 'passwordSecret', 'name'], 'passwordSecret has a namespace but no name: it is ignored and the session runs without a password (name a Secret of type kubernetes.io/basic-auth holding the key "password")');
   } else if (ref !== undefined) {
     const name = ref.name!;
     const ns = ref.namespace ?? ctx.namespace;
@@ -132,10 +135,10 @@ function resolvePassword(report: Report, lo: LoadedObject<BGPPeer>, ctx: PeerCon
 function resolvePeer(report: Report, lo: LoadedObject<BGPPeer>, ctx: PeerContext): Peer {
   const spec = lo.object.spec;
   const myAsn = spec.myASN ?? 0;
-  if (myAsn === 0) report.error(lo, ['spec', 'myASN'], 'missing local ASN: myASN must be 1..4294967295');
+  if (myAsn === 0) report.error(lo, ['spec', 'myASN'], `missing local ASN: myASN must be ${asnRangeText}`);
   const peerAsn = spec.peerASN !== undefined && spec.peerASN !== 0 ? spec.peerASN : undefined;
   if (peerAsn === undefined && spec.dynamicASN === undefined) {
-    report.error(lo, ['spec', 'peerASN'], 'missing peer ASN: set exactly one of peerASN (1..4294967295) or dynamicASN (internal or external)');
+    report.error(lo, ['spec', 'peerASN'], `missing peer ASN: set exactly one of peerASN (${asnRangeText}) or dynamicASN (internal or external)`);
   } else if (peerAsn !== undefined && spec.dynamicASN !== undefined) {
     report.error(lo, ['spec', 'dynamicASN'], 'both peerASN and dynamicASN are set: set exactly one of them');
   }

@@ -79,8 +79,8 @@ test('peers: one router from disjoint node sets is two legal sessions', () => {
 });
 
 test('BFD profiles: defaults applied, sorted by name', () => {
-  const c = ok([bfd('z', { echoMode: true, detectMultiplier: 5 }), bfd('a')]);
-  assert.deepEqual(c.bfdProfiles, [{ name: 'a', ...bfdDefaults }, { name: 'z', ...bfdDefaults, echoMode: true, detectMultiplier: 5 }]);
+  const c = ok([bfd('z', { passiveMode: true, detectMultiplier: 5 }), bfd('a')]);
+  assert.deepEqual(c.bfdProfiles, [{ name: 'a', ...bfdDefaults }, { name: 'z', ...bfdDefaults, passiveMode: true, detectMultiplier: 5 }]);
 });
 
 test('BGP advertisements: pools from names and selectors (none = all), communities resolved, sorted, peers sorted', () => {

@@ -25,6 +25,11 @@ export interface ResolveOptions {
 
 export interface ResolveResult {
   readonly config?: Config;
+  /**
+   * With errors: what did resolve (invalid objects left out), for checks that still make sense,
+   * such as a Service naming a pool. Never to be put in force.
+   */
+  readonly partial?: Config;
   readonly diagnostics: Diagnostic[];
 }
 
@@ -76,7 +81,6 @@ export function resolveConfig(objects: readonly LoadedObject[], options: Resolve
   checkLocalPrefReach(report, bgpAds, peers);
   checkFamilyReach(report, bgpAds, peers, pools);
 
-  if (report.errorCount > 0) return { diagnostics: report.diagnostics };
   // Every map was filled in name order, so each list below is sorted by name.
   const config: Config = deepFreeze({
     pools: [...pools.values()].map((p) => p.pool),
@@ -85,5 +89,6 @@ export function resolveConfig(objects: readonly LoadedObject[], options: Resolve
     l2Advertisements: [...l2Ads.values()].map((a) => a.ad),
     bfdProfiles: [...bfdProfiles.values()].map((b) => b.profile).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
   });
+  if (report.errorCount > 0) return { diagnostics: report.diagnostics, partial: config };
   return { config, diagnostics: report.diagnostics };
 }

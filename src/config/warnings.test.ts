@@ -43,10 +43,10 @@ test('minimumTtl on a single-hop eBGP session is ignored, and says so', () => {
   assert.deepEqual(warnings([peer('r1', { bfdProfile: 'mh', peerASN: 64500 }), bfd('mh', { minimumTtl: 10 })]), [], 'iBGP may be multi-hop');
 });
 
-test('echo mode on a multi-hop session is not used', () => {
-  assert.deepEqual(warnings([peer('r1', { bfdProfile: 'echo', ebgpMultiHop: true }), bfd('echo', { echoMode: true })]), [
-    'BGPPeer/r1 spec.bfdProfile: BFD profile "echo" has echoMode, but echo works on single-hop sessions only and this peer is ebgpMultiHop: echo will not be used for it',
-  ]);
+test('echo mode is refused, as the speaker\'s BFD refuses it (README: not supported)', () => {
+  const r = resolveConfig([peer('r1', { bfdProfile: 'echo', ebgpMultiHop: true }), bfd('echo', { echoMode: true })]);
+  assert.equal(r.config, undefined);
+  assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.object?.name} ${d.path}`), ['echo spec.echoMode']);
 });
 
 test('keepalive 0 with a non-zero hold time', () => {
