@@ -242,6 +242,23 @@ describe('SpeakerRole: a peer refusing our UPDATE', () => {
   });
 });
 
+describe('SpeakerRole: connection churn', () => {
+  it('logs the same failing transition once a minute, but every Established and every loss of it', async () => {
+    const lines: string[] = [];
+    const bgp = new FakeBgp();
+    const role = new SpeakerRole({ store: new FakeStore(), nodeName: 'n1', plan: (i) => ({ node: { name: i.nodeName, found: true, networkUnavailable: false, excludedFromLoadBalancers: false }, peers: [], peersNotOnThisNode: [], services: [] }), bgp, logger: createLogger({}, { format: 'json', write: (l) => { lines.push(l); } }), statusEveryMs: 1 });
+    for (let i = 0; i < 10; i++) {
+      bgp.emit('state', { peerId: 'r1', from: 'Active', to: 'OpenSent', reason: 'TcpConnectionConfirmed' });
+      bgp.emit('state', { peerId: 'r1', from: 'OpenSent', to: 'Active', reason: 'connection lost: closed by peer' });
+    }
+    bgp.emit('state', { peerId: 'r1', from: 'OpenConfirm', to: 'Established', reason: 'session established' });
+    bgp.emit('state', { peerId: 'r1', from: 'Established', to: 'Idle', reason: 'NOTIFICATION received' });
+    const msgs = lines.map((l) => (JSON.parse(l) as { msg: string }).msg).filter((m) => m.startsWith('BGP session'));
+    assert.deepEqual(msgs, ['BGP session OpenSent', 'BGP session Active', 'BGP session Established', 'BGP session Idle']);
+    await role.stop();
+  });
+});
+
 describe('ControllerRole', () => {
   it('writes assignments once, and not again when nothing changed', async () => {
     const store = new FakeStore();

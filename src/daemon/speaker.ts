@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { CeaseSubcode } from '../bgp/errors.ts';
 import type { PeerConfig, RefusedUpdateEvent, Route, StateChangeEvent } from '../bgp/speaker.ts';
 import { refusedText } from '../bgp/refused-update.ts';
+import { LogLimiter } from '../bgp/log-limiter.ts';
 import type { BfdProfile } from '../config/types.ts';
 import { formatCommunity } from '../net/community.ts';
 import { formatIp, type IpAddress } from '../net/ip.ts';
@@ -80,6 +81,8 @@ export class SpeakerRole {
   private statusTimer: NodeJS.Timeout | undefined;
   private statusWrite: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Connection attempts that fail the same way repeat the same transitions: once a minute each. */
+  private readonly stateLog = new LogLimiter({ now: () => Date.now() });
 
   /** Routes the plan leaves out because advertisements disagree: logged at warn when they appear. */
   private readonly logConflictDrops: (lines: Iterable<string>) => void;
@@ -229,7 +232,9 @@ export class SpeakerRole {
 
   private onSessionState(e: StateChangeEvent): void {
     this.sessionState.set(e.peerId, e.to);
-    this.log.info({ peer: e.peerId, from: e.from, to: e.to, reason: e.reason }, `BGP session ${e.to}`);
+    // Up and down are always logged; the connect/retry churn in between once a minute per kind.
+    const ok = e.from === 'Established' || e.to === 'Established' ? { suppressed: 0 } : this.stateLog.allow(`${e.peerId} ${e.from} ${e.to} ${e.reason}`);
+    if (ok) this.log.info({ peer: e.peerId, from: e.from, to: e.to, reason: e.reason, ...(ok.suppressed > 0 ? { alsoSeen: ok.suppressed } : {}) }, `BGP session ${e.to}`);
     this.o.metrics?.bgpSessionUp.set({ peer: e.peerId }, e.to === 'Established' ? 1 : 0);
     this.scheduleStatus();
   }
