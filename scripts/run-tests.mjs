@@ -2,9 +2,12 @@
 // Runs every test with node:test. Node 20's --test does not expand globs, so the files are
 // collected here. Unit tests (beside the code, and test/fakes) run two at a time; tests that start
 // real daemons or build network namespaces (test/interop, test/e2e) run one file at a time so that
-// they never compete for ports, namespaces or CPU-sensitive timers.
+// they never compete for ports, namespaces or CPU-sensitive timers. Tests against the real
+// Kubernetes control plane (test/cluster: each file starts its own etcd and kube-apiserver) run
+// two at a time after the unit tests, so that their start-up does not slow the unit tests' timers.
 //   node scripts/run-tests.mjs            all tests
 //   node scripts/run-tests.mjs unit       unit tests only
+//   node scripts/run-tests.mjs cluster    test/cluster only (needs scripts/k8s-tools.sh)
 //   node scripts/run-tests.mjs interop    test/interop and test/e2e only
 //   node scripts/run-tests.mjs FILE...    the named files
 import { readdirSync, statSync } from 'node:fs';
@@ -27,12 +30,15 @@ function walk(dir, out = []) {
 
 const all = [...walk(join(root, 'src')), ...walk(join(root, 'test'))];
 const isSerial = (f) => f.startsWith('test/interop/') || f.startsWith('test/e2e/');
+const isCluster = (f) => f.startsWith('test/cluster/');
+const isUnit = (f) => !isSerial(f) && !isCluster(f);
 const args = process.argv.slice(2);
 let groups;
-if (args[0] === 'unit') groups = [[all.filter((f) => !isSerial(f)), 2]];
+if (args[0] === 'unit') groups = [[all.filter(isUnit), 2]];
+else if (args[0] === 'cluster') groups = [[all.filter(isCluster), 2]];
 else if (args[0] === 'interop') groups = [[all.filter(isSerial), 1]];
 else if (args.length > 0) groups = [[args, 1]];
-else groups = [[all.filter((f) => !isSerial(f)), 2], [all.filter(isSerial), 1]];
+else groups = [[all.filter(isUnit), 2], [all.filter(isCluster), 2], [all.filter(isSerial), 1]];
 
 let failed = false;
 let ran = 0;

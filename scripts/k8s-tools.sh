@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Builds the real Kubernetes test tools from their published Go modules (issue #10):
+#   kube-apiserver + kubectl  from k8s.io/kubernetes      (throwaway module test/cluster/tools/kubernetes)
+#   etcd                      from go.etcd.io/etcd/server  (throwaway module test/cluster/tools/etcd)
+#   helm                      from helm.sh/helm/v3         (plain go install)
+# Versions are pinned in test/cluster/tools/versions.json. Binaries go to
+#   ${IRONLB_K8S_CACHE:-~/.cache/ironlb-k8s}/<tool>-v<version>/   (never into the repo)
+# and a tool already present there is not rebuilt.
+#   scripts/k8s-tools.sh            build what is missing
+#   scripts/k8s-tools.sh --regen    rewrite the throwaway go.mod/go.sum from the pinned versions
+#                                   (after changing versions.json), then build what is missing
+#   scripts/k8s-tools.sh --check    exit 1 (and name what is missing) unless every tool is present
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+tools="$root/test/cluster/tools"
+cache=${IRONLB_K8S_CACHE:-$HOME/.cache/ironlb-k8s}
+ver() { sed -n "s/.*\"$1\": *\"\([^\"]*\)\".*/\1/p" "$tools/versions.json"; }
+K=$(ver kubernetes); E=$(ver etcd); H=$(ver helm)
+S=v0.${K#1.}                       # staging modules are published as v0.<minor>.<patch>
+MINOR=$(echo "$K" | cut -d. -f2)
+kdir="$cache/kubernetes-v$K"; edir="$cache/etcd-v$E"; hdir="$cache/helm-v$H"
+
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-buildvcs=false
+
+missing=()
+[ -x "$kdir/kube-apiserver" ] || missing+=(kube-apiserver)
+[ -x "$kdir/kubectl" ] || missing+=(kubectl)
+[ -x "$edir/etcd" ] || missing+=(etcd)
+[ -x "$hdir/helm" ] || missing+=(helm)
+
+if [ "${1:-}" = --check ]; then
+  if [ ${#missing[@]} -gt 0 ]; then echo "missing in $cache: ${missing[*]} (build them with scripts/k8s-tools.sh)" >&2; exit 1; fi
+  exit 0
+fi
+
+regen_kubernetes() {
+  local m=$tools/kubernetes
+  rm -f "$m/go.mod" "$m/go.sum"; mkdir -p "$m"
+  (cd "$m"
+   go mod init local.invalid/ironlb-k8s-tools >/dev/null 2>&1
+   # Runtime defaults as upstream builds them (k8s.io/kubernetes go.mod: go 1.25.0, godebug default=go1.25).
+   go mod edit -go=1.25.0 -godebug=default=go1.25
+   # k8s.io/kubernetes points every staging module at ./staging with version v0.0.0; replace each with
+   # its published v0.<minor>.<patch>. The list comes from that release's own go.mod.
+   local gomod
+   gomod=$(go mod download -json "k8s.io/kubernetes@v$K" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+   for mod in $(sed -n 's#^[[:space:]]*\(k8s\.io/[A-Za-z0-9._-]*\) => \./staging/.*#\1#p' "$gomod"); do
+     go mod edit -replace="$mod=$mod@$S"
+   done
+   go get -tool "k8s.io/kubernetes/cmd/kube-apiserver@v$K" "k8s.io/kubernetes/cmd/kubectl@v$K")
+}
+
+regen_etcd() {
+  local m=$tools/etcd
+  rm -f "$m/go.mod" "$m/go.sum"; mkdir -p "$m"
+  (cd "$m"
+   go mod init local.invalid/ironlb-etcd-tool >/dev/null 2>&1
+   local gomod gover
+   gomod=$(go mod download -json "go.etcd.io/etcd/server/v3@v$E" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+   gover=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$gomod")
+   go mod edit -go="$gover" -godebug=default=go$(echo "$gover" | cut -d. -f1,2)
+   go get -tool "go.etcd.io/etcd/server/v3@v$E")
+}
+
+if [ "${1:-}" = --regen ] || [ ! -f "$tools/kubernetes/go.mod" ] || ! grep -q "k8s.io/kubernetes v$K\$" "$tools/kubernetes/go.mod"; then
+  regen_kubernetes
+fi
+if [ "${1:-}" = --regen ] || [ ! -f "$tools/etcd/go.mod" ] || ! grep -q "go.etcd.io/etcd/server/v3 v$E\$" "$tools/etcd/go.mod"; then
+  regen_etcd
+fi
+
+timed() { local t0=$SECONDS; "$@"; echo "k8s-tools: $(basename "${@: -1}") built in $((SECONDS - t0))s" >&2; }
+# Build into a temporary name and rename, so an interrupted build never leaves a "present" tool.
+build() { # dir out pkg ldflags
+  local dir=$1 out=$2 pkg=$3 ld=$4
+  mkdir -p "$(dirname "$out")"
+  (cd "$dir" && go build -trimpath -ldflags "-s -w $ld" -o "$out.tmp" "$pkg") && mv "$out.tmp" "$out"
+}
+
+kv="-X k8s.io/component-base/version.gitVersion=v$K -X k8s.io/component-base/version.gitMajor=1 \
+ -X k8s.io/component-base/version.gitMinor=$MINOR -X k8s.io/component-base/version.gitTreeState=clean \
+ -X k8s.io/client-go/pkg/version.gitVersion=v$K -X k8s.io/client-go/pkg/version.gitMajor=1 \
+ -X k8s.io/client-go/pkg/version.gitMinor=$MINOR -X k8s.io/client-go/pkg/version.gitTreeState=clean"
+ev="-X go.etcd.io/etcd/api/v3/version.GitSHA=v$E"
+
+for t in "${missing[@]}"; do
+  case $t in
+    etcd) timed build "$tools/etcd" "$edir/etcd" go.etcd.io/etcd/server/v3 "$ev" ;;
+    kube-apiserver) timed build "$tools/kubernetes" "$kdir/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver "$kv" ;;
+    kubectl) timed build "$tools/kubernetes" "$kdir/kubectl" k8s.io/kubernetes/cmd/kubectl "$kv" ;;
+    helm)
+      # Helm's Makefile stamps the Kubernetes version that `helm template`/`lint` assume (else v1.20).
+      t0=$SECONDS; mkdir -p "$hdir"
+      hv="-X helm.sh/helm/v3/internal/version.version=v$H -X helm.sh/helm/v3/internal/version.gitTreeState=clean \
+ -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$MINOR \
+ -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$MINOR"
+      GOBIN="$hdir/.tmp" go install -trimpath -ldflags "-s -w $hv" "helm.sh/helm/v3/cmd/helm@v$H"
+      mv "$hdir/.tmp/helm" "$hdir/helm" && rmdir "$hdir/.tmp"
+      echo "k8s-tools: helm built in $((SECONDS - t0))s" >&2 ;;
+  esac
+done
+"$kdir/kube-apiserver" --version >&2
+"$kdir/kubectl" version --client 2>&1 | head -1 >&2
+"$edir/etcd" --version | head -1 >&2
+"$hdir/helm" version --short >&2

@@ -1,0 +1,133 @@
+// The API semantics ironlb relies on, checked against the real kube-apiserver and etcd:
+// client-node's informer (add/update/delete, and a relist after 410 Gone once etcd compacted the
+// history it wanted), the status subresource, server-side apply, and a Lease round trip.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  CoordinationV1Api, CoreV1Api, ListWatch, PatchStrategy, setHeaderOptions, Watch, type V1ConfigMap,
+} from '@kubernetes/client-node';
+import { clusterSuiteOptions, createNamespace, startControlPlane, type ControlPlane } from './index.ts';
+
+const statusOf = (e: unknown) => (e as { code?: number }).code;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
+  for (const end = Date.now() + ms; !ok(); await sleep(50)) if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+}
+
+describe('API semantics', clusterSuiteOptions(), () => {
+  let cp: ControlPlane;
+  let core: CoreV1Api;
+  before(async () => {
+    cp = await startControlPlane({ name: 'semantics' });
+    core = cp.kubeConfig.makeApiClient(CoreV1Api);
+  });
+  after(async () => { await cp?.stop(); });
+
+  test('informer: add, update, delete; after etcd compaction a resumed watch gets 410 and relists', async () => {
+    const ns = await createNamespace(cp, 'informer');
+    let lists = 0;
+    const events: string[] = [];
+    // makeInformer's object, constructed unstarted so that no event is missed.
+    const informer = new ListWatch<V1ConfigMap>(`/api/v1/namespaces/${ns}/configmaps`, new Watch(cp.kubeConfig),
+      () => { lists++; return core.listNamespacedConfigMap({ namespace: ns }); }, false);
+    for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, (o) => events.push(`${verb} ${o.metadata?.name}`));
+    const errors: unknown[] = [];
+    informer.on('error', (e) => errors.push(e));
+    await informer.start();
+    try {
+      await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'a' }, data: { v: '1' } } });
+      await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'b' }, data: { v: '1' } } });
+      await until('adds', () => events.length === 2);
+      await core.patchNamespacedConfigMap({ namespace: ns, name: 'a', body: { data: { v: '2' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      await core.deleteNamespacedConfigMap({ namespace: ns, name: 'b' });
+      await until('update and delete', () => events.length === 4);
+      assert.deepEqual(events, ['add a', 'add b', 'update a', 'delete b']);
+      assert.equal(lists, 1);
+
+      // Changes while the informer is away, then etcd forgets the history before the informer's resourceVersion.
+      await informer.stop();
+      const stale = informer.latestResourceVersion();
+      await core.patchNamespacedConfigMap({ namespace: ns, name: 'a', body: { data: { v: '3' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'c' } } });
+      await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'd' } } });
+      await core.deleteNamespacedConfigMap({ namespace: ns, name: 'd' });
+      await cp.compactEtcd();
+      await cp.restartApiserver(); // its watch cache starts again from etcd, which has no history before the compaction
+      // A watch from the informer's resourceVersion is now answered with 410 Gone (Expired) ...
+      const watch = await cp.request('GET', `/api/v1/namespaces/${ns}/configmaps?watch=true&resourceVersion=${stale}&timeoutSeconds=1`);
+      assert.match(String(watch.body), /"code":410/, `watch from ${stale}: ${watch.status} ${String(watch.body)}`);
+      // ... and the informer, resuming from it, relists and catches up.
+      events.length = 0;
+      await informer.start();
+      await until('relist', () => informer.list().length === 2 && informer.get('a', ns)?.data?.v === '3');
+      assert.equal(lists, 2, 'the informer relisted');
+      assert.deepEqual(events.sort(), ['add c', 'update a']);
+      assert.deepEqual(informer.list().map((o) => o.metadata?.name).sort(), ['a', 'c']);
+      assert.deepEqual(errors, []);
+    } finally {
+      await informer.stop();
+    }
+  });
+
+  test('status subresource: /status writes only status, the main resource ignores status, generation follows spec only', async () => {
+    const ns = await createNamespace(cp, 'status');
+    const svc = await core.createNamespacedService({
+      namespace: ns, body: { metadata: { name: 'web' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } },
+    });
+    const generation = svc.metadata?.generation;
+    const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+    const st = await core.patchNamespacedServiceStatus({
+      namespace: ns, name: 'web', body: { status: { loadBalancer: { ingress: [{ ip: '192.0.2.10', ipMode: 'VIP' }] } }, spec: { ports: [{ port: 81 }] } },
+    }, merge);
+    assert.deepEqual(st.status?.loadBalancer?.ingress, [{ ip: '192.0.2.10', ipMode: 'VIP' }]);
+    assert.equal(st.spec?.ports?.[0]?.port, 80, 'a /status write changes no spec');
+    assert.equal(st.metadata?.generation, generation);
+    const main = await core.patchNamespacedService({
+      namespace: ns, name: 'web', body: { status: { loadBalancer: { ingress: [{ ip: '192.0.2.99' }] } }, metadata: { labels: { a: 'b' } } },
+    }, merge);
+    assert.equal(main.status?.loadBalancer?.ingress?.[0]?.ip, '192.0.2.10', 'the main resource ignores status');
+    const spec = await core.patchNamespacedService({ namespace: ns, name: 'web', body: { spec: { ports: [{ port: 8080 }] } } }, merge);
+    assert.equal(spec.metadata?.generation, (generation ?? 0) + 1);
+  });
+
+  test('server-side apply: fields owned per manager, a conflict is 409 until forced', async () => {
+    const ns = await createNamespace(cp, 'ssa');
+    const apply = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+    const cm = (data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', namespace: ns }, data });
+    await core.patchNamespacedConfigMap({ namespace: ns, name: 'cfg', body: cm({ x: '1' }), fieldManager: 'ironlb-a' }, apply);
+    await core.patchNamespacedConfigMap({ namespace: ns, name: 'cfg', body: cm({ y: '1' }), fieldManager: 'ironlb-b' }, apply);
+    await assert.rejects(
+      core.patchNamespacedConfigMap({ namespace: ns, name: 'cfg', body: cm({ x: '2', y: '1' }), fieldManager: 'ironlb-b' }, apply),
+      (e) => statusOf(e) === 409 && /conflict/i.test(String((e as { body?: unknown }).body)),
+    );
+    const forced = await core.patchNamespacedConfigMap({ namespace: ns, name: 'cfg', body: cm({ x: '2', y: '1' }), fieldManager: 'ironlb-b', force: true }, apply);
+    assert.deepEqual(forced.data, { x: '2', y: '1' });
+    const owners = Object.fromEntries((forced.metadata?.managedFields ?? []).map((m) => [m.manager, Object.keys((m.fieldsV1 as { 'f:data'?: object })['f:data'] ?? {})]));
+    assert.deepEqual(owners, { 'ironlb-b': ['f:x', 'f:y'] }, 'ironlb-a lost x and, owning nothing else, its entry');
+    // Applying without a field the manager owned removes that field.
+    const shrunk = await core.patchNamespacedConfigMap({ namespace: ns, name: 'cfg', body: cm({ y: '1' }), fieldManager: 'ironlb-b' }, apply);
+    assert.deepEqual(shrunk.data, { y: '1' });
+  });
+
+  test('Lease round trip: create, renew with the current resourceVersion, a stale one is 409', async () => {
+    const ns = await createNamespace(cp, 'lease');
+    const coord = cp.kubeConfig.makeApiClient(CoordinationV1Api);
+    const t0 = new Date();
+    const created = await coord.createNamespacedLease({
+      namespace: ns,
+      body: { metadata: { name: 'ironlb-controller' }, spec: { holderIdentity: 'node-a', leaseDurationSeconds: 15, acquireTime: t0, renewTime: t0, leaseTransitions: 0 } },
+    });
+    const read = await coord.readNamespacedLease({ namespace: ns, name: 'ironlb-controller' });
+    assert.equal(read.spec?.holderIdentity, 'node-a');
+    assert.equal(read.spec?.renewTime?.getTime(), t0.getTime() - (t0.getTime() % 1) /* MicroTime keeps ms */);
+    const renewed = await coord.replaceNamespacedLease({
+      namespace: ns, name: 'ironlb-controller', body: { ...read, spec: { ...read.spec, renewTime: new Date(t0.getTime() + 5000) } },
+    });
+    assert.notEqual(renewed.metadata?.resourceVersion, created.metadata?.resourceVersion);
+    await assert.rejects(
+      coord.replaceNamespacedLease({ namespace: ns, name: 'ironlb-controller', body: { ...read, spec: { ...read.spec, holderIdentity: 'node-b', leaseTransitions: 1 } } }),
+      (e) => statusOf(e) === 409,
+    );
+    assert.equal((await coord.readNamespacedLease({ namespace: ns, name: 'ironlb-controller' })).spec?.holderIdentity, 'node-a');
+  });
+});
