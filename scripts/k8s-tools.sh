@@ -69,7 +69,7 @@ if [ "${1:-}" = --regen ] || [ ! -f "$tools/etcd/go.mod" ] || ! grep -q "go.etcd
   regen_etcd
 fi
 
-timed() { local t0=$SECONDS; "$@"; echo "k8s-tools: $(basename "${@: -1}") built in $((SECONDS - t0))s" >&2; }
+timed() { local t0=$SECONDS; "$@"; echo "k8s-tools: $(basename "$3") built in $((SECONDS - t0))s" >&2; }
 # Build into a temporary name and rename, so an interrupted build never leaves a "present" tool.
 build() { # dir out pkg ldflags
   local dir=$1 out=$2 pkg=$3 ld=$4

@@ -206,7 +206,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
 }
 
 async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
-  const bins = { apiserver: toolPath('kube-apiserver'), etcd: toolPath('etcd'), kubectl: toolPath('kubectl'), helm: toolPath('helm') };
+  // helm is looked up when used: a control plane runs without it.
+  const bins = { apiserver: toolPath('kube-apiserver'), etcd: toolPath('etcd'), kubectl: toolPath('kubectl') };
   hookExit();
   sweepLeftovers();
   const name = (opts.name ?? 'test').replace(/[^a-z0-9-]/gi, '-').toLowerCase();
@@ -220,8 +221,8 @@ async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
 
   const binDir = join(dir, 'bin');
   mkdirSync(binDir);
-  for (const [n, p] of [['kube-apiserver', bins.apiserver], ['etcd', bins.etcd], ['kubectl', bins.kubectl], ['helm', bins.helm]]) {
-    symlinkSync(p!, join(binDir, n!));
+  for (const tool of ['kube-apiserver', 'etcd', 'kubectl', 'helm'] as const) {
+    try { symlinkSync(toolPath(tool), join(binDir, tool)); } catch { /* helm not built: cp.helm() names the build command */ }
   }
   const pki = join(dir, 'pki');
   mkdirSync(pki);
@@ -257,7 +258,8 @@ async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
       '--authorization-mode=RBAC',
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
       `--service-account-key-file=${saKey}`, `--service-account-signing-key-file=${saKey}`,
-      '--service-cluster-ip-range=10.96.0.0/16',
+      // Dual-stack, as ironlb is: Services may ask for IPv6 or both families.
+      '--service-cluster-ip-range=10.96.0.0/16,fd00:10:96::/108',
       // No controller creates the default ServiceAccount, so its admission would refuse Pods.
       '--disable-admission-plugins=ServiceAccount',
       '--allow-privileged=true', '--profiling=false',
@@ -294,7 +296,7 @@ async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
     return {
       kubeconfigPath, kubeConfig, server, binDir, etcd: etcdUrl, token, caPath, dir,
       kubectl: (args, o) => run(bins.kubectl, ['--kubeconfig', kubeconfigPath, ...args], toolEnv, o?.input),
-      helm: (args) => run(bins.helm, ['--kubeconfig', kubeconfigPath, ...args], toolEnv),
+      helm: (args) => run(toolPath('helm'), ['--kubeconfig', kubeconfigPath, ...args], toolEnv),
       async restartApiserver() {
         await stopProcess(apiserver);
         await startApiserver();
