@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type Socket, connect, createServer } from 'node:net';
 import { parseIp } from '../net/ip.ts';
+import { until } from '../../test/fakes/until.ts';
 import { BgpSpeaker } from './speaker.ts';
 import { LogLimiter } from './log-limiter.ts';
 import { MAX_CONNECTIONS_PER_PEER, MD5_TIMEOUT_HINT } from './peer.ts';
@@ -12,13 +13,6 @@ import type { BgpTransport } from './transport.ts';
 
 const ip = (s: string) => parseIp(s)!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 function recorder() {
   const lines: { level: string; msg: string; obj: Record<string, unknown> }[] = [];

@@ -6,19 +6,13 @@ import assert from 'node:assert/strict';
 import { parseIp } from '../net/ip.ts';
 import { parsePrefix } from '../net/prefix.ts';
 import { ScriptedBgpPeer } from '../../test/fakes/scripted-bgp-peer.ts';
+import { until } from '../../test/fakes/until.ts';
 import { BgpSpeaker, type UpdateEvent } from './speaker.ts';
 import { encodeUpdate } from './update.ts';
 
 const ip = (s: string) => parseIp(s)!;
 const pfx = (s: string) => parsePrefix(s)!.prefix;
 
-async function until(cond: () => boolean, what: string, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 test('a 4-octet ASN peers with a 2-octet-only speaker: AS_TRANS, AS4_PATH out, AS4_PATH merged in', { timeout: 15000 }, async () => {
   const old = new ScriptedBgpPeer({ asn: 65002, fourOctetAsn: false, routerId: 0x0a000002 });
