@@ -17,5 +17,6 @@ export function registerStandalone(program: Command): void {
     .option('--ml-secret-key-path <file>', 'layer 2: the memberlist secret; turns on liveness gossip among speakers')
     .option('--ml-bindaddr <address>', 'layer 2: address the gossip socket binds (default every address)')
     .option('--ml-bindport <port>', 'layer 2: gossip UDP port (default 7946)')
+    .option('--ml-probe-interval <ms>', 'layer 2: gossip protocol period (default 100; a silent death is noticed in about 2.5 periods + 3 for suspicion)')
     .action((opts) => startOrExit(() => runDaemon({ controller: true, speaker: true, assumeLocalEndpoints: true }, runOptions(opts, true))));
 }

@@ -27,6 +27,7 @@ export interface CommonFlags {
   mlSecretKeyPath?: string;
   mlBindaddr?: string;
   mlBindport?: string;
+  mlProbeInterval?: string;
 }
 
 /** MetalLB's memberlist flags: the secret file turns layer-2 gossip on (also $METALLB_ML_SECRET_KEY_PATH). */
@@ -42,7 +43,9 @@ function membership(f: CommonFlags): RunOptions['membership'] {
   if (secret === '') throw new Error(`--ml-secret-key-path: ${file} is empty; the memberlist secret must not be empty`);
   const port = Number(f.mlBindport ?? defaultMemberPort);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--ml-bindport: "${f.mlBindport}" is not a port (1..65535)`);
-  return { secret, port, ...(f.mlBindaddr !== undefined ? { bindHost: f.mlBindaddr } : {}) };
+  const period = f.mlProbeInterval !== undefined ? Number(f.mlProbeInterval) : undefined;
+  if (period !== undefined && (!Number.isInteger(period) || period < 5 || period > 10_000)) throw new Error(`--ml-probe-interval: "${f.mlProbeInterval}" is not a number of milliseconds in 5..10000`);
+  return { secret, port, ...(f.mlBindaddr !== undefined ? { bindHost: f.mlBindaddr } : {}), ...(period !== undefined ? { periodMs: period } : {}) };
 }
 
 export function runOptions(f: CommonFlags, needsNode: boolean): RunOptions {

@@ -127,6 +127,9 @@ export class L2Role {
           ...(o.membership.periodMs !== undefined ? { periodMs: o.membership.periodMs } : {}),
         });
         this.swim.on('change', (live: ReadonlySet<string>) => this.onLive(live));
+        // Others thought we were gone and may have taken our addresses over (a stall, a lost
+        // burst of datagrams): once they know better they go quiet, so take the caches back.
+        this.swim.on('refuted', () => this.responder?.reannounce());
         if (this.snapshot) this.swim.setSeeds(this.seeds(this.snapshot));
         this.swim.start();
         this.log.info({ port: t.port, address: host }, 'layer 2: membership started');

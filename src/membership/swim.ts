@@ -69,7 +69,10 @@ function later(fn: () => void, ms: number): NodeJS.Timeout {
   return t;
 }
 
-/** Events: 'change' (live: ReadonlySet<string>) whenever the set of live members changes. */
+/**
+ * Events: 'change' (live: ReadonlySet<string>) whenever the set of live members changes;
+ * 'refuted' (state) when another member believed this one suspect or dead.
+ */
 export class Swim extends EventEmitter {
   readonly members = new Map<string, Member>();
   private incarnation: number;
@@ -289,6 +292,7 @@ export class Swim extends EventEmitter {
       if (state !== 'alive' && inc >= this.incarnation) {
         this.incarnation = inc + 1;
         this.spread(this.o.name, this.o.address, 'alive', this.incarnation);
+        this.emit('refuted', state);
       }
       return;
     }

@@ -95,6 +95,8 @@ export class L2Lab {
   readonly checks: LabCheck[] = [];
   readonly figures: Record<string, number> = {};
   readonly procs = new Map<string, ChildProcess>();
+  /** Extra speaker flags (the bench tries other gossip periods). */
+  speakerArgs: string[] = [];
 
   constructor(readonly say: (line: string) => void = () => undefined) {}
 
@@ -144,7 +146,7 @@ export class L2Lab {
   }
 
   startSpeaker(n: L2Node): void {
-    this.ironlb(`speaker-${n}`, `l2-${n}`, ['speaker', '--config', this.cfg, '--node', n, '--metrics', '127.0.0.1:18710', '--ml-secret-key-path', this.secret]);
+    this.ironlb(`speaker-${n}`, `l2-${n}`, ['speaker', '--config', this.cfg, '--node', n, '--metrics', '127.0.0.1:18710', '--ml-secret-key-path', this.secret, ...this.speakerArgs]);
   }
 
   startHttp(n: L2Node): void {

@@ -1,0 +1,147 @@
+// `npm run bench -- l2 [kills]` (as root): layer-2 failover as the client sees it, in the lab of
+// test/e2e/l2-lab.ts (three nodes on one bridge, a client pinging every 10 ms).
+//
+// 1. ironlb, silent death: the owner's link goes down, then its speaker is SIGKILLed; the outage
+//    is the longest run of lost pings. Then the node comes back (and, first in MetalLB's order,
+//    takes its address back). `kills` times (default 20): median and p95.
+// 2. ironlb, loud death: SIGTERM (the speaker tells the others before it goes).
+// 3. ironlb again with a 20 ms gossip period (--ml-probe-interval 20), like for like with:
+// 4. keepalived (VRRPv3, Debian), the same silent death of the master, at its fastest sub-second
+//    advert interval (10 ms), when keepalived is installed.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { openSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { failover, L2Lab, PingLoop } from '../test/e2e/l2-lab.ts';
+import { inNs } from '../test/e2e/netns.ts';
+
+const kills = Number(process.argv[2] ?? 20);
+const pct = (xs: number[], p: number): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!; };
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const row = (name: string, xs: number[]): string => {
+  const ok = xs.filter((x) => x >= 0);
+  if (ok.length === 0) return `  ${name.padEnd(40)} no run recovered (${xs.length} runs)`;
+  return `  ${name.padEnd(40)} ${String(pct(ok, 50)).padStart(6)} ${String(pct(ok, 95)).padStart(6)} ${String(Math.min(...ok)).padStart(6)} ${String(Math.max(...ok)).padStart(6)}   ${ok.length}/${xs.length}`;
+};
+
+function keepalivedInstalled(): boolean {
+  try { execFileSync('sh', ['-c', 'command -v keepalived'], { stdio: 'ignore' }); return true; } catch { return false; }
+}
+
+/** keepalived on every node for VIP 192.168.50.250: node1 150, node2 100, node3 50 (node1 is master). */
+class Vrrp {
+  readonly procs = new Map<string, ChildProcess>();
+  constructor(private readonly lab: L2Lab, private readonly advertS: number) {}
+  conf(n: string, prio: number): string {
+    const f = path.join(this.lab.root, `keepalived-${n}.conf`);
+    writeFileSync(f, `global_defs {\n  vrrp_version 3\n  script_user root\n  enable_script_security\n  vrrp_garp_master_delay 0\n  vrrp_garp_master_repeat 5\n}\nvrrp_instance lab {\n  state BACKUP\n  interface eth0\n  virtual_router_id 50\n  priority ${prio}\n  advert_int ${this.advertS}\n  virtual_ipaddress {\n    192.168.50.250/32 dev eth0\n  }\n}\n`);
+    return f;
+  }
+  start(n: string, prio: number): void {
+    const dir = this.lab.root;
+    const log = openSync(path.join(dir, `keepalived-${n}.log`), 'a');
+    this.procs.set(n, spawn('ip', ['netns', 'exec', `l2-${n}`, 'keepalived', '-n', '-l', '-P', '-f', this.conf(n, prio),
+      '-p', path.join(dir, `ka-${n}.pid`), '-r', path.join(dir, `ka-vrrp-${n}.pid`)], { stdio: ['ignore', log, log] }));
+  }
+  kill(n: string): void {
+    for (const f of [`ka-vrrp-${n}.pid`, `ka-${n}.pid`]) {
+      try { process.kill(Number(readFileSync(path.join(this.lab.root, f), 'utf8').trim()), 'SIGKILL'); } catch { /* gone */ }
+    }
+    this.procs.get(n)?.kill('SIGKILL');
+  }
+  stopAll(): void { for (const n of this.procs.keys()) this.kill(n); }
+  master(): string | undefined {
+    for (const n of ['node1', 'node2', 'node3']) if (inNs(`l2-${n}`, 'ip', '-4', 'addr', 'show', 'dev', 'eth0').includes('192.168.50.250')) return n;
+    return undefined;
+  }
+}
+
+async function vrrpKills(lab: L2Lab, advertS: number, n: number): Promise<number[]> {
+  const v = new Vrrp(lab, advertS);
+  const prio: Record<string, number> = { node1: 150, node2: 100, node3: 50 };
+  for (const [node, p] of Object.entries(prio)) v.start(node, p);
+  const out: number[] = [];
+  try {
+    for (let k = 0; k < n; k++) {
+      for (let i = 0; i < 100 && v.master() !== 'node1'; i++) await sleep(100);
+      await sleep(1000);
+      const ping = new PingLoop('192.168.50.250', 3);
+      await sleep(800);
+      inNs('l2-node1', 'ip', 'link', 'set', 'eth0', 'down');
+      v.kill('node1');
+      const r = await ping.outage();
+      out.push(r.outageMs);
+      inNs('l2-node1', 'ip', 'link', 'set', 'eth0', 'up');
+      // The killed keepalived left the VIP on the interface: a dead node keeps nothing.
+      try { inNs('l2-node1', 'ip', 'addr', 'del', '192.168.50.250/32', 'dev', 'eth0'); } catch { /* not there */ }
+      v.start('node1', prio.node1!);
+    }
+  } catch (e) {
+    console.log(`keepalived run stopped: ${(e as Error).message}`);
+  } finally {
+    v.stopAll();
+    for (const node of Object.keys(prio)) try { inNs(`l2-${node}`, 'ip', 'addr', 'del', '192.168.50.250/32', 'dev', 'eth0'); } catch { /* not there */ }
+  }
+  return out;
+}
+
+const lab = new L2Lab();
+process.once('SIGINT', () => { lab.stop(false); process.exit(130); });
+try {
+  await lab.start();
+  const owners = await lab.allOwned(['web4', 'web6'], undefined, 40_000);
+  if (!owners) throw new Error(`the lab did not converge; logs in ${lab.root}`);
+  console.log(`l2 bench: ${kills} kills each; client pings every 10 ms; outage = longest run of lost pings (10 ms resolution)`);
+  const silent: number[] = [];
+  const loud: number[] = [];
+  const http: number[] = [];
+  for (let k = 0; k < kills; k++) {
+    const r = await failover(lab, 'web4', 'silent', { seconds: 3, http: true });
+    silent.push(r.outageMs);
+    http.push(r.httpGapMs);
+    await lab.allOwned(['web4'], undefined, 20_000);
+    await sleep(500);
+  }
+  for (let k = 0; k < Math.min(kills, 10); k++) {
+    const r = await failover(lab, 'web4', 'loud', { seconds: 3 });
+    loud.push(r.outageMs);
+    await lab.allOwned(['web4'], undefined, 20_000);
+    await sleep(500);
+  }
+  // The same silent kills with a 20 ms gossip period.
+  lab.speakerArgs = ['--ml-probe-interval', '20'];
+  for (const n of ['node1', 'node2', 'node3'] as const) {
+    const p = lab.procs.get(`speaker-${n}`);
+    lab.kill(`speaker-${n}`, 'SIGTERM');
+    await lab.exited(`speaker-${n}`, p);
+    lab.startSpeaker(n);
+  }
+  await lab.allOwned(['web4'], undefined, 30_000);
+  await sleep(1000);
+  const fast: number[] = [];
+  for (let k = 0; k < kills; k++) {
+    const r = await failover(lab, 'web4', 'silent', { seconds: 3 });
+    fast.push(r.outageMs);
+    await lab.allOwned(['web4'], undefined, 20_000);
+    await sleep(500);
+  }
+  const ka10: number[] = [];
+  if (keepalivedInstalled()) {
+    ka10.push(...await vrrpKills(lab, 0.01, kills));
+  } else {
+    console.log('keepalived is not installed (apt-get install keepalived): no VRRP comparison');
+  }
+  console.log('client-observed outage (ms)          median    p95    min    max   runs');
+  console.log(row('ironlb, silent (link down + KILL)', silent));
+  console.log(row('ironlb, silent: HTTP gap (20 ms loop)', http));
+  console.log(row('ironlb, loud (SIGTERM)', loud));
+  console.log(row('ironlb, silent, gossip period 20 ms', fast));
+  if (ka10.length > 0) console.log(row('keepalived VRRPv3 advert 10 ms, silent', ka10));
+  const ok = (xs: number[]): number[] => xs.filter((x) => x >= 0);
+  const ratio = (a: number[], b: number[]): string => `median ${(pct(ok(a), 50) / Math.max(10, pct(ok(b), 50))).toFixed(2)}, p95 ${(pct(ok(a), 95) / Math.max(10, pct(ok(b), 95))).toFixed(2)}`;
+  if (ok(ka10).length > 0) {
+    console.log(`ratio ironlb (default 100 ms period) / keepalived 10 ms: ${ratio(silent, ka10)}`);
+    console.log(`ratio ironlb (20 ms period) / keepalived 10 ms: ${ratio(fast, ka10)}`);
+  }
+} finally {
+  lab.stop(false);
+}
