@@ -33,7 +33,7 @@ export interface ResponderOptions {
   readonly scanMs?: number;
   /** Gratuitous rounds: delays from the takeover (MetalLB: 0, 1.1, 2.2, 3.3, 4.4 s). */
   readonly gratuitousScheduleMs?: readonly number[];
-  /** Wait after a link comes back before announcing on it, so membership can catch up first. */
+  /** Wait after a link comes back before announcing on it (default 1.5 s), so membership has heard the others (dead members are probed every 1 s) and dropped stale claims. */
   readonly linkUpHoldMs?: number;
   /** For tests: the interfaces, instead of /sys/class/net. */
   readonly scan?: () => NetInterface[];
@@ -193,7 +193,7 @@ export class Responder {
       const h = setTimeout(() => {
         this.holds.delete(h);
         for (const k of this.owned.keys()) if (!this.bursts.has(k)) this.startBurst(k);
-      }, this.o.linkUpHoldMs ?? 300);
+      }, this.o.linkUpHoldMs ?? 1500);
       h.unref();
       this.holds.add(h);
     }
