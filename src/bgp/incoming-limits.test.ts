@@ -3,7 +3,7 @@
 // that times out towards an MD5 peer says that a key mismatch looks exactly like this.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type Socket, connect, createServer } from 'node:net';
+import { type AddressInfo, type Socket, connect, createServer } from 'node:net';
 import { parseIp } from '../net/ip.ts';
 import { until } from '../../test/fakes/until.ts';
 import { BgpSpeaker } from './speaker.ts';
@@ -46,10 +46,11 @@ test('LogLimiter: the first per key, then one per interval with the count left o
 
 test('connections from an address that is no peer: refused, logged once a minute', async () => {
   const { lines, logger } = recorder();
-  const speaker = new BgpSpeaker({ listen: { host: '127.0.0.1', port: 17984 }, logger });
+  const speaker = new BgpSpeaker({ listen: { host: '127.0.0.1', port: 0 }, logger });
   await speaker.start();
+  const port = speaker.listenAddress()!.port;
   try {
-    const c = await open(20, 17984, '127.0.0.2');
+    const c = await open(20, port, '127.0.0.2');
     await until(() => c.closed() === 20, 'every connection closed');
     assert.equal(lines.filter((l) => l.msg.startsWith('refused BGP connection')).length, 1);
     for (const s of c.sockets) s.destroy();
@@ -58,11 +59,12 @@ test('connections from an address that is no peer: refused, logged once a minute
 
 test(`a configured peer gets at most ${MAX_CONNECTIONS_PER_PEER} connections at once`, async () => {
   const { lines, logger } = recorder();
-  const speaker = new BgpSpeaker({ listen: { host: '127.0.0.1', port: 17985 }, logger });
+  const speaker = new BgpSpeaker({ listen: { host: '127.0.0.1', port: 0 }, logger });
   await speaker.start();
+  const port = speaker.listenAddress()!.port;
   speaker.addPeer({ id: 'p', peerAddress: ip('127.0.0.3'), peerPort: 0, myAsn: 65001, peerAsn: 65002, routerId: ip('10.0.0.1'), holdTimeSeconds: 30, ebgpMultiHop: false, passive: true });
   try {
-    const c = await open(12, 17985, '127.0.0.3');
+    const c = await open(12, port, '127.0.0.3');
     await until(() => c.closed() >= 12 - MAX_CONNECTIONS_PER_PEER, 'the connections over the cap closed');
     await sleep(200);
     assert.equal(12 - c.closed(), MAX_CONNECTIONS_PER_PEER, 'the rest stay open');
@@ -92,10 +94,11 @@ test('an MD5 peer that never answers: the state, status and a warning say a key 
 
 test('an answer that is not a timeout (refused) gets no MD5 hint', async () => {
   const server = createServer((s) => s.destroy());
-  await new Promise<void>((r) => server.listen(17986, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
   server.close(); // the port now refuses
   const speaker = new BgpSpeaker({ random: () => 0 });
-  speaker.addPeer({ id: 'x', peerAddress: ip('127.0.0.1'), peerPort: 17986, myAsn: 65001, peerAsn: 65002, routerId: ip('10.0.0.1'), holdTimeSeconds: 30, ebgpMultiHop: false, connectRetrySeconds: 0.05 });
+  speaker.addPeer({ id: 'x', peerAddress: ip('127.0.0.1'), peerPort: port, myAsn: 65001, peerAsn: 65002, routerId: ip('10.0.0.1'), holdTimeSeconds: 30, ebgpMultiHop: false, connectRetrySeconds: 0.05 });
   try {
     await until(() => speaker.peerState('x')?.lastError !== undefined, 'a failed connect');
     assert.doesNotMatch(speaker.peerState('x')?.lastError ?? '', /MD5/);
@@ -104,14 +107,15 @@ test('an answer that is not a timeout (refused) gets no MD5 hint', async () => {
 
 test('a peer failing the same way on every attempt: its NOTIFICATION logged once a minute', async () => {
   const { lines, logger } = recorder();
-  const speaker = new BgpSpeaker({ listen: { host: '127.0.0.1', port: 17987 }, logger });
+  const speaker = new BgpSpeaker({ listen: { host: '127.0.0.1', port: 0 }, logger });
   await speaker.start();
+  const port = speaker.listenAddress()!.port;
   // Configured for AS 65002; the connecting side says 65009 every time: 2/2 Bad Peer AS each time.
   speaker.addPeer({ id: 'p', peerAddress: ip('127.0.0.4'), peerPort: 0, myAsn: 65001, peerAsn: 65002, routerId: ip('10.0.0.1'), holdTimeSeconds: 30, ebgpMultiHop: false, passive: true });
   const wrong = new BgpSpeaker({ random: () => 0 });
   const sent: number[] = [];
   speaker.on('notification', () => sent.push(1));
-  wrong.addPeer({ id: 'x', peerAddress: ip('127.0.0.1'), peerPort: 17987, localAddress: ip('127.0.0.4'), myAsn: 65009, peerAsn: 65001, routerId: ip('10.0.0.9'), holdTimeSeconds: 30, ebgpMultiHop: false, connectRetrySeconds: 0.05 });
+  wrong.addPeer({ id: 'x', peerAddress: ip('127.0.0.1'), peerPort: port, localAddress: ip('127.0.0.4'), myAsn: 65009, peerAsn: 65001, routerId: ip('10.0.0.9'), holdTimeSeconds: 30, ebgpMultiHop: false, connectRetrySeconds: 0.05 });
   try {
     await until(() => sent.length >= 4, 'four refused OPENs');
     assert.equal(lines.filter((l) => l.msg.startsWith('NOTIFICATION sent')).length, 1);

@@ -27,12 +27,12 @@ test('idle hold: 1 s after a stable session, then 2, 4, 8 … s per flap, capped
 });
 
 /** A strict peer that refuses every UPDATE carrying MED 666; with `withData` it names the MED attribute. */
-async function strictPeer(port: number, withData: boolean) {
+async function strictPeer(withData: boolean) {
   const peer = new ScriptedBgpPeer({
     asn: 65002, fourOctetAsn: true, routerId: 0x0a000002,
     onUpdate: (u) => (u.attributes.med === 666 ? { code: 3, subcode: withData ? 5 : 11, data: withData ? Buffer.from([0x80, AttrType.Med, 4, 0, 0, 2, 154]) : Buffer.alloc(0) } : undefined),
   });
-  await peer.listen('127.0.0.1', port);
+  const port = await peer.listen('127.0.0.1');
   const speaker = new BgpSpeaker({ random: () => 1 });
   const refused: RefusedUpdateEvent[] = [];
   speaker.on('refused', (e: RefusedUpdateEvent) => refused.push(e));
@@ -41,14 +41,15 @@ async function strictPeer(port: number, withData: boolean) {
 }
 
 test('a peer that keeps refusing an UPDATE is reconnected ever more rarely, and told what it refused', { timeout: 30000 }, async () => {
-  const p = await strictPeer(17981, false);
+  const p = await strictPeer(false);
   try {
     p.speaker.setRoutes('strict', [route('192.0.2.1/32'), route('203.0.113.7/32', 666), route('203.0.113.8/32', 666)]);
     await until(() => p.peer.connections.length >= 3 && p.refused.length >= 3, 'three refusals', 15000);
     const [t0, t1, t2] = p.peer.connections as [number, number, number];
     // Jitter off (random 1): 2 s after the first refusal, 4 s after the second; never every second.
-    assert.ok(t1 - t0 >= 1900 && t1 - t0 < 3500, `first wait ${t1 - t0} ms`);
-    assert.ok(t2 - t1 >= 3900 && t2 - t1 < 6000, `second wait ${t2 - t1} ms`);
+    // (Lower bounds only: a loaded machine can make a reconnect late, never early.)
+    assert.ok(t1 - t0 >= 1900, `first wait ${t1 - t0} ms`);
+    assert.ok(t2 - t1 >= 3900, `second wait ${t2 - t1} ms`);
     assert.deepEqual(p.refused.map((e) => [e.flaps, e.retryInMs !== undefined && e.retryInMs > 0]), [[1, true], [2, true], [3, true]]);
     const r = p.refused[0]!.refused;
     assert.equal(r.notification, 'UPDATE Message Error / Malformed AS_PATH');
@@ -71,7 +72,7 @@ test('a peer that keeps refusing an UPDATE is reconnected ever more rarely, and 
 });
 
 test('a NOTIFICATION whose data is our attribute pins down the refused UPDATE', { timeout: 15000 }, async () => {
-  const p = await strictPeer(17982, true);
+  const p = await strictPeer(true);
   try {
     p.speaker.setRoutes('strict', [route('192.0.2.1/32'), route('203.0.113.7/32', 666)]);
     await until(() => p.refused.length >= 1, 'a refusal');
@@ -82,8 +83,9 @@ test('a NOTIFICATION whose data is our attribute pins down the refused UPDATE', 
 });
 
 test('a passive peer that keeps refusing and reconnecting at once is refused during the idle hold', { timeout: 20000 }, async () => {
-  const speaker = new BgpSpeaker({ listen: { host: '127.0.0.1', port: 17988 }, random: () => 1 });
+  const speaker = new BgpSpeaker({ listen: { host: '127.0.0.1', port: 0 }, random: () => 1 });
   await speaker.start();
+  const port = speaker.listenAddress()!.port;
   speaker.addPeer({ id: 'in', peerAddress: ip('127.0.0.6'), peerPort: 0, myAsn: 65001, peerAsn: 65002, routerId: ip('10.0.0.1'), holdTimeSeconds: 30, ebgpMultiHop: false, passive: true });
   speaker.setRoutes('in', [route('192.0.2.9/32')]);
   const refused: RefusedUpdateEvent[] = [];
@@ -91,7 +93,7 @@ test('a passive peer that keeps refusing and reconnecting at once is refused dur
   let sessions = 0;
   // The remote end: connect, OPEN, refuse the first UPDATE with 3/11, reconnect 50 ms later.
   const attempt = () => new Promise<void>((resolve) => {
-    const s = connect({ host: '127.0.0.1', port: 17988, localAddress: '127.0.0.6' });
+    const s = connect({ host: '127.0.0.1', port, localAddress: '127.0.0.6' });
     const framer = new MessageFramer();
     framer.maxLength = 65535;
     s.on('connect', () => { s.write(encodeOpen(buildOpen({ myAsn: 65002, routerId: 0x0a000006, holdTimeSeconds: 30, families: [4], restarting: false, extendedMessage: false, addPathSend: false }))); s.write(KEEPALIVE); });

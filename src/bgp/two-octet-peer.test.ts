@@ -16,12 +16,12 @@ const pfx = (s: string) => parsePrefix(s)!.prefix;
 
 test('a 4-octet ASN peers with a 2-octet-only speaker: AS_TRANS, AS4_PATH out, AS4_PATH merged in', { timeout: 15000 }, async () => {
   const old = new ScriptedBgpPeer({ asn: 65002, fourOctetAsn: false, routerId: 0x0a000002 });
-  await old.listen('127.0.0.1', 17983);
+  const port = await old.listen('127.0.0.1');
   const speaker = new BgpSpeaker();
   const seen: UpdateEvent[] = [];
   speaker.on('update', (e: UpdateEvent) => seen.push(e));
   try {
-    speaker.addPeer({ id: 'old', peerAddress: ip('127.0.0.1'), peerPort: 17983, myAsn: 4200000001, peerAsn: 65002, routerId: ip('10.0.0.1'), holdTimeSeconds: 30, ebgpMultiHop: false, connectRetrySeconds: 1 });
+    speaker.addPeer({ id: 'old', peerAddress: ip('127.0.0.1'), peerPort: port, myAsn: 4200000001, peerAsn: 65002, routerId: ip('10.0.0.1'), holdTimeSeconds: 30, ebgpMultiHop: false, connectRetrySeconds: 1 });
     speaker.setRoutes('old', [{ prefix: pfx('198.51.100.9/32'), attributes: { communities: [], asPrepend: { count: 1, asn: 65099 } } }]);
     await until(() => speaker.peerState('old')?.state === 'Established', 'Established');
     assert.equal(old.opens[0]?.myAs, 23456, 'My Autonomous System is AS_TRANS');

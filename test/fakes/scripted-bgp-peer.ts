@@ -2,7 +2,7 @@
 // a 2-octet-only speaker (no 4-octet capability, RFC 6793 "OLD"), a strict peer that refuses
 // UPDATEs with a NOTIFICATION. Built from bgp/'s own codec; it listens, answers the OPEN, and
 // records every connection and UPDATE.
-import { type Server, type Socket, createServer } from 'node:net';
+import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
 import { buildOpen } from '../../src/bgp/fsm.ts';
 import { MessageFramer, MessageType } from '../../src/bgp/framing.ts';
 import { KEEPALIVE } from '../../src/bgp/keepalive.ts';
@@ -31,9 +31,12 @@ export class ScriptedBgpPeer {
 
   constructor(readonly o: ScriptedPeerOptions) {}
 
-  async listen(host: string, port: number): Promise<void> {
-    this.server = createServer((s) => this.onConnection(s));
-    await new Promise<void>((resolve, reject) => { this.server!.once('error', reject); this.server!.listen(port, host, resolve); });
+  /** Listens (port 0: any free port) and resolves with the port. */
+  async listen(host: string, port = 0): Promise<number> {
+    const server = createServer((s) => this.onConnection(s));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, host, resolve); });
+    return (server.address() as AddressInfo).port;
   }
 
   private onConnection(s: Socket): void {
