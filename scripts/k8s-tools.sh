@@ -32,6 +32,13 @@ if [ "${1:-}" = --check ]; then
   if [ ${#missing[@]} -gt 0 ]; then echo "missing in $cache: ${missing[*]} (build them with scripts/k8s-tools.sh)" >&2; exit 1; fi
   exit 0
 fi
+versions() {
+  "$kdir/kube-apiserver" --version >&2
+  "$kdir/kubectl" version --client 2>&1 | head -1 >&2
+  "$edir/etcd" --version | head -1 >&2
+  "$hdir/helm" version --short >&2
+}
+if [ ${#missing[@]} -eq 0 ] && [ "${1:-}" != --regen ]; then versions; exit 0; fi
 
 regen_kubernetes() {
   local m=$tools/kubernetes
@@ -62,10 +69,10 @@ regen_etcd() {
    go get -tool "go.etcd.io/etcd/server/v3@v$E")
 }
 
-if [ "${1:-}" = --regen ] || [ ! -f "$tools/kubernetes/go.mod" ] || ! grep -q "k8s.io/kubernetes v$K\$" "$tools/kubernetes/go.mod"; then
+if [ "${1:-}" = --regen ] || [ ! -f "$tools/kubernetes/go.mod" ] || ! grep -qE "k8s.io/kubernetes v$K( |$)" "$tools/kubernetes/go.mod"; then
   regen_kubernetes
 fi
-if [ "${1:-}" = --regen ] || [ ! -f "$tools/etcd/go.mod" ] || ! grep -q "go.etcd.io/etcd/server/v3 v$E\$" "$tools/etcd/go.mod"; then
+if [ "${1:-}" = --regen ] || [ ! -f "$tools/etcd/go.mod" ] || ! grep -qE "go.etcd.io/etcd/server/v3 v$E( |$)" "$tools/etcd/go.mod"; then
   regen_etcd
 fi
 
@@ -99,7 +106,4 @@ for t in "${missing[@]}"; do
       echo "k8s-tools: helm built in $((SECONDS - t0))s" >&2 ;;
   esac
 done
-"$kdir/kube-apiserver" --version >&2
-"$kdir/kubectl" version --client 2>&1 | head -1 >&2
-"$edir/etcd" --version | head -1 >&2
-"$hdir/helm" version --short >&2
+versions

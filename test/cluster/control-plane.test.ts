@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { get } from 'node:https';
 import { join } from 'node:path';
 import { CoreV1Api, DiscoveryV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
@@ -13,6 +14,7 @@ import {
 } from './index.ts';
 
 const statusOf = (e: unknown) => (e as { code?: number }).code;
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 /** client-node's model classes as plain JSON, for deepEqual. */
 const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
 
@@ -125,6 +127,28 @@ describe('control plane', clusterSuiteOptions(), () => {
     await cp.restartApiserver();
     assert.notEqual(readFileSync(join(cp.dir, 'apiserver.pid'), 'utf8'), pid);
     assert.equal((await core.readNamespacedConfigMap({ namespace: ns, name: 'keep' })).data?.a, '1');
+  });
+
+  test('a control plane whose owner was killed (SIGKILL) is swept away by the next start', async () => {
+    const script = join(cp.dir, 'orphan.mts');
+    writeFileSync(script, `import { startControlPlane } from ${JSON.stringify(new URL('./index.ts', import.meta.url).pathname)};\n` +
+      'const cp = await startControlPlane({ name: "orphan" });\nconsole.log(cp.dir);\nsetInterval(() => {}, 1000);\n');
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const dir = await new Promise<string>((resolve, reject) => {
+      child.stdout.setEncoding('utf8').once('data', (d: string) => resolve(d.trim()));
+      child.once('exit', (code) => reject(new Error(`orphan maker exited ${code}`)));
+    });
+    const pids = ['etcd.pid', 'apiserver.pid'].map((f) => Number(readFileSync(join(dir, f), 'utf8')));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    for (const pid of pids) assert.doesNotThrow(() => process.kill(pid, 0), 'the orphans outlive their owner');
+    const next = await startControlPlane({ name: 'sweeper' });
+    await next.stop();
+    for (const pid of pids) {
+      for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(alive(pid), false, `orphan ${pid} still runs`);
+    }
+    assert.equal(existsSync(dir), false);
   });
 
   test('stop: both processes gone, the folder removed', async () => {

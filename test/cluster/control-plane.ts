@@ -3,7 +3,7 @@
 // manager, scheduler or kubelet: helpers in objects.ts create what those would.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, generateKeyPairSync } from 'node:crypto';
-import { closeSync, existsSync, openSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
@@ -80,7 +80,7 @@ function sweepLeftovers(): void {
     if (!name.startsWith(prefix)) continue;
     const dir = join(tmpdir(), name);
     const owner = Number(readText(join(dir, 'owner.pid')));
-    if (owner > 0 && alive(owner)) continue;
+    if (owner > 0 ? alive(owner) : ageMs(dir) < 60_000) continue; // no owner.pid yet: being created right now
     for (const f of ['apiserver.pid', 'etcd.pid']) {
       const pid = Number(readText(join(dir, f)));
       // Only a process whose command line names this folder is ours (PIDs are reused).
@@ -92,6 +92,10 @@ function sweepLeftovers(): void {
 
 function readText(path: string): string {
   try { return readFileSync(path, 'utf8'); } catch { return ''; }
+}
+
+function ageMs(path: string): number {
+  try { return Date.now() - statSync(path).mtimeMs; } catch { return 0; }
 }
 
 function alive(pid: number): boolean {
