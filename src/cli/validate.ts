@@ -4,6 +4,7 @@ import type { Command } from '@commander-js/extra-typings';
 import { formatDiagnostic } from '../api/diagnostics.ts';
 import type { Diagnostic } from '../api/diagnostics.ts';
 import type { LoadedObject } from '../api/loaded.ts';
+import { nodeAddressDiagnostics } from '../config/dangerous-values.ts';
 import { resolveConfig } from '../config/resolve.ts';
 import { serviceDiagnostics } from '../controller/service-checks.ts';
 import type { Config } from '../config/types.ts';
@@ -28,7 +29,8 @@ export function validatePaths(paths: readonly string[], options: { namespace?: s
     resolved = { diagnostics: [{ severity: 'error', path: '', message: `internal error while resolving the configuration: ${(err as Error).message}` }] };
   }
   // Services are not configuration, but their requests can be wrong in ways MetalLB refuses.
-  const all = [...loaded.diagnostics, ...resolved.diagnostics, ...serviceDiagnostics(loaded.objects, resolved.config ?? resolved.partial)];
+  const all = [...loaded.diagnostics, ...resolved.diagnostics, ...serviceDiagnostics(loaded.objects, resolved.config ?? resolved.partial),
+    ...nodeAddressDiagnostics(loaded.objects, resolved.config ?? resolved.partial)];
   const errors = all.filter((d) => d.severity === 'error');
   const warnings = all.filter((d) => d.severity === 'warning');
   return {

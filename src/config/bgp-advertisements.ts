@@ -9,6 +9,7 @@ import { asnRangeText } from '../api/schema-kit.ts';
 import { familyBits } from '../net/ip.ts';
 import { formatPrefix, makePrefix } from '../net/prefix.ts';
 import { type Alias, resolveCommunityList } from './communities.ts';
+import { warnReservedAsns } from './dangerous-values.ts';
 import { canonicalJson, selectPools } from './pool-selection.ts';
 import type { ResolvedPool } from './pools.ts';
 import { type Report, describe, locate } from './report.ts';
@@ -69,7 +70,10 @@ function resolveAd(report: Report, lo: LoadedObject<BGPAdvertisementResource>, p
       report.error(lo, ['spec', 'asPrepend', 'asn'], `asn ${asn} is not allowed: want ${asnRangeText} (0 is reserved, RFC 7607), or leave it out to prepend the session's own ASN`);
       ok = false;
     }
-    if (ok) asPrepend = asn !== undefined ? { count, asn } : { count };
+    if (ok) {
+      asPrepend = asn !== undefined ? { count, asn } : { count };
+      warnReservedAsns(report, lo, [{ path: ['spec', 'asPrepend', 'asn'], asn }]);
+    }
   }
   if (spec.med !== undefined && (!Number.isInteger(spec.med) || spec.med < 0 || spec.med > maxU32)) {
     report.error(lo, ['spec', 'med'], `med ${spec.med} is not allowed: want 0..${maxU32}`);

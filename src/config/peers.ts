@@ -5,6 +5,7 @@ import type { LoadedObject } from '../api/loaded.ts';
 import type { BGPPeer, Secret } from '../api/resources.ts';
 import { asnRangeText } from '../api/schema-kit.ts';
 import { type IpAddress, formatIp, parseIp } from '../net/ip.ts';
+import { warnReservedAsns } from './dangerous-values.ts';
 import { parseDurationMs } from './duration.ts';
 import { type Report, describe, locate } from './report.ts';
 import { compileSelectors, selectorListsIntersect, selectorsText } from './selectors.ts';
@@ -142,6 +143,7 @@ function resolvePeer(report: Report, lo: LoadedObject<BGPPeer>, ctx: PeerContext
   } else if (peerAsn !== undefined && spec.dynamicASN !== undefined) {
     report.error(lo, ['spec', 'dynamicASN'], 'both peerASN and dynamicASN are set: set exactly one of them');
   }
+  warnReservedAsns(report, lo, [{ path: ['spec', 'myASN'], asn: myAsn }, { path: ['spec', 'peerASN'], asn: peerAsn }, { path: ['spec', 'localASN'], asn: spec.localASN }]);
   const ibgp = (peerAsn !== undefined && peerAsn === myAsn) || spec.dynamicASN === 'internal';
   if (ibgp && spec.ebgpMultiHop) {
     report.error(lo, ['spec', 'ebgpMultiHop'], `ebgpMultiHop is for eBGP peers only, and this peer is iBGP (${peerAsn !== undefined ? `peerASN = myASN = ${myAsn}` : 'dynamicASN internal'})`);

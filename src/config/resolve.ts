@@ -5,6 +5,7 @@ import type { LoadedObject } from '../api/loaded.ts';
 import type { Namespace } from '../api/resources.ts';
 import { checkAttributeConflicts } from './attribute-conflicts.ts';
 import { resolveBfdProfiles } from './bfd.ts';
+import { checkPoolValues } from './dangerous-values.ts';
 import { resolveBgpAdvertisements } from './bgp-advertisements.ts';
 import { resolveAliases } from './communities.ts';
 import { checkBfdUse, checkFamilyReach, checkLocalPrefReach, checkSourceAddressReach } from './cross-checks.ts';
@@ -76,6 +77,7 @@ export function resolveConfig(objects: readonly LoadedObject[], options: Resolve
   const bgpAds = resolveBgpAdvertisements(report, ofKind(objects, 'BGPAdvertisement'), pools, new Set(peers.keys()), aliases);
   const l2Ads = resolveL2Advertisements(report, ofKind(objects, 'L2Advertisement'), pools);
   checkAttributeConflicts(report, bgpAds, peers, pools);
+  checkPoolValues(report, pools, l2Ads);
   checkBfdUse(report, peers, bfdProfiles, bgpAds, pools);
   checkSourceAddressReach(report, peers);
   checkLocalPrefReach(report, bgpAds, peers);
