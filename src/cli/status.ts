@@ -1,36 +1,83 @@
 // `ironlb status --config DIR`: the Services with their IPs, and what each speaker announces,
-// from the status files the controller and the speakers write.
+// from the status files the controller and the speakers write (and the folder's Services, so that
+// those still waiting for an IP are listed too).
+//
+// A Service counts as announced to a peer only when its speaker says so (the plan's per-Service
+// entries: an aggregate such as a /24 counts, as `explain` says) and that session is Established;
+// a route waiting on a session that is down is shown as waiting, never as announced.
 import type { Command } from '@commander-js/extra-typings';
+import { parseIp } from '../net/ip.ts';
+import { parsePrefix, prefixContains } from '../net/prefix.ts';
+import type { SpeakerStatus } from '../store/store.ts';
 import { readControllerStatus, readSpeakerStatuses } from '../store/files/status-file.ts';
+import { loadPaths } from './load-paths.ts';
+
+/** The prefixes of one peer that hold `ip` (the /32 itself or an aggregate). */
+function prefixesHolding(prefixes: readonly string[], ip: string): string[] {
+  const addr = parseIp(ip);
+  if (!addr) return [];
+  return prefixes.filter((p) => {
+    const parsed = parsePrefix(p)?.prefix;
+    return parsed !== undefined && prefixContains(parsed, addr);
+  });
+}
+
+interface Reach { announced: string[]; waiting: string[] }
+
+/** Where one Service's IPs go: per speaker and peer, announced (session up) or waiting (session down). */
+function reachOf(service: string, ips: readonly string[], speakers: readonly SpeakerStatus[]): Reach {
+  const out: Reach = { announced: [], waiting: [] };
+  for (const s of speakers) {
+    // The speaker's own word, when it gives it: the peers this Service is announced to.
+    const said = s.announced?.find((a) => a.service === service);
+    for (const [peer, p] of Object.entries(s.peers)) {
+      if (s.announced !== undefined && !said?.peers.includes(peer)) continue;
+      const via = [...new Set(ips.flatMap((ip) => prefixesHolding(p.prefixes, ip)))];
+      if (via.length === 0) continue;
+      const aggregate = via.filter((x) => !/\/(32|128)$/.test(x));
+      const text = `${s.node}→${peer}${aggregate.length > 0 ? ` (via ${aggregate.join(', ')})` : ''}`;
+      if (p.state === 'Established') out.announced.push(text);
+      else out.waiting.push(`${text} [session ${p.state}]`);
+    }
+    for (const e of Object.values(s.layer2 ?? {})) {
+      if (e.node !== s.node || !ips.some((ip) => e.ips.includes(ip))) continue;
+      out.announced.push(`${s.node} (layer 2${e.interfaces.length > 0 ? ` on ${e.interfaces.join(',')}` : ''})`);
+    }
+  }
+  out.announced = [...new Set(out.announced)];
+  return out;
+}
+
+/** The folder's LoadBalancer Services (namespace/name), for those the controller gave no IP. */
+function loadBalancerServices(folder: string): string[] {
+  try {
+    return loadPaths([folder]).objects
+      .filter((o) => o.object.kind === 'Service' && (o.object.spec as { type?: string }).type === 'LoadBalancer')
+      .map((o) => `${o.object.metadata.namespace ?? 'default'}/${o.object.metadata.name ?? ''}`);
+  } catch {
+    return [];
+  }
+}
 
 export async function statusText(folder: string): Promise<string> {
   const c = await readControllerStatus(folder);
   const speakers = await readSpeakerStatuses(folder);
   const lines: string[] = [];
-  const keys = Object.keys(c.services).sort();
+  const withIp = Object.keys(c.services);
+  const withoutIp = loadBalancerServices(folder).filter((k) => !(k in c.services));
+  const keys = [...new Set([...withIp, ...withoutIp])].sort();
   lines.push(`Services (${keys.length})${c.updated ? `, status of ${c.updated}` : ''}:`);
-  const announcedBy = new Map<string, string[]>();
-  for (const s of speakers) {
-    for (const [peer, p] of Object.entries(s.peers)) {
-      for (const prefix of p.prefixes) {
-        const ip = prefix.replace(/\/(32|128)$/, '');
-        const list = announcedBy.get(ip) ?? [];
-        list.push(`${s.node}→${peer}${p.state === 'Established' ? '' : ` (${p.state})`}`);
-        announcedBy.set(ip, list);
-      }
-    }
-  }
-  // Layer 2: the owner's own entry names the interfaces it answers on.
-  for (const s of speakers) {
-    for (const e of Object.values(s.layer2 ?? {})) {
-      if (e.node !== s.node) continue;
-      for (const ip of e.ips) if (!announcedBy.get(ip)?.some((x) => x.startsWith(`${s.node} (layer 2`))) announcedBy.set(ip, [...(announcedBy.get(ip) ?? []), `${s.node} (layer 2${e.interfaces.length > 0 ? ` on ${e.interfaces.join(',')}` : ''})`]);
-    }
-  }
   for (const k of keys) {
-    const a = c.services[k]!;
-    const by = a.ips.flatMap((ip) => announcedBy.get(ip) ?? []);
-    lines.push(`  ${k.padEnd(32)} ${a.ips.join(', ').padEnd(20)} pool ${a.pool ?? '-'}  ${by.length > 0 ? `announced: ${by.join(' ')}` : 'not announced'}`);
+    const a = c.services[k];
+    if (!a) {
+      const why = [...c.events].reverse().find((e) => e.object === k && e.type === 'Warning');
+      lines.push(`  ${k.padEnd(32)} ${'(no IP)'.padEnd(20)} ${why ? `${why.reason}: ${why.message}` : 'waiting for an IP'}`);
+      continue;
+    }
+    const r = reachOf(k, a.ips, speakers);
+    const notes = speakers.flatMap((s) => s.notAnnounced.filter((n) => n.service === k).map((n) => `${s.node}: ${n.reason.split(':')[0]}`));
+    const state = r.announced.length > 0 ? `announced: ${r.announced.join(' ')}` : `not announced${notes.length > 0 ? ` (${[...new Set(notes)].slice(0, 3).join('; ')})` : ''}`;
+    lines.push(`  ${k.padEnd(32)} ${a.ips.join(', ').padEnd(20)} pool ${a.pool ?? '-'}  ${state}${r.waiting.length > 0 ? `; waiting: ${r.waiting.join(' ')}` : ''}`);
   }
   const pools = Object.entries(c.pools);
   if (pools.length > 0) {
@@ -41,7 +88,8 @@ export async function statusText(folder: string): Promise<string> {
   for (const s of speakers) {
     lines.push(`  ${s.node}${s.updated ? ` (${s.updated})` : ''}`);
     for (const [peer, p] of Object.entries(s.peers)) {
-      lines.push(`    ${peer} ${p.address} ${p.state}${p.bfd ? ` BFD ${p.bfd}` : ''}: ${p.prefixes.length} prefixes${p.prefixes.length > 0 ? ` (${p.prefixes.slice(0, 8).join(', ')}${p.prefixes.length > 8 ? ', …' : ''})` : ''}`);
+      const what = p.state === 'Established' ? 'announced' : 'waiting for the session';
+      lines.push(`    ${peer} ${p.address} ${p.state}${p.bfd ? ` BFD ${p.bfd}` : ''}: ${p.prefixes.length} prefixes ${what}${p.prefixes.length > 0 ? ` (${p.prefixes.slice(0, 8).join(', ')}${p.prefixes.length > 8 ? ', …' : ''})` : ''}`);
       if (p.lastError) lines.push(`      last error: ${p.lastError}`);
     }
     for (const n of s.notAnnounced.slice(0, 10)) lines.push(`    not announced: ${n.service}: ${n.reason}`);

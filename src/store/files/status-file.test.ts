@@ -36,9 +36,9 @@ describe('status files', () => {
     await writeSpeakerStatus(dir, { node: 'n2', peers: { r1: { address: '10.0.0.1', state: 'Active', prefixes: ['10.0.0.5/32'], bfd: 'Down' } }, notAnnounced: [{ service: 'default/db', reason: 'noLocalEndpoints: none here' }] });
     assert.deepEqual((await readSpeakerStatuses(dir)).map((s) => s.node), ['n1', 'n2']);
     const text = await statusText(dir);
-    assert.match(text, /default\/web\s+10\.0\.0\.5\s+pool p\s+announced: n1→r1 n2→r1 \(Active\)/);
+    assert.match(text, /default\/web\s+10\.0\.0\.5\s+pool p\s+announced: n1→r1; waiting: n2→r1 \[session Active\]/);
     assert.match(text, /default\/db\s+10\.0\.0\.6\s+pool p\s+not announced/);
-    assert.match(text, /r1 10\.0\.0\.1 Active BFD Down: 1 prefixes/);
+    assert.match(text, /r1 10\.0\.0\.1 Active BFD Down: 1 prefixes waiting for the session/);
     assert.match(text, /not announced: default\/db: noLocalEndpoints/);
     assert.match(text, /AllocationFailed: no pool/);
   });

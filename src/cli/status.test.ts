@@ -1,0 +1,68 @@
+// `ironlb status` agrees with `explain` (issue #9 item 6): an aggregate announces the Services it
+// covers, Services without an IP are listed, a route on a session that is down is not "announced".
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { writeControllerStatus, writeSpeakerStatus } from '../store/files/status-file.ts';
+import { statusText } from './status.ts';
+
+async function folder(t: { after: (f: () => Promise<void>) => void }): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'ilb-status-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+const line = (text: string, key: string): string => text.split('\n').find((l) => l.includes(key)) ?? '';
+
+test('a Service announced through its aggregate (/24) is shown as announced, via the aggregate', async (t) => {
+  const dir = await folder(t);
+  await writeControllerStatus(dir, { services: { 'default/dev': { ips: ['192.168.2.240'], pool: 'development-pool' } }, pools: {}, events: [] });
+  await writeSpeakerStatus(dir, {
+    node: 'n1', peers: { 'router-1': { address: '192.168.1.1', state: 'Established', prefixes: ['192.168.2.0/24'] } }, notAnnounced: [],
+    announced: [{ service: 'default/dev', peers: ['router-1'] }],
+  });
+  assert.match(line(await statusText(dir), 'default/dev'), /pool development-pool {2}announced: n1→router-1 \(via 192\.168\.2\.0\/24\)$/);
+});
+
+test('an aggregate another Service keeps up does not make this one announced when its speaker says it is not', async (t) => {
+  const dir = await folder(t);
+  await writeControllerStatus(dir, { services: { 'default/a': { ips: ['192.168.2.240'], pool: 'p' }, 'default/b': { ips: ['192.168.2.241'], pool: 'p' } }, pools: {}, events: [] });
+  await writeSpeakerStatus(dir, {
+    node: 'n1', peers: { r1: { address: '10.0.0.1', state: 'Established', prefixes: ['192.168.2.0/24'] } },
+    notAnnounced: [{ service: 'default/b', reason: 'noEndpoints: the Service has no ready or serving endpoint' }],
+    announced: [{ service: 'default/a', peers: ['r1'] }],
+  });
+  const text = await statusText(dir);
+  assert.match(line(text, 'default/a'), /announced: n1→r1 \(via 192\.168\.2\.0\/24\)/);
+  assert.match(line(text, 'default/b'), /not announced \(n1: noEndpoints\)$/);
+});
+
+test('a route waiting on a session that is down is not under "announced"', async (t) => {
+  const dir = await folder(t);
+  await writeControllerStatus(dir, { services: { 'default/web': { ips: ['10.0.0.5'], pool: 'p' } }, pools: {}, events: [] });
+  await writeSpeakerStatus(dir, {
+    node: 'n1', peers: { r1: { address: '10.0.0.1', state: 'Connect', prefixes: ['10.0.0.5/32'] } }, notAnnounced: [],
+    announced: [{ service: 'default/web', peers: ['r1'] }],
+  });
+  const text = await statusText(dir);
+  assert.match(line(text, 'default/web'), /not announced; waiting: n1→r1 \[session Connect\]$/);
+  assert.match(line(text, 'r1 10.0.0.1'), /Connect: 1 prefixes waiting for the session/);
+});
+
+test('Services without an IP are listed, with the controller\'s reason', async (t) => {
+  const dir = await folder(t);
+  await writeFile(path.join(dir, 'svc.yaml'), [
+    'apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\nspec: {type: LoadBalancer, ports: [{port: 80}]}\n',
+    'apiVersion: v1\nkind: Service\nmetadata: {name: pending, namespace: default}\nspec: {type: LoadBalancer, ports: [{port: 80}]}\n',
+    'apiVersion: v1\nkind: Service\nmetadata: {name: internal, namespace: default}\nspec: {type: ClusterIP, ports: [{port: 80}]}\n',
+  ].join('---\n'));
+  await writeControllerStatus(dir, {
+    services: { 'default/web': { ips: ['10.0.0.5'], pool: 'p' } }, pools: {},
+    events: [{ time: 't', type: 'Warning', object: 'default/pending', reason: 'AllocationFailed', message: 'Failed to allocate IP for "default/pending": no available IPs' }],
+  });
+  const text = await statusText(dir);
+  assert.match(text, /^Services \(2\)/);
+  assert.match(line(text, 'default/pending'), /\(no IP\)\s+AllocationFailed: Failed to allocate IP for "default\/pending": no available IPs$/);
+  assert.equal(line(text, 'default/internal'), '');
+});
