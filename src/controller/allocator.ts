@@ -100,6 +100,8 @@ export class AddressAllocator {
    */
   private readonly requested: Record<Family, Map<bigint, string[]>> = { 4: new Map(), 6: new Map() };
   private readonly requestOf = new Map<string, readonly IpAddress[]>();
+  /** Requested addresses the current search stepped over (a few), to name them when it fails. */
+  private readonly skippedRequested: IpAddress[] = [];
 
   constructor(pools: readonly Pool[] = []) {
     this.setPools(pools);
@@ -400,6 +402,7 @@ export class AddressAllocator {
       let free = runs.firstFree(first, last);
       // Addresses other Services request are not free for automatic assignment.
       while (free !== undefined && this.requestedByOther(family, free, who.key)) {
+        if (this.skippedRequested.length < 3) this.skippedRequested.push({ family, value: free });
         free = free < last ? runs.firstFree(free + 1n, last) : undefined;
       }
       if (group) {
@@ -481,25 +484,38 @@ export class AddressAllocator {
     return fail('no available IPs');
   }
 
+  /**
+   * MetalLB's "no available IPs" texts, and when the search stepped over addresses other Services
+   * request by name, those too: the pool may look half empty to the user.
+   */
+  private exhausted(text: string): Outcome<never> {
+    const skipped = this.skippedRequested;
+    if (skipped.length === 0) return fail(text);
+    const named = skipped.map((ip) => `${goQuote(ipText(ip))} (requested by ${this.requestersOf(ip.family, ip.value, '').join(',')})`);
+    return fail(`${text}; addresses other Services request by name are not handed out automatically: ${named.join(', ')}${skipped.length >= 3 ? ', …' : ''}`);
+  }
+
   /** Allocate: pinned pools first, then every autoAssign pool without serviceAllocation (by name). */
   allocate(who: Requester, family: ServiceFamily): Outcome<IpAddress[]> {
+    this.skippedRequested.length = 0;
     if (this.anyPinning) {
       const pinned = this.fromPools(this.pinnedPools(who.svc), who, family);
       if (pinned.ok) return pinned;
     }
     const r = this.fromPools(this.generalPools, who, family);
-    return r.ok ? r : fail('no available IPs');
+    return r.ok ? r : this.exhausted('no available IPs');
   }
 
   /** AllocateFromPool: the pool named by the address-pool annotation (autoAssign not required). */
   allocateFromPool(who: Requester, family: ServiceFamily, poolName: string): Outcome<IpAddress[]> {
     const pool = this.byName.get(poolName);
     if (!pool) return fail(`unknown pool ${goQuote(poolName)}`);
+    this.skippedRequested.length = 0;
     let c = this.candidate(pool, who, family === 'ipv4' ? [4] : family === 'ipv6' ? [6] : [4, 6]);
     if (!c.v4 && !c.v6) {
       // MetalLB searched both families; "no available IPs" only when neither has an address.
       c = this.candidate(pool, who, [4, 6]);
-      if (!c.v4 && !c.v6) return fail(`no available IPs in pool ${pool.name}`);
+      if (!c.v4 && !c.v6) return this.exhausted(`no available IPs in pool ${pool.name}`);
     }
     const ips = this.select(c, family, familyPolicy(who.svc));
     if (!ips.ok) return fail(ips.error);
