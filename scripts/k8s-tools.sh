@@ -34,8 +34,8 @@ if [ "${1:-}" = --check ]; then
 fi
 versions() {
   "$kdir/kube-apiserver" --version >&2
-  "$kdir/kubectl" version --client 2>&1 | head -1 >&2
-  "$edir/etcd" --version | head -1 >&2
+  "$kdir/kubectl" version --client 2>&1 | sed -n 1p >&2
+  "$edir/etcd" --version | sed -n 1p >&2
   "$hdir/helm" version --short >&2
 }
 if [ ${#missing[@]} -eq 0 ] && [ "${1:-}" != --regen ]; then versions; exit 0; fi
