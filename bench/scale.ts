@@ -21,8 +21,6 @@ const METRICS_PORT = 18190;
 const RECEIVERS = [1, 2, 3, 4].map((i) => ({ address: `127.0.0.8${i}`, port: 16180 + i, asn: 64600 + i }));
 const ticks = 100; // USER_HZ
 
-/** The i-th Service's IP: 10.0.0.0/8, skipping .0 and .255. */
-const ipOf = (i: number): string => `10.${(i >> 16) & 0xff}.${(i >> 8) & 0xff}.${i & 0xff}`;
 const svcFile = (folder: string, i: number): string => path.join(folder, 'services', `svc-${i}.yaml`);
 const serviceYaml = (i: number, ip?: string): string =>
   `apiVersion: v1\nkind: Service\nmetadata: { name: svc-${i}, namespace: bench }\nspec:\n  type: LoadBalancer\n${ip ? `  loadBalancerIP: ${ip}\n` : ''}  ports: [{ port: 80 }]\n`;

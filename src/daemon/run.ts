@@ -33,7 +33,7 @@ export interface RunOptions {
   /** BFD ports (tests on loopback move them off 3784). */
   readonly bfdPorts?: { listen: number; peer: number };
   readonly logger?: Logger;
-  /** Safety re-scan of the whole folder (ms); 0 = watch only. Default 2000. */
+  /** Safety re-scan of the whole folder (ms); 0 = watch only. Default 30000. */
   readonly rescanMs?: number;
   /** Allocate afresh when the stored status is damaged (otherwise allocation waits for a repair). */
   readonly acceptLostState?: boolean;

@@ -33,9 +33,9 @@ export interface PlanInput {
 
 export type { PlanOptions };
 
-const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-const quoted = (names: readonly string[]): string => names.map((n) => `"${n}"`).join(', ');
-const familyName = (f: Family): string => (f === 4 ? 'IPv4' : 'IPv6');
+export const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+export const quoted = (names: readonly string[]): string => names.map((n) => `"${n}"`).join(', ');
+export const familyName = (f: Family): string => (f === 4 ? 'IPv4' : 'IPv6');
 
 /** Families a session carries: its own, or both when dual-stack or unnumbered (MetalLB/FRR rule). */
 export function sessionFamilies(peer: Peer): Family[] {
@@ -44,10 +44,10 @@ export function sessionFamilies(peer: Peer): Family[] {
 }
 
 /** A map key for a prefix, cheaper than its text (formatting BigInt addresses dominates otherwise). */
-const prefixKey = (p: Prefix): string => `${p.family}/${p.network.toString(16)}/${p.length}`;
+export const prefixKey = (p: Prefix): string => `${p.family}/${p.network.toString(16)}/${p.length}`;
 
 /** One (Service, IP, prefix): the advertisements that produce this prefix for this IP. */
-interface Candidate {
+export interface Candidate {
   readonly svc: string;
   readonly ip: IpAddress;
   readonly ipText: string;
@@ -57,7 +57,7 @@ interface Candidate {
 }
 
 /** One (peer, prefix): the advertisements sending it there, by the Service they serve. */
-interface PrefixSlot {
+export interface PrefixSlot {
   readonly prefix: Prefix;
   /** Service key -> names of its advertisements for this prefix and peer. */
   readonly bySvc: Map<string, Set<string>>;
@@ -65,9 +65,9 @@ interface PrefixSlot {
   readonly ads: Map<string, BgpAdvertisement>;
   conflict?: string;
 }
-interface PeerRefusal { readonly reason: NotAnnouncedReason; readonly message: string }
+export interface PeerRefusal { readonly reason: NotAnnouncedReason; readonly message: string }
 
-function candidatesFor(svc: string, ips: readonly IpAddress[], ads: readonly BgpAdvertisement[]): Candidate[] {
+export function candidatesFor(svc: string, ips: readonly IpAddress[], ads: readonly BgpAdvertisement[]): Candidate[] {
   const out: Candidate[] = [];
   for (const ip of ips) {
     const ipText = formatIp(ip);
@@ -85,9 +85,9 @@ function candidatesFor(svc: string, ips: readonly IpAddress[], ads: readonly Bgp
 }
 
 /** Distinct advertisements of a slot, sorted by name. */
-const distinctAds = (slot: PrefixSlot): BgpAdvertisement[] => [...slot.ads.values()].sort((a, b) => byText(a.name, b.name));
+export const distinctAds = (slot: PrefixSlot): BgpAdvertisement[] => [...slot.ads.values()].sort((a, b) => byText(a.name, b.name));
 
-function slotConflict(slot: PrefixSlot, peer: Peer): string | undefined {
+export function slotConflict(slot: PrefixSlot, peer: Peer): string | undefined {
   const c = attributeConflict(distinctAds(slot), sessionIsEbgp(peer));
   if (c === undefined) return undefined;
   const users = (ad: BgpAdvertisement): string =>

@@ -45,7 +45,10 @@ export interface FolderStoreOptions {
   /** The MetalLB namespace, when not inferred. */
   readonly namespace?: string;
   readonly debounceMs?: number;
-  /** Safety re-scan period; 0 disables it. */
+  /**
+   * Safety re-scan period (default 30 s; 0 disables it). A re-scan stats every file, so it is also
+   * spaced at least 50 times its own duration apart: the watcher does the work, not the re-scan.
+   */
   readonly rescanMs?: number;
   readonly logger?: StoreLogger;
   /** Files read at once (default 64): far below any file-descriptor limit. */
@@ -194,12 +197,26 @@ export class FolderStore implements Store {
     if (snapshot.status.damaged !== undefined) this.options.logger?.error({ folder: this.folder, damaged: snapshot.status.damaged }, 'the controller status (assigned IPs) is damaged');
     this.watchDir(stateDir(this.folder));
     this.syncWatchers(this.knownDirs);
-    const every = this.options.rescanMs ?? 2000;
-    if (every > 0) {
-      this.rescan = setInterval(() => { this.dirty = 'all'; this.scheduleScan(); }, every);
-      this.rescan.unref();
-    }
+    this.scheduleRescan();
     return snapshot;
+  }
+
+  private lastRescanMs = 0;
+
+  private scheduleRescan(): void {
+    const every = this.options.rescanMs ?? 30_000;
+    if (every <= 0 || this.closed) return;
+    this.rescan = setTimeout(() => {
+      const t0 = Date.now();
+      this.dirty = 'all';
+      this.scheduleScan();
+      void (async () => {
+        while (this.scanning) await this.scanning;
+        this.lastRescanMs = Date.now() - t0;
+        this.scheduleRescan();
+      })();
+    }, Math.max(every, 50 * this.lastRescanMs));
+    this.rescan.unref();
   }
 
   current(): Snapshot | undefined {
@@ -237,7 +254,7 @@ export class FolderStore implements Store {
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();
     clearTimeout(this.debounce);
-    clearInterval(this.rescan);
+    clearTimeout(this.rescan);
     clearTimeout(this.retryTimer);
     while (this.scanning) await this.scanning;
   }

@@ -8,10 +8,20 @@ import { loadText } from '../../api/load.ts';
 import { resolveConfig } from '../../config/resolve.ts';
 import type { ConfigResolver, FileLoader, FolderStoreOptions, LoadResult } from './folder-store.ts';
 
-/** api/'s loader: schemas, defaults, conversions, positions. */
+/**
+ * api/'s loader: schemas, defaults, conversions, positions. A loaded object's positions would keep
+ * its file's whole syntax tree alive (a LineCounter, every Scalar and Pair: kilobytes per file);
+ * they are only needed to report a problem, so they are re-derived from the text then.
+ */
 export const apiLoader: FileLoader = (file: string, text: string): LoadResult => {
   const r = loadText(text, file);
-  return { objects: r.objects, diagnostics: r.diagnostics };
+  let again: LoadedObject[] | undefined;
+  const objects = r.objects.map((o, i): LoadedObject => ({
+    object: o.object,
+    ...(o.source ? { source: o.source } : {}),
+    positionOf: (path) => (again ??= loadText(text, file).objects)[i]?.positionOf(path),
+  }));
+  return { objects, diagnostics: r.diagnostics };
 };
 
 /** Structural YAML only (no schema): for tests that want objects the schemas would refuse. */
