@@ -74,6 +74,28 @@ export interface SpeakerStatus {
   readonly updated?: string;
 }
 
+/**
+ * What changed since the store's previous snapshot: how an edit costs what it changes. The
+ * contract, for every store (the folder one here, the Kubernetes informers next):
+ * - `from` is the generation of the snapshot this one follows; a consumer that did not see that
+ *   one (or any snapshot without a delta) recomputes from the whole snapshot.
+ * - `servicesOnly`: nothing but Services changed (the Config, Nodes, EndpointSlices and Namespaces
+ *   are those of `from`). When false, consumers recompute everything.
+ * - `upserted`: every Service added or changed since `from`, as the snapshot holds it (status
+ *   merged); `deleted`: the keys of every Service gone since `from`. A key is in at most one.
+ *   Services not named are the same objects as in `from`.
+ * An informer's add or update is an upsert, its delete a deletion; several events for one key
+ * between two snapshots fold into the last. A status change that moves a Service's IPs (another
+ * process's write) upserts that Service. The delta is advisory: the snapshot stays complete, and
+ * the full recomputation from it is the reference an incremental consumer must agree with.
+ */
+export interface SnapshotDelta {
+  readonly from: number;
+  readonly servicesOnly: boolean;
+  readonly upserted: readonly Service[];
+  readonly deleted: readonly ServiceKey[];
+}
+
 export interface Snapshot {
   /** Increases with every accepted change. */
   readonly generation: number;
@@ -92,6 +114,8 @@ export interface Snapshot {
    * keeps serving Services under the last good configuration meanwhile).
    */
   readonly stale?: boolean;
+  /** What changed since the previous snapshot (see SnapshotDelta); absent: assume everything. */
+  readonly delta?: SnapshotDelta;
 }
 
 export interface Rejection {
@@ -109,7 +133,11 @@ export interface Store {
   /** Reads the source once and starts watching. Rejects if the first read is invalid. */
   start(listener: StoreListener): Promise<Snapshot>;
   current(): Snapshot | undefined;
-  writeControllerStatus(s: ControllerStatus): Promise<void>;
+  /**
+   * `changed`: the Services whose assignment changed since the last write (when the writer knows):
+   * the store may then write only those.
+   */
+  writeControllerStatus(s: ControllerStatus, changed?: ReadonlySet<ServiceKey>): Promise<void>;
   writeSpeakerStatus(s: SpeakerStatus): Promise<void>;
   readSpeakerStatuses(): Promise<SpeakerStatus[]>;
   close(): Promise<void>;
@@ -129,7 +157,8 @@ export function withIngress(svc: Service, ips: readonly string[]): Service {
 /** The Services as a cluster would hold them after the controller wrote `status`. */
 export function withStatus(snapshot: Snapshot, status: ControllerStatus): Snapshot {
   const services = snapshot.services.map((svc) => withIngress(svc, status.services[serviceKey(svc)]?.ips ?? []));
-  return { ...snapshot, services, status };
+  const { delta: _delta, ...rest } = snapshot;
+  return { ...rest, services, status };
 }
 
 export const emptyControllerStatus: ControllerStatus = { services: {}, pools: {}, events: [] };

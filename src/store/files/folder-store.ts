@@ -18,7 +18,7 @@ import type { LoadedObject } from '../../api/loaded.ts';
 import type { EndpointSlice, Namespace, Node, Service } from '../../api/resources.ts';
 import type { Config } from '../../config/types.ts';
 import type { ControllerStatus, Snapshot, SpeakerStatus, Store, StoreListener } from '../store.ts';
-import { emptyControllerStatus, serviceKey, withIngress, withStatus } from '../store.ts';
+import { emptyControllerStatus, serviceKey, withIngress } from '../store.ts';
 import {
   controllerStatusFile, parseControllerStatus, readSpeakerStatuses, removeStaleTemps, stateDir, stateDirName, writeControllerStatus, writeSpeakerStatus,
 } from './status-file.ts';
@@ -163,6 +163,17 @@ export class FolderStore implements Store {
   /** Known files seen empty or invalid, held unchanged since `since` (see settleMs). */
   private readonly unsettled = new Map<string, { signature: string; since: number }>();
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Files changed since the last accepted snapshot, and the entries that snapshot was built from. */
+  private readonly changedFiles = new Set<string>();
+  private readonly snapshotFiles = new Map<string, CachedFile>();
+  /** The Services of the last snapshot (status merged), by key. */
+  private servicesByKey = new Map<string, Service>();
+  /** The same Services as loaded (status not merged). */
+  private rawByKey = new Map<string, Service>();
+  /** Services our own status writes changed, not yet merged into the last snapshot ('all': unknown). */
+  private ownChanged: Set<string> | 'all' | undefined;
+  /** Services changed by our own status writes since the last snapshot: the next delta names them. */
+  private readonly silentlyChanged = new Set<string>();
   /** Scans run in the background only once start() has its first snapshot. */
   private started = false;
 
@@ -230,7 +241,8 @@ export class FolderStore implements Store {
     while (this.scanning) await this.scanning;
   }
 
-  async writeControllerStatus(s: ControllerStatus): Promise<void> {
+  async writeControllerStatus(s: ControllerStatus, changed?: ReadonlySet<string>): Promise<void> {
+    this.ownChanged = changed === undefined || this.ownChanged === 'all' ? 'all' : new Set([...(this.ownChanged ?? []), ...changed]);
     if (this.last?.status.damaged !== undefined && this.ownStatus === undefined) {
       // The operator accepted the loss: keep the damaged file for a post-mortem, never overwrite it.
       const file = path.join(stateDir(this.folder), controllerStatusFile);
@@ -295,7 +307,7 @@ export class FolderStore implements Store {
     if ('ownStatus' in r) {
       // Only our own status write changed: keep the snapshot current without announcing it.
       this.lastFingerprint = r.fingerprint;
-      if (this.last) this.last = withStatus(this.last, r.ownStatus);
+      if (this.last) this.last = this.withOwnStatus(this.last, r.ownStatus);
       return;
     }
     if ('rejected' in r) {
@@ -310,13 +322,19 @@ export class FolderStore implements Store {
 
   private accept(s: Snapshot, fingerprint: string, fileSignatures: string): void {
     this.last = s;
+    this.silentlyChanged.clear();
+    for (const f of this.changedFiles) {
+      const e = this.cache.get(f);
+      if (e) this.snapshotFiles.set(f, e); else this.snapshotFiles.delete(f);
+    }
+    this.changedFiles.clear();
     this.lastFileSignatures = fileSignatures;
     this.lastFingerprint = fingerprint;
     this.listener?.snapshot(s);
   }
 
   private forget(file: string): void {
-    if (this.cache.delete(file)) this.cacheVersion++;
+    if (this.cache.delete(file)) { this.cacheVersion++; this.changedFiles.add(file); }
   }
 
   /** Reads a file, retrying errors that do not mean "gone"; throws UnreadableError when they persist. */
@@ -393,6 +411,7 @@ export class FolderStore implements Store {
     const entry = { signature, result, configRelevant: result.diagnostics.length > 0 || result.objects.some((o) => !perServiceKinds.has(o.object.kind)) };
     this.cache.set(file, entry);
     this.cacheVersion++;
+    this.changedFiles.add(file);
     return entry;
   }
 
@@ -502,6 +521,10 @@ export class FolderStore implements Store {
     const fingerprint = `${fileSignatures}|${statusSig}`;
     if (fingerprint === this.lastFingerprint) return { fingerprint, fileSignatures };
     if (this.ownStatus?.signature === statusSig && fileSignatures === this.lastFileSignatures) return { fingerprint, ownStatus: this.ownStatus.status };
+    const status = await this.readStatus(statusSig);
+    const last = this.last;
+    const servicesOnly = [...this.changedFiles].every((f) => this.holdsOnlyServices(this.cache.get(f)) && this.holdsOnlyServices(this.snapshotFiles.get(f)));
+    if (last && servicesOnly && status === last.status) return { fingerprint, fileSignatures, snapshot: this.nextByFiles(last) };
 
     const configSignatures: string[] = [];
     const objects: LoadedObject[] = [];
@@ -523,22 +546,88 @@ export class FolderStore implements Store {
     diagnostics.push(...resolved.diagnostics);
     if (resolved.config === undefined || diagnostics.some((d) => d.severity === 'error')) return { fingerprint, rejected: diagnostics };
 
-    const status = await this.readStatus(statusSig);
-    const services: Service[] = [];
+    const byKey = new Map<string, Service>();
+    const rawByKey = new Map<string, Service>();
     const endpointSlices: EndpointSlice[] = [];
     const nodes: Node[] = [];
     const namespaces: Namespace[] = [];
     for (const lo of objects) {
       const o = lo.object;
-      if (o.kind === 'Service') services.push(mergeIngress(o, status.services[serviceKey(o)]?.ips));
+      if (o.kind === 'Service') { const key = serviceKey(o); rawByKey.set(key, o); byKey.set(key, mergeIngress(o, status.services[key]?.ips)); }
       else if (o.kind === 'EndpointSlice') endpointSlices.push(o);
       else if (o.kind === 'Node') nodes.push(o);
       else if (o.kind === 'Namespace') namespaces.push(o);
     }
+    // The delta by identity: unchanged Services are the same objects.
+    const upserted: Service[] = [];
+    const deleted: string[] = [];
+    for (const [key, svc] of byKey) if (this.servicesByKey.get(key) !== svc || this.silentlyChanged.has(key)) upserted.push(svc);
+    for (const key of this.servicesByKey.keys()) if (!byKey.has(key)) deleted.push(key);
+    const sameWorld = last !== undefined && servicesOnly && resolved.config === last.config;
+    this.servicesByKey = byKey;
+    this.rawByKey = rawByKey;
     const snapshot: Snapshot = {
-      generation: ++this.generation, config: resolved.config, objects, services, endpointSlices, nodes, namespaces,
+      generation: ++this.generation, config: resolved.config, objects, services: [...byKey.values()], endpointSlices, nodes, namespaces,
       diagnostics: diagnostics.filter((d) => d.severity !== 'error'), status,
+      ...(last ? { delta: { from: last.generation, servicesOnly: sameWorld, upserted, deleted } } : {}),
     };
     return { fingerprint, fileSignatures, snapshot };
+  }
+
+  /** The last snapshot after our own status write: only the Services it changed are merged again. */
+  private withOwnStatus(last: Snapshot, status: ControllerStatus): Snapshot {
+    const keys = this.ownChanged === 'all' || this.ownChanged === undefined ? [...this.rawByKey.keys()] : this.ownChanged;
+    this.ownChanged = undefined;
+    for (const key of keys) {
+      const raw = this.rawByKey.get(key);
+      if (!raw) continue;
+      const merged = mergeIngress(raw, status.services[key]?.ips);
+      if (this.servicesByKey.get(key) === merged) continue;
+      this.servicesByKey.set(key, merged);
+      this.silentlyChanged.add(key);
+    }
+    const { delta: _delta, ...rest } = last;
+    return { ...rest, services: [...this.servicesByKey.values()], status };
+  }
+
+  /** A file that holds Services and nothing else (or is absent). */
+  private holdsOnlyServices(e: CachedFile | undefined): boolean {
+    return e === undefined || (!e.configRelevant && e.result.objects.every((o) => o.object.kind === 'Service'));
+  }
+
+  /** The next snapshot when only Service files changed: only those files are looked at. */
+  private nextByFiles(last: Snapshot): Snapshot {
+    const status = last.status;
+    const upserted = new Map<string, Service>();
+    const gone = new Set<string>();
+    for (const f of this.changedFiles) {
+      for (const o of this.snapshotFiles.get(f)?.result.objects ?? []) gone.add(serviceKey(o.object));
+      for (const o of this.cache.get(f)?.result.objects ?? []) {
+        const svc = o.object as Service;
+        const key = serviceKey(svc);
+        upserted.set(key, mergeIngress(svc, status.services[key]?.ips));
+      }
+    }
+    const deleted: string[] = [];
+    for (const key of gone) {
+      if (upserted.has(key)) continue; // moved between the changed files
+      this.rawByKey.delete(key);
+      if (this.servicesByKey.delete(key)) deleted.push(key);
+    }
+    for (const f of this.changedFiles) for (const o of this.cache.get(f)?.result.objects ?? []) this.rawByKey.set(serviceKey(o.object), o.object as Service);
+    for (const [key, svc] of upserted) {
+      if (this.servicesByKey.get(key) === svc && !this.silentlyChanged.has(key)) upserted.delete(key);
+      else this.servicesByKey.set(key, svc);
+    }
+    for (const key of this.silentlyChanged) {
+      const svc = this.servicesByKey.get(key);
+      if (svc && !upserted.has(key)) upserted.set(key, svc);
+    }
+    const objects: LoadedObject[] = [];
+    for (const e of this.cache.values()) for (const o of e.result.objects) objects.push(o);
+    return {
+      ...last, generation: ++this.generation, objects, services: [...this.servicesByKey.values()],
+      delta: { from: last.generation, servicesOnly: true, upserted: [...upserted.values()], deleted },
+    };
   }
 }

@@ -1,0 +1,66 @@
+// The delta a FolderStore attaches to each snapshot: replayed on the previous snapshot's Services
+// it gives exactly the new snapshot's Services, unchanged Services stay the same objects, and
+// `servicesOnly` is false whenever anything but Services changed.
+import assert from 'node:assert/strict';
+import { mkdtemp, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { FolderStore } from './folder-store.ts';
+import { productionStoreOptions } from './loader.ts';
+import { serviceKey, type Snapshot } from '../store.ts';
+
+const pool = (cidr: string): string => `apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: { name: blue, namespace: metallb-system }
+spec: { addresses: [${cidr}] }
+`;
+const service = (name: string, port = 80): string => `apiVersion: v1
+kind: Service
+metadata: { name: ${name}, namespace: default }
+spec: { type: LoadBalancer, ports: [{ port: ${port} }] }
+`;
+
+describe('FolderStore deltas', () => {
+  let dir: string;
+  let store: FolderStore | undefined;
+  beforeEach(async () => { dir = await mkdtemp(path.join(tmpdir(), 'ilbl-delta-')); });
+  afterEach(async () => { await store?.close(); store = undefined; await rm(dir, { recursive: true, force: true }); });
+
+  it('every delta replays to the next snapshot, whatever the edit', async () => {
+    await writeFile(path.join(dir, 'pool.yaml'), pool('10.9.0.0/24'));
+    for (const n of ['a', 'b', 'c']) await writeFile(path.join(dir, `${n}.yaml`), service(n));
+    const snapshots: Snapshot[] = [];
+    store = new FolderStore(dir, productionStoreOptions({ rescanMs: 0, settleMs: 0 }));
+    await store.start({ snapshot: (s) => { snapshots.push(s); } });
+    const step = async (edit: () => Promise<unknown>): Promise<void> => { await edit(); await new Promise((r) => setTimeout(r, 30)); await store!.refresh(); };
+    await step(() => writeFile(path.join(dir, 'd.yaml'), service('d')));
+    await step(() => writeFile(path.join(dir, 'a.yaml'), service('a', 81)));
+    await step(() => unlink(path.join(dir, 'b.yaml')));
+    await step(() => rename(path.join(dir, 'c.yaml'), path.join(dir, 'c2.yaml')));
+    await step(() => writeFile(path.join(dir, 'multi.yaml'), service('e') + '---\n' + service('f')));
+    await step(() => writeFile(path.join(dir, 'multi.yaml'), service('e', 90)));
+    await step(() => store!.writeControllerStatus({ services: { 'default/a': { ips: ['10.9.0.1'] } }, pools: {}, events: [] }, new Set(['default/a'])));
+    await step(() => writeFile(path.join(dir, 'g.yaml'), service('g')));
+    await step(() => writeFile(path.join(dir, 'pool.yaml'), pool('10.9.1.0/24')));
+    await step(() => writeFile(path.join(dir, 'h.yaml'), service('h')));
+    assert.ok(snapshots.length >= 9, `saw ${snapshots.length} snapshots`);
+    for (let i = 1; i < snapshots.length; i++) {
+      const prev = snapshots[i - 1]!;
+      const next = snapshots[i]!;
+      const d = next.delta;
+      assert.ok(d, `snapshot ${next.generation} has a delta`);
+      assert.equal(d.from, prev.generation);
+      const replay = new Map(prev.services.map((s) => [serviceKey(s), s]));
+      for (const k of d.deleted) assert.ok(replay.delete(k), `deleted ${k} was there`);
+      for (const s of d.upserted) replay.set(serviceKey(s), s);
+      const want = new Map(next.services.map((s) => [serviceKey(s), s]));
+      assert.deepEqual([...replay.keys()].sort(), [...want.keys()].sort(), `keys after generation ${next.generation}`);
+      for (const [k, s] of want) assert.equal(replay.get(k), s, `${k} is the very object after generation ${next.generation}`);
+      assert.equal(d.servicesOnly, next.config === prev.config, `servicesOnly at generation ${next.generation}`);
+    }
+    const last = store.current()!;
+    assert.equal(last.services.find((s) => s.metadata.name === 'a')?.status?.loadBalancer?.ingress?.[0]?.ip, '10.9.0.1', 'our own status merged');
+    assert.equal(snapshots.filter((s) => s.delta?.servicesOnly === false).length, 1, 'only the pool edit was not Services only');
+  });
+});
