@@ -137,6 +137,38 @@ export class AdjRibOut {
     return changes;
   }
 
+  /**
+   * Changes some desired routes and leaves the rest alone: what one edit costs (setDesired walks
+   * every route). Attribute sets are interned into the same table; returns the number of changes.
+   */
+  updateDesired(announce: readonly Route[], withdraw: readonly Prefix[]): number {
+    let changes = 0;
+    for (const p of withdraw) {
+      const t = this.tables[p.family];
+      const k = prefixKey(p);
+      if (!t.desired.delete(k)) continue;
+      changes++;
+      if (this.active) t.dirty.add(k);
+    }
+    for (const r of announce) {
+      const t = this.tables[r.prefix.family];
+      const k = prefixKey(r.prefix);
+      let set = this.byObject.get(r.attributes);
+      if (!set) {
+        const key = attributeKey(r.attributes);
+        set = this.sets.get(key) ?? { id: this.nextId++, key, attributes: r.attributes };
+        this.sets.set(key, set);
+        this.byObject.set(r.attributes, set);
+      }
+      const e = t.desired.get(k);
+      if (e && sameSet(e.set, set)) continue;
+      if (e) { e.set = set; e.generation = this.generation; } else t.desired.set(k, { set, generation: this.generation });
+      changes++;
+      if (this.active) t.dirty.add(k);
+    }
+    return changes;
+  }
+
   /** A session came up: the peer holds nothing, so everything desired is to be sent. */
   sessionUp(): void {
     this.active = true;

@@ -11,6 +11,7 @@ import type { BgpLogger, Clock, EstablishedEvent, NotificationEvent, PeerConfig,
 import { refusedText } from './refused-update.ts';
 import { LogLimiter } from './log-limiter.ts';
 import { systemClock } from './peer-config.ts';
+import type { Prefix } from '../net/prefix.ts';
 import type { Route } from './route.ts';
 import type { DecodedUpdate } from './update.ts';
 import { unmapV4 } from './session.ts';
@@ -184,6 +185,13 @@ export class BgpSpeaker extends EventEmitter {
     const peer = this.peers.get(peerId);
     if (!peer) throw new Error(`no BGP peer "${peerId}"`);
     if (peer.rib.setDesired(routes) > 0) { peer.kick(); peer.routesChanged(); }
+  }
+
+  /** Some routes changed for the peer (the rest stay as they are): costs what changed. */
+  updateRoutes(peerId: string, announce: readonly Route[], withdraw: readonly Prefix[]): void {
+    const peer = this.peers.get(peerId);
+    if (!peer) throw new Error(`no BGP peer "${peerId}"`);
+    if (peer.rib.updateDesired(announce, withdraw) > 0) peer.kick();
   }
 
   peerState(id: string): PeerStatus | undefined { return this.peers.get(id)?.status(); }

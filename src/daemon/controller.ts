@@ -4,7 +4,8 @@
 // moves a Service to another IP.
 import type { Logger } from 'pino';
 import type { Metrics } from '../observe/metrics.ts';
-import { type ControllerStatus, type ServiceAssignment, type Snapshot, type StatusEvent, type Store, withStatus } from '../store/store.ts';
+import type { Service } from '../api/resources.ts';
+import { type ControllerStatus, type ServiceAssignment, serviceKey, type Snapshot, type SnapshotDelta, type StatusEvent, type Store, withIngress } from '../store/store.ts';
 import type { Allocate, AllocationResult } from './engines.ts';
 
 const keptEvents = 200;
@@ -50,6 +51,11 @@ export class ControllerRole {
   private writing: Promise<void> = Promise.resolve();
   private lastWritten: ControllerStatus | undefined;
   private pending: ControllerStatus | undefined;
+  private pendingChanged: Set<string> | 'all' = new Set();
+  private lastGeneration: number | undefined;
+  /** The Services as handed to onAllocated (IPs merged), and the generation they were handed at. */
+  private allocated = new Map<string, Service>();
+  private allocatedGeneration: number | undefined;
   private damageReported: string | undefined;
 
   constructor(private readonly o: ControllerRoleOptions) {}
@@ -58,9 +64,12 @@ export class ControllerRole {
   onSnapshot(s: Snapshot): Promise<void> {
     if (this.refuseDamaged(s)) return this.writing;
     const started = process.hrtime.bigint();
+    const d = s.delta;
+    const delta = d?.servicesOnly === true && d.from === this.lastGeneration ? d : undefined;
+    this.lastGeneration = s.generation;
     let result: AllocationResult;
     try {
-      result = this.o.allocate(s.config, s.services);
+      result = this.o.allocate(s.config, s.services, delta);
     } catch (e) {
       this.o.logger.error({ err: e, generation: s.generation }, 'allocator failed; status left as it was');
       return this.writing;
@@ -72,23 +81,54 @@ export class ControllerRole {
       this.o.metrics?.addressesInUse.set({ pool }, u.assignedIPv4 + u.assignedIPv6);
       this.o.metrics?.addressesTotal.set({ pool }, u.assignedIPv4 + u.assignedIPv6 + u.availableIPv4 + u.availableIPv6);
     }
-    this.o.onAllocated?.(withStatus(s, next ?? base));
+    if (this.o.onAllocated) this.o.onAllocated(this.allocatedSnapshot(s, next ?? base, result, delta));
     if (next === undefined) return this.writing;
-    this.logChanges(base, next);
+    this.logChanges(base, next, result);
     this.lastWritten = next;
     // Writes are coalesced: while one is under way, only the newest status waits for its turn.
     const queued = this.pending !== undefined;
     this.pending = next;
+    if (result.changed && this.pendingChanged !== 'all') for (const k of result.changed.keys()) this.pendingChanged.add(k);
+    else this.pendingChanged = 'all';
     if (!queued) {
       this.writing = this.writing.then(async () => {
         const s = this.pending;
+        const changed = this.pendingChanged;
         this.pending = undefined;
-        if (s) await this.o.store.writeControllerStatus(s);
+        this.pendingChanged = new Set();
+        if (s) await this.o.store.writeControllerStatus(s, changed === 'all' ? undefined : changed);
       }).catch((e: unknown) => {
         this.o.logger.error({ err: e }, 'writing the status failed');
       });
     }
     return this.writing;
+  }
+
+  /**
+   * The snapshot as it reads once the status is written, for a speaker in this process. With a
+   * delta, only the Services it names and those whose assignment changed are merged again, and
+   * the result carries the delta a speaker needs to re-plan just those.
+   */
+  private allocatedSnapshot(s: Snapshot, status: ControllerStatus, r: AllocationResult, delta: SnapshotDelta | undefined): Snapshot {
+    const ipsOf = (key: string): readonly string[] => r.services[key]?.ips ?? [];
+    const { delta: _ignored, ...rest } = s;
+    if (!delta || !r.changed || this.allocatedGeneration === undefined) {
+      this.allocated = new Map(s.services.map((svc) => { const key = serviceKey(svc); return [key, withIngress(svc, ipsOf(key))]; }));
+      this.allocatedGeneration = s.generation;
+      return { ...rest, services: [...this.allocated.values()], status };
+    }
+    const upserted = new Map<string, Service>();
+    for (const key of delta.deleted) this.allocated.delete(key);
+    for (const svc of delta.upserted) upserted.set(serviceKey(svc), svc);
+    for (const key of r.changed.keys()) { const svc = this.allocated.get(key); if (svc && !upserted.has(key)) upserted.set(key, svc); }
+    for (const [key, svc] of upserted) {
+      const merged = withIngress(svc, ipsOf(key));
+      this.allocated.set(key, merged);
+      upserted.set(key, merged);
+    }
+    const from = this.allocatedGeneration;
+    this.allocatedGeneration = s.generation;
+    return { ...rest, services: [...this.allocated.values()], status, delta: { from, servicesOnly: true, upserted: [...upserted.values()], deleted: delta.deleted } };
   }
 
   /**
@@ -125,12 +165,21 @@ export class ControllerRole {
       fresh.push(ev);
       latest.set(e.object, ev);
     }
-    if (fresh.length === 0 && sameAssignments(base.services, r.services) && sameJson(base.pools, r.pools)) return undefined;
+    const same = r.changed ? r.changed.size === 0 : sameAssignments(base.services, r.services);
+    if (fresh.length === 0 && same && sameJson(base.pools, r.pools)) return undefined;
     for (const e of fresh) this.o.logger[e.type === 'Warning' ? 'warn' : 'info']({ object: e.object, reason: e.reason }, e.message);
     return { services: r.services, pools: r.pools, events: [...base.events, ...fresh].slice(-keptEvents), updated: time };
   }
 
-  private logChanges(before: ControllerStatus, after: ControllerStatus): void {
+  private logChanges(before: ControllerStatus, after: ControllerStatus, r: AllocationResult): void {
+    if (r.changed) {
+      for (const [key, previous] of r.changed) {
+        const a = after.services[key];
+        if (a) this.o.logger.info({ service: key, ips: a.ips, pool: a.pool, previous: previous?.ips }, 'service IPs assigned');
+        else this.o.logger.info({ service: key, previous: previous?.ips }, 'service IPs released');
+      }
+      return;
+    }
     for (const [key, a] of Object.entries(after.services)) {
       const b = before.services[key];
       if (!sameAssignment(a, b)) this.o.logger.info({ service: key, ips: a.ips, pool: a.pool, previous: b?.ips }, 'service IPs assigned');

@@ -4,17 +4,22 @@ import type { EventEmitter } from 'node:events';
 import type { Service } from '../api/resources.ts';
 import type { BgpState, PeerConfig, PeerStatus, Route } from '../bgp/speaker.ts';
 import type { BfdProfile, Config } from '../config/types.ts';
+import type { Prefix } from '../net/prefix.ts';
 import type { AnnouncementPlan } from '../speaker/plan-types.ts';
 import type { PlanInput } from '../speaker/plan.ts';
 import type { PoolUsage, ServiceAssignment, StatusEvent } from '../store/store.ts';
 
 /** One run of the allocator over every Service (existing ingress IPs are kept when still valid). */
 export interface AllocationResult {
+  /** Every assignment (the allocator's own record: read it now, copy what you keep). */
   readonly services: Readonly<Record<string, ServiceAssignment>>;
+  /** The Services whose assignment this run changed, with the assignment before (undefined: none). */
+  readonly changed?: ReadonlyMap<string, ServiceAssignment | undefined>;
   readonly pools: Readonly<Record<string, PoolUsage>>;
   readonly events: readonly Omit<StatusEvent, 'time'>[];
 }
-export type Allocate = (config: Config, services: readonly Service[]) => AllocationResult;
+/** `delta`: only these Services changed since the last call (same Config): reconcile just them. */
+export type Allocate = (config: Config, services: readonly Service[], delta?: { readonly upserted: readonly Service[]; readonly deleted: readonly string[] }) => AllocationResult;
 
 export type { PlanInput };
 export type Plan = (input: PlanInput) => AnnouncementPlan;
@@ -26,6 +31,8 @@ export interface BgpEngine extends EventEmitter {
   updatePeer(c: PeerConfig): void;
   removePeer(id: string): Promise<void>;
   setRoutes(peerId: string, routes: readonly Route[]): void;
+  /** Some routes changed; the others stay (an edit's cost, not the table's). */
+  updateRoutes(peerId: string, announce: readonly Route[], withdraw: readonly Prefix[]): void;
   peerState(id: string): PeerStatus | undefined;
   close(opts?: { graceful?: boolean }): Promise<void>;
   /**

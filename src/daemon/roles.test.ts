@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import type { PeerConfig, PeerStatus, Route } from '../bgp/speaker.ts';
 import { type Config, emptyConfig, type Peer, bfdDefaults } from '../config/types.ts';
 import { formatIp, parseIp } from '../net/ip.ts';
-import { parsePrefix } from '../net/prefix.ts';
+import { formatPrefix, parsePrefix, type Prefix } from '../net/prefix.ts';
 import { createLogger, silentLogger } from '../observe/log.ts';
 import { planAnnouncements } from '../speaker/plan.ts';
 import { ad, config as fixtureConfig, pool as fixturePool, service, slice } from '../../test/fixtures/speaker/builders.ts';
@@ -38,6 +38,13 @@ class FakeBgp extends EventEmitter implements BgpEngine {
   resetPeer(id: string, r: { subcode: number; holdDown?: boolean }): void { this.calls.push(`reset ${id} 6/${r.subcode}${r.holdDown ? ' hold' : ''}`); }
   releasePeer(id: string): void { this.calls.push(`release ${id}`); }
   setRoutes(id: string, r: readonly Route[]): void { this.calls.push(`routes ${id} ${r.length}`); this.routes.set(id, r); }
+  updateRoutes(id: string, a: readonly Route[], w: readonly Prefix[]): void {
+    this.calls.push(`update routes ${id} +${a.length} -${w.length}`);
+    const m = new Map((this.routes.get(id) ?? []).map((r) => [formatPrefix(r.prefix), r]));
+    for (const p of w) m.delete(formatPrefix(p));
+    for (const r of a) m.set(formatPrefix(r.prefix), r);
+    this.routes.set(id, [...m.values()]);
+  }
   status: PeerStatus | undefined;
   peerState(): PeerStatus | undefined { return this.status; }
   close(opts?: { graceful?: boolean }): Promise<void> { this.closedGraceful = opts?.graceful ?? false; return Promise.resolve(); }

@@ -16,6 +16,7 @@ import { ControllerRole } from './controller.ts';
 import type { BfdEngine, BgpEngine } from './engines.ts';
 import { L2Role, type MembershipOptions } from './l2-role.ts';
 import { SpeakerRole } from './speaker.ts';
+import { IncrementalPlan } from '../speaker/plan-incremental.ts';
 import { makeAllocate, makeBfd, makeBgp, planFor } from './wiring.ts';
 
 export interface RunOptions {
@@ -69,6 +70,7 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
   const metrics = new Metrics({ processMetrics: o.logger === undefined });
   const cluster = o.cluster && role !== 'standalone' ? clusterStore(role, o.cluster, o.namespace, o.nodeName, logger) : undefined;
   const lbClass = o.cluster?.loadBalancerClass !== undefined ? { loadBalancerClass: o.cluster.loadBalancerClass } : {};
+  const planOptions = { ...lbClass, ...(o.ignoreExcludeLb ? { ignoreExcludeLb: true } : {}) };
   const store: Store = cluster?.store
     ?? new FolderStore(o.folder, productionStoreOptions({ ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), ...(o.rescanMs !== undefined ? { rescanMs: o.rescanMs } : {}), logger }));
   let controller: ControllerRole | undefined;
@@ -96,7 +98,8 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
     });
     const l2Status = l2;
     speaker = new SpeakerRole({
-      store, nodeName: o.nodeName, plan: planFor({ ...lbClass, ...(o.ignoreExcludeLb ? { ignoreExcludeLb: true } : {}) }), bgp, bfd, logger: logger.child({ component: 'speaker' }), metrics, layer2Status: () => l2Status.status(),
+      store, nodeName: o.nodeName, plan: planFor(planOptions), incremental: (input) => new IncrementalPlan({ ...input, options: { ...input.options, ...planOptions } }),
+      bgp, bfd, logger: logger.child({ component: 'speaker' }), metrics, layer2Status: () => l2Status.status(),
       ...(roles.assumeLocalEndpoints ? { assumeLocalEndpoints: true } : {}), ...(ip ? { hostIpv4: ip } : {}),
     });
     await bgp.start();

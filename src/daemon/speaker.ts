@@ -16,9 +16,12 @@ import { newLinesLog } from '../observe/config-warnings.ts';
 import { conflictDrops } from '../speaker/conflicts.ts';
 import type { AnnouncementPlan } from '../speaker/plan-types.ts';
 import type { PeerAnnouncement, Snapshot, SpeakerStatus, Store } from '../store/store.ts';
-import type { BfdEngine, BfdStateEvent, BgpEngine, Plan } from './engines.ts';
+import type { BfdEngine, BfdStateEvent, BgpEngine, Plan, PlanInput } from './engines.ts';
+import type { IncrementalPlan, RouteChange } from '../speaker/plan-incremental.ts';
+import type { ServicePlan } from '../speaker/plan-types.ts';
+import type { SnapshotDelta } from '../store/store.ts';
 import { peerConfigFor } from './peer-config.ts';
-import { withLocalEndpoints, withThisNode } from './synthesize.ts';
+import { localSlice, withLocalEndpoints, withThisNode } from './synthesize.ts';
 
 /** JSON with bigints (addresses, prefixes), for comparing settings. */
 export const stableKey = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
@@ -32,6 +35,14 @@ const attributeKey = (a: Route['attributes']): string => {
 };
 /** A map key for a prefix, cheaper than its text (formatted only for logs and status). */
 const prefixKey = (p: Route['prefix']): string => `${p.family}/${p.network}/${p.length}`;
+
+/** Prefix text, once per prefix object (the planner keeps them): status lists every prefix. */
+const prefixTexts = new WeakMap<Route['prefix'], string>();
+const prefixText = (p: Route['prefix']): string => {
+  let t = prefixTexts.get(p);
+  if (t === undefined) prefixTexts.set(p, (t = formatPrefix(p)));
+  return t;
+};
 
 function describeRoute(r: Route): Record<string, unknown> {
   const a = r.attributes;
@@ -67,6 +78,11 @@ export interface SpeakerRoleOptions {
   readonly hostIpv4?: IpAddress;
   /** Minimum spacing of speaker status writes. */
   readonly statusEveryMs?: number;
+  /**
+   * Keeps the plan incrementally: a snapshot whose delta follows the one planned last costs what
+   * changed (production); without it every snapshot is planned whole with `plan`.
+   */
+  readonly incremental?: (input: PlanInput) => IncrementalPlan;
   /** How often a held-down peer checks whether BFD damping has decayed (default 1 s). */
   readonly dampingCheckMs?: number;
   /** The layer-2 part of the status (daemon/l2-role.ts). */
@@ -78,6 +94,13 @@ export class SpeakerRole {
   private readonly sessionState = new Map<string, string>();
   private readonly bfdState = new Map<string, string>();
   private lastPlan: AnnouncementPlan | undefined;
+  private planner: IncrementalPlan | undefined;
+  private plannedGeneration: number | undefined;
+  /** Session peer name -> BGP peer id, as last planned whole. */
+  private peerIds = new Map<string, string>();
+  /** Services with an EndpointSlice of their own (standalone stands in for the others). */
+  private coveredBySlices = new Set<string>();
+  private lastStatusMs = 0;
   private statusTimer: NodeJS.Timeout | undefined;
   private statusWrite: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -101,16 +124,40 @@ export class SpeakerRole {
   onSnapshot(s: Snapshot): void {
     if (this.stopped) return;
     const started = process.hrtime.bigint();
+    const d = s.delta;
+    if (this.planner && d?.servicesOnly === true && d.from === this.plannedGeneration) {
+      try {
+        this.applyDelta(this.planner, d);
+        this.plannedGeneration = s.generation;
+        this.o.metrics?.reconcileSeconds.observe({ role: 'speaker' }, Number(process.hrtime.bigint() - started) / 1e9);
+        this.scheduleStatus();
+        return;
+      } catch (e) {
+        this.log.error({ err: e, generation: s.generation }, 'incremental planning failed; planning everything');
+      }
+    }
     const nodes = withThisNode(s.nodes, this.o.nodeName);
     const endpointSlices = this.o.assumeLocalEndpoints ? withLocalEndpoints(s.services, s.endpointSlices, this.o.nodeName) : s.endpointSlices;
     let plan: AnnouncementPlan;
+    const input: PlanInput = { config: s.config, services: s.services, endpointSlices, nodes, nodeName: this.o.nodeName };
     try {
-      plan = this.o.plan({ config: s.config, services: s.services, endpointSlices, nodes, nodeName: this.o.nodeName });
+      if (this.o.incremental) {
+        this.planner = this.o.incremental(input);
+        plan = this.planner.plan();
+      } else plan = this.o.plan(input);
     } catch (e) {
+      this.planner = undefined;
       this.log.error({ err: e, generation: s.generation }, 'planning failed; announcements left as they were');
       return;
     }
-    this.lastPlan = plan;
+    this.plannedGeneration = s.generation;
+    this.coveredBySlices = new Set();
+    for (const sl of s.endpointSlices) {
+      const svc = sl.metadata.labels?.['kubernetes.io/service-name'];
+      if (svc !== undefined) this.coveredBySlices.add(`${sl.metadata.namespace ?? 'default'}/${svc}`);
+    }
+    this.peerIds = new Map();
+    this.lastPlan = this.planner ? undefined : plan;
     this.logConflictDrops(conflictDrops(plan));
     const node = nodes.find((n) => n.metadata.name === this.o.nodeName);
     const profiles = new Map(s.config.bfdProfiles.map((p) => [p.name, p]));
@@ -122,12 +169,55 @@ export class SpeakerRole {
         continue;
       }
       wanted.add(m.config.id);
+      this.peerIds.set(pp.peer.name, m.config.id);
       const profile = pp.peer.bfdProfile !== undefined ? profiles.get(pp.peer.bfdProfile) : undefined;
       this.applyPeer(m.config, pp.routes, profile, pp.peer.ebgpMultiHop);
     }
     for (const id of [...this.peers.keys()]) if (!wanted.has(id)) void this.dropPeer(id);
     this.o.metrics?.reconcileSeconds.observe({ role: 'speaker' }, Number(process.hrtime.bigint() - started) / 1e9);
     this.scheduleStatus();
+  }
+
+  /** Only Services changed: re-plan those, and hand bgp/ only the routes that changed. */
+  private applyDelta(planner: IncrementalPlan, d: SnapshotDelta): void {
+    if (this.o.assumeLocalEndpoints) {
+      for (const svc of d.upserted) {
+        const key = `${svc.metadata.namespace ?? 'default'}/${svc.metadata.name ?? ''}`;
+        if (!this.coveredBySlices.has(key)) planner.setSlices(key, svc.spec.type === 'LoadBalancer' ? [localSlice(svc, this.o.nodeName)] : undefined);
+      }
+      for (const key of d.deleted) if (!this.coveredBySlices.has(key)) planner.setSlices(key, undefined);
+    }
+    const byPeer = new Map<string, RouteChange[]>();
+    for (const c of planner.apply(d.upserted, d.deleted)) {
+      const list = byPeer.get(c.peer);
+      if (list) list.push(c); else byPeer.set(c.peer, [c]);
+    }
+    for (const [name, changes] of byPeer) {
+      const id = this.peerIds.get(name);
+      const p = id !== undefined ? this.peers.get(id) : undefined;
+      if (!p || id === undefined) continue;
+      const announce: Route[] = [];
+      const withdraw: Route['prefix'][] = [];
+      for (const c of changes) {
+        const k = prefixKey(c.prefix);
+        if (c.route) {
+          announce.push(c.route);
+          p.routes.set(k, { route: c.route, key: attributeKey(c.route.attributes) });
+          this.log.info({ peer: id, ...describeRoute(c.route) }, c.previous ? 'announce (attributes changed)' : 'announce');
+        } else {
+          withdraw.push(c.prefix);
+          p.routes.delete(k);
+          this.log.info({ peer: id, prefix: formatPrefix(c.prefix), ...(c.previous ? { was: describeRoute(c.previous) } : {}) }, 'withdraw');
+        }
+      }
+      this.o.bgp.updateRoutes(id, announce, withdraw);
+      this.o.metrics?.bgpAnnouncedPrefixes.set({ peer: id }, p.routes.size);
+    }
+  }
+
+  /** Every Service's plan: from the incremental planner, or the last whole plan. */
+  private servicePlans(): Iterable<ServicePlan> {
+    return this.planner ? this.planner.servicePlans() : (this.lastPlan?.services ?? []);
   }
 
   private applyPeer(config: PeerConfig, routes: readonly Route[], profile: BfdProfile | undefined, multiHop: boolean): void {
@@ -211,7 +301,7 @@ export class SpeakerRole {
   private announcedBy(peerId: string, prefixes: ReadonlySet<string>): { services: string[]; advertisements: string[] } {
     const services = new Set<string>();
     const advertisements = new Set<string>();
-    for (const sp of this.lastPlan?.services ?? []) {
+    for (const sp of this.servicePlans()) {
       for (const e of sp.entries) {
         if (e.kind !== 'announced' || !e.peers.includes(peerId) || !prefixes.has(formatPrefix(e.prefix))) continue;
         services.add(`${sp.namespace}/${sp.name}`);
@@ -296,7 +386,7 @@ export class SpeakerRole {
       peers[id] = {
         address: formatIp(p.config.peerAddress),
         state,
-        prefixes: [...p.routes.values()].map((r) => formatPrefix(r.route.prefix)),
+        prefixes: [...p.routes.values()].map((r) => prefixText(r.route.prefix)),
         ...(bfd !== undefined ? { bfd } : {}),
         ...(lastError !== undefined ? { lastError } : {}),
         ...(st?.uptimeMs !== undefined ? { uptimeMs: st.uptimeMs } : {}),
@@ -304,7 +394,7 @@ export class SpeakerRole {
     }
     const notAnnounced: { service: string; reason: string }[] = [];
     const announced: { service: string; peers: string[] }[] = [];
-    for (const sp of this.lastPlan?.services ?? []) {
+    for (const sp of this.servicePlans()) {
       const to = new Set<string>();
       for (const e of sp.entries) {
         if (e.kind === 'notAnnounced' && sp.ips.length > 0) notAnnounced.push({ service: `${sp.namespace}/${sp.name}`, reason: `${e.reason}: ${e.message}` });
@@ -321,13 +411,19 @@ export class SpeakerRole {
     this.scheduleStatus();
   }
 
+  /**
+   * Status is written at most every statusEveryMs, and at least 20 times its own cost apart: with
+   * tens of thousands of prefixes a write is not free, and edits must not queue behind it.
+   */
   private scheduleStatus(): void {
     if (this.statusTimer || this.stopped) return;
     this.statusTimer = setTimeout(() => {
       this.statusTimer = undefined;
+      const t0 = performance.now();
       const s = this.status();
+      this.lastStatusMs = performance.now() - t0;
       this.statusWrite = this.statusWrite.then(() => this.o.store.writeSpeakerStatus(s)).catch((e: unknown) => this.log.warn({ err: e }, 'writing speaker status failed'));
-    }, this.o.statusEveryMs ?? 200);
+    }, Math.max(this.o.statusEveryMs ?? 200, 20 * this.lastStatusMs));
     this.statusTimer.unref();
   }
 

@@ -17,14 +17,18 @@ export function withLocalEndpoints(services: readonly Service[], slices: readonl
   }
   const extra: EndpointSlice[] = [];
   for (const svc of services) {
-    const ns = svc.metadata.namespace ?? 'default';
-    const name = svc.metadata.name ?? '';
-    if (svc.spec.type !== 'LoadBalancer' || covered.has(`${ns}/${name}`)) continue;
-    extra.push({
-      apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', addressType: 'IPv4',
-      metadata: { name: `${name}-ironlb-local`, namespace: ns, labels: { 'kubernetes.io/service-name': name } },
-      endpoints: [{ addresses: ['127.0.0.1'], nodeName, conditions: { ready: true, serving: true, terminating: false } }],
-    });
+    if (svc.spec.type !== 'LoadBalancer' || covered.has(`${svc.metadata.namespace ?? 'default'}/${svc.metadata.name ?? ''}`)) continue;
+    extra.push(localSlice(svc, nodeName));
   }
   return extra.length === 0 ? slices : [...slices, ...extra];
+}
+
+/** The EndpointSlice standing in for a Service that has none: served by this host. */
+export function localSlice(svc: Service, nodeName: string): EndpointSlice {
+  const name = svc.metadata.name ?? '';
+  return {
+    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', addressType: 'IPv4',
+    metadata: { name: `${name}-ironlb-local`, namespace: svc.metadata.namespace ?? 'default', labels: { 'kubernetes.io/service-name': name } },
+    endpoints: [{ addresses: ['127.0.0.1'], nodeName, conditions: { ready: true, serving: true, terminating: false } }],
+  };
 }

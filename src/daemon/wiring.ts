@@ -33,69 +33,107 @@ const assignmentOf = (key: string, ingress: readonly { ip?: string }[] | undefin
   return pool ? { ips, pool } : { ips };
 };
 
+const sameAssignment = (a: ServiceAssignment | undefined, b: ServiceAssignment | undefined): boolean =>
+  a === b || (a !== undefined && b !== undefined && a.pool === b.pool && a.ips.length === b.ips.length && a.ips.every((ip, i) => ip === b.ips[i]));
+
 /**
- * The allocator over whole snapshots. A new Config, a deleted Service that held addresses, or an
- * outcome asking for it runs every Service through reconcileAll; otherwise only the Services that
- * changed since the last call are reconciled, so one new Service among thousands costs one
- * Service's work.
+ * The allocator over snapshots. A new Config runs every Service through reconcileAll; otherwise
+ * only the Services that changed are reconciled: those the snapshot's delta names, or (without
+ * one) those that are not the same objects as last time (the stores keep unchanged Services the
+ * same objects). When a deletion frees addresses (or an outcome asks for it), the Services still
+ * waiting for an address get another try: one new or deleted Service among thousands costs one
+ * Service's work, plus the pending ones. `services` in the result is the allocator's own record
+ * (read it, do not keep it); `changed` holds each Service whose assignment changed, with the
+ * assignment it had before.
  */
 export function makeAllocate(options: { loadBalancerClass?: string } = {}): Allocate {
   let state: Allocator | undefined;
   let lastConfig: Config | undefined;
-  let seen = new Map<string, { svc: Service; json: string }>();
+  let seen = new Map<string, Service>();
   let assignments: Record<string, ServiceAssignment> = {};
+  /** LoadBalancer Services without an address: what freed addresses may now serve. */
+  let waiting = new Set<string>();
+  let changed = new Map<string, ServiceAssignment | undefined>();
   type Ev = AllocationResult['events'][number];
   const eventOf = (e: ControllerEvent): Ev => ({ type: e.type, object: `${e.object.namespace}/${e.object.name}`, reason: e.reason, message: e.message });
+
+  const assign = (key: string, a: ServiceAssignment | undefined): void => {
+    const prev = assignments[key];
+    if (sameAssignment(prev, a)) return;
+    if (!changed.has(key)) changed.set(key, prev);
+    if (a) assignments[key] = a; else delete assignments[key];
+  };
 
   const full = (config: Config, services: readonly Service[], now: number): Ev[] => {
     const r = reconcileAll(config, services.map(withClusterIps), state, { now, ...options });
     state = r.state;
     lastConfig = config;
-    assignments = {};
-    for (const [key, w] of r.services) {
-      const a = assignmentOf(key, w.ingress, r.state);
-      if (a) assignments[key] = a;
-    }
-    seen = new Map(services.map((svc) => [serviceKey(svc), { svc, json: JSON.stringify(svc) }]));
+    const before = assignments;
+    assignments = { ...before };
+    for (const key of Object.keys(before)) if (!r.services.has(key)) assign(key, undefined);
+    for (const [key, w] of r.services) assign(key, assignmentOf(key, w.ingress, r.state));
+    seen = new Map(services.map((svc) => [serviceKey(svc), svc]));
+    waiting = new Set();
+    for (const [key, svc] of seen) if (svc.spec.type === 'LoadBalancer' && assignments[key] === undefined) waiting.add(key);
     return r.events.map(eventOf);
   };
 
-  const incremental = (alloc: Allocator, services: readonly Service[], now: number): Ev[] | undefined => {
-    // The store keeps unchanged Services the same objects: serialise only the others.
-    const next = new Map<string, { svc: Service; json: string }>();
-    for (const svc of services) {
-      const key = serviceKey(svc);
-      const old = seen.get(key);
-      next.set(key, old?.svc === svc ? old : { svc, json: JSON.stringify(svc) });
-    }
-    for (const key of seen.keys()) {
-      if (next.has(key)) continue;
-      if (alloc.deleteService(key)) return undefined; // freed addresses may let a pending Service through
-      delete assignments[key];
+  /** Reconciles one Service; true when others should be reprocessed. */
+  const reconcileOne = (alloc: Allocator, svc: Service, key: string, now: number, events: Ev[]): boolean => {
+    const r = alloc.reconcileService(withClusterIps(svc), now, key);
+    for (const e of r?.events ?? []) events.push(eventOf(e));
+    const a = r ? assignmentOf(key, r.status.loadBalancer?.ingress, alloc) : undefined;
+    assign(key, a);
+    if (a === undefined && svc.spec.type === 'LoadBalancer') waiting.add(key); else waiting.delete(key);
+    return r?.reprocessAll === true;
+  };
+
+  const incremental = (alloc: Allocator, upserted: readonly Service[], deleted: readonly string[], now: number): Ev[] => {
+    let reprocess = false;
+    for (const key of deleted) {
+      if (!seen.delete(key)) continue;
+      waiting.delete(key);
+      if (alloc.deleteService(key)) reprocess = true;
+      assign(key, undefined);
     }
     const events: Ev[] = [];
+    const ordered = upserted.map((svc) => ({ svc, key: serviceKey(svc) })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     // Requests first: a changed Service early in the list must not take an address a later one asks for.
-    alloc.noteRequests(services.filter((svc) => seen.get(serviceKey(svc))?.json !== next.get(serviceKey(svc))?.json));
-    for (const svc of services) {
-      const key = serviceKey(svc);
-      if (seen.get(key)?.json === next.get(key)?.json) continue;
-      const r = alloc.reconcileService(withClusterIps(svc), now);
-      if (r?.reprocessAll) return undefined;
-      events.push(...(r?.events ?? []).map(eventOf));
-      const a = r ? assignmentOf(key, r.status.loadBalancer?.ingress, alloc) : undefined;
-      if (a) assignments[key] = a;
-      else delete assignments[key];
+    alloc.noteRequests(ordered.map((o) => o.svc));
+    for (const { svc, key } of ordered) {
+      seen.set(key, svc);
+      if (reconcileOne(alloc, svc, key, now, events)) reprocess = true;
     }
-    seen = next;
+    if (reprocess) {
+      // Freed addresses or a changed sharing key: the waiting Services try again, in name order.
+      for (const key of [...waiting].sort()) {
+        const svc = seen.get(key);
+        if (svc) reconcileOne(alloc, svc, key, now, events);
+      }
+    }
     return events;
   };
 
-  return (config: Config, services: readonly Service[]): AllocationResult => {
+  return (config: Config, services: readonly Service[], delta?: { upserted: readonly Service[]; deleted: readonly string[] }): AllocationResult => {
     const now = Date.now();
-    const events = (state && config === lastConfig ? incremental(state, services, now) : undefined) ?? full(config, services, now);
+    changed = new Map();
+    let events: Ev[];
+    if (state && config === lastConfig) {
+      if (delta) events = incremental(state, delta.upserted, delta.deleted, now);
+      else {
+        const present = new Set<string>();
+        const upserted: Service[] = [];
+        for (const svc of services) {
+          const key = serviceKey(svc);
+          present.add(key);
+          if (seen.get(key) !== svc) upserted.push(svc);
+        }
+        events = incremental(state, upserted, [...seen.keys()].filter((k) => !present.has(k)), now);
+      }
+    } else events = full(config, services, now);
     const pools: Record<string, PoolUsage> = {};
     for (const [name, st] of state!.poolStatuses()) pools[name] = { ...st };
-    return { services: { ...assignments }, pools, events };
+    return { services: assignments, pools, events, changed };
   };
 }
 

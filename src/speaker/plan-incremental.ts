@@ -4,7 +4,7 @@
 // (plan-incremental.property.test.ts checks both). An edit costs what it touches: the Service, the
 // (peer, prefix) slots its candidates fall in, and the Services that share those slots or its IPs;
 // never the whole world. Config, Node or EndpointSlice changes are not incremental: build anew.
-import type { Service } from '../api/resources.ts';
+import type { EndpointSlice, Service } from '../api/resources.ts';
 import type { Route, RouteAttributes } from '../bgp/route.ts';
 import { sessionIsEbgp } from '../config/peers.ts';
 import type { Peer } from '../config/types.ts';
@@ -78,6 +78,11 @@ export class IncrementalPlan {
     }
     this.slices = slicesByService(input.endpointSlices);
     this.apply(input.services, []);
+  }
+
+  /** Replaces the EndpointSlices of one Service (standalone's stand-ins); takes effect on its next upsert. */
+  setSlices(key: string, slices: readonly EndpointSlice[] | undefined): void {
+    if (slices && slices.length > 0) this.slices.set(key, [...slices]); else this.slices.delete(key);
   }
 
   /** The routes of one peer now, by prefix key (a live view: do not change it). */
