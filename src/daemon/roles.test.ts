@@ -15,6 +15,7 @@ import { ControllerRole } from './controller.ts';
 import type { BfdEngine, BfdSessionSpec, BgpEngine, PlanInput } from './engines.ts';
 import { crc32, peerConfigFor } from './peer-config.ts';
 import { SpeakerRole } from './speaker.ts';
+import { IncrementalPlan } from '../speaker/plan-incremental.ts';
 
 class FakeStore implements Store {
   controller: ControllerStatus[] = [];
@@ -313,6 +314,34 @@ describe('SpeakerRole: what the plan drops is logged', () => {
     assert.equal(warns.length, 1);
     assert.equal(warns[0]!.level, 40);
     assert.match(warns[0]!.reason!, /"x" \(for default\/a\) and "y" \(for default\/a\) would send 192\.0\.2\.10\/32 to peer "r1" with different values \(med 1 vs 2\)/);
+    await role.stop();
+  });
+});
+
+describe('SpeakerRole: incremental planning', () => {
+  it('a snapshot whose delta follows the last one hands bgp/ only the changed routes, and ends where a whole plan would', async () => {
+    const cfg = fixtureConfig([fixturePool('p4', ['192.0.2.0/24'])], [peer('r1', '10.0.0.1'), peer('r2', '10.0.0.2')], [ad('all', { pools: ['p4'] }), ad('agg', { pools: ['p4'], aggregationLength: 30, peers: ['r2'] })]);
+    const a = service('a', { ips: ['192.0.2.1'] });
+    const b = service('b', { ips: ['192.0.2.2'] });
+    const c = service('c', { ips: ['192.0.2.9'] });
+    const bgp = new FakeBgp();
+    const role = new SpeakerRole({
+      store: new FakeStore(), nodeName: 'n1', plan: planAnnouncements, incremental: (i) => new IncrementalPlan(i), bgp, logger: silentLogger(),
+      hostIpv4: parseIp('192.0.2.254')!, statusEveryMs: 1, assumeLocalEndpoints: true,
+    });
+    role.onSnapshot({ ...snapshot(cfg, 1), services: [a, b] });
+    const b2 = service('b', { ips: ['192.0.2.3'] });
+    role.onSnapshot({ ...snapshot(cfg, 2), services: [b2, c], delta: { from: 1, servicesOnly: true, upserted: [b2, c], deleted: ['default/a'] } });
+    assert.ok(bgp.calls.some((x) => x.startsWith('update routes')), bgp.calls.join('; '));
+    const whole = planAnnouncements({ config: cfg, services: [b2, c], endpointSlices: [slice('b', [{ node: 'n1' }]), slice('c', [{ node: 'n1' }])], nodes: [{ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', labels: { 'kubernetes.io/hostname': 'n1' } }, spec: {} }], nodeName: 'n1' });
+    for (const pp of whole.peers) {
+      const id = [...bgp.routes.keys()].find((k) => k.includes(pp.peer.name)) ?? pp.peer.name;
+      assert.deepEqual((bgp.routes.get(id) ?? []).map((r) => formatPrefix(r.prefix)).sort(), pp.routes.map((r) => formatPrefix(r.prefix)).sort(), `routes to ${pp.peer.name}`);
+    }
+    // A delta that does not follow the last snapshot seen is not trusted: planned whole.
+    const before = bgp.calls.length;
+    role.onSnapshot({ ...snapshot(cfg, 5), services: [c], delta: { from: 4, servicesOnly: true, upserted: [], deleted: ['default/b'] } });
+    assert.ok(bgp.calls.slice(before).some((x) => x.startsWith('routes ')), 'whole routes handed over');
     await role.stop();
   });
 });
