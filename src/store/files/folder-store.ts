@@ -172,8 +172,6 @@ export class FolderStore implements Store {
   private rawByKey = new Map<string, Service>();
   /** Services our own status writes changed, not yet merged into the last snapshot ('all': unknown). */
   private ownChanged: Set<string> | 'all' | undefined;
-  /** Services changed by our own status writes since the last snapshot: the next delta names them. */
-  private readonly silentlyChanged = new Set<string>();
   /** Scans run in the background only once start() has its first snapshot. */
   private started = false;
 
@@ -322,7 +320,6 @@ export class FolderStore implements Store {
 
   private accept(s: Snapshot, fingerprint: string, fileSignatures: string): void {
     this.last = s;
-    this.silentlyChanged.clear();
     for (const f of this.changedFiles) {
       const e = this.cache.get(f);
       if (e) this.snapshotFiles.set(f, e); else this.snapshotFiles.delete(f);
@@ -561,7 +558,7 @@ export class FolderStore implements Store {
     // The delta by identity: unchanged Services are the same objects.
     const upserted: Service[] = [];
     const deleted: string[] = [];
-    for (const [key, svc] of byKey) if (this.servicesByKey.get(key) !== svc || this.silentlyChanged.has(key)) upserted.push(svc);
+    for (const [key, svc] of byKey) if (this.servicesByKey.get(key) !== svc) upserted.push(svc);
     for (const key of this.servicesByKey.keys()) if (!byKey.has(key)) deleted.push(key);
     const sameWorld = last !== undefined && servicesOnly && resolved.config === last.config;
     this.servicesByKey = byKey;
@@ -582,9 +579,7 @@ export class FolderStore implements Store {
       const raw = this.rawByKey.get(key);
       if (!raw) continue;
       const merged = mergeIngress(raw, status.services[key]?.ips);
-      if (this.servicesByKey.get(key) === merged) continue;
       this.servicesByKey.set(key, merged);
-      this.silentlyChanged.add(key);
     }
     const { delta: _delta, ...rest } = last;
     return { ...rest, services: [...this.servicesByKey.values()], status };
@@ -616,12 +611,8 @@ export class FolderStore implements Store {
     }
     for (const f of this.changedFiles) for (const o of this.cache.get(f)?.result.objects ?? []) this.rawByKey.set(serviceKey(o.object), o.object as Service);
     for (const [key, svc] of upserted) {
-      if (this.servicesByKey.get(key) === svc && !this.silentlyChanged.has(key)) upserted.delete(key);
+      if (this.servicesByKey.get(key) === svc) upserted.delete(key);
       else this.servicesByKey.set(key, svc);
-    }
-    for (const key of this.silentlyChanged) {
-      const svc = this.servicesByKey.get(key);
-      if (svc && !upserted.has(key)) upserted.set(key, svc);
     }
     const objects: LoadedObject[] = [];
     for (const e of this.cache.values()) for (const o of e.result.objects) objects.push(o);
