@@ -310,6 +310,11 @@ export class AddressAllocator {
     }
   }
 
+  /** How many Services request addresses by name. */
+  get requesters(): number {
+    return this.requestOf.size;
+  }
+
   /** Forgets every request (a full pass records them all again). */
   clearRequests(): void {
     this.requested[4].clear();

@@ -67,9 +67,14 @@ export class Allocator {
     for (const svc of services) this.noteRequest(svc);
   }
 
-  private noteRequest(svc: Service, key = serviceKey(svc)): void {
+  private noteRequest(svc: Service, key?: string): void {
+    // Most Services request nothing: two look-ups, no parsing, no key built.
+    if (!requestsAddresses(svc)) {
+      if (this.core.requesters > 0) this.core.setRequest(key ?? serviceKey(svc), []);
+      return;
+    }
     const wanted = this.handles(svc) && svc.spec.type === 'LoadBalancer' ? desiredIps(svc) : undefined;
-    this.core.setRequest(key, wanted && wanted.error === undefined ? wanted.ips : []);
+    this.core.setRequest(key ?? serviceKey(svc), wanted && wanted.error === undefined ? wanted.ips : []);
   }
 
   /** A Service was deleted. True when others should be reprocessed (it held addresses). */

@@ -6,7 +6,7 @@ import { loadText } from '../api/load.ts';
 import { formatDiagnostic } from '../api/diagnostics.ts';
 import { resolveConfig } from '../config/resolve.ts';
 import { reconcileAll } from './ipam.ts';
-import { serviceDiagnostics } from './service-checks.ts';
+import { requestedRouteConflicts, serviceDiagnostics } from './service-checks.ts';
 
 const pools = `apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
@@ -65,4 +65,43 @@ test('the daemon\'s allocator: those Services get a failure event each, the othe
   const failed = [...new Set(r.events.filter((e) => e.type === 'Warning').map((e) => e.object.name))].sort();
   assert.deepEqual(failed, ['both', 'no-pool', 'outside-pool', 'two-v4', 'unknown-pool', 'unparsable']);
   assert.deepEqual(r.services.get('default/fine')?.ingress.map((i) => i.ip), ['192.168.1.244']);
+});
+
+test('validate says before the speaker does: Services sharing a requested IP through ads that disagree for a peer', () => {
+  const yaml = `apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: p, namespace: metallb-system}
+spec: {addresses: [192.0.2.0/24]}
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: r1, namespace: metallb-system}
+spec: {myASN: 64500, peerASN: 64501, peerAddress: 10.0.0.1}
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: web, namespace: metallb-system}
+spec: {ipAddressPools: [p], med: 10, serviceSelectors: [{matchLabels: {app: web}}]}
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: db, namespace: metallb-system}
+spec: {ipAddressPools: [p], med: 20, serviceSelectors: [{matchLabels: {app: db}}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: a, namespace: default, labels: {app: web}, annotations: {metallb.io/allow-shared-ip: k, metallb.io/loadBalancerIPs: 192.0.2.9}}
+spec: {type: LoadBalancer, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: b, namespace: default, labels: {app: db}, annotations: {metallb.io/allow-shared-ip: k, metallb.io/loadBalancerIPs: 192.0.2.9}}
+spec: {type: LoadBalancer, ports: [{port: 443}]}
+`;
+  const loaded = loadText(yaml, 'shared.yaml');
+  const r = resolveConfig(loaded.objects);
+  assert.ok(r.config, JSON.stringify(r.diagnostics));
+  assert.deepEqual(requestedRouteConflicts(loaded.objects, r.config).map(formatDiagnostic), [
+    'shared.yaml:28:41: error: Service/default/b: metadata.labels: 192.0.2.9 would not be announced to peer "r1": BGPAdvertisements "db" (matching default/b) and "web" (matching default/a) give it different values (med 20 vs 10); a route carries one value: change the labels, the serviceSelectors or the values',
+  ]);
 });

@@ -4,7 +4,11 @@
 // never block the rest of the configuration (Services are not part of the resolved Config).
 import type { Diagnostic } from '../api/diagnostics.ts';
 import { type FieldPath, type LoadedObject, formatFieldPath } from '../api/loaded.ts';
+import { sessionIsEbgp } from '../config/peers.ts';
 import { objectRef } from '../config/report.ts';
+import { formatIp } from '../net/ip.ts';
+import { anySelectorMatches } from '../net/selector.ts';
+import { attributeConflict } from '../speaker/conflicts.ts';
 import type { Service } from '../api/resources.ts';
 import type { Config, Pool } from '../config/types.ts';
 import { prefixContains } from '../net/prefix.ts';
@@ -77,6 +81,51 @@ export function serviceDiagnostics(objects: readonly LoadedObject[], config: Con
     for (const p of serviceRequestProblems(lo.object, config)) {
       const position = lo.positionOf(p.path);
       out.push({ severity: 'error', ...(position ? { position } : {}), object: objectRef(lo), path: formatFieldPath(p.path), message: p.message });
+    }
+  }
+  return out;
+}
+
+/**
+ * Requested addresses whose route the speaker would refuse to some peer: the BGPAdvertisements the
+ * Services on one address match (through serviceSelectors, so only Services tell) set two
+ * different values of localPref (iBGP), med or asPrepend for that peer. What config/ cannot see
+ * without the Services, reported here so that `validate` says it before the speaker drops it.
+ */
+export function requestedRouteConflicts(objects: readonly LoadedObject[], config: Config | undefined): Diagnostic[] {
+  if (!config || config.bgpAdvertisements.length === 0) return [];
+  const byIp = new Map<string, { lo: LoadedObject; svc: Service }[]>();
+  for (const lo of objects) {
+    if (lo.object.kind !== 'Service') continue;
+    const svc = lo.object;
+    if (svc.spec.type !== 'LoadBalancer' || svc.spec.loadBalancerClass !== undefined) continue;
+    const d = desiredIps(svc);
+    if (d.error !== undefined) continue;
+    for (const ip of d.ips) {
+      const key = formatIp(ip);
+      byIp.set(key, [...(byIp.get(key) ?? []), { lo, svc }]);
+    }
+  }
+  const out: Diagnostic[] = [];
+  const name = (svc: Service): string => `${svc.metadata.namespace ?? 'default'}/${svc.metadata.name ?? ''}`;
+  for (const [ipText, users] of byIp) {
+    const ip = desiredIps(users[0]!.svc).ips.find((x) => formatIp(x) === ipText)!;
+    const pool = config.pools.find((p) => p.cidrs.some((c) => prefixContains(c, ip)));
+    if (!pool) continue;
+    const ads = config.bgpAdvertisements.filter((a) => a.pools.includes(pool.name) && users.some((u) => anySelectorMatches(a.serviceSelectors, u.svc.metadata.labels)));
+    for (const peer of config.peers) {
+      const here = ads.filter((a) => a.peers === undefined || a.peers.includes(peer.name)).filter((a) => (ip.family === 4 ? a.aggregationLength === 32 : a.aggregationLengthV6 === 128));
+      const c = attributeConflict(here, sessionIsEbgp(peer));
+      if (!c) continue;
+      const who = (adName: string): string => users.filter((u) => anySelectorMatches(config.bgpAdvertisements.find((a) => a.name === adName)!.serviceSelectors, u.svc.metadata.labels)).map((u) => name(u.svc)).join(', ');
+      const last = users[users.length - 1]!;
+      const path: FieldPath = ['metadata', 'labels'];
+      const position = last.lo.positionOf(path) ?? last.lo.positionOf(['metadata', 'name']);
+      out.push({
+        severity: 'error', ...(position ? { position } : {}), object: objectRef(last.lo), path: formatFieldPath(path),
+        message: `${ipText} would not be announced to peer "${peer.name}": BGPAdvertisements "${c.first.name}" (matching ${who(c.first.name)}) and ` +
+          `"${c.second.name}" (matching ${who(c.second.name)}) give it different values (${c.values}); a route carries one value: change the labels, the serviceSelectors or the values`,
+      });
     }
   }
   return out;
