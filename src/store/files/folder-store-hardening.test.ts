@@ -152,6 +152,25 @@ describe('FolderStore hardening', () => {
     await writeFile(path.join(dir, 'pool.yaml'), pool);
     store = new FolderStore(dir, productionStoreOptions({ rescanMs: 0 }));
     await store.start(recorder());
-    assert.deepEqual((await readdir(stateDir(dir))).sort(), [`speaker-n1.yaml.tmp-${process.ppid}-1`]);
+    assert.deepEqual((await readdir(stateDir(dir))).filter((n) => n.includes('.tmp-') && !n.includes(`.tmp-${process.pid}-`)), [`speaker-n1.yaml.tmp-${process.ppid}-1`]);
+  });
+
+  it('a restart with a rejected configuration on disk starts from the last accepted one and reports the rejected file', async () => {
+    await writeFile(path.join(dir, 'pool.yaml'), pool);
+    await writeFile(path.join(dir, 'svc.yaml'), service('web'));
+    store = new FolderStore(dir, productionStoreOptions({ rescanMs: 0 }));
+    await store.start(recorder());
+    await store.close();
+    await writeFile(path.join(dir, 'pool.yaml'), pool.replace('10.9.0.0/16', 'not-an-address'));
+    await writeFile(path.join(dir, 'svc2.yaml'), service('api'));
+    const rejections: string[] = [];
+    store = new FolderStore(dir, productionStoreOptions({ rescanMs: 0 }));
+    const first = await store.start({ snapshot: () => undefined, rejected: (r) => { rejections.push(...r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.position?.file ?? ''}: ${d.message}`)); } });
+    assert.deepEqual(first.config.pools.map((p) => p.name), ['blue'], 'the last good pool is in force');
+    assert.deepEqual(names(first), ['api', 'web'], 'Services are read as they are');
+    assert.ok(rejections.some((r) => r.includes('pool.yaml')), `the rejected file is reported: ${rejections.join('; ')}`);
+    // Still rejected as long as it is broken; fixed, it is taken.
+    await writeFile(path.join(dir, 'pool.yaml'), pool.replace('10.9.0.0/16', '10.8.0.0/16'));
+    await until('the fixed pool in force', () => store!.current()?.config.pools[0]?.cidrs.length === 1 && store!.current()?.config !== first.config);
   });
 });

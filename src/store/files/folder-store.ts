@@ -20,7 +20,7 @@ import type { Config } from '../../config/types.ts';
 import type { ControllerStatus, Snapshot, SpeakerStatus, Store, StoreListener } from '../store.ts';
 import { emptyControllerStatus, serviceKey, withIngress } from '../store.ts';
 import {
-  controllerStatusFile, parseControllerStatus, readSpeakerStatuses, removeStaleTemps, stateDir, stateDirName, writeControllerStatus, writeSpeakerStatus,
+  controllerStatusFile, parseControllerStatus, readSpeakerStatuses, removeStaleTemps, writeAtomic, stateDir, stateDirName, writeControllerStatus, writeSpeakerStatus,
 } from './status-file.ts';
 
 export interface LoadResult {
@@ -115,7 +115,12 @@ interface CachedFile {
   readonly result: LoadResult;
   /** Holds something other than Services, EndpointSlices and Nodes (or a problem). */
   readonly configRelevant: boolean;
+  /** The text of a config-relevant file: persisted as the last good configuration. */
+  readonly text?: string;
 }
+
+/** Where the last accepted configuration is kept, beside the status. */
+export const lastGoodFile = 'last-good-config.yaml';
 
 /** Kinds that never change the resolved Config. */
 const perServiceKinds = new Set(['Service', 'EndpointSlice', 'Node']);
@@ -168,6 +173,10 @@ export class FolderStore implements Store {
   private readonly snapshotFiles = new Map<string, CachedFile>();
   /** The Services of the last snapshot (status merged), by key. */
   private servicesByKey = new Map<string, Service>();
+  /** At start, while the files on disk are rejected: the last good configuration's objects. */
+  private lastGood: LoadResult | undefined;
+  private persistedConfigKey: string | undefined;
+  private persisting: Promise<void> = Promise.resolve();
   /** The same Services as loaded (status not merged). */
   private rawByKey = new Map<string, Service>();
   /** Services our own status writes changed, not yet merged into the last snapshot ('all': unknown). */
@@ -195,10 +204,28 @@ export class FolderStore implements Store {
       this.dirty = new Set(this.unreadable.keys());
       first = await this.read();
     }
-    if ('rejected' in first) throw new ConfigRejectedError(first.rejected);
+    let fallback = false;
+    if ('rejected' in first) {
+      // A restart never loses a working configuration: start from the last accepted one, and
+      // report the rejected files exactly as a running daemon would (they stay rejected until fixed).
+      const rejected = first.rejected;
+      this.lastGood = await this.readLastGood();
+      if (!this.lastGood) throw new ConfigRejectedError(rejected);
+      first = await this.read();
+      this.lastGood = undefined;
+      if (!('snapshot' in first) || first.snapshot === undefined) throw new ConfigRejectedError(rejected);
+      fallback = true;
+      const errors = rejected.filter((d) => d.severity === 'error');
+      this.options.logger?.error({ folder: this.folder, errors: errors.length, diagnostics: errors.slice(0, 20) }, 'the configuration on disk is rejected; starting from the last accepted configuration');
+      this.listener.rejected?.({ diagnostics: rejected });
+    }
     if (!('snapshot' in first) || first.snapshot === undefined) throw new Error('unreachable: first read produced no snapshot');
     const snapshot = first.snapshot;
+    // Started from the last good configuration: the files on disk stay "changed" (not in force).
+    const pendingConfig = fallback ? [...this.cache].filter(([, e]) => e.configRelevant).map(([f]) => f) : [];
     this.accept(snapshot, first.fingerprint, first.fileSignatures);
+    for (const f of pendingConfig) this.changedFiles.add(f);
+    if (fallback) this.lastFingerprint = '';
     this.started = true;
     await mkdir(stateDir(this.folder), { recursive: true });
     const stale = await removeStaleTemps(this.folder);
@@ -267,6 +294,7 @@ export class FolderStore implements Store {
     clearTimeout(this.rescan);
     clearTimeout(this.retryTimer);
     while (this.scanning) await this.scanning;
+    await this.persisting;
   }
 
   private onFsEvent(name: string): void {
@@ -405,7 +433,8 @@ export class FolderStore implements Store {
       }
     }
     this.unsettled.delete(file);
-    const entry = { signature, result, configRelevant: result.diagnostics.length > 0 || result.objects.some((o) => !perServiceKinds.has(o.object.kind)) };
+    const configRelevant = result.diagnostics.length > 0 || result.objects.some((o) => !perServiceKinds.has(o.object.kind));
+    const entry: CachedFile = { signature, result, configRelevant, ...(configRelevant ? { text } : {}) };
     this.cache.set(file, entry);
     this.cacheVersion++;
     this.changedFiles.add(file);
@@ -528,9 +557,14 @@ export class FolderStore implements Store {
     const diagnostics: Diagnostic[] = [];
     for (const f of [...this.cache.keys()].sort()) {
       const e = this.cache.get(f)!;
+      if (this.lastGood && e.configRelevant) continue; // in force instead: the last good configuration
       if (e.configRelevant) configSignatures.push(`${f}@${e.signature}`);
       objects.push(...e.result.objects);
       diagnostics.push(...e.result.diagnostics);
+    }
+    if (this.lastGood) {
+      configSignatures.push(`last-good@${this.lastGood.objects.length}`);
+      objects.push(...this.lastGood.objects);
     }
     // Services, EndpointSlices and Nodes do not change the Config: when only they changed, the
     // last resolution still holds (resolving is the costly part with thousands of Services).
@@ -542,6 +576,10 @@ export class FolderStore implements Store {
     }
     diagnostics.push(...resolved.diagnostics);
     if (resolved.config === undefined || diagnostics.some((d) => d.severity === 'error')) return { fingerprint, rejected: diagnostics };
+    if (!this.lastGood && configKey !== this.persistedConfigKey) {
+      this.persistedConfigKey = configKey;
+      this.persistLastGood();
+    }
 
     const byKey = new Map<string, Service>();
     const rawByKey = new Map<string, Service>();
@@ -583,6 +621,30 @@ export class FolderStore implements Store {
     }
     const { delta: _delta, ...rest } = last;
     return { ...rest, services: [...this.servicesByKey.values()], status };
+  }
+
+  /** Writes the texts of the config-relevant files in force: what a restart falls back to. */
+  private persistLastGood(): void {
+    const parts: string[] = ['# Written by ironlb: the last accepted configuration (the files below, as they were), used at start when the files on disk are rejected. Do not edit.'];
+    for (const f of [...this.cache.keys()].sort()) {
+      const e = this.cache.get(f)!;
+      if (e.configRelevant && e.text !== undefined) parts.push(`# from ${path.relative(this.folder, f)}\n${e.text}`);
+    }
+    const text = parts.join('\n---\n') + '\n';
+    this.persisting = this.persisting.then(() => writeAtomic(path.join(stateDir(this.folder), lastGoodFile), text))
+      .catch((e: unknown) => this.options.logger?.warn({ err: e }, 'cannot keep the last good configuration'));
+  }
+
+  private async readLastGood(): Promise<LoadResult | undefined> {
+    const file = path.join(stateDir(this.folder), lastGoodFile);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      return undefined;
+    }
+    const r = await this.options.loader(file, text);
+    return r.diagnostics.some((d) => d.severity === 'error') ? undefined : r;
   }
 
   /** A file that holds Services and nothing else (or is absent). */
