@@ -23,10 +23,13 @@ import { type Report, describe } from './report.ts';
 import { selectorListsIntersect, selectorsText } from './selectors.ts';
 import type { AsPrepend, BgpAdvertisement } from './types.ts';
 
-type Attribute = 'localPref' | 'med' | 'asPrepend';
+/** The attributes a route carries one value of (shared with the planner, speaker/conflicts.ts). */
+export type SingleValuedAttribute = 'localPref' | 'med' | 'asPrepend';
+type Attribute = SingleValuedAttribute;
 
-const prependText = (p: AsPrepend): string => `${p.count}x${p.asn === undefined ? ' own ASN' : ` AS${p.asn}`}`;
-const setValue: Record<Attribute, (a: BgpAdvertisement) => string | undefined> = {
+export const prependText = (p: AsPrepend): string => `${p.count}x${p.asn === undefined ? ' own ASN' : ` AS${p.asn}`}`;
+/** The value an advertisement sets, as text for comparison; undefined when it leaves it unset (localPref 0). */
+export const setValue: Record<Attribute, (a: BgpAdvertisement) => string | undefined> = {
   localPref: (a) => (a.localPref > 0 ? String(a.localPref) : undefined),
   med: (a) => (a.med !== undefined ? String(a.med) : undefined),
   asPrepend: (a) => (a.asPrepend !== undefined ? prependText(a.asPrepend) : undefined),

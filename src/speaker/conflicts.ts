@@ -13,11 +13,11 @@
 // MetalLB (bgp_controller.go checkBGPAdvConflicts) compares the raw localPref of every advertisement
 // matching a Service, 0 included, and withdraws the Service from every peer.
 import type { RouteAttributes } from '../bgp/route.ts';
-import type { AsPrepend, BgpAdvertisement } from '../config/types.ts';
+import { type SingleValuedAttribute, setValue } from '../config/attribute-conflicts.ts';
+import type { BgpAdvertisement } from '../config/types.ts';
 import { mergeCommunities } from '../net/community.ts';
 import type { AnnouncementPlan } from './plan-types.ts';
 
-export type SingleValuedAttribute = 'localPref' | 'med' | 'asPrepend';
 
 export interface AttributeConflict {
   readonly attribute: SingleValuedAttribute;
@@ -27,14 +27,6 @@ export interface AttributeConflict {
   readonly values: string;
 }
 
-export const prependText = (p: AsPrepend): string => `${p.count}x${p.asn === undefined ? ' own ASN' : ` AS${p.asn}`}`;
-
-/** The set value of each attribute, as text for comparison; undefined when unset. */
-const setValue: Record<SingleValuedAttribute, (a: BgpAdvertisement) => string | undefined> = {
-  localPref: (a) => (a.localPref > 0 ? String(a.localPref) : undefined),
-  med: (a) => (a.med !== undefined ? String(a.med) : undefined),
-  asPrepend: (a) => (a.asPrepend !== undefined ? prependText(a.asPrepend) : undefined),
-};
 
 /** The first advertisement setting `attribute`, and the first setting it differently. */
 function disagreement(ads: readonly BgpAdvertisement[], attribute: SingleValuedAttribute): AttributeConflict | undefined {
