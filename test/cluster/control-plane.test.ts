@@ -129,6 +129,20 @@ describe('control plane', clusterSuiteOptions(), () => {
     assert.equal((await core.readNamespacedConfigMap({ namespace: ns, name: 'keep' })).data?.a, '1');
   });
 
+  test('bindAddress: the apiserver binds and advertises another address, and its certificate covers it', async () => {
+    // What tests with network namespaces need: an address their speakers can route to (any 127/8 address is local here).
+    const other = await startControlPlane({ name: 'bind', bindAddress: '127.0.0.2' });
+    try {
+      assert.match(other.server, /^https:\/\/127\.0\.0\.2:\d+$/);
+      const ns = await other.kubeConfig.makeApiClient(CoreV1Api).readNamespace({ name: 'default' });
+      assert.equal(ns.metadata?.name, 'default');
+      const r = await other.kubectl(['get', '--raw', '/readyz']);
+      assert.equal(r.stdout, 'ok', r.stderr);
+    } finally {
+      await other.stop();
+    }
+  });
+
   test('a control plane whose owner was killed (SIGKILL) is swept away by the next start', async () => {
     const script = join(cp.dir, 'orphan.mts');
     writeFileSync(script, `import { startControlPlane } from ${JSON.stringify(new URL('./index.ts', import.meta.url).pathname)};\n` +

@@ -14,7 +14,7 @@ console.log(`Kubernetes v${toolVersions.kubernetes} (etcd v${toolVersions.etcd})
   export KUBECONFIG=${cp.kubeconfigPath}
   export PATH=${cp.binDir}:$PATH      # kubectl v${toolVersions.kubernetes}, helm v${toolVersions.helm}
 
-  kubectl apply --server-side -f deploy/crds/
+  kubectl apply --server-side -f deploy/crds/ -f deploy/status-crds/
   kubectl get --raw /version
 
 There is no controller manager, scheduler or kubelet: create Nodes and EndpointSlices yourself.
