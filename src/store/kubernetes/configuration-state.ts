@@ -57,6 +57,16 @@ export class ConfigurationStateWriter {
   private async write(status: ConfigurationStateStatus, errors: readonly Diagnostic[], now: string): Promise<void> {
     const r = statusResources.ConfigurationState;
     if (!this.created) {
+      // A restarted component finds its object saying the same: nothing to write.
+      try {
+        const have = await this.o.client.request<{ status?: Partial<ConfigurationStateStatus> }>('GET', resourcePath(r, this.o.namespace, this.name));
+        this.created = true;
+        if (have.status?.result === status.result && have.status.errorSummary === status.errorSummary) return;
+      } catch (e) {
+        if (!(e instanceof KubeApiError && e.code === 404)) throw e;
+      }
+    }
+    if (!this.created) {
       const body = {
         apiVersion: `${r.group}/${r.version}`, kind: 'ConfigurationState',
         metadata: {

@@ -139,6 +139,7 @@ export class KubeClient {
       }
       res.socket?.setKeepAlive(true, 30_000);
       const lines = createInterface({ input: res, crlfDelay: Infinity });
+      lines.on('error', () => undefined); // readline re-emits the response's errors; res's own handler reports them
       lines.on('line', (line) => {
         if (line.trim() === '') return;
         let e: WatchEvent;
