@@ -118,7 +118,7 @@ describe('the Kubernetes store against the real apiserver', clusterSuiteOptions(
       return got.every((x) => x !== undefined) ? got : undefined;
     });
     assert.equal(new Set(ips).size, 3);
-    for (const ip of ips) assert.match(ip!, /^192\.0\.2\.[0-7]$/);
+    for (const ip of ips) assert.match(ip, /^192\.0\.2\.[0-7]$/);
     const web = await get(cp, svcPath('web'));
     assert.equal(web.metadata.annotations['metallb.io/ip-allocated-from-pool'], 'pool-a');
     const pool = await until('pool status', async () => (await get(cp, `/apis/metallb.io/v1beta1/namespaces/${ns}/ipaddresspools/pool-a`)).status?.assignedIPv4 === 3 || undefined);

@@ -6,13 +6,14 @@
 // Events, pool status; speaker: ServiceBGPStatus, BGPSessionState), written only on change.
 import type { ConfigResolver, StoreLogger } from '../files/folder-store.ts';
 import { ConfigRejectedError } from '../files/folder-store.ts';
-import type { ControllerStatus, Snapshot, SpeakerStatus, Store, StoreListener } from '../store.ts';
+import type { Service } from '../../api/resources.ts';
+import type { ControllerStatus, Snapshot, SnapshotDelta, SpeakerStatus, Store, StoreListener } from '../store.ts';
 import { SnapshotAssembler } from './assemble.ts';
 import { ConfigurationStateWriter } from './configuration-state.ts';
 import { ControllerStatusWriter } from './controller-writer.ts';
 import type { Json, KubeClient } from './kube-client.ts';
 import { resourcePath } from './kube-client.ts';
-import { Reflector } from './reflector.ts';
+import { objectKey, Reflector } from './reflector.ts';
 import * as res from './resources.ts';
 import { readSpeakerStatuses, SpeakerStatusWriter } from './speaker-writer.ts';
 
@@ -56,7 +57,7 @@ export class KubernetesStore implements Store {
         ...(r.kind === 'Secret' ? { fieldSelector: 'type=kubernetes.io/basic-auth' } : {}),
         ...(o.logger ? { logger: o.logger } : {}),
         ...(o.watchTimeoutSeconds !== undefined ? { watchTimeoutSeconds: o.watchTimeoutSeconds } : {}),
-        onChange: () => this.changed(),
+        onChange: (change, obj) => this.changed(r.kind, change, obj),
       }));
     }
     const services = () => this.reflectors.get('Service')!.cache;
@@ -121,7 +122,22 @@ export class KubernetesStore implements Store {
     };
   }
 
-  private changed(): void {
+  /** What changed since the last snapshot handed out: its delta (see SnapshotDelta in store.ts). */
+  private pending = { upserted: new Set<string>(), deleted: new Set<string>(), other: false };
+
+  private changed(kind: string, change: 'add' | 'update' | 'delete', obj: Json): void {
+    if (kind === 'Service') {
+      const key = objectKey(obj);
+      if (change === 'delete') {
+        this.pending.upserted.delete(key);
+        this.pending.deleted.add(key);
+      } else {
+        this.pending.deleted.delete(key);
+        this.pending.upserted.add(key);
+      }
+    } else {
+      this.pending.other = true;
+    }
     if (!this.started || this.closed) return;
     const now = Date.now();
     if (this.debounce === undefined) this.burstStarted = now;
@@ -156,7 +172,18 @@ export class KubernetesStore implements Store {
       this.lastRejectedKey = undefined;
       void this.configurationState.report([]);
     }
-    this.last = stale ? { ...s, stale } : s;
+    const p = this.pending;
+    this.pending = { upserted: new Set(), deleted: new Set(), other: false };
+    const services = this.reflectors.get('Service')!.cache;
+    // Own status writes come back as updates and are named too: the delta is advisory, and a
+    // Service named needlessly only costs its own recomputation.
+    const delta: SnapshotDelta | undefined = this.last === undefined ? undefined : {
+      from: this.last.generation,
+      servicesOnly: !p.other && !stale && this.last.config === s.config,
+      upserted: [...p.upserted].map((k) => services.get(k) as unknown as Service | undefined).filter((x): x is Service => x !== undefined),
+      deleted: [...p.deleted],
+    };
+    this.last = { ...s, ...(stale ? { stale } : {}), ...(delta ? { delta } : {}) };
     this.listener?.snapshot(this.last);
   }
 
