@@ -1,20 +1,23 @@
 // `ironlb crds [--out DIR]`: the CustomResourceDefinitions generated from the schemas. Without
-// --out they go to stdout as one multi-document stream (`ironlb crds | kubectl apply -f -`);
-// with --out each is written to DIR/<group>_<plural>.yaml and the paths are listed.
+// --out every CRD a cluster needs — the metallb.io configuration kinds and the status kinds the
+// speakers and controller write — goes to stdout as one multi-document stream
+// (`ironlb crds | kubectl apply -f -`); with --out the configuration CRDs are written to
+// DIR/<group>_<plural>.yaml (what deploy/crds holds) and the paths are listed.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from '@commander-js/extra-typings';
 import { generateCrds } from '../api/crds.ts';
+import { generateStatusCrds } from '../api/status-kinds.ts';
 
 /** Every CRD as one YAML stream; each file's text already begins with its own `---`. */
 export function crdStream(): string {
-  return generateCrds().map((c) => c.yaml).join('');
+  return [...generateCrds(), ...generateStatusCrds()].map((c) => c.yaml).join('');
 }
 
 export function registerCrds(program: Command): void {
   program
     .command('crds')
-    .description('print the metallb.io CustomResourceDefinitions (generated from ironlb\'s schemas) to stdout, or write them to --out DIR')
+    .description('print every CustomResourceDefinition ironlb needs (configuration and status kinds) to stdout, or write the configuration CRDs to --out DIR')
     .option('--out <dir>', 'write one file per CRD into this folder instead of printing them')
     .action((opts) => {
       if (opts.out === undefined) {

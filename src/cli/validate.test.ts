@@ -69,7 +69,7 @@ test('crds --out writes the same files as deploy/crds', (t) => {
 test('crds without --out prints every CRD to stdout (for `ironlb crds | kubectl apply -f -`) and writes no file', () => {
   const r = ironlb('crds');
   assert.equal(r.code, 0, r.stderr);
-  const expected = readdirSync('deploy/crds').filter((f) => f.endsWith('.yaml')).sort().map((f) => readFileSync(join('deploy/crds', f), 'utf8'));
+  const expected = ['deploy/crds', 'deploy/status-crds'].flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.yaml')).sort().map((f) => readFileSync(join(d, f), 'utf8')));
   for (const text of expected) assert.ok(r.stdout.includes(text));
   assert.equal(r.stdout.length, expected.join('').length);
   const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as { kind?: string } | null).filter((d) => d !== null);
