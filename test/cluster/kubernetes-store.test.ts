@@ -12,6 +12,7 @@ import { silentLogger } from '../../src/observe/log.ts';
 import { KubeClient } from '../../src/store/kubernetes/kube-client.ts';
 import { Reflector } from '../../src/store/kubernetes/reflector.ts';
 import type { KubernetesStore } from '../../src/store/kubernetes/kube-store.ts';
+import { installCrds } from './ironlb-setup.ts';
 import { clusterSuiteOptions, createEndpointSlice, createNamespace, createNode, startControlPlane, type ControlPlane } from './index.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects
@@ -30,13 +31,6 @@ async function until<T>(what: string, f: () => Promise<T | undefined> | T | unde
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
     await sleep(100);
   }
-}
-
-export async function installCrds(cp: ControlPlane): Promise<void> {
-  const r = await cp.kubectl(['apply', '--server-side', '--field-manager=ironlb-tests', '-f', 'deploy/helm/ironlb/files/crds/']);
-  assert.equal(r.code, 0, r.stderr);
-  const w = await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
-  assert.equal(w.code, 0, w.stderr);
 }
 
 const apply = async (cp: ControlPlane, yaml: string) => {

@@ -1,0 +1,12 @@
+// Shared setup of the ironlb cluster tests: the CRDs the Helm chart installs (metallb.io and the
+// status kinds), Established before a test goes on.
+import assert from 'node:assert/strict';
+import type { ControlPlane } from './index.ts';
+
+export async function installCrds(cp: ControlPlane): Promise<void> {
+  const r = await cp.kubectl(['apply', '--server-side', '--field-manager=ironlb-tests', '-f', 'deploy/helm/ironlb/files/crds/']);
+  assert.equal(r.code, 0, r.stderr);
+  const w = await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
+  assert.equal(w.code, 0, w.stderr);
+}
+

@@ -1,0 +1,102 @@
+// The webhooks as the real kube-apiserver calls them: the controller makes its own CA and serving
+// certificate, keeps them in the Secret metallb-webhook-cert and injects the caBundle into the
+// ValidatingWebhookConfiguration and BGPPeer's conversion stanza; `kubectl apply` of a bad pool is
+// refused with ironlb's message; a BGPPeer written as v1beta1 is stored and read back as v1beta2.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runDaemon, type RunningDaemon } from '../../src/daemon/run.ts';
+import { silentLogger } from '../../src/observe/log.ts';
+import { admissionPaths } from '../../src/webhooks/server.ts';
+import { clusterSuiteOptions, startControlPlane, type ControlPlane } from './index.ts';
+import { installCrds } from './ironlb-setup.ts';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects
+const ns = 'metallb-system';
+
+const freePort = (): Promise<number> => new Promise((resolve) => {
+  const s = createServer().listen(0, '127.0.0.1', () => {
+    const port = (s.address() as { port: number }).port;
+    s.close(() => resolve(port));
+  });
+});
+
+/** MetalLB's webhook configuration, pointed at a URL (no Service routing without kube-proxy here). */
+function webhookConfiguration(port: number): Json {
+  const kinds: [string, string, string][] = [['IPAddressPool', 'v1beta1', 'ipaddresspools'], ['BGPPeer', 'v1beta2', 'bgppeers'], ['BGPAdvertisement', 'v1beta1', 'bgpadvertisements'],
+    ['L2Advertisement', 'v1beta1', 'l2advertisements'], ['Community', 'v1beta1', 'communities'], ['BFDProfile', 'v1beta1', 'bfdprofiles']];
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'metallb-webhook-configuration' },
+    webhooks: kinds.map(([kind, version, plural]) => ({
+      name: `${kind.toLowerCase()}validationwebhook.metallb.io`, admissionReviewVersions: ['v1'], sideEffects: 'None', failurePolicy: 'Fail', matchPolicy: 'Equivalent',
+      clientConfig: { url: `https://127.0.0.1:${port}${admissionPaths[kind]}` },
+      rules: [{ apiGroups: ['metallb.io'], apiVersions: [version], operations: kind === 'BFDProfile' ? ['CREATE', 'UPDATE', 'DELETE'] : ['CREATE', 'UPDATE'], resources: [plural] }],
+    })),
+  };
+}
+
+describe('webhooks called by the real apiserver', clusterSuiteOptions(), () => {
+  let cp: ControlPlane;
+  let d: RunningDaemon;
+  before(async () => {
+    cp = await startControlPlane({ name: 'k8s-webhooks' });
+    await installCrds(cp);
+    await cp.kubectl(['create', 'namespace', ns]);
+    const port = await freePort();
+    const conv = await cp.request('PATCH', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/bgppeers.metallb.io', {
+      spec: { conversion: { strategy: 'Webhook', webhook: { conversionReviewVersions: ['v1'], clientConfig: { url: `https://127.0.0.1:${port}/convert` } } } },
+    }, 'application/merge-patch+json');
+    assert.equal(conv.status, 200, JSON.stringify(conv.body));
+    const cfg = await cp.request('POST', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', webhookConfiguration(port));
+    assert.equal(cfg.status, 201, JSON.stringify(cfg.body));
+    d = await runDaemon({ controller: true, speaker: false }, {
+      folder: '', namespace: ns, logger: silentLogger(),
+      cluster: { kubeconfig: cp.kubeconfigPath, leaderElection: false, webhookPort: port, webhookHost: '127.0.0.1', webhookExtraHosts: ['127.0.0.1'] },
+    });
+  });
+  after(async () => {
+    await d?.stop();
+    await cp?.stop();
+  });
+
+  test('certificates in the Secret, caBundle injected into the webhook configuration and the CRD', async () => {
+    const secret = (await cp.request('GET', `/api/v1/namespaces/${ns}/secrets/metallb-webhook-cert`)).body as Json;
+    assert.equal(secret.type, 'kubernetes.io/tls');
+    const ca = secret.data['ca.crt'] as string;
+    const cfg = (await cp.request('GET', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/metallb-webhook-configuration')).body as Json;
+    for (const w of cfg.webhooks as Json[]) assert.equal(w.clientConfig.caBundle, ca, w.name);
+    const crd = (await cp.request('GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/bgppeers.metallb.io')).body as Json;
+    assert.equal(crd.spec.conversion.webhook.clientConfig.caBundle, ca);
+  });
+
+  test('kubectl apply of a bad pool is refused with ironlb\'s message; a good one passes', async () => {
+    const good = await cp.kubectl(['apply', '-f', '-'], { input: `apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: { name: a, namespace: ${ns} }\nspec: { addresses: ["192.0.2.0/24"] }\n` });
+    assert.equal(good.code, 0, good.stderr);
+    // The webhook reads the cluster through the controller's informers: let it see pool a.
+    await sleep(500);
+    const bad = await cp.kubectl(['apply', '-f', '-'], { input: `apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: { name: b, namespace: ${ns} }\nspec: { addresses: ["192.0.2.128/25"] }\n` });
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /admission webhook "ipaddresspoolvalidationwebhook\.metallb\.io" denied the request/);
+    assert.match(bad.stderr, /IPAddressPool\/metallb-system\/b: spec\.addresses\[0\]: .*overlap/);
+    const wrongNs = await cp.kubectl(['apply', '-f', '-'], { input: 'apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: { name: c, namespace: default }\nspec: { addresses: ["198.51.100.0/24"] }\n' });
+    assert.notEqual(wrongNs.code, 0);
+    assert.match(wrongNs.stderr, /MetalLB namespace "metallb-system"/);
+    assert.ok(d.cluster!.webhooks!.served.admission >= 3);
+  });
+
+  test('a BGPPeer written as v1beta1 is stored as v1beta2 and read back as either', async () => {
+    const r = await cp.kubectl(['apply', '-f', '-'], { input: `apiVersion: metallb.io/v1beta1\nkind: BGPPeer\nmetadata: { name: old, namespace: ${ns} }\nspec: { myASN: 64512, peerASN: 64513, peerAddress: 10.0.0.1, holdTime: 90s }\n` });
+    assert.equal(r.code, 0, r.stderr);
+    const v2 = (await cp.request('GET', `/apis/metallb.io/v1beta2/namespaces/${ns}/bgppeers/old`)).body as Json;
+    assert.equal(v2.apiVersion, 'metallb.io/v1beta2');
+    // MetalLB's conversion: timers explicit (an absent keepalive becomes 0s); the CRD's defaults fill the rest.
+    assert.deepEqual({ ...v2.spec, peerPort: undefined, disableMP: undefined, dualStackAddressFamily: undefined }, {
+      myASN: 64512, peerASN: 64513, peerAddress: '10.0.0.1', holdTime: '90s', keepaliveTime: '0s', peerPort: undefined, disableMP: undefined, dualStackAddressFamily: undefined,
+    });
+    const v1 = (await cp.request('GET', `/apis/metallb.io/v1beta1/namespaces/${ns}/bgppeers/old`)).body as Json;
+    assert.equal(v1.apiVersion, 'metallb.io/v1beta1');
+    assert.equal(v1.spec.holdTime, '90s');
+    assert.ok(d.cluster!.webhooks!.served.conversion > 0, 'the apiserver called /convert');
+  });
+});
