@@ -31,7 +31,8 @@ function validatorFor(schema: TSchema): Validator {
 /** AS number fields: their range reads the same in every message, structural or semantic. */
 const asnField = (path: FieldPath): boolean => {
   const last = path[path.length - 1];
-  return last === 'myASN' || last === 'peerASN' || last === 'localASN' || (last === 'asn' && path[path.length - 2] === 'asPrepend');
+  return last === 'myASN' || last === 'peerASN' || last === 'localASN' || last === 'my-asn' || last === 'peer-asn' ||
+    (last === 'asn' && path[path.length - 2] === 'asPrepend');
 };
 
 /** All structural problems of `value` against `schema`, one per field, in document order of paths. */

@@ -40,3 +40,14 @@ test('structural and semantic errors come out in one run, and a typo does not hi
     'BGPPeer/r spec.holdTme', 'IPAddressPool/p spec.autoAsign', 'BGPPeer/r spec.ebgpMultiHop',
   ]);
 });
+
+test('the AS number range reads the same in every message: v1beta2, legacy ConfigMap, semantic', (t) => {
+  const dir = folder(t, {
+    'peer.yaml': 'apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: r, namespace: metallb-system}\nspec: {myASN: 4294967296, peerASN: 64501, peerAddress: 10.0.0.1}\n---\n' +
+      'apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: s, namespace: metallb-system}\nspec: {myASN: 0, peerASN: 64501, peerAddress: 10.0.0.2}\n',
+    'legacy.yaml': 'peers:\n- my-asn: 0\n  peer-asn: 64501\n  peer-address: 10.0.0.3\n',
+  });
+  const messages = validatePaths([dir]).errors.map((d) => d.message);
+  assert.equal(messages.length, 3, messages.join('\n'));
+  for (const m of messages) assert.match(m, /an AS number from 1 to 4294967295/);
+});
