@@ -5,6 +5,7 @@ import {
   BFDProfileSchema, BGPAdvertisementSchema, BGPPeerV1beta1Schema, BGPPeerV1beta2Schema, CommunitySchema,
   IPAddressPoolSchema, L2AdvertisementSchema,
 } from './schemas.ts';
+import { FRRConfigurationSchema } from './frrk8s-schema.ts';
 import { ConfigMapSchema, EndpointSliceSchema, NamespaceSchema, NodeSchema, SecretSchema, ServiceSchema } from './core-schemas.ts';
 
 export interface KindVersion {
@@ -35,11 +36,16 @@ export const kindVersions: readonly KindVersion[] = [
   { apiVersion: 'v1', kind: 'Secret', schema: SecretSchema, metallb: false },
   { apiVersion: 'v1', kind: 'ConfigMap', schema: ConfigMapSchema, metallb: false },
   { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', schema: EndpointSliceSchema, metallb: false },
+  // frr-k8s's kind, read as frr-k8s reads it (its CRD, not ours: no CRD is generated for it).
+  { apiVersion: 'frrk8s.metallb.io/v1beta1', kind: 'FRRConfiguration', schema: FRRConfigurationSchema, metallb: false },
 ];
 
 /** Kinds that are recognised but carry no configuration for ironlb: read, warned about, skipped. */
 export const ignoredKinds: readonly { readonly group: string; readonly kinds?: readonly string[]; readonly why: string }[] = [
-  { group: 'frrk8s.metallb.io', why: 'belongs to frr-k8s; ironlb speaks BGP itself and does not read it' },
+  {
+    group: 'frrk8s.metallb.io', kinds: ['BGPSessionState', 'FRRNodeState', 'FRRK8sConfiguration'],
+    why: 'is frr-k8s\'s own state or daemon setting, not BGP configuration',
+  },
   {
     group: 'metallb.io', kinds: ['ServiceL2Status', 'ServiceBGPStatus', 'ConfigurationState'],
     why: 'is status written by MetalLB/ironlb, not configuration',

@@ -72,7 +72,7 @@ test('a List is unwrapped and its items keep their positions', () => {
 
 test('unknown kinds and unserved apiVersions name what is supported; other groups\' kinds are skipped with a note', () => {
   const r = loadText('apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n---\napiVersion: metallb.io/v1alpha1\nkind: IPAddressPool\nmetadata: {name: p}\n---\nfoo: bar\n---\n[1, 2]\n---\napiVersion: metallb.io/v1beta1\nkind: IPAdressPool\nmetadata: {name: typo}\n', 'k.yaml');
-  const supported = 'IPAddressPool, BGPPeer, BGPAdvertisement, L2Advertisement, BFDProfile, Community (metallb.io); Service, Node, Namespace, Secret, ConfigMap (v1); EndpointSlice (discovery.k8s.io); List';
+  const supported = 'IPAddressPool, BGPPeer, BGPAdvertisement, L2Advertisement, BFDProfile, Community (metallb.io); Service, Node, Namespace, Secret, ConfigMap (v1); EndpointSlice (discovery.k8s.io); FRRConfiguration (frrk8s.metallb.io); List';
   assert.deepEqual(brief(r), [
     `2:1 warning kind: ignored: Deployment (apps/v1) is not configuration ironlb reads (it reads ${supported})`,
     '5:1 error apiVersion: apiVersion "metallb.io/v1alpha1" is not served for IPAddressPool (use metallb.io/v1beta1)',
@@ -83,9 +83,9 @@ test('unknown kinds and unserved apiVersions name what is supported; other group
   assert.deepEqual(r.diagnostics[0]?.object, { kind: 'Deployment', name: 'd' });
 });
 
-test('frr-k8s and MetalLB status kinds are skipped with a warning', () => {
-  const r = loadText('apiVersion: frrk8s.metallb.io/v1beta1\nkind: FRRConfiguration\nmetadata: {name: f}\n---\napiVersion: metallb.io/v1beta1\nkind: ServiceBGPStatus\nmetadata: {name: s}\n', 'w.yaml');
-  assert.equal(r.objects.length, 0);
+test('frr-k8s state kinds and MetalLB status kinds are skipped with a warning; FRRConfiguration is read', () => {
+  const r = loadText('apiVersion: frrk8s.metallb.io/v1beta1\nkind: FRRConfiguration\nmetadata: {name: f}\n---\napiVersion: metallb.io/v1beta1\nkind: ServiceBGPStatus\nmetadata: {name: s}\n---\napiVersion: frrk8s.metallb.io/v1beta1\nkind: FRRNodeState\nmetadata: {name: n}\n', 'w.yaml');
+  assert.deepEqual(r.objects.map((o) => o.object.kind), ['FRRConfiguration']);
   assert.deepEqual(r.diagnostics.map((d) => d.severity), ['warning', 'warning']);
 });
 

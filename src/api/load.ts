@@ -240,7 +240,7 @@ function normalize(v: Json, metallb: boolean): Json {
     if (meta.creationTimestamp === null) delete meta.creationTimestamp;
     obj.metadata = meta;
   }
-  const hasSpec = ['Service', 'Node'].includes(String(obj.kind)) || metallb;
+  const hasSpec = ['Service', 'Node', 'FRRConfiguration'].includes(String(obj.kind)) || metallb;
   if (hasSpec && (obj.spec === undefined || obj.spec === null)) obj.spec = {};
   if (metallb && obj.status !== null && typeof obj.status === 'object' && !Array.isArray(obj.status)) delete obj.status;
   return obj;

@@ -2,6 +2,7 @@
 // These interfaces are the contract between api/ (parsing, schemas) and config/ (resolution):
 // api/ schemas must produce values assignable to them.
 import type { LabelSelector } from '../net/selector.ts';
+import type { FRRConfigurationValue } from './frrk8s-schema.ts';
 
 export interface ObjectMeta {
   name?: string;
@@ -227,7 +228,10 @@ export interface LegacyConfig {
 }
 
 export type MetalLBResource = IPAddressPool | BGPPeer | BGPAdvertisement | L2Advertisement | BFDProfile | CommunityResource;
-export type CoreResource = Service | Node | Namespace | EndpointSlice | Secret;
+export type CoreResource = Service | Node | Namespace | EndpointSlice | Secret | FRRConfiguration;
+
+/** frr-k8s's FRRConfiguration (frrk8s.metallb.io/v1beta1), as its CRD defines it. */
+export type FRRConfiguration = FRRConfigurationValue;
 
 /** Service label/annotation keys MetalLB defines (current prefix, then the legacy one). */
 export const annotationPrefixes = ['metallb.io/', 'metallb.universe.tf/'] as const;
