@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { LoadedObject } from '../api/loaded.ts';
 import { unpositioned } from '../api/loaded.ts';
 import { bgpAd, l2Ad, peer, pool } from '../../test/fixtures/config/objects.ts';
-import { nodeAddressDiagnostics, reservedAsnReason } from './dangerous-values.ts';
+import { nodeAddressDiagnostics, nodeAddressWarnings, reservedAsnReason } from './dangerous-values.ts';
 import { resolveConfig } from './resolve.ts';
 
 const warnings = (objects: LoadedObject[]) => {
@@ -57,5 +57,12 @@ test("a Node's InternalIP or ExternalIP inside a pool is a warning naming the no
   const config = resolveConfig(objects).config;
   assert.deepEqual(nodeAddressDiagnostics(objects, config).map((d) => `${d.object?.name} ${d.path}: ${d.message}`), [
     'p spec.addresses: IPAddressPool "p" holds 10.0.0.5, the InternalIP of Node "node-1": a Service given it would take the node\'s own address; leave it out of the pool',
+  ]);
+});
+
+test('the daemon\'s form: the same finding as a log line from Nodes and the Config', () => {
+  const config = resolveConfig([pool('p', { addresses: ['10.0.0.0/24'] })]).config!;
+  assert.deepEqual(nodeAddressWarnings([{ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: {}, status: { addresses: [{ type: 'ExternalIP', address: '10.0.0.9' }] } }], config), [
+    'IPAddressPool "p" holds 10.0.0.9, the ExternalIP of Node "n1": a Service given it would take the node\'s own address; leave it out of the pool',
   ]);
 });

@@ -5,6 +5,7 @@
 import type { Diagnostic } from '../api/diagnostics.ts';
 import type { LoadedObject } from '../api/loaded.ts';
 import { formatFieldPath } from '../api/loaded.ts';
+import type { Node } from '../api/resources.ts';
 import { type Family, formatIp, parseIp } from '../net/ip.ts';
 import { type IpRange, parsePrefix, prefixToRange } from '../net/prefix.ts';
 import type { ResolvedL2Advertisement } from './l2-advertisements.ts';
@@ -75,28 +76,36 @@ export function checkPoolValues(report: Report, pools: ReadonlyMap<string, Resol
   }
 }
 
-/** A Node's InternalIP/ExternalIP inside a pool: a Service given it would collide with the node. */
-export function nodeAddressDiagnostics(objects: readonly LoadedObject[], config: Config | undefined): Diagnostic[] {
-  if (!config) return [];
-  const out: Diagnostic[] = [];
-  for (const lo of objects) {
-    if (lo.object.kind !== 'Node') continue;
-    const node = lo.object;
+/** Each Node InternalIP/ExternalIP that lies in a pool, with the pool. */
+function nodeAddressesInPools(nodes: readonly Node[], config: Config): { node: Node; pool: string; message: string }[] {
+  const out: { node: Node; pool: string; message: string }[] = [];
+  for (const node of nodes) {
     for (const addr of node.status?.addresses ?? []) {
       if (addr.type !== 'InternalIP' && addr.type !== 'ExternalIP') continue;
       const ip = parseIp(addr.address);
       if (!ip) continue;
       const pool = config.pools.find((p) => p.ranges.some((r) => r.family === ip.family && r.first <= ip.value && ip.value <= r.last));
       if (!pool) continue;
-      const plo = objects.find((o) => o.object.kind === 'IPAddressPool' && o.object.metadata.name === pool.name);
-      const at = plo ?? lo;
-      const path = plo ? ['spec', 'addresses'] : ['status', 'addresses'];
-      const position = at.positionOf(path);
-      out.push({
-        severity: 'warning', ...(position ? { position } : {}), object: objectRef(at), path: formatFieldPath(path),
-        message: `IPAddressPool "${pool.name}" holds ${addr.address}, the ${addr.type} of Node "${node.metadata.name ?? ''}": a Service given it would take the node's own address; leave it out of the pool`,
-      });
+      out.push({ node, pool: pool.name, message: `IPAddressPool "${pool.name}" holds ${addr.address}, the ${addr.type} of Node "${node.metadata.name ?? ''}": a Service given it would take the node's own address; leave it out of the pool` });
     }
   }
   return out;
+}
+
+/** The same, as lines for the daemon's log (Nodes are not part of the resolved Config). */
+export function nodeAddressWarnings(nodes: readonly Node[], config: Config): string[] {
+  return nodeAddressesInPools(nodes, config).map((x) => x.message);
+}
+
+/** A Node's InternalIP/ExternalIP inside a pool: a Service given it would collide with the node. */
+export function nodeAddressDiagnostics(objects: readonly LoadedObject[], config: Config | undefined): Diagnostic[] {
+  if (!config) return [];
+  const nodes = objects.filter((o): o is LoadedObject<Node> => o.object.kind === 'Node');
+  return nodeAddressesInPools(nodes.map((n) => n.object), config).map(({ node, pool, message }) => {
+    const plo = objects.find((o) => o.object.kind === 'IPAddressPool' && o.object.metadata.name === pool);
+    const at = plo ?? nodes.find((n) => n.object === node)!;
+    const path = plo ? ['spec', 'addresses'] : ['status', 'addresses'];
+    const position = at.positionOf(path);
+    return { severity: 'warning' as const, ...(position ? { position } : {}), object: objectRef(at), path: formatFieldPath(path), message };
+  });
 }

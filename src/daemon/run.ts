@@ -4,6 +4,7 @@
 import { networkInterfaces } from 'node:os';
 import { formatDiagnostic } from '../api/diagnostics.ts';
 import { type IpAddress, parseIp } from '../net/ip.ts';
+import { nodeAddressWarnings } from '../config/dangerous-values.ts';
 import { configWarningLog } from '../observe/config-warnings.ts';
 import { createLogger, type Logger } from '../observe/log.ts';
 import { serveObserve, type ObserveServer } from '../observe/http.ts';
@@ -107,7 +108,7 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
   const logConfigWarnings = configWarningLog(logger);
   const listener: StoreListener = {
     snapshot(s: Snapshot) {
-      logConfigWarnings(s.diagnostics);
+      logConfigWarnings(s.diagnostics, nodeAddressWarnings(s.nodes, s.config));
       metrics.configLoaded.set(1);
       metrics.configStale.set(s.stale ? 1 : 0);
       logger.info({ generation: s.generation, pools: s.config.pools.length, peers: s.config.peers.length, services: s.services.length }, 'configuration in force');

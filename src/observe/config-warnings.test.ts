@@ -28,3 +28,12 @@ test('a flood of new lines is cut at 20 and counted', () => {
   assert.deepEqual(logged[0], { reason: 'line 0' });
   assert.deepEqual(logged[20], { more: 5 });
 });
+
+test('warnings from outside the resolved configuration (a Node address in a pool) are logged with the others, once', () => {
+  const logged: string[] = [];
+  const log = configWarningLog({ warn: (o: { diagnostic: string }) => { logged.push(o.diagnostic); } } as never);
+  log([warning('a')], ['IPAddressPool "p" holds 10.0.0.5, the InternalIP of Node "n1"']);
+  log([warning('a')], ['IPAddressPool "p" holds 10.0.0.5, the InternalIP of Node "n1"']);
+  assert.equal(logged.length, 2);
+  assert.match(logged[1]!, /InternalIP of Node "n1"/);
+});

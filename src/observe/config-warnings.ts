@@ -19,8 +19,11 @@ export function newLinesLog(logger: Pick<Logger, 'warn'>, message: string, field
   };
 }
 
-/** The warnings `ironlb validate` prints, in the daemon's log when their configuration comes into force. */
-export function configWarningLog(logger: Pick<Logger, 'warn'>): (diagnostics: readonly Diagnostic[]) => void {
+/**
+ * The warnings `ironlb validate` prints, in the daemon's log when their configuration comes into
+ * force; `more` are warnings found outside the resolved configuration (a Node's own address in a pool).
+ */
+export function configWarningLog(logger: Pick<Logger, 'warn'>): (diagnostics: readonly Diagnostic[], more?: readonly string[]) => void {
   const log = newLinesLog(logger, 'configuration warning', 'diagnostic');
-  return (diagnostics) => log(diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic));
+  return (diagnostics, more = []) => log([...diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic), ...more]);
 }
