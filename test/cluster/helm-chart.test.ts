@@ -1,0 +1,108 @@
+// The Helm chart (deploy/helm/ironlb): `helm lint`, `helm template` with every optional part on,
+// `helm install` into the real apiserver (without --wait: nothing runs pods here), and both
+// ServiceAccounts checked with `kubectl auth can-i`: each may do what its role does, nothing else.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
+import { clusterSuiteOptions, startControlPlane, type ControlPlane } from './index.ts';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects
+const chart = 'deploy/helm/ironlb';
+const ns = 'metallb-system';
+
+describe('the Helm chart', clusterSuiteOptions(), () => {
+  let cp: ControlPlane;
+  before(async () => { cp = await startControlPlane({ name: 'helm' }); });
+  after(async () => { await cp?.stop(); });
+
+  test('helm lint passes, in strict mode too', async () => {
+    const r = await cp.helm(['lint', '--strict', chart]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+  });
+
+  test('helm template: every part renders; MetalLB\'s names, alerts and the speaker\'s capabilities', async () => {
+    const r = await cp.helm(['template', 'ironlb', chart, '-n', ns, '--set', 'prometheus.podMonitor.enabled=true,prometheus.prometheusRule.enabled=true,prometheus.grafanaDashboard.enabled=true,loadBalancerClass=example.com/lb']);
+    assert.equal(r.code, 0, r.stderr);
+    const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as Json).filter(Boolean);
+    const of = (kind: string): Json[] => docs.filter((d) => d.kind === kind);
+    const one = (kind: string): Json => of(kind)[0]!;
+    assert.equal(of('CustomResourceDefinition').length, 10);
+    assert.equal(one('ValidatingWebhookConfiguration').metadata.name, 'metallb-webhook-configuration');
+    assert.deepEqual(one('ValidatingWebhookConfiguration').webhooks.map((w: Json) => w.name).sort(), [
+      'bfdprofilevalidationwebhook.metallb.io', 'bgpadvertisementvalidationwebhook.metallb.io', 'bgppeervalidationwebhook.metallb.io',
+      'communityvalidationwebhook.metallb.io', 'ipaddresspoolvalidationwebhook.metallb.io', 'l2advertisementvalidationwebhook.metallb.io',
+    ]);
+    const alerts = one('PrometheusRule').spec.groups[0].rules.map((x: Json) => x.alert);
+    assert.deepEqual(alerts, ['MetalLBStaleConfig', 'MetalLBConfigNotLoaded', 'MetalLBAddressPoolExhausted', 'MetalLBAddressPoolUsage75Percent', 'MetalLBAddressPoolUsage85Percent', 'MetalLBAddressPoolUsage95Percent', 'MetalLBBGPSessionDown']);
+    const ds = one('DaemonSet').spec.template.spec;
+    assert.equal(ds.hostNetwork, true);
+    assert.deepEqual(ds.containers[0].securityContext.capabilities, { drop: ['ALL'], add: ['NET_RAW', 'NET_ADMIN', 'NET_BIND_SERVICE'] });
+    assert.ok(ds.containers[0].args.includes('--lb-class=example.com/lb'));
+    assert.ok(ds.tolerations.some((t: Json) => t.key === 'node-role.kubernetes.io/control-plane'));
+    const dep = one('Deployment').spec.template.spec;
+    assert.equal(dep.securityContext.runAsNonRoot, true);
+    assert.deepEqual(dep.containers[0].securityContext.capabilities, { drop: ['ALL'] });
+    assert.equal(of('PodMonitor').length, 2);
+    JSON.parse(one('ConfigMap').data['ironlb.json'] as string);
+    const both = await cp.helm(['template', 'ironlb', chart, '--set', 'prometheus.podMonitor.enabled=true,prometheus.serviceMonitor.enabled=true']);
+    assert.notEqual(both.code, 0, 'podMonitor and serviceMonitor together fail, as in MetalLB');
+    const inline = await cp.helm(['template', 'ironlb', chart, '--set', 'configInline.foo=bar']);
+    assert.notEqual(inline.code, 0, 'configInline fails, as in MetalLB');
+  });
+
+  test('deploy/ironlb.yaml is the chart rendered with its defaults', async () => {
+    const r = await cp.helm(['template', 'ironlb', chart, '-n', ns]);
+    assert.equal(r.code, 0, r.stderr);
+    const committed = readFileSync('deploy/ironlb.yaml', 'utf8');
+    assert.ok(committed.endsWith(r.stdout), 'deploy/ironlb.yaml is stale: render it again (see its header)');
+  });
+
+  test('helm install into the real apiserver; kubectl auth can-i for both ServiceAccounts', async () => {
+    const r = await cp.helm(['install', 'ironlb', chart, '-n', ns, '--create-namespace']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const crd = await cp.kubectl(['get', 'crd', 'bgppeers.metallb.io', '-o', 'jsonpath={.spec.conversion.strategy}']);
+    assert.equal(crd.stdout, 'Webhook');
+    const can = async (sa: string, args: string[]) => {
+      const out = await cp.kubectl(['auth', 'can-i', ...args, `--as=system:serviceaccount:${ns}:${sa}`]);
+      return out.stdout.trim();
+    };
+    const controller = 'ironlb-controller';
+    const speaker = 'ironlb-speaker';
+    const expectations: [string, string[], 'yes' | 'no'][] = [
+      [controller, ['patch', 'services', '--subresource=status', '-n', 'default'], 'yes'],
+      [controller, ['patch', 'services', '-n', 'default'], 'yes'],
+      [controller, ['create', 'events', '-n', 'default'], 'yes'],
+      [controller, ['patch', 'ipaddresspools.metallb.io', '--subresource=status', '-n', ns], 'yes'],
+      [controller, ['update', 'leases.coordination.k8s.io/ironlb-controller', '-n', ns], 'yes'],
+      [controller, ['update', 'leases.coordination.k8s.io/other', '-n', ns], 'no'],
+      [controller, ['update', 'secrets/metallb-webhook-cert', '-n', ns], 'yes'],
+      [controller, ['update', 'secrets/other', '-n', ns], 'no'],
+      [controller, ['get', 'secrets', '-n', 'default'], 'no'],
+      [controller, ['update', 'validatingwebhookconfigurations/metallb-webhook-configuration'], 'yes'],
+      [controller, ['update', 'validatingwebhookconfigurations/other'], 'no'],
+      [controller, ['patch', 'customresourcedefinitions/bgppeers.metallb.io'], 'yes'],
+      [controller, ['patch', 'customresourcedefinitions/ipaddresspools.metallb.io'], 'no'],
+      [controller, ['list', 'nodes'], 'no'],
+      [controller, ['list', 'pods', '-n', ns], 'no'],
+      [controller, ['update', 'ipaddresspools.metallb.io', '-n', ns], 'no'],
+      [speaker, ['list', 'nodes'], 'yes'],
+      [speaker, ['watch', 'endpointslices.discovery.k8s.io', '-n', 'default'], 'yes'],
+      [speaker, ['list', 'services', '-n', 'default'], 'yes'],
+      [speaker, ['patch', 'services', '--subresource=status', '-n', 'default'], 'no'],
+      [speaker, ['create', 'servicebgpstatuses.metallb.io', '-n', ns], 'yes'],
+      [speaker, ['patch', 'servicebgpstatuses.metallb.io', '--subresource=status', '-n', ns], 'yes'],
+      [speaker, ['create', 'bgpsessionstates.ironlb.io', '-n', ns], 'yes'],
+      [speaker, ['create', 'servicebgpstatuses.metallb.io', '-n', 'default'], 'no'],
+      [speaker, ['create', 'leases.coordination.k8s.io', '-n', ns], 'no'],
+      [speaker, ['get', 'secrets', '-n', 'default'], 'no'],
+      [speaker, ['update', 'nodes'], 'no'],
+    ];
+    const wrong: string[] = [];
+    for (const [sa, args, want] of expectations) {
+      const got = await can(sa, args);
+      if (got !== want) wrong.push(`${sa} ${args.join(' ')}: ${got}, want ${want}`);
+    }
+    assert.deepEqual(wrong, []);
+  });
+});
