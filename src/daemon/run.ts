@@ -17,6 +17,7 @@ import { ControllerRole } from './controller.ts';
 import type { BfdEngine, BgpEngine } from './engines.ts';
 import { L2Role, type MembershipOptions } from './l2-role.ts';
 import { SpeakerRole } from './speaker.ts';
+import { WorkerLoader } from '../store/files/worker-loader.ts';
 import { IncrementalPlan } from '../speaker/plan-incremental.ts';
 import { makeAllocate, makeBfd, makeBgp, planFor } from './wiring.ts';
 
@@ -72,8 +73,10 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
   const cluster = o.cluster && role !== 'standalone' ? clusterStore(role, o.cluster, o.namespace, o.nodeName, logger) : undefined;
   const lbClass = o.cluster?.loadBalancerClass !== undefined ? { loadBalancerClass: o.cluster.loadBalancerClass } : {};
   const planOptions = { ...lbClass, ...(o.ignoreExcludeLb ? { ignoreExcludeLb: true } : {}) };
+  // Files are parsed and validated on a worker thread: a huge or hostile file never stalls the sessions.
+  const parser = cluster?.store ? undefined : new WorkerLoader();
   const store: Store = cluster?.store
-    ?? new FolderStore(o.folder, productionStoreOptions({ ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), ...(o.rescanMs !== undefined ? { rescanMs: o.rescanMs } : {}), logger }));
+    ?? new FolderStore(o.folder, productionStoreOptions({ ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), ...(o.rescanMs !== undefined ? { rescanMs: o.rescanMs } : {}), logger, ...(parser ? { loader: parser.load } : {}) }));
   let controller: ControllerRole | undefined;
   let speaker: SpeakerRole | undefined;
   let l2: L2Role | undefined;
@@ -130,6 +133,7 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
     await bgp?.close();
     await bfd?.close();
     await cluster?.stop();
+    await parser?.close();
     throw e;
   }
   await cluster?.afterStart();
@@ -140,6 +144,7 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
     stopping ??= (async () => {
       await cluster?.elector?.stop();
       await store.close();
+      await parser?.close();
       await l2?.stop();
       await speaker?.stop();
       await cluster?.stop();

@@ -19,6 +19,7 @@ import type { EndpointSlice, Namespace, Node, Service } from '../../api/resource
 import type { Config } from '../../config/types.ts';
 import type { ControllerStatus, Snapshot, SpeakerStatus, Store, StoreListener } from '../store.ts';
 import { emptyControllerStatus, serviceKey, withIngress } from '../store.ts';
+import { defaultMaxFileBytes, sizeProblem } from './bounds.ts';
 import {
   controllerStatusFile, parseControllerStatus, readSpeakerStatuses, removeStaleTemps, writeAtomic, stateDir, stateDirName, writeControllerStatus, writeSpeakerStatus,
 } from './status-file.ts';
@@ -51,6 +52,8 @@ export interface FolderStoreOptions {
    */
   readonly rescanMs?: number;
   readonly logger?: StoreLogger;
+  /** Largest file read (default 16 MiB): a larger one is refused unread, naming the file and the limit. */
+  readonly maxFileBytes?: number;
   /** Files read at once (default 64): far below any file-descriptor limit. */
   readonly readConcurrency?: number;
   /** How long a known file that turned empty or invalid is held unchanged (default 500 ms). */
@@ -408,6 +411,15 @@ export class FolderStore implements Store {
     const signature = `${st.ino}:${st.size}:${st.mtimeMs}`;
     const cached = this.cache.get(file);
     if (cached?.signature === signature && !this.unreadable.has(file)) return cached;
+    const tooBig = sizeProblem(file, st.size, this.options.maxFileBytes ?? defaultMaxFileBytes);
+    if (tooBig) {
+      // Not even read: the configuration is rejected naming the file and the limit.
+      const entry: CachedFile = { signature, result: { objects: [], diagnostics: [tooBig] }, configRelevant: true };
+      this.cache.set(file, entry);
+      this.cacheVersion++;
+      this.changedFiles.add(file);
+      return entry;
+    }
     let text: string | undefined;
     try {
       text = await this.readText(file);
