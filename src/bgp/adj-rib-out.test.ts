@@ -175,3 +175,20 @@ test('a route whose attributes cannot fit an UPDATE is held back, not marked sen
   rib.sessionUp();
   assert.equal(drain(rib, new UpdatePacker(ctx({ maxMessage: 65535 }))).announced.size, 2);
 });
+
+test('updateDesired changes only the routes named: the same end state as setDesired, only those prefixes sent', () => {
+  const all: Route[] = Array.from({ length: 100 }, (_, i) => ({ prefix: v4(i), attributes: a1 }));
+  const rib = new AdjRibOut();
+  rib.setDesired(all);
+  rib.sessionUp();
+  const packer = new UpdatePacker(ctx());
+  drain(rib, packer);
+  assert.equal(rib.updateDesired([{ prefix: v4(5), attributes: a2 }, { prefix: v4(200), attributes: a1 }, { prefix: v4(6), attributes: a1 }], [v4(7), v4(999)]), 3, 'v4(6) unchanged, v4(999) unknown');
+  const d = drain(rib, packer);
+  assert.deepEqual([...d.announced.keys()].sort(), ['10.0.0.200/32', '10.0.0.5/32']);
+  assert.deepEqual([...d.withdrawn], ['10.0.0.7/32']);
+  const reference = new AdjRibOut();
+  reference.setDesired([...all.filter((r) => r.prefix.network !== v4(7).network && r.prefix.network !== v4(5).network), { prefix: v4(5), attributes: a2 }, { prefix: v4(200), attributes: a1 }]);
+  const keys = (r: AdjRibOut): string[] => [...r.tables[4].desired].map(([k, e]) => `${formatPrefix(prefixFromKey(4, k))} ${e.set.key}`).sort();
+  assert.deepEqual(keys(rib), keys(reference));
+});
