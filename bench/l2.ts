@@ -8,13 +8,18 @@
 // 3. ironlb again with a 20 ms gossip period (--ml-probe-interval 20), like for like with:
 // 4. keepalived (VRRPv3, Debian), the same silent death of the master, at its fastest sub-second
 //    advert interval (10 ms), when keepalived is installed.
+//
+// `npm run bench -- l2 idle [services]`: the three speakers idle with 1,000 layer-2 Services (RSS and
+// CPU seconds per minute of each speaker process, after the takeover announcements are over).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { failover, L2Lab, PingLoop } from '../test/e2e/l2-lab.ts';
 import { inNs } from '../test/e2e/netns.ts';
 
-const kills = Number(process.argv[2] ?? 20);
+const idle = process.argv[2] === 'idle';
+const kills = idle ? 0 : Number(process.argv[2] ?? 20);
+const idleServices = idle ? Number(process.argv[3] ?? 1000) : 0;
 const pct = (xs: number[], p: number): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!; };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const row = (name: string, xs: number[]): string => {
@@ -84,9 +89,45 @@ async function vrrpKills(lab: L2Lab, advertS: number, n: number): Promise<number
   return out;
 }
 
+/** A pool of /22s on LAN A and `n` Services with an endpoint on every node. */
+function manyServices(n: number): string {
+  const docs = ['apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: { name: many, namespace: metallb-system }\nspec: { addresses: [192.168.48.0/22, 192.168.44.0/22] }',
+    'apiVersion: metallb.io/v1beta1\nkind: L2Advertisement\nmetadata: { name: many, namespace: metallb-system }\nspec: { ipAddressPools: [many], interfaces: [eth0] }'];
+  for (let i = 0; i < n; i++) {
+    docs.push(`apiVersion: v1\nkind: Service\nmetadata: { name: s${i}, namespace: default, annotations: { metallb.io/address-pool: many } }\nspec: { type: LoadBalancer, ports: [{ port: 80 }] }`);
+    docs.push(`apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: { name: s${i}-1, namespace: default, labels: { kubernetes.io/service-name: s${i} } }\naddressType: IPv4\nendpoints: [${['node1', 'node2', 'node3'].map((nd, j) => `{ addresses: [10.244.${j}.${i % 250 + 1}], nodeName: ${nd}, conditions: { ready: true } }`).join(', ')}]`);
+  }
+  return docs.join('\n---\n') + '\n';
+}
+
+function procStats(pid: number): { cpuS: number; rssMiB: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const ticks = Number(stat[11]) + Number(stat[12]); // utime + stime, in clock ticks (100/s)
+  const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  return { cpuS: ticks / 100, rssMiB: rss / 1024 };
+}
+
 const lab = new L2Lab();
 process.once('SIGINT', () => { lab.stop(false); process.exit(130); });
 try {
+  if (idle) {
+    await lab.start();
+    writeFileSync(path.join(lab.cfg, 'many.yaml'), manyServices(idleServices));
+    const t0 = Date.now();
+    const all = await lab.allOwned(Array.from({ length: idleServices }, (_, i) => `s${i}`), undefined, 120_000).catch(() => undefined);
+    console.log(`l2 idle bench: ${idleServices} layer-2 Services ${all ? `owned and agreed in ${Date.now() - t0} ms` : 'NOT all agreed in 120 s'}`);
+    await sleep(8000); // the takeover's gratuitous rounds are over
+    const pids = (['node1', 'node2', 'node3'] as const).map((n) => ({ n, pid: lab.procs.get(`speaker-${n}`)!.pid! }));
+    const before = pids.map((p) => procStats(p.pid));
+    const seconds = 30;
+    await sleep(seconds * 1000);
+    console.log(`speaker      IPs owned   RSS MiB   CPU s/min (idle, ${seconds} s sampled)`);
+    pids.forEach((p, i) => {
+      const after = procStats(p.pid);
+      const owned = Object.values(lab.speakerLayer2(p.n)).filter((e) => e.node === p.n).length;
+      console.log(`  ${p.n.padEnd(10)} ${String(owned).padStart(9)} ${after.rssMiB.toFixed(1).padStart(9)} ${(((after.cpuS - before[i]!.cpuS) * 60) / seconds).toFixed(2).padStart(11)}`);
+    });
+  } else {
   await lab.start();
   const owners = await lab.allOwned(['web4', 'web6'], undefined, 40_000);
   if (!owners) throw new Error(`the lab did not converge; logs in ${lab.root}`);
@@ -141,6 +182,7 @@ try {
   if (ok(ka10).length > 0) {
     console.log(`ratio ironlb (default 100 ms period) / keepalived 10 ms: ${ratio(silent, ka10)}`);
     console.log(`ratio ironlb (20 ms period) / keepalived 10 ms: ${ratio(fast, ka10)}`);
+  }
   }
 } finally {
   lab.stop(false);

@@ -64,6 +64,8 @@ export class Responder {
   private readonly ports = new Map<string, Port>();
   private readonly bursts = new Map<string, NodeJS.Timeout[]>();
   private readonly holds = new Set<NodeJS.Timeout>();
+  /** Interfaces whose sockets could not be opened: reported once, retried on every scan. */
+  private readonly failed = new Set<string>();
   private readonly scanTimer: NodeJS.Timeout;
   private closed = false;
 
@@ -172,10 +174,12 @@ export class Responder {
         if (wantNdp && !p.ipv6) this.openNdp(p);
         if (!wantNdp && p.ipv6) this.closeNdp(p);
       } catch (e) {
-        this.o.logger.error({ err: e, interface: iface.name }, 'layer 2: opening raw sockets failed (CAP_NET_RAW is needed)');
+        if (!this.failed.has(iface.name)) this.o.logger.error({ err: e, interface: iface.name }, 'layer 2: opening raw sockets failed (CAP_NET_RAW is needed); retrying quietly');
+        this.failed.add(iface.name);
         this.closePort(p);
         continue;
       }
+      this.failed.delete(iface.name);
       if (fresh) {
         this.ports.set(iface.name, p);
         cameUp.push(iface.name);

@@ -28,8 +28,8 @@ export interface LabCheck { readonly name: string; readonly ok: boolean; readonl
 export interface LabReport { readonly ok: boolean; readonly checks: LabCheck[]; readonly figures: Record<string, number>; readonly dir: string }
 
 export function requireTools(): void {
-  for (const t of ['arping', 'ndisc6', 'ping', 'ip']) {
-    try { sh('sh', '-c', `command -v ${t}`); } catch { throw new Error(`the layer-2 lab needs ${t} (apt-get install arping ndisc6 iputils-ping iproute2)`); }
+  for (const t of ['arping', 'ndisc6', 'ping', 'ip', 'nft']) {
+    try { sh('sh', '-c', `command -v ${t}`); } catch { throw new Error(`the layer-2 lab needs ${t} (apt-get install arping ndisc6 iputils-ping iproute2 nftables)`); }
   }
 }
 
@@ -151,6 +151,20 @@ export class L2Lab {
 
   startHttp(n: L2Node): void {
     this.spawn(`http-${n}`, `l2-${n}`, [process.execPath, '-e', `require('node:http').createServer((q, s) => s.end('${n}\\n')).listen(80, '::')`]);
+  }
+
+  /** Drops (or stops dropping) the gossip port in a namespace, both directions. */
+  block(ns: string, on: boolean): void {
+    if (on) {
+      inNs(ns, 'nft', 'add', 'table', 'inet', 'l2lab');
+      for (const hook of ['input', 'output']) {
+        inNs(ns, 'nft', 'add', 'chain', 'inet', 'l2lab', hook, `{ type filter hook ${hook} priority 0 ; }`);
+        inNs(ns, 'nft', 'add', 'rule', 'inet', 'l2lab', hook, 'udp', 'dport', '7946', 'drop');
+        inNs(ns, 'nft', 'add', 'rule', 'inet', 'l2lab', hook, 'udp', 'sport', '7946', 'drop');
+      }
+    } else {
+      inNs(ns, 'nft', 'delete', 'table', 'inet', 'l2lab');
+    }
   }
 
   kill(key: string, signal: NodeJS.Signals = 'SIGKILL'): void {
@@ -349,6 +363,34 @@ export async function runL2Lab(o: { say?: (line: string) => void; keep?: boolean
       lab.check(`${r.victim} back → owners as before (the ranking gives it its Services again, nothing else moves)`, back !== undefined && l2Services.every((s) => back[s] === owners[s]),
         back ? l2Services.filter((s) => back[s] !== owners[s]).map((s) => `${s}: ${owners[s]} → ${back[s]}`).join(' ') || 'same owners' : 'no agreement');
       await new Promise((r2) => setTimeout(r2, 1500));
+    }
+    // Partition: the owner of web4 can no longer gossip (UDP 7946 dropped) but the LAN still
+    // reaches it. Each side elects its own owner: two nodes answer rather than none. When the
+    // partition heals they agree again, one answers.
+    const cut = (await lab.allOwned(l2Services))?.web4 as L2Node | undefined;
+    if (cut) {
+      const ns = `l2-${cut}`;
+      lab.block(ns, true);
+      const others = l2Nodes.filter((n) => n !== cut);
+      const split = await waitFor('both sides claim web4', 10_000, () => {
+        const mine = lab.speakerLayer2(cut)['default/web4'];
+        const theirs = others.map((n) => lab.speakerLayer2(n)['default/web4']?.node);
+        return mine?.node === cut && theirs.every((o) => o !== undefined && o !== cut && o === theirs[0]) ? theirs[0] : undefined;
+      }, 50).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 600)); // past the interim owner's first gratuitous round
+      const macs = new Set(lab.arping('l2-client', ips.web4!, 2));
+      lab.check(`partition: ${cut} cut off from the gossip → ${split ?? '?'} also answers for web4 (two rather than none)`, split !== undefined && macs.size === 2,
+        `${macs.size} distinct MACs answer arping: ${[...macs].join(' ')}`);
+      const healedAt = Date.now();
+      lab.block(ns, false);
+      const agreed = await waitFor('one owner again', 10_000, () => {
+        const o = lab.owner('web4');
+        return o === cut && others.every((n) => (lab.speakerLayer2(n)['default/web4']?.interfaces.length ?? 0) === 0) ? o : undefined;
+      }, 20).then(() => Date.now() - healedAt, () => -1);
+      lab.figures.partitionHealToOneOwnerMs = agreed;
+      const after = new Set(lab.arping('l2-client', ips.web4!, 2));
+      lab.check('partition heals → one owner again, one MAC answers', agreed >= 0 && agreed < 5000 && after.size === 1,
+        `${agreed >= 0 ? `${agreed} ms after the heal (status files, 200 ms write spacing)` : 'no agreement in 10 s'}; ${after.size} MAC(s) answer`);
     }
     lab.figures.totalMs = Date.now() - t0;
     ok = lab.checks.every((c) => c.ok);

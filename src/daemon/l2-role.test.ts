@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import pino from 'pino';
+import type { Config, L2Advertisement } from '../config/types.ts';
+import { formatIp } from '../net/ip.ts';
+import type { L2Announcement } from '../l2/responder.ts';
+import { rankNodes } from '../speaker/l2-owner.ts';
+import type { Snapshot } from '../store/store.ts';
+import { node, pool, service, slice } from '../../test/fixtures/speaker/builders.ts';
+import { L2Role, memberAddress } from './l2-role.ts';
+
+const ad: L2Advertisement = { name: 'l2', pools: ['lan'], nodeSelectors: [], interfaces: ['eth0'], serviceSelectors: [], preferredNodeSelectors: [] };
+const config: Config = { pools: [pool('lan', ['192.0.2.0/24'])], peers: [], bgpAdvertisements: [], l2Advertisements: [ad], bfdProfiles: [] };
+const nodes = ['n1', 'n2', 'n3'].map((n, i) => ({ ...node(n), status: { addresses: [{ type: 'InternalIP', address: `10.0.0.${i + 1}` }] } }));
+
+function snapshot(generation: number, cfg: Config = config): Snapshot {
+  return {
+    generation, config: cfg, objects: [], services: [service('web', { ips: ['192.0.2.10'] })], endpointSlices: [slice('web', [{ node: 'n1' }])],
+    nodes, namespaces: [], diagnostics: [], status: { services: {}, pools: {}, events: [] },
+  };
+}
+
+class FakeResponder {
+  claims: L2Announcement[][] = [];
+  reannounced = 0;
+  closed = false;
+  setAnnouncements(list: readonly L2Announcement[]): void { this.claims.push([...list]); }
+  reannounce(): void { this.reannounced++; }
+  interfacesFor(ip: string): string[] { return this.claims.at(-1)?.some((c) => formatIp(c.ip) === ip) ? ['eth0'] : []; }
+  close(): void { this.closed = true; }
+}
+
+test('without membership every Node counts: exactly the elected node claims, with the advertisement\'s interfaces', async () => {
+  const owner = rankNodes(['n1', 'n2', 'n3'], '192.0.2.10')[0]!;
+  for (const me of ['n1', 'n2', 'n3']) {
+    const responder = new FakeResponder();
+    let statusCalls = 0;
+    const role = new L2Role({ nodeName: me, logger: pino({ level: 'silent' }), responder, onStatus: () => { statusCalls++; } });
+    role.onSnapshot(snapshot(1));
+    await new Promise((r) => setImmediate(r));
+    const last = responder.claims.at(-1) ?? [];
+    assert.deepEqual(last.map((c) => [formatIp(c.ip), c.interfaces]), me === owner ? [['192.0.2.10', ['eth0']]] : [], me);
+    assert.deepEqual(role.status()['default/web'], { node: owner, ips: ['192.0.2.10'], interfaces: me === owner ? ['eth0'] : [] });
+    assert.ok(statusCalls > 0);
+    await role.stop();
+    assert.ok(responder.closed);
+    assert.deepEqual(role.status(), {}, 'a stopped role reports nothing');
+  }
+});
+
+test('a configuration without L2Advertisements opens nothing', () => {
+  const role = new L2Role({ nodeName: 'n1', logger: pino({ level: 'silent' }) });
+  role.onSnapshot(snapshot(1, { ...config, l2Advertisements: [] }));
+  assert.deepEqual(role.status(), {});
+  assert.equal(role.live(), undefined);
+});
+
+test('member address: InternalIP first, then ExternalIP', () => {
+  assert.equal(memberAddress(nodes[0]!), '10.0.0.1');
+  assert.equal(memberAddress({ ...node('x'), status: { addresses: [{ type: 'ExternalIP', address: '203.0.113.1' }, { type: 'Hostname', address: 'x' }] } }), '203.0.113.1');
+  assert.equal(memberAddress(node('y')), undefined);
+});
