@@ -117,7 +117,8 @@ try {
     const all = await lab.allOwned(Array.from({ length: idleServices }, (_, i) => `s${i}`), undefined, 120_000).catch(() => undefined);
     console.log(`l2 idle bench: ${idleServices} layer-2 Services ${all ? `owned and agreed in ${Date.now() - t0} ms` : 'NOT all agreed in 120 s'}`);
     await sleep(8000); // the takeover's gratuitous rounds are over
-    const pids = (['node1', 'node2', 'node3'] as const).map((n) => ({ n, pid: lab.procs.get(`speaker-${n}`)!.pid! }));
+    const pids = (["node1", "node2", "node3"] as const).map((n) => ({ n, pid: lab.procs.get(`speaker-${n}`)!.pid! }));
+    if (process.env.L2_BENCH_KEEP) console.log(`logs in ${lab.root}`);
     const before = pids.map((p) => procStats(p.pid));
     const seconds = 30;
     await sleep(seconds * 1000);
@@ -185,5 +186,5 @@ try {
   }
   }
 } finally {
-  lab.stop(false);
+  lab.stop(process.env.L2_BENCH_KEEP !== undefined);
 }
