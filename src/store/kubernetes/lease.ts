@@ -82,7 +82,8 @@ export class LeaderElector {
   private schedule(): void {
     if (this.stopped) return;
     const every = this.o.renewMs ?? 2000;
-    this.timer = setTimeout(() => void this.tick(), this.leading ? every : every + Math.random() * 500);
+    // A standby looks twice as often as the leader renews: it notices an expiry sooner.
+    this.timer = setTimeout(() => void this.tick(), this.leading ? every : every / 2 + Math.random() * 250);
   }
 
   private setLeading(v: boolean): void {
@@ -99,8 +100,9 @@ export class LeaderElector {
     } catch (e) {
       this.o.logger?.warn({ lease: this.o.name, err: (e as Error).message }, 'lease update failed');
     }
-    // A leader that could not renew for a whole lease duration may already have been replaced.
-    if (this.leading && Date.now() - this.lastRenew > this.duration) this.setLeading(false);
+    // A leader that could not renew for (almost) a whole lease duration steps down before a
+    // standby can take over: never two writers.
+    if (this.leading && Date.now() - this.lastRenew > this.duration - (this.o.renewMs ?? 2000)) this.setLeading(false);
     this.schedule();
   }
 
