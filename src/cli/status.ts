@@ -90,6 +90,7 @@ export async function statusText(folder: string): Promise<string> {
     for (const [peer, p] of Object.entries(s.peers)) {
       const what = p.state === 'Established' ? 'announced' : 'waiting for the session';
       lines.push(`    ${peer} ${p.address} ${p.state}${p.bfd ? ` BFD ${p.bfd}` : ''}: ${p.prefixes.length} prefixes ${what}${p.prefixes.length > 0 ? ` (${p.prefixes.slice(0, 8).join(', ')}${p.prefixes.length > 8 ? ', …' : ''})` : ''}`);
+      if (p.received) lines.push(`      received ${p.received.routes} routes, ${p.received.accepted} accepted, ${p.received.installed} installed in the kernel`);
       if (p.lastError) lines.push(`      last error: ${p.lastError}`);
     }
     for (const n of s.notAnnounced.slice(0, 10)) lines.push(`    not announced: ${n.service}: ${n.reason}`);

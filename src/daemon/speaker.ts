@@ -21,6 +21,7 @@ import type { IncrementalPlan, RouteChange } from '../speaker/plan-incremental.t
 import type { ServicePlan } from '../speaker/plan-types.ts';
 import type { SnapshotDelta } from '../store/store.ts';
 import { peerConfigFor } from './peer-config.ts';
+import { FrrK8sHook } from './frrk8s-hook.ts';
 import { localSlice, withLocalEndpoints, withThisNode } from './synthesize.ts';
 
 /** JSON with bigints (addresses, prefixes), for comparing settings. */
@@ -110,7 +111,11 @@ export class SpeakerRole {
   /** Routes the plan leaves out because advertisements disagree: logged at warn when they appear. */
   private readonly logConflictDrops: (lines: Iterable<string>) => void;
 
+  /** FRRConfiguration: merged sessions and received routes (issue #14). */
+  private readonly frrk8s: FrrK8sHook;
+
   constructor(private readonly o: SpeakerRoleOptions) {
+    this.frrk8s = new FrrK8sHook({ bgp: o.bgp, logger: o.logger });
     this.logConflictDrops = newLinesLog(o.logger, 'route not announced: advertisements disagree', 'reason');
     o.bgp.on('state', (e: StateChangeEvent) => this.onSessionState(e));
     o.bgp.on('refused', (e: RefusedUpdateEvent) => this.onRefused(e));
@@ -160,9 +165,10 @@ export class SpeakerRole {
     this.lastPlan = this.planner ? undefined : plan;
     this.logConflictDrops(conflictDrops(plan));
     const node = nodes.find((n) => n.metadata.name === this.o.nodeName);
-    const profiles = new Map(s.config.bfdProfiles.map((p) => [p.name, p]));
+    const merged = this.frrk8s.merge(s, plan.peers, node?.metadata.labels ?? {});
+    const profiles = new Map([...s.config.bfdProfiles, ...merged.bfdProfiles].map((p) => [p.name, p]));
     const wanted = new Set<string>();
-    for (const pp of plan.peers) {
+    for (const pp of merged.peers) {
       const m = peerConfigFor(pp.peer, pp.families, node, this.o.hostIpv4, this.o.nodeName);
       if ('unsupported' in m) {
         this.log.warn({ peer: pp.peer.name }, m.unsupported);
@@ -172,6 +178,7 @@ export class SpeakerRole {
       this.peerIds.set(pp.peer.name, m.config.id);
       const profile = pp.peer.bfdProfile !== undefined ? profiles.get(pp.peer.bfdProfile) : undefined;
       this.applyPeer(m.config, pp.routes, profile, pp.peer.ebgpMultiHop);
+      this.frrk8s.importPeer(m.config, pp.peer, merged.receive.get(pp.peer.name));
     }
     for (const id of [...this.peers.keys()]) if (!wanted.has(id)) void this.dropPeer(id);
     this.o.metrics?.reconcileSeconds.observe({ role: 'speaker' }, Number(process.hrtime.bigint() - started) / 1e9);
@@ -288,6 +295,7 @@ export class SpeakerRole {
     const p = this.peers.get(id);
     if (!p) return;
     this.peers.delete(id);
+    this.frrk8s.dropPeer(id);
     for (const r of p.routes.values()) this.log.info({ peer: id, prefix: formatPrefix(r.route.prefix) }, 'withdraw');
     if (p.bfd) this.o.bfd?.removeSession(id);
     clearInterval(p.heldDown);
@@ -390,6 +398,7 @@ export class SpeakerRole {
         ...(bfd !== undefined ? { bfd } : {}),
         ...(lastError !== undefined ? { lastError } : {}),
         ...(st?.uptimeMs !== undefined ? { uptimeMs: st.uptimeMs } : {}),
+        ...received(this.frrk8s.status(id)),
       };
     }
     const notAnnounced: { service: string; reason: string }[] = [];
@@ -438,7 +447,13 @@ export class SpeakerRole {
     if (!graceful) for (const [id, p] of this.peers) for (const r of p.routes.values()) this.log.info({ peer: id, prefix: formatPrefix(r.route.prefix) }, 'withdraw');
     await this.o.bgp.close({ graceful });
     await this.o.bfd?.close();
+    await this.frrk8s.close();
     await this.statusWrite;
     await this.o.store.writeSpeakerStatus({ ...this.status(), peers: {} }).catch(() => undefined);
   }
+}
+
+/** Received routes on a session, for status, when it has a receive policy (FRRConfiguration). */
+function received(st: { received: number; accepted: number; installed: number } | undefined): Partial<PeerAnnouncement> {
+  return st ? { received: { routes: st.received, accepted: st.accepted, installed: st.installed } } : {};
 }

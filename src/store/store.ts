@@ -60,6 +60,8 @@ export interface PeerAnnouncement {
   readonly uptimeMs?: number;
   /** Why the session is not up or keeps failing (e.g. the UPDATE the peer refused, and its Services). */
   readonly lastError?: string;
+  /** Routes received from the peer, accepted by the FRRConfiguration's toReceive, and in the kernel (issue #14). */
+  readonly received?: { readonly routes: number; readonly accepted: number; readonly installed: number };
 }
 
 /** What one speaker owns: its sessions and what it announces on each; what it does not, and why. */

@@ -1,0 +1,80 @@
+// The speaker role's FRRConfiguration support (issue #14), kept out of speaker.ts: per full
+// reconcile, the snapshot's FRRConfigurations are checked and merged with the plan's sessions
+// (speaker/frrk8s-merge.ts; errors logged at warn when they change), and each session's receive
+// policy goes to the route importer (bgp/route-import.ts), created on first need so that a node
+// without any toReceive never runs `ip`.
+import type { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import { KernelRoutes } from '../bgp/kernel-routes.ts';
+import { type ImportStatus, RouteImporter } from '../bgp/route-import.ts';
+import type { PeerConfig } from '../bgp/speaker.ts';
+import { receiveAllows, resolveFrrConfigurations } from '../config/frrk8s-configurations.ts';
+import type { FrrConfiguration, ReceivePolicy } from '../config/frrk8s-types.ts';
+import { sessionIsEbgp } from '../config/peers.ts';
+import type { BfdProfile, Peer } from '../config/types.ts';
+import type { Labels } from '../net/selector.ts';
+import { mergeFrrConfigurations } from '../speaker/frrk8s-merge.ts';
+import type { PeerPlan } from '../speaker/plan-types.ts';
+import type { Snapshot } from '../store/store.ts';
+import { formatDiagnostic } from '../api/diagnostics.ts';
+
+export interface FrrK8sHookOptions {
+  readonly bgp: EventEmitter;
+  readonly logger: Logger;
+  /** Kernel routing table for received routes; default main (254). */
+  readonly table?: number;
+}
+
+export class FrrK8sHook {
+  private lastGood = new Map<string, FrrConfiguration>();
+  private lastProblems = '';
+  private importer: RouteImporter | undefined;
+
+  constructor(private readonly o: FrrK8sHookOptions) {}
+
+  /** ironlb's sessions for this node merged with the FRRConfigurations selecting it. */
+  merge(s: Snapshot, peers: readonly PeerPlan[], nodeLabels: Labels): { peers: readonly PeerPlan[]; receive: ReadonlyMap<string, ReceivePolicy>; bfdProfiles: readonly BfdProfile[] } {
+    if (!s.objects.some((o) => o.object.kind === 'FRRConfiguration') && this.lastGood.size === 0) {
+      return { peers, receive: new Map(), bfdProfiles: [] };
+    }
+    const resolved = resolveFrrConfigurations(s.objects);
+    const valid = new Set(resolved.configurations.map((c) => c.id));
+    const invalid = s.objects.filter((o) => o.object.kind === 'FRRConfiguration')
+      .map((o) => `${o.object.metadata.namespace ?? ''}/${o.object.metadata.name ?? ''}`).filter((id) => !valid.has(id));
+    const r = mergeFrrConfigurations({
+      peers, bfdProfiles: s.config.bfdProfiles, configurations: resolved.configurations, nodeLabels, lastGood: this.lastGood, invalid,
+    });
+    this.lastGood = new Map(r.lastGood);
+    const problems = [...resolved.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic), ...r.errors.map((e) => e.message)];
+    const text = problems.join('\n');
+    if (text !== this.lastProblems) {
+      this.lastProblems = text;
+      for (const p of problems) this.o.logger.warn({ problem: p }, 'FRRConfiguration not applied');
+    }
+    return r;
+  }
+
+  /** The session's receive policy (none: it learns nothing). */
+  importPeer(config: PeerConfig, peer: Peer, policy: ReceivePolicy | undefined): void {
+    if (!policy && !this.importer) return;
+    this.importer ??= new RouteImporter(this.o.bgp, new KernelRoutes({ ...(this.o.table !== undefined ? { table: this.o.table } : {}), logger: this.o.logger }));
+    this.importer.setPeer(config.id, {
+      peerAddress: config.peerAddress, ebgp: sessionIsEbgp(peer),
+      ...(policy ? { accept: (p) => receiveAllows(policy, p) } : {}),
+      staleTimeMs: peer.gracefulRestart.restartTimeMs,
+    });
+  }
+
+  dropPeer(id: string): void {
+    this.importer?.removePeer(id);
+  }
+
+  status(id: string): ImportStatus | undefined {
+    return this.importer?.status(id);
+  }
+
+  /** Removes every received route installed. */
+  async close(): Promise<void> {
+    await this.importer?.close();
+  }
+}
