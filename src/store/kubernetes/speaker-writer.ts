@@ -1,6 +1,7 @@
 // A speaker's status in a cluster: one ironlb.io BGPSessionState per (node, BGPPeer) with the live
-// session state, and one metallb.io ServiceBGPStatus per Service this node announces (MetalLB's
-// fields and labels: node, serviceName, serviceNamespace, peers). Objects are named from what
+// session state, one metallb.io ServiceBGPStatus per Service this node announces over BGP and one
+// ServiceL2Status per Service it answers ARP/NDP for (MetalLB's fields and labels: node,
+// serviceName, serviceNamespace, peers / interfaces). Objects are named from what
 // they describe, so a restarted speaker finds and updates its own; at start it lists the objects
 // labelled with its node and deletes those it no longer owns (Service or peer gone). Writes only
 // when the status an object would hold changed.
@@ -70,12 +71,23 @@ export class SpeakerStatusWriter {
         status: { node: s.node, serviceName, serviceNamespace, peers: [...a.peers] },
       });
     }
+    // Layer 2: one ServiceL2Status per Service this node answers ARP/NDP for (MetalLB's fields).
+    for (const [service, l2] of Object.entries(s.layer2 ?? {})) {
+      if (l2.node !== s.node) continue;
+      const [serviceNamespace = '', serviceName = ''] = service.split('/');
+      const id = createHash('sha256').update(`${s.node}/${service}`).digest('hex').slice(0, 16);
+      out.push({
+        resource: statusResources.ServiceL2Status, kind: 'ServiceL2Status', name: `l2-${id}`,
+        labels: { [statusLabels.node]: s.node, [statusLabels.serviceName]: serviceName, [statusLabels.serviceNamespace]: serviceNamespace },
+        status: { node: s.node, serviceName, serviceNamespace, interfaces: l2.interfaces.map((name) => ({ name })) },
+      });
+    }
     return out;
   }
 
   /** What this node's objects hold now (once, at the first write): to update and clean up, not recreate. */
   private async prime(): Promise<void> {
-    for (const [kind, r] of [['BGPSessionState', statusResources.BGPSessionState], ['ServiceBGPStatus', statusResources.ServiceBGPStatus]] as const) {
+    for (const [kind, r] of [['BGPSessionState', statusResources.BGPSessionState], ['ServiceBGPStatus', statusResources.ServiceBGPStatus], ['ServiceL2Status', statusResources.ServiceL2Status]] as const) {
       const list = await this.o.client.request<{ items?: Json[] }>('GET', resourcePath(r, this.o.namespace), { query: { labelSelector: `${statusLabels.node}=${this.o.node}` } });
       for (const item of list.items ?? []) {
         const name = (item.metadata as { name: string }).name;

@@ -1,0 +1,46 @@
+// The speaker's status objects, against a recording client: created once, patched only on
+// change, deleted when what they describe is gone; L2 only for the Services this node answers for.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { KubeClient } from './kube-client.ts';
+import { SpeakerStatusWriter } from './speaker-writer.ts';
+import type { SpeakerStatus } from '../store.ts';
+
+function recorder() {
+  const calls: string[] = [];
+  const client = {
+    request: (method: string, path: string) => {
+      calls.push(`${method} ${path}`);
+      return Promise.resolve(method === 'GET' ? { items: [] } : {});
+    },
+  } as unknown as KubeClient;
+  return { calls, client };
+}
+
+const status = (over: Partial<SpeakerStatus> = {}): SpeakerStatus => ({
+  node: 'n1', notAnnounced: [],
+  peers: { tor: { address: '10.0.0.1', state: 'Established', prefixes: ['192.0.2.1/32'], uptimeMs: 5000 } },
+  announced: [{ service: 'apps/web', peers: ['tor'] }],
+  layer2: { 'apps/l2svc': { node: 'n1', ips: ['192.0.2.9'], interfaces: ['eth0'] }, 'apps/elsewhere': { node: 'n2', ips: ['192.0.2.10'], interfaces: [] } },
+  ...over,
+});
+
+test('objects are created and patched once, then left alone while nothing changes', async () => {
+  const { calls, client } = recorder();
+  const w = new SpeakerStatusWriter({ client, namespace: 'metallb-system', node: 'n1', now: () => 1_000_000 });
+  await w.write(status());
+  const posts = calls.filter((c) => c.startsWith('POST')).map((c) => c.split('/').at(-1));
+  assert.deepEqual(posts.sort(), ['bgpsessionstates', 'servicebgpstatuses', 'servicel2statuses']);
+  assert.equal(calls.filter((c) => c.startsWith('PATCH')).length, 3);
+  calls.length = 0;
+  await w.write(status());
+  assert.deepEqual(calls, []);
+  // The session goes down: one patch, of the BGPSessionState only.
+  await w.write(status({ peers: { tor: { address: '10.0.0.1', state: 'Active', prefixes: ['192.0.2.1/32'], lastError: 'hold timer expired' } } }));
+  assert.equal(calls.length, 1);
+  assert.match(calls[0]!, /^PATCH .*bgpsessionstates\/n1-tor\/status$/);
+  calls.length = 0;
+  // The Service and the peer go away: their objects are deleted.
+  await w.write(status({ peers: {}, announced: [], layer2: {} }));
+  assert.equal(calls.filter((c) => c.startsWith('DELETE')).length, 3);
+});
