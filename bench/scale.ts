@@ -6,7 +6,7 @@
 // and a restart with graceful restart (every route re-announced: End-of-RIB at all 4; IPs moved).
 // Figures are printed, never asserted. ILBL_SCALE_PROFILE=DIR adds --cpu-prof to the daemon.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, closeSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, closeSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -234,11 +234,14 @@ async function runSize(n: number): Promise<Figures> {
     const churnAdds = addLines;
 
     // Restart with graceful restart: SIGTERM, start again; End-of-RIB at all 4 = everything re-announced.
-    const before = assignments(folder);
+    // The IPs before: as the status holds them once the churn is written (the controller flushes on SIGTERM).
+    await waitFor('the churn in the status', async () => (Object.keys(assignments(folder)).length === steady ? true : undefined), 60_000, 200).catch(() => undefined);
+    const beforeStop = assignments(folder);
     clearInterval(sampler);
     const peakRssMiB = Math.max(peak, procStatus(pid, 'VmHWM')) / 2 ** 20;
     for (const r of rx) r.skipLog();
     await stopDaemon(d);
+    const before = { ...beforeStop, ...assignments(folder) };
     d = startDaemon(folder, undefined);
     const pid2 = d.child.pid!;
     let peak2 = 0;
@@ -253,7 +256,12 @@ async function runSize(n: number): Promise<Figures> {
     await sleep(500);
     const later = assignments(folder);
     let ipsMoved = 0;
-    for (const [k, v] of Object.entries(before)) if (later[k]?.ips.join() !== v.ips.join()) ipsMoved++;
+    // A Service whose file still exists and whose IPs differ after the restart has moved.
+    for (const [k, v] of Object.entries(before)) {
+      const i = Number(k.slice('bench/svc-'.length));
+      if (!existsSync(svcFile(folder, i))) continue;
+      if (later[k]?.ips.join() !== v.ips.join()) ipsMoved++;
+    }
     const counts = await Promise.all(rx.map((r) => r.count()));
     process.stdout.write(`  ${n}: restart → End-of-RIB at all 4 in ${restartS.toFixed(1)} s (routes ${counts.join('/')}), IPs moved ${ipsMoved}\n`);
     return {

@@ -60,6 +60,12 @@ export class ControllerRole {
 
   constructor(private readonly o: ControllerRoleOptions) {}
 
+  /** Resolves when every status computed so far is written (before the process exits). */
+  async flush(): Promise<void> {
+    while (this.pending !== undefined) await this.writing;
+    await this.writing;
+  }
+
   /** Applies one snapshot; resolves when its status is written. */
   onSnapshot(s: Snapshot): Promise<void> {
     if (this.refuseDamaged(s)) return this.writing;

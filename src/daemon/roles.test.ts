@@ -280,6 +280,20 @@ describe('ControllerRole', () => {
     assert.equal(store.controller.length, 1, 'a repeated event and the same assignments write nothing');
   });
 
+  it('flush() waits for the newest status to be written (stop before exit: a restart reads it back)', async () => {
+    const store = new FakeStore();
+    const slow = store.writeControllerStatus.bind(store);
+    store.writeControllerStatus = async (st) => { await new Promise((r) => setTimeout(r, 30)); return slow(st); };
+    let n = 0;
+    const allocate = (): { services: Record<string, { ips: string[] }>; pools: Record<string, never>; events: never[] } => ({ services: { 'default/web': { ips: [`10.9.0.${++n}`] } }, pools: {}, events: [] });
+    const role = new ControllerRole({ store, allocate, logger: silentLogger() });
+    void role.onSnapshot(snapshot(emptyConfig, 1));
+    void role.onSnapshot(snapshot(emptyConfig, 2));
+    void role.onSnapshot(snapshot(emptyConfig, 3));
+    await role.flush();
+    assert.deepEqual(store.controller[store.controller.length - 1]?.services['default/web']?.ips, ['10.9.0.3']);
+  });
+
   it('refuses to allocate from a damaged status until the operator accepts the loss or every Service carries its IP', async () => {
     const lb = (name: string, ip?: string): Snapshot['services'][number] => ({
       apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] },

@@ -143,6 +143,8 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       await cluster?.elector?.stop();
+      // The assignments made so far must reach the status before exit: a restart reads them back.
+      await controller?.flush();
       await store.close();
       await parser?.close();
       await l2?.stop();
