@@ -89,9 +89,9 @@ async function vrrpKills(lab: L2Lab, advertS: number, n: number): Promise<number
   return out;
 }
 
-/** A pool of /22s on LAN A and `n` Services with an endpoint on every node. */
+/** A /22 pool answered on LAN A and `n` Services with an endpoint on every node. */
 function manyServices(n: number): string {
-  const docs = ['apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: { name: many, namespace: metallb-system }\nspec: { addresses: [192.168.48.0/22, 192.168.44.0/22] }',
+  const docs = ['apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: { name: many, namespace: metallb-system }\nspec: { addresses: [192.168.52.0/22] }',
     'apiVersion: metallb.io/v1beta1\nkind: L2Advertisement\nmetadata: { name: many, namespace: metallb-system }\nspec: { ipAddressPools: [many], interfaces: [eth0] }'];
   for (let i = 0; i < n; i++) {
     docs.push(`apiVersion: v1\nkind: Service\nmetadata: { name: s${i}, namespace: default, annotations: { metallb.io/address-pool: many } }\nspec: { type: LoadBalancer, ports: [{ port: 80 }] }`);
@@ -111,9 +111,9 @@ const lab = new L2Lab();
 process.once('SIGINT', () => { lab.stop(false); process.exit(130); });
 try {
   if (idle) {
-    await lab.start();
-    writeFileSync(path.join(lab.cfg, 'many.yaml'), manyServices(idleServices));
+    lab.extraFiles = { 'many.yaml': manyServices(idleServices) };
     const t0 = Date.now();
+    await lab.start();
     const all = await lab.allOwned(Array.from({ length: idleServices }, (_, i) => `s${i}`), undefined, 120_000).catch(() => undefined);
     console.log(`l2 idle bench: ${idleServices} layer-2 Services ${all ? `owned and agreed in ${Date.now() - t0} ms` : 'NOT all agreed in 120 s'}`);
     await sleep(8000); // the takeover's gratuitous rounds are over

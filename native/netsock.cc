@@ -377,9 +377,75 @@ Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// ---- sockets the addon keeps and watches --------------------------------------------------
+
+// An fd the addon owns, watched with uv_poll on Node's loop and delivering to one JS callback:
+// start, close, ref and unref shared by UdpSocket and RawSocket; T::OnReadable reads the fd.
+template <typename T>
+class PolledSocket : public Napi::ObjectWrap<T> {
+ public:
+  explicit PolledSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<T>(info) {}
+  ~PolledSocket() override { if (fd_ >= 0 && poll_ == nullptr) close(fd_); }
+
+ protected:
+  int fd_ = -1;
+  uv_poll_t* poll_ = nullptr;
+  bool refd_ = true;
+  Napi::FunctionReference onMessage_;
+  Napi::AsyncContext* ctx_ = nullptr;
+
+  Napi::Value StartPolling(const Napi::CallbackInfo& info, const char* name) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0) { ThrowType(env, "socket is closed"); return env.Undefined(); }
+    if (poll_ != nullptr || !info[0].IsFunction()) { ThrowType(env, "start(callback) once"); return env.Undefined(); }
+    onMessage_ = Napi::Persistent(info[0].As<Napi::Function>());
+    ctx_ = new Napi::AsyncContext(env, name);
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    poll_ = new uv_poll_t;
+    uv_poll_init_socket(loop, poll_, fd_);
+    poll_->data = static_cast<T*>(this);
+    uv_poll_start(poll_, UV_READABLE, T::OnReadable);
+    if (!refd_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    this->Ref();  // no GC while the loop may call us
+    return env.Undefined();
+  }
+
+  static void FreePoll(uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (fd_ < 0) return info.Env().Undefined();
+    if (poll_ != nullptr) {
+      uv_poll_stop(poll_);
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_), FreePoll);
+      poll_ = nullptr;
+      onMessage_.Reset();
+      delete ctx_;
+      ctx_ = nullptr;
+      this->Unref();
+    }
+    close(fd_);
+    fd_ = -1;
+    return info.Env().Undefined();
+  }
+
+  Napi::Value DoRef(const Napi::CallbackInfo& info) {
+    refd_ = true;
+    if (poll_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value DoUnref(const Napi::CallbackInfo& info) {
+    refd_ = false;
+    if (poll_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    return info.Env().Undefined();
+  }
+};
+
 // ---- UDP with received TTL ------------------------------------------------------------------
 
-class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
+class UdpSocket : public PolledSocket<UdpSocket> {
+  friend class PolledSocket<UdpSocket>;
  public:
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "UdpSocket", {
@@ -394,7 +460,7 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   }
 
   // new UdpSocket({family, localAddress?, localPort?, ttl?, bindToDevice?, reuseAddress?})
-  explicit UdpSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<UdpSocket>(info) {
+  explicit UdpSocket(const Napi::CallbackInfo& info) : PolledSocket<UdpSocket>(info) {
     Napi::Env env = info.Env();
     if (!info[0].IsObject()) { ThrowType(env, "new UdpSocket(options)"); return; }
     Napi::Object o = info[0].As<Napi::Object>();
@@ -412,35 +478,14 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
     }
   }
 
-  ~UdpSocket() override { if (fd_ >= 0 && poll_ == nullptr) close(fd_); }
 
  private:
-  int fd_ = -1;
   int family_ = AF_INET;
-  uv_poll_t* poll_ = nullptr;
-  bool refd_ = true;
-  Napi::FunctionReference onMessage_;
-  Napi::AsyncContext* ctx_ = nullptr;
 
   Napi::Value Fd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fd_); }
 
   // start(cb(err, msg, address, port, family, ttl)): begin delivering datagrams.
-  Napi::Value Start(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (fd_ < 0) { ThrowType(env, "socket is closed"); return env.Undefined(); }
-    if (poll_ != nullptr || !info[0].IsFunction()) { ThrowType(env, "start(callback) once"); return env.Undefined(); }
-    onMessage_ = Napi::Persistent(info[0].As<Napi::Function>());
-    ctx_ = new Napi::AsyncContext(env, "netsock.UdpSocket");
-    uv_loop_t* loop = nullptr;
-    napi_get_uv_event_loop(env, &loop);
-    poll_ = new uv_poll_t;
-    uv_poll_init_socket(loop, poll_, fd_);
-    poll_->data = this;
-    uv_poll_start(poll_, UV_READABLE, OnReadable);
-    if (!refd_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
-    Ref();  // no GC while the loop may call us
-    return env.Undefined();
-  }
+  Napi::Value Start(const Napi::CallbackInfo& info) { return StartPolling(info, "netsock.UdpSocket"); }
 
   static void OnReadable(uv_poll_t* h, int status, int events) {
     auto* self = static_cast<UdpSocket*>(h->data);
@@ -512,35 +557,6 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
     return r;
   }
 
-  static void FreePoll(uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); }
-
-  Napi::Value Close(const Napi::CallbackInfo& info) {
-    if (fd_ < 0) return info.Env().Undefined();
-    if (poll_ != nullptr) {
-      uv_poll_stop(poll_);
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), FreePoll);
-      poll_ = nullptr;
-      onMessage_.Reset();
-      delete ctx_;
-      ctx_ = nullptr;
-      Unref();
-    }
-    close(fd_);
-    fd_ = -1;
-    return info.Env().Undefined();
-  }
-
-  Napi::Value DoRef(const Napi::CallbackInfo& info) {
-    refd_ = true;
-    if (poll_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
-    return info.Env().Undefined();
-  }
-
-  Napi::Value DoUnref(const Napi::CallbackInfo& info) {
-    refd_ = false;
-    if (poll_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
-    return info.Env().Undefined();
-  }
 };
 
 
@@ -554,7 +570,8 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
 //   does not own (the Service IP, in neighbour unreachability detection).
 // new RawSocket({kind: 'icmp6', ifname, icmpTypes}): raw ICMPv6 bound to one interface, passing
 //   only the given ICMPv6 types; info = {ifindex, address: source IPv6, hopLimit}.
-class RawSocket : public Napi::ObjectWrap<RawSocket> {
+class RawSocket : public PolledSocket<RawSocket> {
+  friend class PolledSocket<RawSocket>;
  public:
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "RawSocket", {
@@ -567,7 +584,7 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
     });
   }
 
-  explicit RawSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RawSocket>(info) {
+  explicit RawSocket(const Napi::CallbackInfo& info) : PolledSocket<RawSocket>(info) {
     Napi::Env env = info.Env();
     if (!info[0].IsObject()) { ThrowType(env, "new RawSocket(options)"); return; }
     Napi::Object o = info[0].As<Napi::Object>();
@@ -617,15 +634,9 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
     if (!SetInt(fd_, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)) { Fail(env, "setsockopt", "IPV6_RECVPKTINFO"); return; }
   }
 
-  ~RawSocket() override { if (fd_ >= 0 && poll_ == nullptr) close(fd_); }
 
  private:
-  int fd_ = -1;
   bool icmp6_ = false;
-  uv_poll_t* poll_ = nullptr;
-  bool refd_ = true;
-  Napi::FunctionReference onMessage_;
-  Napi::AsyncContext* ctx_ = nullptr;
 
   void Fail(Napi::Env env, const char* syscall, const std::string& detail) {
     int err = errno;
@@ -634,22 +645,7 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
     ThrowErrno(env, syscall, err, detail);
   }
 
-  Napi::Value Start(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (fd_ < 0) { ThrowType(env, "socket is closed"); return env.Undefined(); }
-    if (poll_ != nullptr || !info[0].IsFunction()) { ThrowType(env, "start(callback) once"); return env.Undefined(); }
-    onMessage_ = Napi::Persistent(info[0].As<Napi::Function>());
-    ctx_ = new Napi::AsyncContext(env, "netsock.RawSocket");
-    uv_loop_t* loop = nullptr;
-    napi_get_uv_event_loop(env, &loop);
-    poll_ = new uv_poll_t;
-    uv_poll_init_socket(loop, poll_, fd_);
-    poll_->data = this;
-    uv_poll_start(poll_, UV_READABLE, OnReadable);
-    if (!refd_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
-    Ref();
-    return env.Undefined();
-  }
+  Napi::Value Start(const Napi::CallbackInfo& info) { return StartPolling(info, "netsock.RawSocket"); }
 
   static void OnReadable(uv_poll_t* h, int status, int events) {
     auto* self = static_cast<RawSocket*>(h->data);
@@ -740,29 +736,6 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
   Napi::Value JoinGroup(const Napi::CallbackInfo& info) { return Group(info, IPV6_JOIN_GROUP, "joinGroup"); }
   Napi::Value LeaveGroup(const Napi::CallbackInfo& info) { return Group(info, IPV6_LEAVE_GROUP, "leaveGroup"); }
 
-  static void FreePoll(uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); }
-
-  Napi::Value Close(const Napi::CallbackInfo& info) {
-    if (fd_ < 0) return info.Env().Undefined();
-    if (poll_ != nullptr) {
-      uv_poll_stop(poll_);
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), FreePoll);
-      poll_ = nullptr;
-      onMessage_.Reset();
-      delete ctx_;
-      ctx_ = nullptr;
-      Unref();
-    }
-    close(fd_);
-    fd_ = -1;
-    return info.Env().Undefined();
-  }
-
-  Napi::Value DoUnref(const Napi::CallbackInfo& info) {
-    refd_ = false;
-    if (poll_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
-    return info.Env().Undefined();
-  }
 };
 
 Napi::Object Constants(Napi::Env env) {

@@ -97,6 +97,8 @@ export class L2Lab {
   readonly procs = new Map<string, ChildProcess>();
   /** Extra speaker flags (the bench tries other gossip periods). */
   speakerArgs: string[] = [];
+  /** Extra files for the configuration folder, written before anything starts (the bench's 1,000 Services). */
+  extraFiles: Record<string, string> = {};
 
   constructor(readonly say: (line: string) => void = () => undefined) {}
 
@@ -181,6 +183,7 @@ export class L2Lab {
   async start(): Promise<void> {
     requireTools();
     cpSync(fixtures, this.cfg, { recursive: true });
+    for (const [name, text] of Object.entries(this.extraFiles)) writeFileSync(path.join(this.cfg, name), text);
     writeFileSync(this.secret, 'lab-memberlist-secret\n');
     this.build();
     for (const n of l2Nodes) this.startHttp(n);
