@@ -210,8 +210,8 @@ export class L2Lab {
   }
 
   /** The owner every running speaker reports for a Service, or undefined while they disagree. */
-  owner(svc: string, among: readonly L2Node[] = l2Nodes): string | undefined {
-    const seen = new Set(among.map((n) => this.speakerLayer2(n)[`default/${svc}`]?.node));
+  owner(svc: string, among: readonly L2Node[] = l2Nodes, views = among.map((n) => this.speakerLayer2(n))): string | undefined {
+    const seen = new Set(views.map((v) => v[`default/${svc}`]?.node));
     return seen.size === 1 ? [...seen][0] : undefined;
   }
 
@@ -251,7 +251,8 @@ export class L2Lab {
   async allOwned(services: readonly string[], among: readonly L2Node[] = l2Nodes, ms = 20_000): Promise<Record<string, string> | undefined> {
     return waitFor('owners agreed', ms, () => {
       const o: Record<string, string> = {};
-      for (const s of services) { const w = this.owner(s, among); if (!w || !among.includes(w as L2Node)) return undefined; o[s] = w; }
+      const views = among.map((n) => this.speakerLayer2(n)); // each status file read once per poll
+      for (const s of services) { const w = this.owner(s, among, views); if (!w || !among.includes(w as L2Node)) return undefined; o[s] = w; }
       return o;
     }, 50).catch(() => undefined);
   }
