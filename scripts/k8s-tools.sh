@@ -3,6 +3,8 @@
 #   kube-apiserver + kubectl  from k8s.io/kubernetes      (throwaway module test/cluster/tools/kubernetes)
 #   etcd                      from go.etcd.io/etcd/server  (throwaway module test/cluster/tools/etcd)
 #   helm                      from helm.sh/helm/v3         (plain go install)
+#   metallb controller+speaker from go.universe.tf/metallb (throwaway module test/cluster/tools/metallb;
+#                             the differential suite in test/differential runs them beside ironlb, issue #13)
 # Versions are pinned in test/cluster/tools/versions.json. Binaries go to
 #   ${IRONLB_K8S_CACHE:-~/.cache/ironlb-k8s}/<tool>-v<version>/   (never into the repo)
 # and a tool already present there is not rebuilt.
@@ -15,10 +17,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/test/cluster/tools"
 cache=${IRONLB_K8S_CACHE:-$HOME/.cache/ironlb-k8s}
 ver() { sed -n "s/.*\"$1\": *\"\([^\"]*\)\".*/\1/p" "$tools/versions.json"; }
-K=$(ver kubernetes); E=$(ver etcd); H=$(ver helm)
+K=$(ver kubernetes); E=$(ver etcd); H=$(ver helm); M=$(ver metallb)
 S=v0.${K#1.}                       # staging modules are published as v0.<minor>.<patch>
 MINOR=$(echo "$K" | cut -d. -f2)
-kdir="$cache/kubernetes-v$K"; edir="$cache/etcd-v$E"; hdir="$cache/helm-v$H"
+kdir="$cache/kubernetes-v$K"; edir="$cache/etcd-v$E"; hdir="$cache/helm-v$H"; mdir="$cache/metallb-v$M"
 
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 
@@ -27,6 +29,9 @@ missing=()
 [ -x "$kdir/kubectl" ] || missing+=(kubectl)
 [ -x "$edir/etcd" ] || missing+=(etcd)
 [ -x "$hdir/helm" ] || missing+=(helm)
+[ -x "$mdir/controller" ] || missing+=(metallb-controller)
+[ -x "$mdir/speaker" ] || missing+=(metallb-speaker)
+[ -f "$mdir/crds/metallb.io_ipaddresspools.yaml" ] || missing+=(metallb-crds)
 
 if [ "${1:-}" = --check ]; then
   if [ ${#missing[@]} -gt 0 ]; then echo "missing in $cache: ${missing[*]} (build them with scripts/k8s-tools.sh)" >&2; exit 1; fi
@@ -37,6 +42,7 @@ versions() {
   "$kdir/kubectl" version --client 2>&1 | sed -n 1p >&2
   "$edir/etcd" --version | sed -n 1p >&2
   "$hdir/helm" version --short >&2
+  echo "metallb v$M (controller, speaker)" >&2
 }
 if [ ${#missing[@]} -eq 0 ] && [ "${1:-}" != --regen ]; then versions; exit 0; fi
 
@@ -69,11 +75,30 @@ regen_etcd() {
    go get -tool "go.etcd.io/etcd/server/v3@v$E")
 }
 
+regen_metallb() {
+  # v0.15.3's go.mod has no replace directives today; a throwaway module still pins exactly what was
+  # tested, and copies any replace directive a later release adds, with the go line of its go.mod.
+  local m=$tools/metallb
+  rm -f "$m/go.mod" "$m/go.sum"; mkdir -p "$m"
+  (cd "$m"
+   go mod init local.invalid/ironlb-metallb-tools >/dev/null 2>&1
+   local gomod gover
+   gomod=$(go mod download -json "go.universe.tf/metallb@v$M" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+   gover=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$gomod")
+   go mod edit -go="$gover" -godebug=default=go$(echo "$gover" | cut -d. -f1,2)
+   sed -n 's#^[[:space:]]*\(replace[[:space:]]*\)\{0,1\}\([^ ]*\)\( [^ ]*\)\{0,1\} => \([^ .][^ ]*\) \(v[^ ]*\)$#\2\3=\4@\5#p' "$gomod" |
+     sed 's/ /@/' | while read -r r; do go mod edit -replace="$r"; done
+   go get -tool "go.universe.tf/metallb/controller@v$M" "go.universe.tf/metallb/speaker@v$M")
+}
+
 if [ "${1:-}" = --regen ] || [ ! -f "$tools/kubernetes/go.mod" ] || ! grep -qE "k8s.io/kubernetes v$K( |$)" "$tools/kubernetes/go.mod"; then
   regen_kubernetes
 fi
 if [ "${1:-}" = --regen ] || [ ! -f "$tools/etcd/go.mod" ] || ! grep -qE "go.etcd.io/etcd/server/v3 v$E( |$)" "$tools/etcd/go.mod"; then
   regen_etcd
+fi
+if [ "${1:-}" = --regen ] || [ ! -f "$tools/metallb/go.mod" ] || ! grep -qE "go.universe.tf/metallb v$M( |$)" "$tools/metallb/go.mod"; then
+  regen_metallb
 fi
 
 timed() { local t0=$SECONDS; "$@"; echo "k8s-tools: $(basename "$3") built in $((SECONDS - t0))s" >&2; }
@@ -89,12 +114,20 @@ kv="-X k8s.io/component-base/version.gitVersion=v$K -X k8s.io/component-base/ver
  -X k8s.io/client-go/pkg/version.gitVersion=v$K -X k8s.io/client-go/pkg/version.gitMajor=1 \
  -X k8s.io/client-go/pkg/version.gitMinor=$MINOR -X k8s.io/client-go/pkg/version.gitTreeState=clean"
 ev="-X go.etcd.io/etcd/api/v3/version.GitSHA=v$E"
+mv="" # internal/version already says the release (version = "0.15.3" in its source)
 
 for t in "${missing[@]}"; do
   case $t in
     etcd) timed build "$tools/etcd" "$edir/etcd" go.etcd.io/etcd/server/v3 "$ev" ;;
     kube-apiserver) timed build "$tools/kubernetes" "$kdir/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver "$kv" ;;
     kubectl) timed build "$tools/kubernetes" "$kdir/kubectl" k8s.io/kubernetes/cmd/kubectl "$kv" ;;
+    metallb-controller) timed build "$tools/metallb" "$mdir/controller" go.universe.tf/metallb/controller "$mv" ;;
+    metallb-speaker) timed build "$tools/metallb" "$mdir/speaker" go.universe.tf/metallb/speaker "$mv" ;;
+    metallb-crds)
+      # The release's own CRDs (config/crd/bases, as its Helm chart installs them) beside its binaries.
+      src=$(cd "$tools/metallb" && go mod download -json "go.universe.tf/metallb@v$M" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+      mkdir -p "$mdir/crds.tmp" && cp "$src"/config/crd/bases/*.yaml "$mdir/crds.tmp/" && chmod u+w "$mdir/crds.tmp"/* &&
+        rm -rf "$mdir/crds" && mv "$mdir/crds.tmp" "$mdir/crds" ;;
     helm)
       # Helm's Makefile stamps the Kubernetes version that `helm template`/`lint` assume (else v1.20).
       t0=$SECONDS; mkdir -p "$hdir"

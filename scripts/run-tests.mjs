@@ -4,10 +4,10 @@
 // real daemons or build network namespaces (test/interop, test/e2e) run one file at a time so that
 // they never compete for ports, namespaces or CPU-sensitive timers. Tests against the real
 // Kubernetes control plane (test/cluster: each file starts its own etcd and kube-apiserver) run
-// two at a time after the unit tests, so that their start-up does not slow the unit tests' timers.
+// two at a time after the unit tests (with test/differential, which runs MetalLB itself beside ironlb), so that their start-up does not slow the unit tests' timers.
 //   node scripts/run-tests.mjs            all tests
 //   node scripts/run-tests.mjs unit       unit tests only
-//   node scripts/run-tests.mjs cluster    test/cluster only (needs scripts/k8s-tools.sh)
+//   node scripts/run-tests.mjs cluster    test/cluster and test/differential (need scripts/k8s-tools.sh)
 //   node scripts/run-tests.mjs interop    test/interop and test/e2e only
 //   node scripts/run-tests.mjs FILE...    the named files
 import { readdirSync, statSync } from 'node:fs';
@@ -30,7 +30,7 @@ function walk(dir, out = []) {
 
 const all = [...walk(join(root, 'src')), ...walk(join(root, 'test'))];
 const isSerial = (f) => f.startsWith('test/interop/') || f.startsWith('test/e2e/');
-const isCluster = (f) => f.startsWith('test/cluster/');
+const isCluster = (f) => f.startsWith('test/cluster/') || f.startsWith('test/differential/');
 const isUnit = (f) => !isSerial(f) && !isCluster(f);
 const args = process.argv.slice(2);
 let groups;

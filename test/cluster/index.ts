@@ -4,4 +4,4 @@ export {
   createNamespace, createNode, setNodeReady, createEndpointSlice, serviceAccountKubeconfig,
   type NodeOptions, type SliceEndpoint, type SliceOptions,
 } from './objects.ts';
-export { toolPath, missingTools, clusterSuiteOptions, toolVersions, type ToolName } from './tools.ts';
+export { toolPath, missingTools, clusterSuiteOptions, toolVersions, coreTools, metallbCrdDir, type ToolName } from './tools.ts';

@@ -1,0 +1,55 @@
+// MetalLB's own controller, built from go.universe.tf/metallb by scripts/k8s-tools.sh, run as a
+// process against a test control plane. Outside a pod it needs: KUBECONFIG (controller-runtime's
+// GetConfigOrDie), --namespace (else it reads the pod's service-account namespace file and exits),
+// --webhook-mode=disabled (no webhook server, so no certificate rotation either; the flag
+// --disable-cert-rotation is passed too, for when a later test turns the webhook on), and a free
+// --port for its metrics listener (7472 by default, on every address). Leader election is off in
+// MetalLB itself (a single controller Deployment); no --ml-secret-name: the controller then makes
+// no memberlist Secret.
+import { spawn } from 'node:child_process';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { toolPath, type ControlPlane } from '../cluster/index.ts';
+import type { Controller } from './observe.ts';
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
+
+/** Starts MetalLB's controller for one namespace; its log goes to the control plane's folder. */
+export async function startMetallbController(cp: ControlPlane, namespace: string): Promise<Controller> {
+  const port = await freePort();
+  const logPath = join(cp.dir, `metallb-controller-${namespace}.log`);
+  const log = createWriteStream(logPath);
+  const child = spawn(toolPath('metallb-controller'), [
+    `--namespace=${namespace}`, '--webhook-mode=disabled', '--disable-cert-rotation', `--port=${port}`, '--log-level=info',
+  ], { env: { ...process.env, KUBECONFIG: cp.kubeconfigPath }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // Ready when its metrics listener answers (opened after the manager is set up).
+  const end = Date.now() + 30_000;
+  for (;;) {
+    const early = await Promise.race([exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 200))]);
+    if (early !== 'running') throw new Error(`MetalLB's controller exited with ${early}: ${readFileSync(logPath, 'utf8').slice(-2000)}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > end) { child.kill('SIGKILL'); throw new Error(`MetalLB's controller did not serve /metrics in 30 s; log ${logPath}`); }
+  }
+  return {
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(t);
+      }
+      log.end();
+    },
+  };
+}
