@@ -22,6 +22,8 @@ function sharingRefusal(scenario: string, svc: string, holders: string, reason: 
 const keyRule = 'Services share an address only with the same non-empty allow-shared-ip key';
 
 export const controllerDifferences: Difference[] = [
+  ...sharingRefusal('dual-stack', 'v6-requested', 'NS/prefer',
+    '"2001:db8::3" is in use and neither Service has an allow-shared-ip key (both need the same one to share it)'),
   ...sharingRefusal('requested', 'taken', 'NS/by-annotation',
     '"192.0.2.5" is in use and neither Service has an allow-shared-ip key (both need the same one to share it)'),
   ...sharingRefusal('sharing', 'key-clash', 'NS/http,NS/https',

@@ -64,6 +64,8 @@ function serviceObject(ns: string, s: ServiceStep): Json {
       type: 'LoadBalancer', selector: { app: s.name },
       ports: (s.ports ?? [80]).map((port) => ({ name: `p${port}`, port, protocol: 'TCP' })),
       ...(s.loadBalancerIP ? { loadBalancerIP: s.loadBalancerIP } : {}),
+      ...(s.ipFamilyPolicy ? { ipFamilyPolicy: s.ipFamilyPolicy } : {}),
+      ...(s.ipFamilies ? { ipFamilies: s.ipFamilies } : {}),
     },
   };
 }
@@ -72,7 +74,9 @@ async function eventsOf(cp: ControlPlane, ns: string): Promise<Map<string, Set<s
   const list = await get(cp, `/api/v1/namespaces/${ns}/events`);
   const by = new Map<string, Set<string>>();
   for (const e of list.items as Json[]) {
-    if (e.involvedObject?.kind !== 'Service') continue;
+    // Only the controller's Events (both write as metallb-controller): the apiserver's own repair
+    // loop also writes Events on Services (ClusterIPNotAllocated, with a random cluster IP).
+    if (e.involvedObject?.kind !== 'Service' || (e.reportingComponent || e.source?.component) !== 'metallb-controller') continue;
     // MetalLB lists the Services holding an address in Go map order: sorted here.
     const message = String(e.message).replaceAll(ns, 'NS')
       .replace(/(address also in use by )([^:]+)/, (_m, p: string, list: string) => p + list.split(',').sort().join(','));
@@ -103,6 +107,21 @@ export async function runScenario(cp: ControlPlane, prefix: string, scenario: Sc
   const names: string[] = [];
   try {
     for (const step of scenario.steps) {
+      if (step.pool) {
+        if ('delete' in step.pool) {
+          const r = await cp.request('DELETE', `/apis/metallb.io/v1beta1/namespaces/${ns}/ipaddresspools/${step.pool.name}`);
+          assert.equal(r.status, 200, JSON.stringify(r.body));
+        } else {
+          await apply([poolObject(ns, step.pool)]);
+        }
+        await sleep(2000);
+        continue;
+      }
+      if (step.edit) {
+        await apply([serviceObject(ns, step)]);
+        await sleep(2000);
+        continue;
+      }
       if (step.delete) {
         const r = await cp.request('DELETE', `/api/v1/namespaces/${ns}/services/${step.name}`);
         assert.equal(r.status, 200, JSON.stringify(r.body));
@@ -128,7 +147,9 @@ export async function runScenario(cp: ControlPlane, prefix: string, scenario: Sc
       seen.services[name] = { ips: ingressOf(svc), ...(pool ? { pool } : {}), events: [...events.get(name) ?? []].sort() };
     }
     for (const p of scenario.pools) {
-      const status = (await get(cp, `/apis/metallb.io/v1beta1/namespaces/${ns}/ipaddresspools/${p.name}`)).status as Record<string, number> | undefined;
+      const r = await cp.request('GET', `/apis/metallb.io/v1beta1/namespaces/${ns}/ipaddresspools/${p.name}`);
+      if (r.status === 404) continue;
+      const status = (r.body as Json).status as Record<string, number> | undefined;
       seen.pools[p.name] = Object.fromEntries(Object.entries(status ?? {}).sort());
     }
     return seen;

@@ -6,6 +6,12 @@ export interface ServiceStep {
   name: string;
   /** A step deletes this Service instead of creating it. */
   delete?: true;
+  /** A step changes an existing Service (kubectl apply of the new object). */
+  edit?: true;
+  /** A step replaces (with addresses) or deletes (without) this scenario's pool of this name. */
+  pool?: PoolSpec | { name: string; delete: true };
+  ipFamilyPolicy?: 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
+  ipFamilies?: ('IPv4' | 'IPv6')[];
   annotations?: Record<string, string>;
   labels?: Record<string, string>;
   /** spec.loadBalancerIP (deprecated by Kubernetes, still honoured by MetalLB). */
@@ -90,5 +96,42 @@ export const scenarios: Scenario[] = [
     name: 'exhausted',
     pools: [{ name: 'tiny', addresses: ['192.0.2.0/31'] }],
     steps: [{ name: 'one' }, { name: 'two' }, { name: 'three' }, { name: 'one', delete: true }],
+  },
+  {
+    // A Service edited: a new requested address moves it; a bad request on a Service that has an
+    // address is LoadBalancerFailed (on a new Service it is AllocationFailed).
+    name: 'edit',
+    pools: [{ name: 'main', addresses: ['192.0.2.0/29'] }],
+    steps: [
+      { name: 'moved' },
+      { name: 'moved', edit: true, annotations: { 'metallb.io/loadBalancerIPs': '192.0.2.4' } },
+      { name: 'spoiled' },
+      { name: 'spoiled', edit: true, annotations: { 'metallb.io/loadBalancerIPs': 'banana' } },
+    ],
+  },
+  {
+    // The pool under an assigned Service changes, then goes away.
+    name: 'pool-change',
+    pools: [{ name: 'moving', addresses: ['192.0.2.0/30'] }, { name: 'gone', addresses: ['198.51.100.0/30'], autoAssign: false }],
+    steps: [
+      { name: 'auto' },
+      { name: 'pinned', annotations: { 'metallb.io/address-pool': 'gone' } },
+      { name: 'moving', pool: { name: 'moving', addresses: ['192.0.2.8/30'] } },
+      { name: 'gone', pool: { name: 'gone', delete: true } },
+    ],
+  },
+  {
+    // IPv6 and dual stack from one pool with both families (the apiserver's Service range is dual-stack).
+    name: 'dual-stack',
+    pools: [{ name: 'both', addresses: ['192.0.2.0/30', '2001:db8::/126'] }, { name: 'v4only', addresses: ['198.51.100.0/30'], autoAssign: false }],
+    steps: [
+      { name: 'v6', ipFamilies: ['IPv6'], ipFamilyPolicy: 'SingleStack' },
+      { name: 'dual', ipFamilies: ['IPv4', 'IPv6'], ipFamilyPolicy: 'RequireDualStack' },
+      { name: 'dual-v6-first', ipFamilies: ['IPv6', 'IPv4'], ipFamilyPolicy: 'RequireDualStack' },
+      { name: 'prefer', ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv4', 'IPv6'] },
+      { name: 'dual-from-v4-pool', ipFamilies: ['IPv4', 'IPv6'], ipFamilyPolicy: 'RequireDualStack', annotations: { 'metallb.io/address-pool': 'v4only' } },
+      { name: 'prefer-from-v4-pool', ipFamilies: ['IPv4', 'IPv6'], ipFamilyPolicy: 'PreferDualStack', annotations: { 'metallb.io/address-pool': 'v4only' } },
+      { name: 'v6-requested', ipFamilies: ['IPv6'], ipFamilyPolicy: 'SingleStack', annotations: { 'metallb.io/loadBalancerIPs': '2001:db8::3' } },
+    ],
   },
 ];
