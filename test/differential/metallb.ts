@@ -1,5 +1,5 @@
-// MetalLB's own controller, built from go.universe.tf/metallb by scripts/k8s-tools.sh, run as a
-// process against a test control plane. Outside a pod it needs: KUBECONFIG (controller-runtime's
+// MetalLB's own controller and speaker, built from go.universe.tf/metallb by scripts/k8s-tools.sh,
+// run as processes against a test control plane. Outside a pod it needs: KUBECONFIG (controller-runtime's
 // GetConfigOrDie), --namespace (else it reads the pod's service-account namespace file and exits),
 // --webhook-mode=disabled (no webhook server, so no certificate rotation either; the flag
 // --disable-cert-rotation is passed too, for when a later test turns the webhook on), and a free
@@ -24,11 +24,30 @@ async function freePort(): Promise<number> {
 /** Starts MetalLB's controller for one namespace; its log goes to the control plane's folder. */
 export async function startMetallbController(cp: ControlPlane, namespace: string): Promise<Controller> {
   const port = await freePort();
-  const logPath = join(cp.dir, `metallb-controller-${namespace}.log`);
-  const log = createWriteStream(logPath);
-  const child = spawn(toolPath('metallb-controller'), [
+  return startMetallb(cp, 'metallb-controller', `metallb-controller-${namespace}`, port, [
     `--namespace=${namespace}`, '--webhook-mode=disabled', '--disable-cert-rotation', `--port=${port}`, '--log-level=info',
-  ], { env: { ...process.env, KUBECONFIG: cp.kubeconfigPath }, stdio: ['ignore', 'pipe', 'pipe'] });
+  ]);
+}
+
+/**
+ * Starts MetalLB's speaker for a Node. Outside a pod it also needs --node-name, --pod-name naming a
+ * Pod object that exists (it reads its own Pod to own the status objects it writes), and --host for
+ * its metrics listener; memberlist stays off without --ml-bindaddr/--ml-labels; METALLB_BGP_TYPE
+ * unset is its native BGP speaker.
+ */
+export async function startMetallbSpeaker(cp: ControlPlane, namespace: string, node: string, pod: string): Promise<Controller> {
+  const port = await freePort();
+  return startMetallb(cp, 'metallb-speaker', `metallb-speaker-${node}`, port, [
+    `--namespace=${namespace}`, `--node-name=${node}`, `--pod-name=${pod}`, '--host=127.0.0.1', `--port=${port}`, '--log-level=info',
+  ]);
+}
+
+async function startMetallb(
+  cp: ControlPlane, tool: 'metallb-controller' | 'metallb-speaker', name: string, port: number, args: string[],
+): Promise<Controller> {
+  const logPath = join(cp.dir, `${name}.log`);
+  const log = createWriteStream(logPath);
+  const child = spawn(toolPath(tool), args, { env: { ...process.env, KUBECONFIG: cp.kubeconfigPath }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -36,10 +55,10 @@ export async function startMetallbController(cp: ControlPlane, namespace: string
   const end = Date.now() + 30_000;
   for (;;) {
     const early = await Promise.race([exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 200))]);
-    if (early !== 'running') throw new Error(`MetalLB's controller exited with ${early}: ${readFileSync(logPath, 'utf8').slice(-2000)}`);
+    if (early !== 'running') throw new Error(`MetalLB's ${tool} exited with ${early}: ${readFileSync(logPath, 'utf8').slice(-2000)}`);
     const ok = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.ok, () => false);
     if (ok) break;
-    if (Date.now() > end) { child.kill('SIGKILL'); throw new Error(`MetalLB's controller did not serve /metrics in 30 s; log ${logPath}`); }
+    if (Date.now() > end) { child.kill('SIGKILL'); throw new Error(`MetalLB's ${tool} did not serve /metrics in 30 s; log ${logPath}`); }
   }
   return {
     async stop() {
