@@ -45,7 +45,7 @@ function ofKind<K extends Kind>(objects: readonly LoadedObject[], kind: K): Load
 }
 
 /** The Config is shared by every consumer; freezing it makes an accidental write throw. */
-function deepFreeze<T>(value: T): T {
+export function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     for (const v of Object.values(value)) deepFreeze(v);
     Object.freeze(value);

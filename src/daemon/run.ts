@@ -76,7 +76,7 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
   // Files are parsed and validated on a worker thread: a huge or hostile file never stalls the sessions.
   const parser = cluster?.store ? undefined : new WorkerLoader();
   const store: Store = cluster?.store
-    ?? new FolderStore(o.folder, productionStoreOptions({ ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), ...(o.rescanMs !== undefined ? { rescanMs: o.rescanMs } : {}), logger, ...(parser ? { loader: parser.load } : {}) }));
+    ?? new FolderStore(o.folder, productionStoreOptions({ ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), ...(o.rescanMs !== undefined ? { rescanMs: o.rescanMs } : {}), logger, ...(parser ? { loader: parser.load, resolver: parser.resolve } : {}) }));
   let controller: ControllerRole | undefined;
   let speaker: SpeakerRole | undefined;
   let l2: L2Role | undefined;

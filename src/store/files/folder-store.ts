@@ -33,6 +33,8 @@ export interface LoadResult {
 export type FileLoader = (file: string, text: string) => LoadResult | Promise<LoadResult>;
 /** Resolves all objects into one Config (config/'s resolveConfig in production). */
 export type ConfigResolver = (objects: readonly LoadedObject[], options: { namespace?: string }) => { config?: Config; diagnostics: Diagnostic[] };
+/** A resolver the folder store may wait for (WorkerLoader.resolve runs it on the parser's thread). */
+export type FolderResolver = (...args: Parameters<ConfigResolver>) => ReturnType<ConfigResolver> | Promise<ReturnType<ConfigResolver>>;
 
 export interface StoreLogger {
   info(obj: object, msg?: string): void;
@@ -42,7 +44,7 @@ export interface StoreLogger {
 
 export interface FolderStoreOptions {
   readonly loader: FileLoader;
-  readonly resolver: ConfigResolver;
+  readonly resolver: FolderResolver;
   /** The MetalLB namespace, when not inferred. */
   readonly namespace?: string;
   readonly debounceMs?: number;
@@ -583,7 +585,7 @@ export class FolderStore implements Store {
     const configKey = configSignatures.join('\n');
     let resolved = this.lastResolved?.key === configKey ? this.lastResolved.result : undefined;
     if (!resolved) {
-      resolved = this.options.resolver(objects.filter((o) => !perServiceKinds.has(o.object.kind)), this.options.namespace !== undefined ? { namespace: this.options.namespace } : {});
+      resolved = await this.options.resolver(objects.filter((o) => !perServiceKinds.has(o.object.kind)), this.options.namespace !== undefined ? { namespace: this.options.namespace } : {});
       this.lastResolved = { key: configKey, result: resolved };
     }
     diagnostics.push(...resolved.diagnostics);

@@ -1,13 +1,23 @@
-// The worker thread behind WorkerLoader: parses and validates one file's text at a time, away from
-// the event loop that runs the BGP and BFD timers. Returns plain data (objects and diagnostics);
-// positions are re-derived on the main thread, from the text, only when an error is reported.
+// The worker thread behind WorkerLoader: parses and validates one file's text at a time, and
+// resolves the folder's objects into a Config, away from the event loop that runs the BGP and BFD
+// timers. Returns plain data (objects, a Config, diagnostics); positions are re-derived on the main
+// thread, from the text, only when a problem is reported.
 import { parentPort } from 'node:worker_threads';
+import type { FieldPath, LoadedObject } from '../../api/loaded.ts';
 import { loadText } from '../../api/load.ts';
+import { resolveConfig } from '../../config/resolve.ts';
 import { nestingProblem } from './bounds.ts';
+import { positionToken } from './resolve-positions.ts';
 
-interface Job { readonly id: number; readonly file: string; readonly text: string; readonly maxDepth: number }
+interface ParseJob { readonly kind: 'parse'; readonly id: number; readonly file: string; readonly text: string; readonly maxDepth: number }
+interface ResolveJob {
+  readonly kind: 'resolve';
+  readonly id: number;
+  readonly objects: readonly { object: LoadedObject['object']; source?: LoadedObject['source'] }[];
+  readonly options: { namespace?: string };
+}
 
-parentPort?.on('message', (job: Job) => {
+function parse(job: ParseJob): void {
   const deep = nestingProblem(job.text, job.file, job.maxDepth);
   if (deep) {
     parentPort!.postMessage({ id: job.id, objects: [], diagnostics: [deep] });
@@ -20,4 +30,23 @@ parentPort?.on('message', (job: Job) => {
     const message = `cannot be read as YAML: ${(e as Error).message}`;
     parentPort!.postMessage({ id: job.id, objects: [], diagnostics: [{ severity: 'error', position: { file: job.file, line: 1, column: 1 }, path: '', message }] });
   }
+}
+
+/**
+ * The texts stay on the main thread, so a position asked for here is a token (see
+ * resolve-positions.ts) that the main thread replaces with the real one; `asks` says what each is.
+ */
+function resolve(job: ResolveJob): void {
+  const asks: [number, FieldPath][] = [];
+  const objects = job.objects.map((o, i): LoadedObject => ({
+    ...o,
+    positionOf: (path) => positionToken(asks.push([i, path]) - 1),
+  }));
+  const r = resolveConfig(objects, job.options);
+  parentPort!.postMessage({ id: job.id, ...(r.config ? { config: r.config } : {}), diagnostics: r.diagnostics, asks });
+}
+
+parentPort?.on('message', (job: ParseJob | ResolveJob) => {
+  if (job.kind === 'resolve') resolve(job);
+  else parse(job);
 });
