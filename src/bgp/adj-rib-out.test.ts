@@ -146,19 +146,18 @@ test('a family without a next hop is not announced', () => {
   assert.equal(packer.unsendable, 1);
 });
 
-test('100k IPv4 + 100k IPv6 routes: diff and pack quickly', () => {
+// Speed is measured by `npm run bench -- bgp`, not asserted here.
+test('100k IPv4 + 100k IPv6 routes: every one diffed and packed', () => {
   const rib = new AdjRibOut();
   const routes: Route[] = [];
   for (let i = 0; i < 100000; i++) routes.push({ prefix: v4(i), attributes: a1 }, { prefix: v6(i), attributes: a1 });
-  const t0 = performance.now();
   rib.setDesired(routes);
   rib.sessionUp();
   const packer = new UpdatePacker(ctx());
   const w = new BufferWriter(1 << 22);
   for (const f of [4, 6] as const) while (rib.tables[f].dirty.size > 0) packer.pack(rib.tables[f], f, w, 4096);
-  const ms = performance.now() - t0;
   assert.equal(rib.sentCount, 200000);
-  assert.ok(ms < 5000, `${ms} ms`);
+  assert.equal(rib.tables[4].dirty.size + rib.tables[6].dirty.size, 0);
 });
 
 test('a route whose attributes cannot fit an UPDATE is held back, not marked sent', () => {
