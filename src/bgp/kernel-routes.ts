@@ -24,12 +24,14 @@ export interface KernelRoutesOptions {
 
 function runIp(args: readonly string[], input: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ip', args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn('ip', args, { stdio: [input === '' ? 'ignore' : 'pipe', 'ignore', 'pipe'] });
     let err = '';
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    // ip exiting early (an error) closes its stdin under us: the exit code says what happened.
+    child.stdin?.on('error', () => undefined);
+    child.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ip ${args.join(' ')}: exit ${code}: ${err.trim()}`))));
-    child.stdin.end(input);
+    child.stdin?.end(input);
   });
 }
 

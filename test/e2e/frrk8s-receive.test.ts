@@ -1,0 +1,153 @@
+// Issue #14, seed 001's "Configuring with FRR-K8s" end to end: a router (FRR bgpd) announces
+// prefixes to a node running ironlb's speaker; with the FRRConfiguration letting the BGPPeer's
+// routes in they appear in the node's kernel table (route protocol 248) and traffic to them flows
+// through the router; withdrawn at the router, they go; a prefix filter lets only the allowed ones
+// in; without the FRRConfiguration, or with one conflicting with the BGPPeer, nothing comes in;
+// stopping the speaker removes what it installed and nothing else. Namespaces `fk-*`.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { FrrInstance, frrInstalled, waitFor } from './frr.ts';
+import { addNs, inNs, link, sh, spawnInNs } from './netns.ts';
+
+const repo = path.resolve(import.meta.dirname, '..', '..');
+const nodeNs = 'fk-node';
+const rtrNs = 'fk-rtr';
+
+const peer = `apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: peer, namespace: metallb-system}
+spec: {myASN: 64512, peerASN: 64512, peerAddress: 10.214.0.1}
+`;
+const withRecv = (allowed: string, asn = 64512) => `apiVersion: frrk8s.metallb.io/v1beta1
+kind: FRRConfiguration
+metadata: {name: with-recv, namespace: metallb-system}
+spec:
+  bgp:
+    routers:
+    - asn: 64512
+      neighbors:
+      - address: 10.214.0.1
+        asn: ${asn}
+        toReceive:
+          allowed: ${allowed}
+`;
+
+function ourRoutes(): string[] {
+  return inNs(nodeNs, 'ip', '-4', 'route', 'show', 'proto', '248').split('\n').filter(Boolean).map((l) => l.trim()).sort();
+}
+
+function cleanup(): void {
+  for (const ns of [nodeNs, rtrNs]) {
+    try {
+      for (const pid of sh('ip', 'netns', 'pids', ns).split('\n').filter(Boolean)) try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+      sh('ip', 'netns', 'del', ns);
+    } catch { /* not there */ }
+  }
+}
+
+describe('FRRConfiguration toReceive: routes from FRR into the node\'s kernel', () => {
+  let root: string;
+  let folder: string;
+  let frr: FrrInstance;
+  let speaker: ChildProcess | undefined;
+
+  const write = (frrConfig: string | undefined) => {
+    writeFileSync(path.join(folder, 'peer.yaml'), peer);
+    if (frrConfig === undefined) rmSync(path.join(folder, 'frr.yaml'), { force: true });
+    else writeFileSync(path.join(folder, 'frr.yaml'), frrConfig);
+  };
+  const log = () => readFileSync(path.join(root, 'speaker.log'), 'utf8');
+
+  before(() => {
+    assert.ok(frrInstalled(), 'FRR (bgpd, vtysh) must be installed: apt-get install frr');
+    cleanup();
+    root = mkdtempSync(path.join(tmpdir(), 'fk-'));
+    folder = path.join(root, 'config');
+    mkdirSync(folder);
+    addNs(nodeNs);
+    addNs(rtrNs);
+    link({ ns: nodeNs, name: 'eth0', addr: '10.214.0.2/24' }, { ns: rtrNs, name: 'eth0', addr: '10.214.0.1/24' });
+    for (const a of ['10.77.1.1/24', '10.77.2.1/24', '10.78.0.1/16']) inNs(rtrNs, 'ip', 'addr', 'add', a, 'dev', 'lo');
+    // A route of someone else's for a prefix the router also sends: it must survive everything.
+    inNs(nodeNs, 'ip', 'route', 'add', '10.78.0.0/16', 'via', '10.214.0.1', 'proto', 'static');
+    frr = new FrrInstance('rtr', root, rtrNs);
+    frr.start('bgpd', `frr defaults traditional
+hostname fk-rtr
+log file @DIR@/bgpd.log
+router bgp 64512
+ bgp router-id 10.214.0.1
+ no bgp ebgp-requires-policy
+ no bgp network import-check
+ neighbor 10.214.0.2 remote-as 64512
+ neighbor 10.214.0.2 timers 3 9
+ address-family ipv4 unicast
+  network 10.77.1.0/24
+  network 10.77.2.0/24
+  network 10.78.0.0/16
+  neighbor 10.214.0.2 next-hop-self
+ exit-address-family
+exit
+`, ['-Z']);
+    write(undefined);
+    const fd = openSync(path.join(root, 'speaker.log'), 'a');
+    speaker = spawnInNs(nodeNs, [process.execPath, '--import', 'tsx', path.join(repo, 'src', 'cli', 'main.ts'), 'speaker', '--config', folder, '--node', 'fk-n1'], fd, { IRONLB_LOG_LEVEL: 'info' }, repo);
+  });
+
+  after(async () => {
+    if (speaker?.exitCode === null) {
+      speaker.kill('SIGTERM');
+      await new Promise((r) => speaker!.once('exit', r));
+    }
+    frr?.stop();
+    if (process.env.FK_KEEP !== '1') { cleanup(); rmSync(root, { recursive: true, force: true }); }
+  });
+
+  it('without an FRRConfiguration the session comes up and nothing is installed', async () => {
+    await waitFor('session Established at the router', 30_000, async () => Object.values(await frr.neighbors()).some((p) => p.state === 'Established') ? true : undefined, 200);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.deepEqual(ourRoutes(), []);
+  });
+
+  it('with seed 001\'s FRRConfiguration (allowed: all) the routes are installed and traffic flows through the router', async () => {
+    write(withRecv('{mode: all}'));
+    const routes = await waitFor('three routes', 20_000, () => { const r = ourRoutes(); return r.length === 3 ? r : undefined; }, 200);
+    assert.deepEqual(routes, [
+      '10.77.1.0/24 via 10.214.0.1 dev eth0',
+      '10.77.2.0/24 via 10.214.0.1 dev eth0',
+      '10.78.0.0/16 via 10.214.0.1 dev eth0',
+    ]);
+    inNs(nodeNs, 'ping', '-c', '1', '-W', '2', '10.77.2.1');
+    assert.ok(inNs(nodeNs, 'ip', 'route', 'show', '10.78.0.0/16', 'proto', 'static').includes('10.78.0.0/16'), 'the static route is untouched');
+  });
+
+  it('withdrawn at the router: gone from the node', async () => {
+    await frr.vtysh('configure terminal\nrouter bgp 64512\naddress-family ipv4 unicast\nno network 10.77.2.0/24', 'bgpd').catch(async () => {
+      await frr.vtysh('configure terminal', 'bgpd');
+    });
+    await waitFor('10.77.2.0/24 withdrawn', 10_000, () => (ourRoutes().some((r) => r.startsWith('10.77.2.0/24')) ? undefined : true), 200);
+  });
+
+  it('a prefix filter lets only the allowed ones in', async () => {
+    write(withRecv('{prefixes: [{prefix: 10.77.0.0/16, le: 24}]}'));
+    await waitFor('only 10.77.1.0/24', 10_000, () => { const r = ourRoutes(); return r.length === 1 && r[0]!.startsWith('10.77.1.0/24') ? true : undefined; }, 200);
+  });
+
+  it('an FRRConfiguration conflicting with the BGPPeer is refused with a message naming both; nothing comes in', async () => {
+    write(withRecv('{mode: all}', 64999));
+    await waitFor('routes removed', 10_000, () => (ourRoutes().length === 0 ? true : undefined), 200);
+    await waitFor('the refusal logged', 5000, () => (log().includes('has ASN 64999 here and 64512 in BGPPeer metallb-system/peer') ? true : undefined), 200);
+  });
+
+  it('stopping the speaker removes what it installed and nothing else', async () => {
+    write(withRecv('{mode: all}'));
+    await waitFor('routes back', 10_000, () => (ourRoutes().length === 2 ? true : undefined), 200);
+    speaker!.kill('SIGTERM');
+    await new Promise((r) => speaker!.once('exit', r));
+    assert.deepEqual(ourRoutes(), []);
+    assert.ok(inNs(nodeNs, 'ip', 'route', 'show', '10.78.0.0/16').includes('proto static'), 'the static route is untouched');
+  });
+});
