@@ -10,6 +10,13 @@ import type { BgpLogger } from './peer-config.ts';
 
 /** ironlb's route protocol number (rtnetlink rtm_protocol): unused by the kernel, FRR, BIRD. */
 export const ironlbRouteProtocol = 248;
+/**
+ * The metric of the routes ironlb installs (FRR's zebra uses 20 for BGP too). The kernel tells
+ * routes apart by table, prefix and metric: a route someone else put in the same slot (a static
+ * route has metric 0) is not replaced — a new route is added with `route add`, which fails rather
+ * than overwrite, and the other route stays in force.
+ */
+export const ironlbRouteMetric = 20;
 
 export interface KernelRoutesOptions {
   /** Routing table number; default 254 (main). */
@@ -43,6 +50,8 @@ export class KernelRoutes {
   private readonly dirty = new Set<string>();
   private writing: Promise<void> = Promise.resolve();
   private scheduled = false;
+  /** Whether this run wrote anything: cleanup() runs `ip` only then. */
+  private wrote = false;
 
   constructor(private readonly options: KernelRoutesOptions = {}) {
     this.table = options.table ?? 254;
@@ -72,7 +81,7 @@ export class KernelRoutes {
   private line(prefix: Prefix, nextHops: readonly IpAddress[]): string {
     const unique = [...new Set(nextHops.map(formatIp))].sort();
     const via = unique.length === 1 ? `via ${unique[0]}` : unique.map((h) => `nexthop via ${h}`).join(' ');
-    return `route replace ${formatPrefix(prefix)} proto ${this.protocol} table ${this.table} ${via}`;
+    return `route replace ${formatPrefix(prefix)} proto ${this.protocol} metric ${ironlbRouteMetric} table ${this.table} ${via}`;
   }
 
   /** Writes the changes made since the last flush; flushes run one at a time, in order. */
@@ -86,15 +95,17 @@ export class KernelRoutes {
         const have = this.installed.get(key);
         if (want) {
           const l = this.line(want.prefix, want.nextHops);
-          if (l !== have) { lines.push(l); after.set(key, l); }
+          // A route not ours yet is added (never replacing someone else's); ours is replaced.
+          if (l !== have) { lines.push(have === undefined ? l.replace('route replace', 'route add') : l); after.set(key, l); }
         } else if (have !== undefined) {
           const prefix = have.split(' ')[2]!;
-          lines.push(`route del ${prefix} proto ${this.protocol} table ${this.table}`);
+          lines.push(`route del ${prefix} proto ${this.protocol} metric ${ironlbRouteMetric} table ${this.table}`);
           after.set(key, undefined);
         }
       }
       this.dirty.clear();
       if (lines.length === 0) return;
+      this.wrote = true;
       try {
         await (this.options.run ?? runIp)(this.args(true), lines.join('\n') + '\n');
       } catch (e) {
@@ -106,9 +117,13 @@ export class KernelRoutes {
     return next;
   }
 
-  /** Removes every route with ironlb's protocol number from the table (ours only), both families. */
-  async cleanup(): Promise<void> {
+  /**
+   * Removes every route with ironlb's protocol number from the table (ours only), both families;
+   * `always` also when this run installed nothing (left over by a run that was killed).
+   */
+  async cleanup(always = false): Promise<void> {
     await this.writing;
+    if (!this.wrote && !always) return;
     this.desired.clear();
     this.dirty.clear();
     const run = this.options.run ?? runIp;

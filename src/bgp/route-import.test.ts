@@ -63,20 +63,20 @@ test('importer: filtered by the receive policy, best path across peers with ECMP
   w.speaker.emit('update', { peerId: 'r3', update: announce(['10.77.3.0/24'], '10.0.0.3') });
   await w.settle();
   assert.deepEqual([...w.kernel.routes().values()].sort(), [
-    'route replace 10.77.1.0/24 proto 248 table 254 nexthop via 10.0.0.1 nexthop via 10.0.0.2',
-    'route replace 10.77.2.0/24 proto 248 table 254 via 10.0.0.1',
+    'route replace 10.77.1.0/24 proto 248 metric 20 table 254 nexthop via 10.0.0.1 nexthop via 10.0.0.2',
+    'route replace 10.77.2.0/24 proto 248 metric 20 table 254 via 10.0.0.1',
   ]);
   assert.deepEqual(w.importer.status('r1'), { received: 3, accepted: 2, installed: 2, stale: 0, treatedAsWithdraw: 0 });
   assert.deepEqual(w.importer.status('r3'), { received: 1, accepted: 0, installed: 0, stale: 0, treatedAsWithdraw: 0 });
   w.speaker.emit('update', { peerId: 'r1', update: withdraw(['10.77.1.0/24', '10.77.2.0/24']) });
   await w.settle();
   assert.deepEqual([...w.kernel.routes().values()].sort(), [
-    'route replace 10.77.1.0/24 proto 248 table 254 via 10.0.0.2',
-    'route replace 10.77.2.0/24 proto 248 table 254 via 10.0.0.2', // the longer path takes over
+    'route replace 10.77.1.0/24 proto 248 metric 20 table 254 via 10.0.0.2',
+    'route replace 10.77.2.0/24 proto 248 metric 20 table 254 via 10.0.0.2', // the longer path takes over
   ]);
   w.speaker.emit('update', { peerId: 'r2', update: withdraw(['10.77.2.0/24']) });
   await w.settle();
-  assert.deepEqual(w.batches.at(-1), 'route del 10.77.2.0/24 proto 248 table 254');
+  assert.deepEqual(w.batches.at(-1), 'route del 10.77.2.0/24 proto 248 metric 20 table 254');
   await w.importer.close();
   assert.deepEqual(w.batches.slice(-2), ['flush -4 route flush proto 248 table 254', 'flush -6 route flush proto 248 table 254']);
 });

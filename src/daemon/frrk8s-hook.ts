@@ -1,8 +1,9 @@
 // The speaker role's FRRConfiguration support (issue #14), kept out of speaker.ts: per full
 // reconcile, the snapshot's FRRConfigurations are checked and merged with the plan's sessions
 // (speaker/frrk8s-merge.ts; errors logged at warn when they change), and each session's receive
-// policy goes to the route importer (bgp/route-import.ts), created on first need so that a node
-// without any toReceive never runs `ip`.
+// policy goes to the route importer (bgp/route-import.ts). Every session's Adj-RIB-In is kept
+// from the start, so a toReceive added later takes effect without a route refresh; `ip` runs only
+// once there is a route to install.
 import type { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { KernelRoutes } from '../bgp/kernel-routes.ts';
@@ -28,9 +29,12 @@ export interface FrrK8sHookOptions {
 export class FrrK8sHook {
   private lastGood = new Map<string, FrrConfiguration>();
   private lastProblems = '';
-  private importer: RouteImporter | undefined;
+  private readonly withPolicy = new Set<string>();
+  private readonly importer: RouteImporter;
 
-  constructor(private readonly o: FrrK8sHookOptions) {}
+  constructor(private readonly o: FrrK8sHookOptions) {
+    this.importer = new RouteImporter(o.bgp, new KernelRoutes({ ...(o.table !== undefined ? { table: o.table } : {}), logger: o.logger }));
+  }
 
   /** ironlb's sessions for this node merged with the FRRConfigurations selecting it. */
   merge(s: Snapshot, peers: readonly PeerPlan[], nodeLabels: Labels): { peers: readonly PeerPlan[]; receive: ReadonlyMap<string, ReceivePolicy>; bfdProfiles: readonly BfdProfile[] } {
@@ -56,8 +60,7 @@ export class FrrK8sHook {
 
   /** The session's receive policy (none: it learns nothing). */
   importPeer(config: PeerConfig, peer: Peer, policy: ReceivePolicy | undefined): void {
-    if (!policy && !this.importer) return;
-    this.importer ??= new RouteImporter(this.o.bgp, new KernelRoutes({ ...(this.o.table !== undefined ? { table: this.o.table } : {}), logger: this.o.logger }));
+    if (policy) this.withPolicy.add(config.id); else this.withPolicy.delete(config.id);
     this.importer.setPeer(config.id, {
       peerAddress: config.peerAddress, ebgp: sessionIsEbgp(peer),
       ...(policy ? { accept: (p) => receiveAllows(policy, p) } : {}),
@@ -66,15 +69,17 @@ export class FrrK8sHook {
   }
 
   dropPeer(id: string): void {
-    this.importer?.removePeer(id);
+    this.withPolicy.delete(id);
+    this.importer.removePeer(id);
   }
 
+  /** Only for sessions with a receive policy (the others learn nothing by design). */
   status(id: string): ImportStatus | undefined {
-    return this.importer?.status(id);
+    return this.withPolicy.has(id) ? this.importer.status(id) : undefined;
   }
 
   /** Removes every received route installed. */
   async close(): Promise<void> {
-    await this.importer?.close();
+    await this.importer.close();
   }
 }
