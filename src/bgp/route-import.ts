@@ -111,9 +111,7 @@ export class RouteImporter {
   private readonly onUpdate = (e: UpdateEvent): void => {
     const s = this.peers.get(e.peerId);
     if (!s) return;
-    const changed = s.rib.apply(e.update);
-    for (const k of changed) { const r = s.rib.routes.get(k); if (r) this.prefixes.set(k, r.prefix); }
-    this.redecide(changed);
+    this.redecide(s.rib.apply(e.update));
   };
 
   private readonly onEstablished = (e: EstablishedEvent): void => {
@@ -143,19 +141,22 @@ export class RouteImporter {
       let prefix: Prefix | undefined;
       for (const s of this.peers.values()) {
         const r = s.rib.routes.get(key);
-        if (!r || !s.config.accept?.(r.prefix)) continue;
+        if (!r) continue;
         prefix = r.prefix;
-        candidates.push(s.rib.candidate(key)!);
+        if (s.config.accept?.(r.prefix)) candidates.push(s.rib.candidate(key)!);
       }
       const d = decide(candidates);
+      // The prefix of a key is remembered while any route or installed path has it (a withdraw
+      // leaves no route to take it from).
       const p = prefix ?? this.prefixes.get(key);
       if (!p) continue;
       if (d) {
+        this.prefixes.set(key, p);
         this.installedBy.set(key, d.multipath.map((c) => c.peerId));
         this.kernel.set(key, p, d.multipath.map((c) => c.nextHop));
       } else {
         this.installedBy.delete(key);
-        this.prefixes.delete(key);
+        if (!prefix) this.prefixes.delete(key);
         this.kernel.set(key, p, []);
       }
     }
