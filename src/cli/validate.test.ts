@@ -75,3 +75,13 @@ test('crds without --out prints every CRD to stdout (for `ironlb crds | kubectl 
   const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as { kind?: string } | null).filter((d) => d !== null);
   assert.deepEqual(docs.map((d) => d.kind), expected.map(() => 'CustomResourceDefinition'));
 });
+
+test('validate an FRRConfiguration: raw FRR text is refused by name with file:line', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ilb-frr-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'frr.yaml');
+  writeFileSync(file, 'apiVersion: frrk8s.metallb.io/v1beta1\nkind: FRRConfiguration\nmetadata: {name: f, namespace: metallb-system}\nspec:\n  raw: {rawConfig: "router bgp 1"}\n');
+  const r = ironlb('validate', file);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /frr\.yaml:5:3: error: FRRConfiguration\/metallb-system\/f: spec\.raw: raw FRR configuration is not supported by ironlb's own BGP speaker/);
+});

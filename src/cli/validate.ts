@@ -6,6 +6,7 @@ import type { Diagnostic } from '../api/diagnostics.ts';
 import type { LoadedObject } from '../api/loaded.ts';
 import { nodeAddressDiagnostics } from '../config/dangerous-values.ts';
 import { resolveConfig } from '../config/resolve.ts';
+import { resolveFrrConfigurations } from '../config/frrk8s-configurations.ts';
 import { requestedRouteConflicts, serviceDiagnostics } from '../controller/service-checks.ts';
 import type { Config } from '../config/types.ts';
 import { loadPaths } from './load-paths.ts';
@@ -31,7 +32,9 @@ export function validatePaths(paths: readonly string[], options: { namespace?: s
   // Services are not configuration, but their requests can be wrong in ways MetalLB refuses.
   const all = [...loaded.diagnostics, ...resolved.diagnostics, ...serviceDiagnostics(loaded.objects, resolved.config ?? resolved.partial),
     ...requestedRouteConflicts(loaded.objects, resolved.config),
-    ...nodeAddressDiagnostics(loaded.objects, resolved.config ?? resolved.partial)];
+    ...nodeAddressDiagnostics(loaded.objects, resolved.config ?? resolved.partial),
+    // frr-k8s's FRRConfiguration, each object on its own (issue #14).
+    ...resolveFrrConfigurations(loaded.objects).diagnostics];
   const errors = all.filter((d) => d.severity === 'error');
   const warnings = all.filter((d) => d.severity === 'warning');
   return {
