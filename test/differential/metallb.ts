@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { toolPath, type ControlPlane } from '../cluster/index.ts';
 import type { Controller } from './observe.ts';
 
@@ -42,12 +43,28 @@ export async function startMetallbSpeaker(cp: ControlPlane, namespace: string, n
   ]);
 }
 
-async function startMetallb(
+/**
+ * ironlb's controller as a process (`bin/ironlb.js controller`), as MetalLB's runs: for the
+ * benchmarks, where an in-process controller would share the bench's event loop.
+ */
+export async function startIronlbController(cp: ControlPlane, namespace: string): Promise<Controller> {
+  const port = await freePort();
+  const cli = fileURLToPath(new URL('../../bin/ironlb.js', import.meta.url));
+  return startProcess(cp, process.execPath, 'ironlb controller', `ironlb-controller-${namespace}`, port, [
+    cli, 'controller', `--kubeconfig=${cp.kubeconfigPath}`, `--namespace=${namespace}`, '--no-leader-election', '--webhook-port=0', `--metrics=127.0.0.1:${port}`,
+  ]);
+}
+
+function startMetallb(
   cp: ControlPlane, tool: 'metallb-controller' | 'metallb-speaker', name: string, port: number, args: string[],
 ): Promise<Controller> {
+  return startProcess(cp, toolPath(tool), `MetalLB's ${tool}`, name, port, args);
+}
+
+async function startProcess(cp: ControlPlane, command: string, what: string, name: string, port: number, args: string[]): Promise<Controller> {
   const logPath = join(cp.dir, `${name}.log`);
   const log = createWriteStream(logPath);
-  const child = spawn(toolPath(tool), args, { env: { ...process.env, KUBECONFIG: cp.kubeconfigPath }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { env: { ...process.env, KUBECONFIG: cp.kubeconfigPath }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -55,12 +72,13 @@ async function startMetallb(
   const end = Date.now() + 30_000;
   for (;;) {
     const early = await Promise.race([exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 200))]);
-    if (early !== 'running') throw new Error(`MetalLB's ${tool} exited with ${early}: ${readFileSync(logPath, 'utf8').slice(-2000)}`);
+    if (early !== 'running') throw new Error(`${what} exited with ${early}: ${readFileSync(logPath, 'utf8').slice(-2000)}`);
     const ok = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.ok, () => false);
     if (ok) break;
-    if (Date.now() > end) { child.kill('SIGKILL'); throw new Error(`MetalLB's ${tool} did not serve /metrics in 30 s; log ${logPath}`); }
+    if (Date.now() > end) { child.kill('SIGKILL'); throw new Error(`${what} did not serve /metrics in 30 s; log ${logPath}`); }
   }
   return {
+    ...(child.pid !== undefined ? { pid: child.pid } : {}),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');

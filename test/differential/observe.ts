@@ -23,7 +23,7 @@ export interface ScenarioSeen {
 }
 
 /** A controller started for one scenario: it reads its configuration from `namespace`. */
-export interface Controller { stop(): Promise<void> }
+export interface Controller { stop(): Promise<void>; /** Its process, when it runs as one. */ pid?: number }
 export type StartController = (namespace: string) => Promise<Controller>;
 
 async function until<T>(f: () => Promise<T | undefined>, ms: number): Promise<T | undefined> {
