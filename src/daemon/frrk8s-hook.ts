@@ -1,10 +1,11 @@
 // The speaker role's FRRConfiguration support (issue #14), kept out of speaker.ts: per full
 // reconcile, the snapshot's FRRConfigurations are checked and merged with the plan's sessions
 // (speaker/frrk8s-merge.ts; errors logged at warn when they change), and each session's receive
-// policy goes to the route importer (bgp/route-import.ts). Every session's Adj-RIB-In is kept
-// from the start, so a toReceive added later takes effect without a route refresh; `ip` runs only
-// once there is a route to install.
-import type { EventEmitter } from 'node:events';
+// policy goes to the route importer (bgp/route-import.ts). Only sessions with a toReceive keep
+// an Adj-RIB-In (a peer sending a full table to a node that wants none of it costs nothing, as
+// before); bgp/ cannot send ROUTE-REFRESH yet, so a toReceive added to a running session resets
+// it once (Cease 6/6, "other configuration change") for the peer to send its routes again. `ip`
+// runs only once there is a route to install.
 import type { Logger } from 'pino';
 import { KernelRoutes } from '../bgp/kernel-routes.ts';
 import { type ImportStatus, RouteImporter } from '../bgp/route-import.ts';
@@ -17,10 +18,12 @@ import type { Labels } from '../net/selector.ts';
 import { mergeFrrConfigurations } from '../speaker/frrk8s-merge.ts';
 import type { PeerPlan } from '../speaker/plan-types.ts';
 import type { Snapshot } from '../store/store.ts';
+import type { BgpEngine } from './engines.ts';
+import { CeaseSubcode } from '../bgp/errors.ts';
 import { formatDiagnostic } from '../api/diagnostics.ts';
 
 export interface FrrK8sHookOptions {
-  readonly bgp: EventEmitter;
+  readonly bgp: BgpEngine;
   readonly logger: Logger;
   /** Kernel routing table for received routes; default main (254). */
   readonly table?: number;
@@ -60,10 +63,20 @@ export class FrrK8sHook {
 
   /** The session's receive policy (none: it learns nothing). */
   importPeer(config: PeerConfig, peer: Peer, policy: ReceivePolicy | undefined): void {
-    if (policy) this.withPolicy.add(config.id); else this.withPolicy.delete(config.id);
+    if (!policy) {
+      if (this.withPolicy.delete(config.id)) this.importer.removePeer(config.id);
+      return;
+    }
+    if (!this.withPolicy.has(config.id)) {
+      this.withPolicy.add(config.id);
+      if (this.o.bgp.peerState(config.id)?.state === 'Established') {
+        this.o.logger.info({ peer: config.id }, 'receiving routes now (FRRConfiguration toReceive): resetting the session once for the peer to send them again');
+        this.o.bgp.resetPeer(config.id, { subcode: CeaseSubcode.OtherConfigurationChange, message: 'receive policy added' });
+      }
+    }
     this.importer.setPeer(config.id, {
       peerAddress: config.peerAddress, ebgp: sessionIsEbgp(peer),
-      ...(policy ? { accept: (p) => receiveAllows(policy, p) } : {}),
+      accept: (p) => receiveAllows(policy, p),
       staleTimeMs: peer.gracefulRestart.restartTimeMs,
     });
   }
