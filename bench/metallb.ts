@@ -10,9 +10,9 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeClient } from '../src/store/kubernetes/kube-client.ts';
 import { Reflector } from '../src/store/kubernetes/reflector.ts';
-import { metallbCrdDir, startControlPlane, toolVersions, type ControlPlane } from '../test/cluster/index.ts';
+import { startControlPlane, toolVersions, type ControlPlane } from '../test/cluster/index.ts';
 import { installCrds } from '../test/cluster/ironlb-setup.ts';
-import { startIronlbController, startMetallbController } from '../test/differential/metallb.ts';
+import { installMetallbCrds, startIronlbController, startMetallbController } from '../test/differential/metallb.ts';
 
 const counts = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const ns = 'metallb-system';
@@ -27,8 +27,7 @@ async function allocate(impl: 'metallb' | 'ironlb', n: number): Promise<{ second
   const cp = await startControlPlane({ name: `bench-metallb-${impl}-${n}` });
   try {
     if (impl === 'metallb') {
-      await kubectlOk(cp, ['apply', '--server-side', '--field-manager=ironlb-bench', '-f', metallbCrdDir()]);
-      await kubectlOk(cp, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
+      await installMetallbCrds(cp);
     } else {
       await installCrds(cp);
     }

@@ -10,9 +10,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { runDaemon } from '../../src/daemon/run.ts';
 import { silentLogger } from '../../src/observe/log.ts';
 import { installCrds } from '../cluster/ironlb-setup.ts';
-import { clusterSuiteOptions, coreTools, metallbCrdDir, startControlPlane, toolVersions, type ControlPlane } from '../cluster/index.ts';
+import { clusterSuiteOptions, coreTools, startControlPlane, toolVersions, type ControlPlane } from '../cluster/index.ts';
 import { controllerDifferences } from './differences.ts';
-import { startMetallbController } from './metallb.ts';
+import { installMetallbCrds, startMetallbController } from './metallb.ts';
 import { differences, runScenario, type ScenarioSeen, type StartController } from './observe.ts';
 import { scenarios } from './scenarios.ts';
 
@@ -32,10 +32,7 @@ describe(`MetalLB's controller v${toolVersions.metallb}: the golden record`, sui
   let cp: ControlPlane;
   before(async () => {
     cp = await startControlPlane({ name: 'diff-metallb' });
-    const r = await cp.kubectl(['apply', '--server-side', '--field-manager=ironlb-tests', '-f', metallbCrdDir()]);
-    assert.equal(r.code, 0, r.stderr);
-    const w = await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
-    assert.equal(w.code, 0, w.stderr);
+    await installMetallbCrds(cp);
   });
   after(async () => { await cp?.stop(); });
 

@@ -11,8 +11,19 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { toolPath, type ControlPlane } from '../cluster/index.ts';
+import { metallbCrdDir, toolPath, type ControlPlane } from '../cluster/index.ts';
 import type { Controller } from './observe.ts';
+
+/** MetalLB's own CRDs (the pinned release's config/crd/bases), Established before it returns. */
+export async function installMetallbCrds(cp: ControlPlane): Promise<void> {
+  for (const args of [
+    ['apply', '--server-side', '--field-manager=ironlb-tests', '-f', metallbCrdDir()],
+    ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all'],
+  ]) {
+    const r = await cp.kubectl(args);
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+  }
+}
 
 async function freePort(): Promise<number> {
   const srv = createServer();

@@ -5,17 +5,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { clusterSuiteOptions, coreTools, createNamespace, createNode, metallbCrdDir, startControlPlane, toolVersions, type ControlPlane } from '../cluster/index.ts';
-import { startMetallbSpeaker } from './metallb.ts';
+import { clusterSuiteOptions, coreTools, createNamespace, createNode, startControlPlane, toolVersions, type ControlPlane } from '../cluster/index.ts';
+import { installMetallbCrds, startMetallbSpeaker } from './metallb.ts';
 
 describe(`MetalLB's speaker v${toolVersions.metallb} outside a pod`, { ...clusterSuiteOptions([...coreTools, 'metallb-speaker']), timeout: 300_000 }, () => {
   let cp: ControlPlane;
   before(async () => {
     cp = await startControlPlane({ name: 'diff-speaker' });
-    const r = await cp.kubectl(['apply', '--server-side', '--field-manager=ironlb-tests', '-f', metallbCrdDir()]);
-    assert.equal(r.code, 0, r.stderr);
-    const w = await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
-    assert.equal(w.code, 0, w.stderr);
+    await installMetallbCrds(cp);
   });
   after(async () => { await cp?.stop(); });
 
