@@ -122,6 +122,24 @@ describe('FolderStore', () => {
     assert.deepEqual((await readControllerStatus(dir)).services['default/web']?.ips, ['10.9.0.7']);
   });
 
+  it('sees a status another process wrote while it was starting (before its watchers were up)', async () => {
+    await writeFile(path.join(dir, 'pool.yaml'), pool('blue', '10.9.0.0/24'));
+    await writeFile(path.join(dir, 'svc.yaml'), service('web'));
+    const base = productionStoreOptions({ rescanMs: 0 });
+    let written = false;
+    // The controller writes the status between this store's first read and its watch of the state folder.
+    store = new FolderStore(dir, { ...base, resolver: async (objects, o) => {
+      const r = await base.resolver(objects, o);
+      if (!written) { written = true; await writeControllerStatus(dir, { services: { 'default/web': { ips: ['10.9.0.9'] } }, pools: {}, events: [] }); }
+      return r;
+    } });
+    const rec = recorder();
+    const first = await store.start(rec);
+    assert.equal(first.services[0]?.status?.loadBalancer?.ingress, undefined);
+    const s = await rec.next((x) => x.services[0]?.status?.loadBalancer?.ingress?.[0]?.ip === '10.9.0.9');
+    assert.equal(s.status.services['default/web']?.ips[0], '10.9.0.9');
+  });
+
   it('does not announce its own status write back to itself, but keeps current() up to date', async () => {
     await writeFile(path.join(dir, 'pool.yaml'), pool('blue', '10.9.0.0/24'));
     await writeFile(path.join(dir, 'svc.yaml'), service('web'));

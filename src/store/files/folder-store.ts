@@ -238,6 +238,9 @@ export class FolderStore implements Store {
     if (snapshot.status.damaged !== undefined) this.options.logger?.error({ folder: this.folder, damaged: snapshot.status.damaged }, 'the controller status (assigned IPs) is damaged');
     this.watchDir(stateDir(this.folder));
     this.syncWatchers(this.knownDirs);
+    // A change made after the first read but before the watchers were up (the controller's first
+    // status write, typically) raised no event: look once more now (no news when nothing changed).
+    this.scheduleScan();
     this.scheduleRescan();
     return snapshot;
   }
