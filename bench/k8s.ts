@@ -10,6 +10,7 @@ import { KubeClient } from '../src/store/kubernetes/kube-client.ts';
 import { Reflector } from '../src/store/kubernetes/reflector.ts';
 import { startControlPlane } from '../test/cluster/index.ts';
 import { installCrds } from '../test/cluster/ironlb-setup.ts';
+import { createLoadBalancerServices } from '../test/cluster/create-services.ts';
 
 const counts = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const ns = 'metallb-system';
@@ -41,16 +42,7 @@ for (const n of counts.length > 0 ? counts : [2000]) {
     });
     await watcher.start();
     const started = Date.now();
-    let next = 0;
-    const create = async () => {
-      while (next < n) {
-        const i = next++;
-        await client.request('POST', '/api/v1/namespaces/bench/services', {
-          body: { apiVersion: 'v1', kind: 'Service', metadata: { name: `s${i}` }, spec: { type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, ports: [{ port: 80, protocol: 'TCP' }] } },
-        });
-      }
-    };
-    await Promise.all(Array.from({ length: 32 }, create));
+    await createLoadBalancerServices(client, n);
     const created = Date.now() - started;
     while (withIp < n) await sleep(50);
     const done = Date.now() - started;

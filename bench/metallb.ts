@@ -13,6 +13,7 @@ import { Reflector } from '../src/store/kubernetes/reflector.ts';
 import { startControlPlane, toolVersions, type ControlPlane } from '../test/cluster/index.ts';
 import { installCrds } from '../test/cluster/ironlb-setup.ts';
 import { installMetallbCrds, startIronlbController, startMetallbController } from '../test/differential/metallb.ts';
+import { createLoadBalancerServices } from '../test/cluster/create-services.ts';
 
 const counts = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const ns = 'metallb-system';
@@ -47,16 +48,7 @@ async function allocate(impl: 'metallb' | 'ironlb', n: number): Promise<{ second
     });
     await watcher.start();
     const started = Date.now();
-    let next = 0;
-    const create = async () => {
-      while (next < n) {
-        const i = next++;
-        await client.request('POST', '/api/v1/namespaces/bench/services', {
-          body: { apiVersion: 'v1', kind: 'Service', metadata: { name: `s${i}` }, spec: { type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, ports: [{ port: 80, protocol: 'TCP' }] } },
-        });
-      }
-    };
-    await Promise.all(Array.from({ length: 32 }, create));
+    await createLoadBalancerServices(client, n);
     const created = Date.now();
     while (seen.size < n) await sleep(50);
     const seconds = (Date.now() - started) / 1000;
