@@ -14,7 +14,11 @@ export type Json = Record<string, unknown>;
 /** A Kubernetes `Status` error (404 NotFound, 409 Conflict, 410 Expired, 422 Invalid, …). */
 export class KubeApiError extends Error {
   override readonly name = 'KubeApiError';
-  constructor(readonly code: number, readonly reason: string, message: string, readonly method: string, readonly path: string) {
+  constructor(
+    readonly code: number, readonly reason: string, message: string, readonly method: string, readonly path: string,
+    /** The server's Retry-After (429 from API Priority and Fairness, some 5xx), in seconds. */
+    readonly retryAfterSeconds?: number,
+  ) {
     super(`${method} ${path}: ${code} ${reason}: ${message}`);
   }
 }
@@ -30,6 +34,8 @@ export interface RequestOptions {
   /** Default application/json; PATCH default application/merge-patch+json. */
   readonly contentType?: string;
   readonly timeoutMs?: number;
+  /** Default application/json. */
+  readonly accept?: string;
 }
 
 /** Loads `--kubeconfig FILE`, else in-cluster credentials, else $KUBECONFIG / ~/.kube/config. */
@@ -75,6 +81,11 @@ export class KubeClient {
       headers: { Accept: 'application/json', 'User-Agent': this.userAgent, ...headers }, agent: this.agent,
     };
     await this.kubeConfig.applyToHTTPSOptions(opts);
+    // client-node puts a fresh Agent on every request, so every request would open a new
+    // connection and do a TLS handshake (most of the apiserver's CPU per write, measured in
+    // bench/k8s.ts): keep the pooled keep-alive agent unless the cluster goes through a proxy.
+    // The TLS options client-node filled in stay on the request; the agent pools by them.
+    if (!this.kubeConfig.getCurrentCluster()?.proxyUrl) opts.agent = this.agent;
     return opts;
   }
 
@@ -84,7 +95,7 @@ export class KubeClient {
     this.count(isList ? 'LIST' : method);
     const body = o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body));
     const contentType = o.contentType ?? (method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
-    const opts = await this.options(method, path, o.query, body ? { 'Content-Type': contentType, 'Content-Length': String(body.length) } : {});
+    const opts = await this.options(method, path, o.query, { ...(o.accept ? { Accept: o.accept } : {}), ...(body ? { 'Content-Type': contentType, 'Content-Length': String(body.length) } : {}) });
     return new Promise<T>((resolve, reject) => {
       const req = (opts.protocol === 'https:' ? https : http).request(opts, (res) => {
         const chunks: Buffer[] = [];
@@ -100,7 +111,7 @@ export class KubeClient {
           }
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) resolve(parsed as T);
-          else reject(statusError(status, parsed, method, path));
+          else reject(statusError(status, parsed, method, path, res.headers['retry-after']));
         });
       });
       req.setTimeout(o.timeoutMs ?? 30_000, () => req.destroy(new Error(`${method} ${path}: timed out`)));
@@ -176,9 +187,10 @@ function isNamedPath(path: string): boolean {
   return rest.length >= 2;
 }
 
-function statusError(code: number, body: unknown, method: string, path: string): KubeApiError {
+function statusError(code: number, body: unknown, method: string, path: string, retryAfter?: string): KubeApiError {
   const b = (body ?? {}) as { reason?: string; message?: string };
-  return new KubeApiError(code, b.reason ?? 'Unknown', b.message ?? '', method, path);
+  const after = Number(retryAfter);
+  return new KubeApiError(code, b.reason ?? 'Unknown', b.message ?? '', method, path, retryAfter !== undefined && Number.isFinite(after) ? after : undefined);
 }
 
 /** The path of a resource collection or object. */
