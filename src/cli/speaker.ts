@@ -10,6 +10,7 @@ export function registerSpeaker(program: Command): void {
     .option('-c, --config <dir>', 'folder of MetalLB YAML (and Services, Nodes, EndpointSlices); without it: the Kubernetes API')
     .option('--node <name>', 'this node (default: $IRONLB_NODE_NAME, else the hostname)')
     .option('-n, --namespace <ns>', 'the MetalLB namespace (in a cluster: default metallb-system)')
+    .option('--frrk8s-namespace <ns>', 'the namespace FRRConfigurations are read from (as frr-k8s; default $FRRK8S_NAMESPACE, else the MetalLB namespace)')
     .option('--kubeconfig <file>', clusterFlagHelp.kubeconfig)
     .option('--lb-class <class>', clusterFlagHelp.lbClass)
     .option('--ignore-exclude-lb', 'announce from nodes labelled node.kubernetes.io/exclude-from-external-load-balancers too')

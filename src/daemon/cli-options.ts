@@ -19,6 +19,7 @@ export interface CommonFlags {
   leaderElection?: boolean;
   ignoreExcludeLb?: boolean;
   namespace?: string;
+  frrk8sNamespace?: string;
   node?: string;
   metrics?: string;
   bgpListen?: string;
@@ -58,6 +59,7 @@ export function runOptions(f: CommonFlags, needsNode: boolean): RunOptions {
       ...(f.lbClass !== undefined ? { loadBalancerClass: f.lbClass } : {}),
       ...(f.webhookPort !== undefined ? { webhookPort: Number(f.webhookPort) } : {}),
       ...(f.leaderElection === false ? { leaderElection: false } : {}),
+      ...((f.frrk8sNamespace ?? process.env.FRRK8S_NAMESPACE) ? { frrk8sNamespace: f.frrk8sNamespace ?? process.env.FRRK8S_NAMESPACE } : {}),
     }
     : undefined;
   return {

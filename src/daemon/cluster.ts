@@ -30,6 +30,8 @@ export interface ClusterOptions {
   /** Extra names/IPs in the serving certificate (tests call the webhook on 127.0.0.1). */
   readonly webhookExtraHosts?: readonly string[];
   readonly debounceMs?: number;
+  /** Speaker: the namespace of frr-k8s's FRRConfigurations (MetalLB's --frrk8s-namespace; default the MetalLB one). */
+  readonly frrk8sNamespace?: string;
 }
 
 export interface ClusterParts {
@@ -51,6 +53,7 @@ export function clusterStore(role: 'controller' | 'speaker', c: ClusterOptions, 
     ...(node !== undefined ? { node } : {}),
     ...(c.loadBalancerClass !== undefined ? { loadBalancerClass: c.loadBalancerClass } : {}),
     ...(c.debounceMs !== undefined ? { debounceMs: c.debounceMs } : {}),
+    ...(c.frrk8sNamespace ? { frrk8sNamespace: c.frrk8sNamespace } : {}),
   });
   let elector: LeaderElector | undefined;
   if (role === 'controller' && c.leaderElection !== false && store.controllerWriter) {

@@ -147,3 +147,17 @@ test('last good kept: an edit that conflicts, or an object now invalid, leaves i
   assert.equal(third.receive.get('peer')?.mode, 'all');
   assert.equal(merge([], { lastGood: second.lastGood }).receive.size, 0, 'deleted: gone');
 });
+
+test('a newcomer that conflicts with a configuration in force is the one refused, whatever the names', () => {
+  const inForce = frr(object('z-first', '  bgp:\n    routers:\n    - asn: 64512\n      neighbors:\n      - {address: 10.0.0.9, asn: 65009, toReceive: {allowed: {mode: all}}}\n'));
+  const first = merge(inForce);
+  assert.deepEqual(first.errors, []);
+  const both = [...frr(object('a-later', '  bgp:\n    routers:\n    - asn: 64512\n      neighbors:\n      - {address: 10.0.0.9, asn: 65010}\n')), ...frr(object('z-first', '  bgp:\n    routers:\n    - asn: 64512\n      neighbors:\n      - {address: 10.0.0.9, asn: 65009, toReceive: {allowed: {mode: all}}}\n'))];
+  const r = merge(both, { lastGood: first.lastGood });
+  assert.deepEqual(r.errors.map((e) => e.message), [
+    'FRRConfiguration metallb-system/a-later: spec.bgp.routers[0].neighbors[0]: neighbour 10.0.0.9 has ASN 65010 here and 65009 in FRRConfiguration metallb-system/z-first; not applied on this node',
+  ]);
+  assert.equal(r.peers.find((p) => p.peer.name === 'frrk8s-10.0.0.9')?.peer.peerAsn, 65009);
+  // Without history (a restart) the order is by name again.
+  assert.deepEqual(merge(both).errors.map((e) => e.configuration), ['metallb-system/z-first']);
+});

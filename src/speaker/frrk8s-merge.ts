@@ -6,7 +6,9 @@
 // filter wins (all > some > none). A configuration that conflicts with what is already there is
 // refused whole, with a message naming both sides, and its last version that merged stays in force
 // (frr-k8s keeps the node's last valid FRR configuration; ironlb narrows that to the one object).
-// Pure: no I/O, no clock; configurations are taken in id order, so input order never matters.
+// Pure: no I/O, no clock; configurations are taken in force first, then by id, so input order
+// never matters.
+import { isDeepStrictEqual } from 'node:util';
 import type { Route } from '../bgp/route.ts';
 import { neighborKey } from '../config/frrk8s-configurations.ts';
 import type { FrrConfiguration, FrrNeighbor, FrrRouter, PrefixFilter, ReceivePolicy } from '../config/frrk8s-types.ts';
@@ -278,7 +280,16 @@ export function mergeFrrConfigurations(input: FrrMergeInput): FrrMergeResult {
   const errors: FrrMergeError[] = [];
   const lastGood = new Map<string, FrrConfiguration>();
   const current = new Map(input.configurations.map((c) => [c.id, c]));
-  const ids = [...new Set([...current.keys(), ...(input.invalid ?? []).filter((id) => input.lastGood?.has(id))])].sort(byText);
+  // What is in force goes first, unchanged before edited, then what is new: an edit or a newcomer
+  // that conflicts with a configuration already applied is the one refused (its last good version,
+  // if any, stays), never the one already in force.
+  const tier = (id: string): number => {
+    const previous = input.lastGood?.get(id);
+    if (!previous) return 2;
+    return isDeepStrictEqual(previous, current.get(id)) ? 0 : 1;
+  };
+  const ids = [...new Set([...current.keys(), ...(input.invalid ?? []).filter((id) => input.lastGood?.has(id))])]
+    .map((id) => ({ id, tier: tier(id) })).sort((a, b) => a.tier - b.tier || byText(a.id, b.id)).map((x) => x.id);
   for (const id of ids) {
     const c = current.get(id);
     const previous = input.lastGood?.get(id);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { clusterSuiteOptions, startControlPlane, type ControlPlane } from './index.ts';
+import { installFrrK8sCrd } from './ironlb-setup.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects
 const chart = 'deploy/helm/ironlb';
@@ -59,6 +60,8 @@ describe('the Helm chart', clusterSuiteOptions(), () => {
   });
 
   test('helm install into the real apiserver; kubectl auth can-i for both ServiceAccounts', async () => {
+    // frr-k8s's CRD too (a cluster running frr-k8s): kubectl can-i needs it to name the resource.
+    await installFrrK8sCrd(cp);
     const r = await cp.helm(['install', 'ironlb', chart, '-n', ns, '--create-namespace']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const crd = await cp.kubectl(['get', 'crd', 'bgppeers.metallb.io', '-o', 'jsonpath={.spec.conversion.strategy}']);
@@ -93,6 +96,8 @@ describe('the Helm chart', clusterSuiteOptions(), () => {
       [speaker, ['create', 'servicebgpstatuses.metallb.io', '-n', ns], 'yes'],
       [speaker, ['patch', 'servicebgpstatuses.metallb.io', '--subresource=status', '-n', ns], 'yes'],
       [speaker, ['create', 'bgpsessionstates.ironlb.io', '-n', ns], 'yes'],
+      [speaker, ['watch', 'frrconfigurations.frrk8s.metallb.io', '-n', ns], 'yes'],
+      [speaker, ['create', 'frrconfigurations.frrk8s.metallb.io', '-n', ns], 'no'],
       [speaker, ['create', 'servicebgpstatuses.metallb.io', '-n', 'default'], 'no'],
       [speaker, ['create', 'leases.coordination.k8s.io', '-n', ns], 'no'],
       [speaker, ['get', 'secrets', '-n', 'default'], 'no'],

@@ -10,3 +10,11 @@ export async function installCrds(cp: ControlPlane): Promise<void> {
   assert.equal(w.code, 0, w.stderr);
 }
 
+
+/** frr-k8s's own FRRConfiguration CRD (vendored, see test/fixtures/frr-k8s/README.md), Established. */
+export async function installFrrK8sCrd(cp: ControlPlane): Promise<void> {
+  const r = await cp.kubectl(['apply', '--server-side', '--field-manager=ironlb-tests', '-f', 'test/fixtures/frr-k8s/frrk8s.metallb.io_frrconfigurations.yaml']);
+  assert.equal(r.code, 0, r.stderr);
+  const w = await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/frrconfigurations.frrk8s.metallb.io']);
+  assert.equal(w.code, 0, w.stderr);
+}

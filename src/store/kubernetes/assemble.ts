@@ -24,6 +24,8 @@ export interface ObjectsByKind {
   readonly services: readonly Json[];
   readonly endpointSlices: readonly Json[];
   readonly nodes: readonly Json[];
+  /** frr-k8s's FRRConfigurations (speaker only): handed to the speaker, never part of the MetalLB configuration. */
+  readonly frrConfigurations?: readonly Json[];
 }
 
 const metaOf = (o: Json) => (o.metadata ?? {}) as { namespace?: string; name?: string; resourceVersion?: string; uid?: string; annotations?: Record<string, string> };
@@ -58,6 +60,10 @@ export class SnapshotAssembler {
   private lastResolved: { key: string; config?: Config; diagnostics: Diagnostic[] } | undefined;
   private lastGood: { config: Config; objects: readonly LoadedObject[]; diagnostics: readonly Diagnostic[] } | undefined;
   private generation = 0;
+  /** Per FRRConfiguration id, its last version that loaded: one refused by the loader keeps it. */
+  private readonly frrLoaded = new Map<string, LoadedObject>();
+  /** The loader's errors on FRRConfigurations now (the store logs them when they change). */
+  frrDiagnostics: readonly Diagnostic[] = [];
 
   constructor(private readonly resolver: ConfigResolver, private readonly namespace: string) {}
 
@@ -94,11 +100,15 @@ export class SnapshotAssembler {
       const ref = (lo.object).spec.passwordSecret;
       if (ref?.name) referenced.add(`${ref.namespace ?? this.namespace}/${ref.name}`);
     }
+    const frr = this.loadFrrConfigurations(o.frrConfigurations ?? [], present);
     for (const s of o.secrets) {
       const m = metaOf(s);
-      if (!referenced.has(`${m.namespace ?? ''}/${m.name ?? ''}`)) continue;
+      const id = `${m.namespace ?? ''}/${m.name ?? ''}`;
+      const secret = () => unpositioned({ ...s, kind: 'Secret', apiVersion: 'v1' } as unknown as Secret);
+      if (frr.secrets.has(id)) frr.objects.push(secret());
+      if (!referenced.has(id)) continue;
       keyParts.push(`Secret/${m.namespace}/${m.name}@${m.resourceVersion ?? ''}`);
-      configObjects.push(unpositioned({ ...s, kind: 'Secret', apiVersion: 'v1' } as unknown as Secret));
+      configObjects.push(secret());
     }
     const namespaces = o.namespaces.map((n) => ({ ...n, kind: 'Namespace', apiVersion: 'v1' }) as unknown as Namespace);
     for (const n of namespaces) {
@@ -126,7 +136,7 @@ export class SnapshotAssembler {
     const build = (good: NonNullable<typeof this.lastGood>): Snapshot => ({
       generation: ++this.generation,
       config: good.config,
-      objects: good.objects,
+      objects: frr.objects.length > 0 ? [...good.objects, ...frr.objects] : good.objects,
       services,
       endpointSlices: o.endpointSlices as unknown as EndpointSlice[],
       nodes: o.nodes as unknown as Node[],
@@ -138,5 +148,38 @@ export class SnapshotAssembler {
       return { kind: 'rejected', diagnostics: this.lastResolved.diagnostics, configKey: key, ...(this.lastGood ? { snapshot: build(this.lastGood) } : {}) };
     }
     return { kind: 'snapshot', snapshot: build(this.lastGood!) };
+  }
+
+  /**
+   * FRRConfigurations, loaded one by one like the metallb.io objects but kept out of the MetalLB
+   * configuration: a refused one is that object's problem (its last version that loaded stays),
+   * never a reason to refuse the configuration. Also the Secrets their neighbours reference.
+   */
+  private loadFrrConfigurations(raws: readonly Json[], present: Set<string>): { objects: LoadedObject[]; secrets: Set<string> } {
+    const objects: LoadedObject[] = [];
+    const secrets = new Set<string>();
+    const diagnostics: Diagnostic[] = [];
+    const ids = new Set<string>();
+    for (const raw of raws) {
+      const id = idOf(raw);
+      present.add(id);
+      ids.add(id);
+      const r = this.load(raw);
+      diagnostics.push(...r.diagnostics.filter((d) => d.severity === 'error'));
+      const lo = r.objects[0];
+      if (lo && !r.diagnostics.some((d) => d.severity === 'error')) this.frrLoaded.set(id, lo);
+      const good = this.frrLoaded.get(id);
+      if (!good) continue;
+      objects.push(good);
+      const spec = (good.object as unknown as { spec: { bgp?: { routers?: { neighbors?: { passwordSecret?: { name?: string; namespace?: string } }[] }[] } } }).spec;
+      for (const router of spec.bgp?.routers ?? []) {
+        for (const n of router.neighbors ?? []) {
+          if (n.passwordSecret?.name) secrets.add(`${n.passwordSecret.namespace || metaOf(raw).namespace || ''}/${n.passwordSecret.name}`);
+        }
+      }
+    }
+    for (const id of [...this.frrLoaded.keys()]) if (!ids.has(id)) this.frrLoaded.delete(id);
+    this.frrDiagnostics = diagnostics;
+    return { objects, secrets };
   }
 }

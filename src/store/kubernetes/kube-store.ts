@@ -6,6 +6,7 @@
 // Events, pool status; speaker: ServiceBGPStatus, BGPSessionState), written only on change.
 import type { ConfigResolver, StoreLogger } from '../files/folder-store.ts';
 import { ConfigRejectedError } from '../files/folder-store.ts';
+import { formatDiagnostic } from '../../api/diagnostics.ts';
 import type { Service } from '../../api/resources.ts';
 import type { ControllerStatus, Snapshot, SnapshotDelta, SpeakerStatus, Store, StoreListener } from '../store.ts';
 import { SnapshotAssembler } from './assemble.ts';
@@ -25,6 +26,8 @@ export interface KubernetesStoreOptions {
   readonly resolver: ConfigResolver;
   /** The speaker's node. */
   readonly node?: string;
+  /** Where the speaker reads FRRConfigurations and their Secrets (default: `namespace`). */
+  readonly frrk8sNamespace?: string;
   readonly loadBalancerClass?: string;
   readonly logger?: StoreLogger & { debug?(obj: object, msg?: string): void };
   /** Quiet time before a snapshot is built after a change (default 50 ms)… */
@@ -50,16 +53,23 @@ export class KubernetesStore implements Store {
 
   constructor(private readonly o: KubernetesStoreOptions) {
     this.assembler = new SnapshotAssembler(o.resolver, o.namespace);
-    for (const r of res.watchedBy(o.role)) {
-      const ns = r.inNamespace ? o.namespace : undefined;
-      this.reflectors.set(r.kind, new Reflector({
-        client: o.client, path: resourcePath(r, ns), name: r.kind,
+    const frrNs = o.frrk8sNamespace ?? o.namespace;
+    const watch = (name: string, r: res.ApiResource, ns: string | undefined, optional: boolean) => {
+      this.reflectors.set(name, new Reflector({
+        client: o.client, path: resourcePath(r, ns), name,
         ...(r.kind === 'Secret' ? { fieldSelector: 'type=kubernetes.io/basic-auth' } : {}),
+        ...(optional ? { optional } : {}),
         ...(o.logger ? { logger: o.logger } : {}),
         ...(o.watchTimeoutSeconds !== undefined ? { watchTimeoutSeconds: o.watchTimeoutSeconds } : {}),
         onChange: (change, obj) => this.changed(r.kind, change, obj),
       }));
+    };
+    for (const r of res.watchedBy(o.role)) {
+      const frr = r === res.frrConfigurations;
+      watch(r.kind, r, frr ? frrNs : r.inNamespace ? o.namespace : undefined, frr);
     }
+    // FRRConfigurations' password Secrets live beside them (frr-k8s reads only its namespace).
+    if (o.role === 'speaker' && frrNs !== o.namespace) watch('FrrK8sSecret', res.secrets, frrNs, true);
     const services = () => this.reflectors.get('Service')!.cache;
     const pools = () => this.reflectors.get('IPAddressPool')!.cache;
     this.controllerWriter = o.role === 'controller'
@@ -83,7 +93,7 @@ export class KubernetesStore implements Store {
     this.started = true;
     clearTimeout(this.debounce);
     this.debounce = undefined;
-    const r = this.assembler.assemble(this.objects());
+    const r = this.assemble();
     if (r.kind === 'rejected') {
       void this.configurationState.report(r.diagnostics.filter((d) => d.severity === 'error'));
       this.lastRejectedKey = r.configKey;
@@ -105,6 +115,18 @@ export class KubernetesStore implements Store {
   }
 
   private onClose: (() => void) | undefined;
+  private lastFrrProblems = '';
+
+  private assemble() {
+    const r = this.assembler.assemble(this.objects());
+    // A refused FRRConfiguration keeps its last version that loaded; said once per change.
+    const problems = this.assembler.frrDiagnostics.map(formatDiagnostic);
+    if (problems.join('\n') !== this.lastFrrProblems) {
+      this.lastFrrProblems = problems.join('\n');
+      for (const p of problems) this.o.logger?.warn({ problem: p }, 'FRRConfiguration refused; its last good version stays in force');
+    }
+    return r;
+  }
 
   current(): Snapshot | undefined {
     return this.last;
@@ -114,7 +136,8 @@ export class KubernetesStore implements Store {
     const list = (kind: string) => this.reflectors.get(kind)?.list() ?? [];
     return {
       config: res.metallbConfig.flatMap((r) => list(r.kind)),
-      secrets: list('Secret'),
+      secrets: [...list('Secret'), ...list('FrrK8sSecret')],
+      frrConfigurations: list('FRRConfiguration'),
       namespaces: list('Namespace'),
       services: list('Service'),
       endpointSlices: list('EndpointSlice'),
@@ -152,7 +175,7 @@ export class KubernetesStore implements Store {
   /** Builds a snapshot from the caches now (tests; the debounce does it otherwise). */
   rebuild(): void {
     if (this.closed) return;
-    const r = this.assembler.assemble(this.objects());
+    const r = this.assemble();
     if (r.kind === 'rejected') {
       if (r.configKey !== this.lastRejectedKey) {
         this.lastRejectedKey = r.configKey;

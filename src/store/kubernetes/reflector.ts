@@ -26,6 +26,13 @@ export interface ReflectorOptions {
   /** Called when the first list has been loaded (and after each relist). */
   readonly onSynced?: () => void;
   readonly watchTimeoutSeconds?: number;
+  /**
+   * A resource that may not be served (its CRD absent: 404) or not readable (403): such a list
+   * counts as an empty one, so the first sync never waits for it, and is tried again every
+   * `absentRetryMs` (default 60 s) until it is served.
+   */
+  readonly optional?: boolean;
+  readonly absentRetryMs?: number;
   readonly minBackoffMs?: number;
   readonly maxBackoffMs?: number;
 }
@@ -47,6 +54,8 @@ export class Reflector {
   private timer: NodeJS.Timeout | undefined;
   private backoffMs: number;
   private stopped = false;
+  /** An optional resource is not served now (see ReflectorOptions.optional). */
+  absent = false;
   private firstSync: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void };
 
   constructor(private readonly o: ReflectorOptions) {
@@ -95,10 +104,12 @@ export class Reflector {
     try {
       list = await this.o.client.request('GET', this.o.path, { query: this.query() });
     } catch (e) {
-      this.retry(e, true);
+      if (this.o.optional && e instanceof KubeApiError && (e.code === 404 || e.code === 403)) this.notServed(e);
+      else this.retry(e, true);
       return;
     }
     if (this.stopped) return;
+    this.absent = false;
     this.lists++;
     const kind = ((list as { kind?: string }).kind ?? '').replace(/List$/, '');
     const apiVersion = (list as { apiVersion?: string }).apiVersion;
@@ -122,6 +133,22 @@ export class Reflector {
     }
     this.o.onSynced?.();
     await this.watch();
+  }
+
+  private notServed(e: KubeApiError): void {
+    if (this.stopped) return;
+    if (!this.absent) this.o.logger?.warn({ resource: this.o.name, code: e.code, retryInMs: this.o.absentRetryMs ?? 60_000 }, e.code === 404 ? 'not served (its CRD is not installed): read as none' : 'not allowed to list it: read as none');
+    this.absent = true;
+    for (const [key, old] of this.cache) {
+      this.cache.delete(key);
+      this.emit('delete', old);
+    }
+    if (!this.synced) {
+      this.synced = true;
+      this.firstSync.resolve();
+    }
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.relist(), this.o.absentRetryMs ?? 60_000);
   }
 
   private put(obj: Json): void {

@@ -30,6 +30,13 @@ export const metallbConfig: readonly ApiResource[] = [
 ];
 export const ipAddressPools = metallbConfig[0]!;
 
+/**
+ * frr-k8s's FRRConfiguration (issue #14), merged by the speaker. Read where frr-k8s reads it: its
+ * own namespace only (--frrk8s-namespace, as MetalLB's flag; default the MetalLB namespace, where
+ * MetalLB's chart deploys frr-k8s). The CRD is frr-k8s's: a cluster without it has none.
+ */
+export const frrConfigurations = r('frrk8s.metallb.io', 'v1beta1', 'frrconfigurations', 'FRRConfiguration', true);
+
 export type Role = 'controller' | 'speaker';
 
 /**
@@ -40,5 +47,5 @@ export type Role = 'controller' | 'speaker';
 export function watchedBy(role: Role): readonly ApiResource[] {
   return role === 'controller'
     ? [...metallbConfig, services, namespaces, secrets]
-    : [...metallbConfig, services, endpointSlices, nodes, namespaces, secrets];
+    : [...metallbConfig, services, endpointSlices, nodes, namespaces, secrets, frrConfigurations];
 }
