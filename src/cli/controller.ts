@@ -12,6 +12,7 @@ export function registerController(program: Command): void {
     .option('--kubeconfig <file>', clusterFlagHelp.kubeconfig)
     .option('--lb-class <class>', clusterFlagHelp.lbClass)
     .option('--webhook-port <port>', 'in a cluster: serve the admission and conversion webhooks on this port (0: off)', '9443')
+    .option('--webhook-cert-hosts <list>', 'in a cluster: extra DNS names or IPs (comma-separated) in the webhook serving certificate, for an API server that calls the webhook by URL rather than through metallb-webhook-service')
     .option('--no-leader-election', 'in a cluster: write without holding the Lease (a single replica)')
     .option('--metrics <[host:]port>', 'serve /metrics, /healthz, /status')
     .option('--accept-lost-state', 'when the stored status (assigned IPs) is damaged, allocate afresh instead of waiting for it to be restored')

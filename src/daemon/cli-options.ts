@@ -16,6 +16,7 @@ export interface CommonFlags {
   kubeconfig?: string;
   lbClass?: string;
   webhookPort?: string;
+  webhookCertHosts?: string;
   leaderElection?: boolean;
   ignoreExcludeLb?: boolean;
   namespace?: string;
@@ -58,6 +59,7 @@ export function runOptions(f: CommonFlags, needsNode: boolean): RunOptions {
       ...(f.kubeconfig !== undefined ? { kubeconfig: f.kubeconfig } : {}),
       ...(f.lbClass !== undefined ? { loadBalancerClass: f.lbClass } : {}),
       ...(f.webhookPort !== undefined ? { webhookPort: Number(f.webhookPort) } : {}),
+      ...(f.webhookCertHosts !== undefined ? { webhookExtraHosts: f.webhookCertHosts.split(',').map((h) => h.trim()).filter(Boolean) } : {}),
       ...(f.leaderElection === false ? { leaderElection: false } : {}),
       ...((f.frrk8sNamespace ?? process.env.FRRK8S_NAMESPACE) ? { frrk8sNamespace: f.frrk8sNamespace ?? process.env.FRRK8S_NAMESPACE } : {}),
     }

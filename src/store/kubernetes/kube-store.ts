@@ -234,6 +234,7 @@ export class KubernetesStore implements Store {
     clearTimeout(this.debounce);
     for (const r of this.reflectors.values()) r.stop();
     this.controllerWriter?.close();
+    this.speakerWriter?.close();
     this.onClose?.();
   }
 }

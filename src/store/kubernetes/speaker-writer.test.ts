@@ -2,7 +2,7 @@
 // change, deleted when what they describe is gone; L2 only for the Services this node answers for.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KubeClient } from './kube-client.ts';
+import { KubeApiError, type KubeClient } from './kube-client.ts';
 import { SpeakerStatusWriter } from './speaker-writer.ts';
 import type { SpeakerStatus } from '../store.ts';
 
@@ -43,4 +43,46 @@ test('objects are created and patched once, then left alone while nothing change
   // The Service and the peer go away: their objects are deleted.
   await w.write(status({ peers: {}, announced: [], layer2: {} }));
   assert.equal(calls.filter((c) => c.startsWith('DELETE')).length, 3);
+});
+
+test('a failed write is retried on its own until it goes through (no new status needed)', async () => {
+  const calls: string[] = [];
+  let failures = 3; // the first list (priming) and the retries' fail as a CRD's storage initializes
+  const client = {
+    request: (method: string, path: string) => {
+      calls.push(`${method} ${path}`);
+      if (failures > 0 && method === 'GET') {
+        failures--;
+        return Promise.reject(new KubeApiError(429, 'TooManyRequests', 'storage is (re)initializing', method, path));
+      }
+      return Promise.resolve(method === 'GET' ? { items: [] } : {});
+    },
+  } as unknown as KubeClient;
+  const w = new SpeakerStatusWriter({ client, namespace: 'metallb-system', node: 'n1', now: () => 1_000_000, retryMs: 5 });
+  await w.write(status());
+  assert.equal(calls.filter((c) => c.startsWith('POST')).length, 0);
+  const deadline = Date.now() + 5000;
+  while (calls.filter((c) => c.startsWith('PATCH')).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(calls.filter((c) => c.startsWith('PATCH')).length, 3, calls.join('; '));
+  // Written: no more retries.
+  const n = calls.length;
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(calls.length, n);
+  w.close();
+});
+
+test('after close() a failed write is not retried', async () => {
+  const calls: string[] = [];
+  const client = {
+    request: (method: string, path: string) => {
+      calls.push(`${method} ${path}`);
+      return Promise.reject(new KubeApiError(503, 'ServiceUnavailable', 'down', method, path));
+    },
+  } as unknown as KubeClient;
+  const w = new SpeakerStatusWriter({ client, namespace: 'metallb-system', node: 'n1', retryMs: 5 });
+  w.close();
+  await w.write(status());
+  const n = calls.length;
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(calls.length, n);
 });

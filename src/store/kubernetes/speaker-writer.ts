@@ -4,7 +4,9 @@
 // serviceName, serviceNamespace, peers / interfaces). Objects are named from what
 // they describe, so a restarted speaker finds and updates its own; at start it lists the objects
 // labelled with its node and deletes those it no longer owns (Service or peer gone). Writes only
-// when the status an object would hold changed.
+// when the status an object would hold changed. A write that failed (apiserver restarting, a new
+// CRD's storage still initializing: 429) is retried with backoff on its own: the speaker writes
+// again only when its status changes, which may be never.
 import { createHash } from 'node:crypto';
 import { type BGPSessionStateStatus, statusLabels, statusResources } from '../../api/status-kinds.ts';
 import type { SpeakerStatus } from '../store.ts';
@@ -19,6 +21,8 @@ export interface SpeakerWriterOptions {
   readonly vrfOf?: (peer: string) => string | undefined;
   readonly logger?: { warn(obj: object, msg?: string): void };
   readonly now?: () => number;
+  /** First retry delay after a failed write, doubled up to 30 s (default 1 s). */
+  readonly retryMs?: number;
 }
 
 /** A DNS-1123 name from free text, with a hash when it had to be changed or cut. */
@@ -42,6 +46,12 @@ export class SpeakerStatusWriter {
   /** name → the status JSON last written (per kind). */
   private readonly held = new Map<string, string>();
   private primed = false;
+  /** Writes run one at a time, in order; a retry re-writes the newest status. */
+  private chain: Promise<void> = Promise.resolve();
+  private latest: SpeakerStatus | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelay = 0;
+  private closed = false;
 
   constructor(private readonly o: SpeakerWriterOptions) {}
 
@@ -97,8 +107,46 @@ export class SpeakerStatusWriter {
     this.primed = true;
   }
 
-  async write(s: SpeakerStatus): Promise<void> {
+  /** Writes this status; when some of it could not be written, tries again later until it is. */
+  write(s: SpeakerStatus): Promise<void> {
+    this.latest = s;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const run = this.chain.then(async () => {
+      if (this.latest !== s) return; // a newer status is queued behind: it is the one to write
+      let ok = false;
+      try {
+        ok = await this.writeOnce(s);
+      } catch (e) {
+        this.o.logger?.warn({ err: (e as Error).message }, 'writing speaker status failed');
+      }
+      if (ok) this.retryDelay = 0;
+      else this.scheduleRetry();
+    });
+    this.chain = run;
+    return run;
+  }
+
+  private scheduleRetry(): void {
+    if (this.closed || this.retryTimer) return;
+    this.retryDelay = Math.min(30_000, this.retryDelay === 0 ? this.o.retryMs ?? 1000 : this.retryDelay * 2);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.latest) void this.write(this.latest);
+    }, this.retryDelay);
+    this.retryTimer.unref();
+  }
+
+  /** No more retries (the process is stopping); a final write() still goes out once. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+  }
+
+  /** True when every object now holds what it should. */
+  private async writeOnce(s: SpeakerStatus): Promise<boolean> {
     if (!this.primed) await this.prime();
+    let ok = true;
     const want = this.desired(s);
     const wanted = new Set(want.map((d) => `${d.kind}/${d.name}`));
     for (const d of want) {
@@ -112,6 +160,7 @@ export class SpeakerStatusWriter {
         this.held.set(id, json);
       } catch (e) {
         this.held.delete(id);
+        ok = false;
         this.o.logger?.warn({ object: id, err: (e as Error).message }, 'writing speaker status failed');
       }
     }
@@ -122,12 +171,14 @@ export class SpeakerStatusWriter {
         await this.o.client.request('DELETE', resourcePath(statusResources[kind], this.o.namespace, name));
       } catch (e) {
         if (!(e instanceof KubeApiError && e.code === 404)) {
+          ok = false;
           this.o.logger?.warn({ object: id, err: (e as Error).message }, 'deleting speaker status failed');
           continue;
         }
       }
       this.held.delete(id);
     }
+    return ok;
   }
 
   private async create(d: Desired): Promise<void> {
