@@ -51,7 +51,12 @@ function poolObject(ns: string, p: PoolSpec): Json {
       addresses: p.addresses,
       ...(p.autoAssign !== undefined ? { autoAssign: p.autoAssign } : {}),
       ...(p.avoidBuggyIPs !== undefined ? { avoidBuggyIPs: p.avoidBuggyIPs } : {}),
-      ...(p.serviceAllocation ? { serviceAllocation: p.serviceAllocation } : {}),
+      ...(p.serviceAllocation ? {
+        serviceAllocation: {
+          ...p.serviceAllocation,
+          ...(p.serviceAllocation.namespaces ? { namespaces: p.serviceAllocation.namespaces.map((n) => (n === 'NS' ? ns : n)) } : {}),
+        },
+      } : {}),
     },
   };
 }

@@ -24,7 +24,8 @@ export interface PoolSpec {
   addresses: string[];
   autoAssign?: boolean;
   avoidBuggyIPs?: boolean;
-  serviceAllocation?: { priority?: number; serviceSelectors?: { matchLabels: Record<string, string> }[] };
+  /** `namespaces` may name `NS`, the scenario's namespace (random per run). */
+  serviceAllocation?: { priority?: number; namespaces?: string[]; serviceSelectors?: { matchLabels: Record<string, string> }[] };
 }
 
 export interface Scenario {
@@ -132,6 +133,80 @@ export const scenarios: Scenario[] = [
       { name: 'dual-from-v4-pool', ipFamilies: ['IPv4', 'IPv6'], ipFamilyPolicy: 'RequireDualStack', annotations: { 'metallb.io/address-pool': 'v4only' } },
       { name: 'prefer-from-v4-pool', ipFamilies: ['IPv4', 'IPv6'], ipFamilyPolicy: 'PreferDualStack', annotations: { 'metallb.io/address-pool': 'v4only' } },
       { name: 'v6-requested', ipFamilies: ['IPv6'], ipFamilyPolicy: 'SingleStack', annotations: { 'metallb.io/loadBalancerIPs': '2001:db8::3' } },
+    ],
+  },
+  {
+    // Seed 000's pools and Service: a range with avoidBuggyIPs, a pool only by annotation, the
+    // labelled critical-service asking for 192.168.1.240 by spec.loadBalancerIP.
+    name: 'seed-000',
+    pools: [
+      { name: 'production-pool', addresses: ['192.168.1.240-192.168.1.250'], autoAssign: true, avoidBuggyIPs: true },
+      { name: 'development-pool', addresses: ['192.168.2.240-192.168.2.250'], autoAssign: false },
+    ],
+    steps: [
+      { name: 'critical-service', labels: { 'metallb-advertise': 'true' }, loadBalancerIP: '192.168.1.240' },
+      { name: 'web' }, { name: 'api' },
+      { name: 'dev', annotations: { 'metallb.io/address-pool': 'development-pool' } },
+      { name: 'dev-by-ip', annotations: { 'metallb.io/loadBalancerIPs': '192.168.2.245' } },
+    ],
+  },
+  {
+    // Seed 001's pool, a CIDR written with host bits (198.51.100.10/24: the whole /24), and a
+    // second pool for one namespace only (serviceAllocation.namespaces, MetalLB's docs example).
+    name: 'seed-001',
+    pools: [
+      { name: 'first-pool', addresses: ['198.51.100.10/24'] },
+      { name: 'ns-only', addresses: ['203.0.113.8/30'], serviceAllocation: { priority: 10, namespaces: ['NS'] } },
+      { name: 'other-ns', addresses: ['203.0.113.16/30'], serviceAllocation: { priority: 5, namespaces: ['elsewhere'] } },
+    ],
+    steps: [{ name: 'first' }, { name: 'second' }, { name: 'third' }, { name: 'overflow' }, { name: 'overflow-2' }],
+  },
+  {
+    // Requested addresses beyond the basics: both families at once, the same requested address
+    // for two Services with one key and different ports, an address in an autoAssign: false pool,
+    // the .0 of an avoidBuggyIPs pool.
+    name: 'requested-more',
+    pools: [
+      { name: 'dual', addresses: ['192.0.2.0/29', '2001:db8::/125'] },
+      { name: 'manual', addresses: ['198.51.100.0/29'], autoAssign: false },
+      { name: 'buggy', addresses: ['203.0.113.0/24'], avoidBuggyIPs: true, autoAssign: false },
+    ],
+    steps: [
+      { name: 'both-families', ipFamilies: ['IPv4', 'IPv6'], ipFamilyPolicy: 'RequireDualStack', annotations: { 'metallb.io/loadBalancerIPs': '192.0.2.3,2001:db8::5' } },
+      { name: 'shared-a', annotations: { 'metallb.io/loadBalancerIPs': '192.0.2.6', 'metallb.io/allow-shared-ip': 'web' }, ports: [80] },
+      { name: 'shared-b', annotations: { 'metallb.io/loadBalancerIPs': '192.0.2.6', 'metallb.io/allow-shared-ip': 'web' }, ports: [443] },
+      { name: 'from-manual', annotations: { 'metallb.io/loadBalancerIPs': '198.51.100.4' } },
+      { name: 'buggy-zero', annotations: { 'metallb.io/loadBalancerIPs': '203.0.113.0' } },
+      { name: 'v6-only-ip-for-v4', annotations: { 'metallb.io/loadBalancerIPs': '2001:db8::6' } },
+    ],
+  },
+  {
+    // Configuration changes under Services: a Service waits for a pool that is added later; a
+    // pool switched to autoAssign: false keeps what it gave; a pool grown serves the next.
+    name: 'config-change',
+    pools: [{ name: 'small', addresses: ['192.0.2.0/31'] }],
+    steps: [
+      { name: 'one' }, { name: 'two' }, { name: 'waiting' },
+      { name: 'added', pool: { name: 'added', addresses: ['198.51.100.0/30'] } },
+      { name: 'small', pool: { name: 'small', addresses: ['192.0.2.0/31'], autoAssign: false } },
+      { name: 'after-switch' },
+      { name: 'added', pool: { name: 'added', addresses: ['198.51.100.0/29'] } },
+      { name: 'after-grow' }, { name: 'after-grow-2' }, { name: 'after-grow-3' },
+    ],
+  },
+  {
+    // Deletions: one of two Services sharing an address goes (the other keeps it, a third with
+    // the key takes the freed port); a deleted Service's address goes to the next new one.
+    name: 'deletion',
+    pools: [{ name: 'main', addresses: ['192.0.2.0/30'] }],
+    steps: [
+      { name: 'http', annotations: { 'metallb.io/allow-shared-ip': 'k' }, ports: [80] },
+      { name: 'https', annotations: { 'metallb.io/allow-shared-ip': 'k' }, ports: [443] },
+      { name: 'plain' },
+      { name: 'http', delete: true },
+      { name: 'http-2', annotations: { 'metallb.io/allow-shared-ip': 'k' }, ports: [80] },
+      { name: 'plain', delete: true },
+      { name: 'next' },
     ],
   },
 ];
