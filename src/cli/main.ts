@@ -8,6 +8,7 @@ import { registerSpeaker } from './speaker.ts';
 import { registerStandalone } from './standalone.ts';
 import { registerStatus } from './status.ts';
 import { registerExplain } from './explain.ts';
+import { registerFrrConfig } from './frr-config.ts';
 
 const program = new Command()
   .name('ironlb')
@@ -22,5 +23,6 @@ registerSpeaker(program);
 registerStandalone(program);
 registerStatus(program);
 registerExplain(program);
+registerFrrConfig(program);
 
 await program.parseAsync(process.argv);

@@ -1,7 +1,7 @@
 // `ironlb speaker --config DIR --node NAME`: announces this node's Services to its BGP peers.
 import type { Command } from '@commander-js/extra-typings';
 import { runDaemon } from '../daemon/run.ts';
-import { clusterFlagHelp, runOptions, startOrExit } from '../daemon/cli-options.ts';
+import { backendFlagHelp, clusterFlagHelp, runOptions, startOrExit } from '../daemon/cli-options.ts';
 
 export function registerSpeaker(program: Command): void {
   program
@@ -21,5 +21,8 @@ export function registerSpeaker(program: Command): void {
     .option('--ml-bindaddr <address>', 'layer 2: address the gossip socket binds (default every address)')
     .option('--ml-bindport <port>', 'layer 2: gossip UDP port (default 7946)')
     .option('--ml-probe-interval <ms>', 'layer 2: gossip protocol period (default 100; a silent death is noticed in about 2.5 periods + 3 for suspicion)')
+    .option('--bgp-backend <native|frr-k8s>', backendFlagHelp.bgpBackend)
+    .option('--frrk8s-namespace <ns>', backendFlagHelp.frrk8sNamespace)
+    .option('--frrk8s-output <dir>', backendFlagHelp.frrk8sOutput)
     .action((opts) => startOrExit(() => runDaemon({ controller: false, speaker: true }, runOptions(opts, true))));
 }

@@ -30,6 +30,20 @@ export interface CommonFlags {
   mlBindaddr?: string;
   mlBindport?: string;
   mlProbeInterval?: string;
+  bgpBackend?: string;
+  frrk8sNamespace?: string;
+  frrk8sOutput?: string;
+}
+
+/** `--bgp-backend` (else MetalLB's $METALLB_BGP_TYPE): native, or frr-k8s (write FRRConfiguration, speak no BGP). */
+function bgpBackend(f: CommonFlags): RunOptions['bgpBackend'] {
+  const kind = f.bgpBackend ?? process.env.METALLB_BGP_TYPE ?? 'native';
+  if (kind === 'native') return undefined;
+  if (kind !== 'frr-k8s') {
+    throw new Error(`--bgp-backend: "${kind}" is not supported: want native (ironlb's own BGP speaker) or frr-k8s (write FRRConfiguration for frr-k8s)${kind === 'frr' ? '; MetalLB\'s frr mode (FRR in the speaker pod) has no ironlb counterpart' : ''}`);
+  }
+  const namespace = f.frrk8sNamespace ?? process.env.FRRK8S_NAMESPACE;
+  return { kind, ...(namespace ? { namespace } : {}), ...(f.frrk8sOutput !== undefined ? { output: f.frrk8sOutput } : {}) };
 }
 
 /** MetalLB's memberlist flags: the secret file turns layer-2 gossip on (also $METALLB_ML_SECRET_KEY_PATH). */
@@ -53,6 +67,7 @@ function membership(f: CommonFlags): RunOptions['membership'] {
 export function runOptions(f: CommonFlags, needsNode: boolean): RunOptions {
   const nodeName = f.node ?? process.env.IRONLB_NODE_NAME ?? process.env.NODE_NAME ?? (needsNode ? hostname() : undefined);
   const ml = membership(f);
+  const backend = bgpBackend(f);
   const bfd = f.bfdPort !== undefined ? f.bfdPort.split(':').map(Number) : undefined;
   const cluster = f.config === undefined
     ? {
@@ -75,6 +90,7 @@ export function runOptions(f: CommonFlags, needsNode: boolean): RunOptions {
     ...(f.bgpListen !== undefined ? { bgpListen: hostPort(f.bgpListen, '--bgp-listen') } : {}),
     ...(f.acceptLostState ? { acceptLostState: true } : {}),
     ...(ml ? { membership: ml } : {}),
+    ...(backend ? { bgpBackend: backend } : {}),
     ...(bfd ? { bfdPorts: { listen: bfd[0]!, peer: bfd[1] ?? bfd[0]! } } : {}),
   };
 }
@@ -87,6 +103,13 @@ export async function startOrExit(start: () => Promise<unknown>): Promise<void> 
     process.exit(1);
   }
 }
+
+/** Help of the `--bgp-backend` flags `speaker` and `standalone` share. */
+export const backendFlagHelp = {
+  bgpBackend: 'native (default: ironlb speaks BGP and BFD) or frr-k8s (write this node\'s FRRConfiguration for frr-k8s, as MetalLB\'s METALLB_BGP_TYPE=frr-k8s; no BGP of our own); default $METALLB_BGP_TYPE',
+  frrk8sNamespace: 'frr-k8s: the namespace frr-k8s runs in (default: ironlb\'s; elsewhere, Secret passwords are written in clear), default $FRRK8S_NAMESPACE',
+  frrk8sOutput: 'frr-k8s with --config: the folder the FRRConfiguration YAML goes to (default DIR/.ironlb-state/frr-k8s)',
+} as const;
 
 /** Help of the cluster-mode flags `controller` and `speaker` share. */
 export const clusterFlagHelp = {

@@ -12,7 +12,10 @@ import { Metrics } from '../observe/metrics.ts';
 import { ConfigRejectedError, FolderStore } from '../store/files/folder-store.ts';
 import { productionStoreOptions } from '../store/files/loader.ts';
 import type { Snapshot, Store, StoreListener } from '../store/store.ts';
-import { type ClusterOptions, type ClusterParts, clusterStore } from './cluster.ts';
+import { type ClusterOptions, type ClusterParts, clusterStore, defaultNamespace } from './cluster.ts';
+import { FrrK8sEmitRole } from './frrk8s-emit-role.ts';
+import { KubeFrrConfigurationWriter } from '../store/kubernetes/frr-configuration-writer.ts';
+import { FileFrrConfigurationWriter, defaultFrrOutput } from '../store/files/frr-configuration-file.ts';
 import { ControllerRole } from './controller.ts';
 import type { BfdEngine, BgpEngine } from './engines.ts';
 import { L2Role, type MembershipOptions } from './l2-role.ts';
@@ -46,11 +49,22 @@ export interface RunOptions {
   readonly ignoreExcludeLb?: boolean;
   /** Install SIGTERM/SIGINT handlers that stop and exit. */
   readonly handleSignals?: boolean;
+  /**
+   * Speaker: `frr-k8s` writes this node's FRRConfiguration for frr-k8s and opens no BGP session
+   * (MetalLB's METALLB_BGP_TYPE=frr-k8s); default native.
+   */
+  readonly bgpBackend?: BgpBackend;
 }
+
+export type BgpBackend =
+  | { readonly kind: 'native' }
+  /** namespace: frr-k8s's (default ironlb's); output: folder mode's output folder. */
+  | { readonly kind: 'frr-k8s'; readonly namespace?: string; readonly output?: string };
 
 export interface RunningDaemon {
   readonly controller?: ControllerRole;
   readonly speaker?: SpeakerRole;
+  readonly frrk8sEmitter?: FrrK8sEmitRole;
   readonly l2?: L2Role;
   readonly store: Store;
   readonly cluster?: ClusterParts;
@@ -79,8 +93,9 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
     ?? new FolderStore(o.folder, productionStoreOptions({ ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), ...(o.rescanMs !== undefined ? { rescanMs: o.rescanMs } : {}), logger, ...(parser ? { loader: parser.load, resolver: parser.resolve } : {}) }));
   let controller: ControllerRole | undefined;
   let speaker: SpeakerRole | undefined;
+  let emitter: FrrK8sEmitRole | undefined;
   let l2: L2Role | undefined;
-  const toSpeaker = (s: Snapshot): void => { speaker?.onSnapshot(s); l2?.onSnapshot(s); };
+  const toSpeaker = (s: Snapshot): void => { speaker?.onSnapshot(s); emitter?.onSnapshot(s); l2?.onSnapshot(s); };
   let bgp: BgpEngine | undefined;
   let bfd: BfdEngine | undefined;
   if (roles.controller) {
@@ -93,20 +108,33 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
   }
   if (roles.speaker) {
     if (!o.nodeName) throw new Error('the speaker needs a node name');
-    bgp = await makeBgp(logger, o.bgpListen);
-    bfd = makeBfd(logger, o.bfdPorts ? { singleHopPort: o.bfdPorts.listen, peerSingleHopPort: o.bfdPorts.peer, multihopPort: o.bfdPorts.listen + 1000, peerMultihopPort: o.bfdPorts.peer + 1000 } : {});
     const ip = hostIpv4();
     l2 = new L2Role({
-      nodeName: o.nodeName, logger: logger.child({ component: 'layer2' }), metrics, onStatus: () => speaker?.statusChanged(),
+      nodeName: o.nodeName, logger: logger.child({ component: 'layer2' }), metrics, onStatus: () => { speaker?.statusChanged(); emitter?.statusChanged(); },
       ...(o.membership ? { membership: o.membership } : {}), ...(roles.assumeLocalEndpoints ? { assumeLocalEndpoints: true } : {}),
     });
     const l2Status = l2;
-    speaker = new SpeakerRole({
-      store, nodeName: o.nodeName, plan: planFor(planOptions), incremental: (input) => new IncrementalPlan({ ...input, options: { ...input.options, ...planOptions } }),
-      bgp, bfd, logger: logger.child({ component: 'speaker' }), metrics, layer2Status: () => l2Status.status(),
-      ...(roles.assumeLocalEndpoints ? { assumeLocalEndpoints: true } : {}), ...(ip ? { hostIpv4: ip } : {}),
-    });
-    await bgp.start();
+    if (o.bgpBackend?.kind === 'frr-k8s') {
+      const ns = o.bgpBackend.namespace ?? o.namespace ?? defaultNamespace;
+      const sink = cluster ? new KubeFrrConfigurationWriter(cluster.client, ns) : new FileFrrConfigurationWriter(o.bgpBackend.output ?? defaultFrrOutput(o.folder));
+      emitter = new FrrK8sEmitRole({
+        store, nodeName: o.nodeName, plan: planFor(planOptions), sink, namespace: ns,
+        // MetalLB's SecretConvert: frr-k8s elsewhere cannot read our Secrets, so the password goes in clear.
+        secrets: ns === (o.namespace ?? defaultNamespace) ? 'reference' : 'inline',
+        logger: logger.child({ component: 'frr-k8s' }), layer2Status: () => l2Status.status(),
+        ...(roles.assumeLocalEndpoints ? { assumeLocalEndpoints: true } : {}),
+      });
+      logger.info({ where: sink.where }, 'BGP backend frr-k8s: writing this node\'s FRRConfiguration, no BGP session of our own');
+    } else {
+      bgp = await makeBgp(logger, o.bgpListen);
+      bfd = makeBfd(logger, o.bfdPorts ? { singleHopPort: o.bfdPorts.listen, peerSingleHopPort: o.bfdPorts.peer, multihopPort: o.bfdPorts.listen + 1000, peerMultihopPort: o.bfdPorts.peer + 1000 } : {});
+      speaker = new SpeakerRole({
+        store, nodeName: o.nodeName, plan: planFor(planOptions), incremental: (input) => new IncrementalPlan({ ...input, options: { ...input.options, ...planOptions } }),
+        bgp, bfd, logger: logger.child({ component: 'speaker' }), metrics, layer2Status: () => l2Status.status(),
+        ...(roles.assumeLocalEndpoints ? { assumeLocalEndpoints: true } : {}), ...(ip ? { hostIpv4: ip } : {}),
+      });
+      await bgp.start();
+    }
   }
   const logConfigWarnings = configWarningLog(logger);
   const listener: StoreListener = {
@@ -137,7 +165,7 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
     throw e;
   }
   await cluster?.afterStart();
-  const observe = o.observe ? await serveObserve(metrics, o.observe, () => ({ role, node: o.nodeName, generation: store.current()?.generation, speaker: speaker?.status() })) : undefined;
+  const observe = o.observe ? await serveObserve(metrics, o.observe, () => ({ role, node: o.nodeName, generation: store.current()?.generation, speaker: speaker?.status() ?? emitter?.status() })) : undefined;
   if (observe) logger.info({ port: observe.port }, 'serving /metrics /healthz /status');
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -149,6 +177,7 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
       await parser?.close();
       await l2?.stop();
       await speaker?.stop();
+      await emitter?.stop();
       await cluster?.stop();
       await observe?.close();
       logger.info({}, 'stopped');
@@ -165,5 +194,5 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
       });
     }
   }
-  return { ...(controller ? { controller } : {}), ...(speaker ? { speaker } : {}), ...(l2 ? { l2 } : {}), store, ...(cluster ? { cluster } : {}), metrics, ...(observe ? { observe } : {}), stop };
+  return { ...(controller ? { controller } : {}), ...(speaker ? { speaker } : {}), ...(emitter ? { frrk8sEmitter: emitter } : {}), ...(l2 ? { l2 } : {}), store, ...(cluster ? { cluster } : {}), metrics, ...(observe ? { observe } : {}), stop };
 }

@@ -47,11 +47,11 @@ export async function startMetallbController(cp: ControlPlane, namespace: string
  * its metrics listener; memberlist stays off without --ml-bindaddr/--ml-labels; METALLB_BGP_TYPE
  * unset is its native BGP speaker.
  */
-export async function startMetallbSpeaker(cp: ControlPlane, namespace: string, node: string, pod: string): Promise<Controller> {
+export async function startMetallbSpeaker(cp: ControlPlane, namespace: string, node: string, pod: string, env: Record<string, string> = {}): Promise<Controller> {
   const port = await freePort();
   return startMetallb(cp, 'metallb-speaker', `metallb-speaker-${node}`, port, [
     `--namespace=${namespace}`, `--node-name=${node}`, `--pod-name=${pod}`, '--host=127.0.0.1', `--port=${port}`, '--log-level=info',
-  ]);
+  ], env);
 }
 
 /**
@@ -67,15 +67,15 @@ export async function startIronlbController(cp: ControlPlane, namespace: string)
 }
 
 function startMetallb(
-  cp: ControlPlane, tool: 'metallb-controller' | 'metallb-speaker', name: string, port: number, args: string[],
+  cp: ControlPlane, tool: 'metallb-controller' | 'metallb-speaker', name: string, port: number, args: string[], env: Record<string, string> = {},
 ): Promise<Controller> {
-  return startProcess(cp, toolPath(tool), `MetalLB's ${tool}`, name, port, args);
+  return startProcess(cp, toolPath(tool), `MetalLB's ${tool}`, name, port, args, env);
 }
 
-async function startProcess(cp: ControlPlane, command: string, what: string, name: string, port: number, args: string[]): Promise<Controller> {
+async function startProcess(cp: ControlPlane, command: string, what: string, name: string, port: number, args: string[], env: Record<string, string> = {}): Promise<Controller> {
   const logPath = join(cp.dir, `${name}.log`);
   const log = createWriteStream(logPath);
-  const child = spawn(command, args, { env: { ...process.env, KUBECONFIG: cp.kubeconfigPath }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { env: { ...process.env, ...env, KUBECONFIG: cp.kubeconfigPath }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
