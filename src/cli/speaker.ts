@@ -10,7 +10,7 @@ export function registerSpeaker(program: Command): void {
     .option('-c, --config <dir>', 'folder of MetalLB YAML (and Services, Nodes, EndpointSlices); without it: the Kubernetes API')
     .option('--node <name>', 'this node (default: $IRONLB_NODE_NAME, else the hostname)')
     .option('-n, --namespace <ns>', 'the MetalLB namespace (in a cluster: default metallb-system)')
-    .option('--frrk8s-namespace <ns>', 'the namespace FRRConfigurations are read from (as frr-k8s; default $FRRK8S_NAMESPACE, else the MetalLB namespace)')
+    .option('--frrk8s-namespace <ns>', 'the namespace FRRConfigurations are read from (as frr-k8s; default $FRRK8S_NAMESPACE, else the MetalLB namespace); with --bgp-backend frr-k8s also where this node\'s is written (elsewhere than the MetalLB namespace, Secret passwords are written in clear)')
     .option('--kubeconfig <file>', clusterFlagHelp.kubeconfig)
     .option('--lb-class <class>', clusterFlagHelp.lbClass)
     .option('--ignore-exclude-lb', 'announce from nodes labelled node.kubernetes.io/exclude-from-external-load-balancers too')
@@ -22,7 +22,6 @@ export function registerSpeaker(program: Command): void {
     .option('--ml-bindport <port>', 'layer 2: gossip UDP port (default 7946)')
     .option('--ml-probe-interval <ms>', 'layer 2: gossip protocol period (default 100; a silent death is noticed in about 2.5 periods + 3 for suspicion)')
     .option('--bgp-backend <native|frr-k8s>', backendFlagHelp.bgpBackend)
-    .option('--frrk8s-namespace <ns>', backendFlagHelp.frrk8sNamespace)
     .option('--frrk8s-output <dir>', backendFlagHelp.frrk8sOutput)
     .action((opts) => startOrExit(() => runDaemon({ controller: false, speaker: true }, runOptions(opts, true))));
 }

@@ -31,7 +31,6 @@ export interface CommonFlags {
   mlBindport?: string;
   mlProbeInterval?: string;
   bgpBackend?: string;
-  frrk8sNamespace?: string;
   frrk8sOutput?: string;
 }
 

@@ -1,6 +1,6 @@
 // `--bgp-backend frr-k8s` beside MetalLB's frr-k8s mode (issue #14 part 2). Each scenario of
 // frrk8s-scenarios.ts is put on a real apiserver that has frr-k8s's own FRRConfiguration CRD
-// (test/fixtures/frrk8s, v0.0.21, the release MetalLB v0.15.3 requires): MetalLB's speaker with
+// (test/fixtures/frr-k8s, v0.0.21, the release MetalLB v0.15.3 requires): MetalLB's speaker with
 // METALLB_BGP_TYPE=frr-k8s writes `metallb-<node>`, and its spec is the golden record
 // (golden/frrk8s.json; UPDATE_GOLDEN=1 rewrites it); ironlb's speaker with --bgp-backend frr-k8s
 // writes its own through the same CRD (so frr-k8s's schema validates it), and the two specs must be
@@ -10,26 +10,19 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { runDaemon } from '../../src/daemon/run.ts';
 import { silentLogger } from '../../src/observe/log.ts';
-import { installCrds } from '../cluster/ironlb-setup.ts';
+import { installCrds, installFrrK8sCrd } from '../cluster/ironlb-setup.ts';
 import { clusterSuiteOptions, coreTools, createEndpointSlice, createNamespace, createNode, startControlPlane, toolVersions, type ControlPlane } from '../cluster/index.ts';
 import { comparableIronlbSpec, frrGoldenPath, readFrrGolden, type Json } from './frrk8s-golden.ts';
 import { type FrrScenario, frrScenarios } from './frrk8s-scenarios.ts';
 import { installMetallbCrds, startMetallbSpeaker } from './metallb.ts';
 
-const frrCrd = fileURLToPath(new URL('../fixtures/frrk8s/frrk8s.metallb.io_frrconfigurations.yaml', import.meta.url));
 const suite = (tools: Parameters<typeof clusterSuiteOptions>[0]) => ({ ...clusterSuiteOptions(tools), timeout: 900_000 });
 
 async function kubectl(cp: ControlPlane, args: string[], input?: string): Promise<void> {
   const r = await cp.kubectl(args, input !== undefined ? { input } : {});
   if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-}
-
-async function installFrrCrd(cp: ControlPlane): Promise<void> {
-  await kubectl(cp, ['apply', '--server-side', '--field-manager=ironlb-tests', '-f', frrCrd]);
-  await kubectl(cp, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/frrconfigurations.frrk8s.metallb.io']);
 }
 
 /** The scenario's configuration in `ns`, its Node, and its Services (IPs in status) with EndpointSlices in a namespace of their own. */
@@ -95,7 +88,7 @@ describe(`MetalLB's speaker v${toolVersions.metallb} with METALLB_BGP_TYPE=frr-k
   before(async () => {
     cp = await startControlPlane({ name: 'diff-frrk8s-metallb' });
     await installMetallbCrds(cp);
-    await installFrrCrd(cp);
+    await installFrrK8sCrd(cp);
   });
   after(async () => { await cp?.stop(); });
 
@@ -124,7 +117,7 @@ describe("ironlb's speaker with --bgp-backend frr-k8s beside MetalLB's golden FR
   before(async () => {
     cp = await startControlPlane({ name: 'diff-frrk8s-ironlb' });
     await installCrds(cp);
-    await installFrrCrd(cp);
+    await installFrrK8sCrd(cp);
   });
   after(async () => { await cp?.stop(); });
 
