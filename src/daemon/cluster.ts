@@ -32,6 +32,8 @@ export interface ClusterOptions {
   readonly debounceMs?: number;
   /** Speaker: the namespace of frr-k8s's FRRConfigurations (MetalLB's --frrk8s-namespace; default the MetalLB one). */
   readonly frrk8sNamespace?: string;
+  /** Controller: API writes in flight at most (default 32). */
+  readonly writeConcurrency?: number;
 }
 
 export interface ClusterParts {
@@ -54,6 +56,7 @@ export function clusterStore(role: 'controller' | 'speaker', c: ClusterOptions, 
     ...(c.loadBalancerClass !== undefined ? { loadBalancerClass: c.loadBalancerClass } : {}),
     ...(c.debounceMs !== undefined ? { debounceMs: c.debounceMs } : {}),
     ...(c.frrk8sNamespace ? { frrk8sNamespace: c.frrk8sNamespace } : {}),
+    ...(c.writeConcurrency !== undefined ? { writeConcurrency: c.writeConcurrency } : {}),
   });
   let elector: LeaderElector | undefined;
   if (role === 'controller' && c.leaderElection !== false && store.controllerWriter) {

@@ -2,14 +2,17 @@
 // status subresource), the `metallb.io/ip-allocated-from-pool` annotation, Events with MetalLB's
 // reasons and messages, and each IPAddressPool's status. Everything is compared with what the
 // informers hold and written only when it differs; a write the cache has not seen yet is not
-// repeated. Failed writes are retried after a delay from the last status asked for.
+// repeated. Writes go through a WriteQueue: bounded concurrency, status before annotations before
+// pool status before Events (an IP shows up first), and retries with backoff that read the newest
+// wanted state when they run, so a failed write is neither lost nor written stale.
 import type { Service } from '../../api/resources.ts';
 import type { ControllerStatus, PoolUsage, StatusEvent } from '../store.ts';
 import { serviceKey } from '../store.ts';
 import { allocatedFromPoolAnnotation } from './assemble.ts';
 import type { Json, KubeClient } from './kube-client.ts';
-import { KubeApiError, resourcePath } from './kube-client.ts';
+import { resourcePath } from './kube-client.ts';
 import { events as eventsResource, ipAddressPools, services as servicesResource } from './resources.ts';
+import { WriteQueue } from './write-queue.ts';
 
 export interface WriterLogger {
   info(obj: object, msg?: string): void;
@@ -26,9 +29,14 @@ export interface ControllerWriterOptions {
   readonly logger?: WriterLogger;
   /** The Event source component (MetalLB: metallb-controller). */
   readonly component?: string;
+  /** API writes in flight at most (default 32). */
   readonly concurrency?: number;
+  /** First retry delay after a failed write (default 500 ms, doubling to 30 s). */
   readonly retryMs?: number;
 }
+
+/** Write order: what a user waits for first. */
+const priority = { ingress: 0, annotation: 1, poolStatus: 2, event: 3 } as const;
 
 const ipsOf = (svc: Service): string[] => (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? i.hostname ?? '');
 const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -39,73 +47,65 @@ export function managedService(svc: Service, loadBalancerClass: string | undefin
   return loadBalancerClass === undefined ? cls === undefined || cls === '' : cls === loadBalancerClass;
 }
 
-/** Runs `tasks` with at most `n` at a time. */
-async function pooled(tasks: (() => Promise<void>)[], n: number): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) await tasks[next++]!();
-  };
-  await Promise.all(Array.from({ length: Math.min(n, tasks.length) }, worker));
-}
-
 export class ControllerStatusWriter {
   /** What was last written per object and the resourceVersion it was written over. */
   private readonly written = new Map<string, { value: string; over: string | undefined }>();
   private readonly emitted = new WeakSet<StatusEvent>();
+  private readonly queue: WriteQueue;
   private last: ControllerStatus | undefined;
-  private retry: NodeJS.Timeout | undefined;
+  private eventSeq = 0;
   private closed = false;
   /** False while a standby: nothing is written, events are only marked seen. */
   active = true;
 
-  constructor(private readonly o: ControllerWriterOptions) {}
+  constructor(private readonly o: ControllerWriterOptions) {
+    this.queue = new WriteQueue({
+      concurrency: o.concurrency ?? 32, minBackoffMs: o.retryMs ?? 500, ...(o.logger ? { logger: o.logger } : {}),
+    });
+  }
 
-  /** Makes the cluster hold `s`; resolves when every write needed is done (failures logged, retried later). */
+  /** Requests sent, failed and retried by the queue (benchmarks, tests). */
+  get stats(): WriteQueue['stats'] {
+    return this.queue.stats;
+  }
+
+  /**
+   * Makes the cluster hold `s`; resolves when every write it needs has been tried once (failures
+   * are logged and retried in the background until they succeed or are no longer wanted).
+   */
   async write(s: ControllerStatus): Promise<void> {
     this.last = s;
     if (!this.active || this.closed) {
       for (const e of s.events) this.emitted.add(e);
       return;
     }
-    const tasks: (() => Promise<void>)[] = [];
-    let failed = false;
-    const attempt = (what: () => Promise<void>) => tasks.push(async () => {
-      try {
-        await what();
-      } catch (e) {
-        if (e instanceof KubeApiError && e.code === 404) return; // gone meanwhile: nothing to write
-        failed = true;
-        this.o.logger?.warn({ err: (e as Error).message }, 'status write failed; will retry');
-      }
-    });
+    const tried: Promise<void>[] = [];
     for (const [, raw] of this.o.services()) {
       const svc = raw as unknown as Service;
-      if (!managedService(svc, this.o.loadBalancerClass)) continue;
       const key = serviceKey(svc);
-      const a = s.services[key];
-      const wantIps = a?.ips ?? [];
-      const havePool = svc.metadata.annotations?.[allocatedFromPoolAnnotation];
-      if (svc.spec.type !== 'LoadBalancer' && ipsOf(svc).length > 0 && havePool === undefined) continue; // not ours to clear
-      if (!same(ipsOf(svc), wantIps)) attempt(() => this.patchIngress(svc, wantIps));
-      const wantPool = wantIps.length > 0 ? a?.pool : undefined;
-      if (havePool !== wantPool) attempt(() => this.patchPoolAnnotation(svc, wantPool));
+      const w = this.wanted(svc, s);
+      if (w && !same(ipsOf(svc), w.ips)) tried.push(this.queue.enqueue(`ingress/${key}`, priority.ingress, () => this.syncIngress(key)));
+      else this.queue.cancel(`ingress/${key}`);
+      if (w && svc.metadata.annotations?.[allocatedFromPoolAnnotation] !== w.pool) tried.push(this.queue.enqueue(`pool/${key}`, priority.annotation, () => this.syncPoolAnnotation(key)));
+      else this.queue.cancel(`pool/${key}`);
     }
     for (const [name, usage] of Object.entries(s.pools)) {
       const pool = this.o.pools().get(`${this.o.namespace}/${name}`);
       if (!pool || sameUsage(pool.status, usageJson(usage))) continue;
-      attempt(() => this.patchPoolStatus(pool, usage));
+      tried.push(this.queue.enqueue(`poolstatus/${name}`, priority.poolStatus, () => this.syncPoolStatus(name)));
     }
     for (const e of s.events) {
       if (this.emitted.has(e)) continue;
       this.emitted.add(e);
-      attempt(() => this.createEvent(e));
+      // Events are best effort, as client-go's recorder: a few tries, then dropped.
+      tried.push(this.queue.enqueue(`event/${++this.eventSeq}`, priority.event, () => this.createEvent(e), { maxAttempts: 3 }));
     }
-    await pooled(tasks, this.o.concurrency ?? 16);
-    if (failed && !this.closed) {
-      clearTimeout(this.retry);
-      this.retry = setTimeout(() => { if (this.last) void this.write(this.last); }, this.o.retryMs ?? 2000);
-      this.retry.unref();
-    }
+    await Promise.all(tried);
+  }
+
+  /** Resolves when no write waits or runs (retries included). */
+  idle(): Promise<void> {
+    return this.queue.idle();
   }
 
   /** Writes the last status again (after becoming the leader: the standby wrote nothing). */
@@ -116,7 +116,45 @@ export class ControllerStatusWriter {
 
   close(): void {
     this.closed = true;
-    clearTimeout(this.retry);
+    this.queue.close();
+  }
+
+  /** The IPs and pool the Service should carry under `s`; undefined when this controller leaves it alone. */
+  private wanted(svc: Service, s: ControllerStatus): { ips: string[]; pool: string | undefined } | undefined {
+    if (!managedService(svc, this.o.loadBalancerClass)) return undefined;
+    const a = s.services[serviceKey(svc)];
+    const ips = a?.ips ?? [];
+    // A Service that is no LoadBalancer with an ingress someone else wrote: not ours to clear.
+    if (svc.spec.type !== 'LoadBalancer' && ipsOf(svc).length > 0 && svc.metadata.annotations?.[allocatedFromPoolAnnotation] === undefined) return undefined;
+    return { ips: [...ips], pool: ips.length > 0 ? a?.pool : undefined };
+  }
+
+  /** The Service as the cache holds it now, and what it should carry, when this replica may write. */
+  private current(key: string): { svc: Service; want: { ips: string[]; pool: string | undefined } } | undefined {
+    if (!this.active || this.closed || !this.last) return undefined;
+    const svc = this.o.services().get(key) as unknown as Service | undefined;
+    const want = svc ? this.wanted(svc, this.last) : undefined;
+    return svc && want ? { svc, want } : undefined;
+  }
+
+  private async syncIngress(key: string): Promise<void> {
+    const c = this.current(key);
+    if (!c || same(ipsOf(c.svc), c.want.ips)) return;
+    await this.patchIngress(c.svc, c.want.ips);
+  }
+
+  private async syncPoolAnnotation(key: string): Promise<void> {
+    const c = this.current(key);
+    if (!c || c.svc.metadata.annotations?.[allocatedFromPoolAnnotation] === c.want.pool) return;
+    await this.patchPoolAnnotation(c.svc, c.want.pool);
+  }
+
+  private async syncPoolStatus(name: string): Promise<void> {
+    if (!this.active || this.closed) return;
+    const usage = this.last?.pools[name];
+    const pool = this.o.pools().get(`${this.o.namespace}/${name}`);
+    if (!usage || !pool || sameUsage(pool.status, usageJson(usage))) return;
+    await this.patchPoolStatus(pool, usage);
   }
 
   /** Skips a write identical to one already sent over the same resourceVersion (the cache lags). */
@@ -148,6 +186,7 @@ export class ControllerStatusWriter {
   }
 
   private async createEvent(e: StatusEvent): Promise<void> {
+    if (!this.active || this.closed) return;
     const [namespace, name] = e.object.split('/');
     if (!namespace || !name) return;
     const svc = this.o.services().get(e.object) as { metadata?: { uid?: string; resourceVersion?: string } } | undefined;

@@ -35,6 +35,8 @@ export interface KubernetesStoreOptions {
   /** …but never later than this after the first change of a burst (default 500 ms). */
   readonly maxDelayMs?: number;
   readonly watchTimeoutSeconds?: number;
+  /** Controller: API writes in flight at most (default 32). */
+  readonly writeConcurrency?: number;
 }
 
 export class KubernetesStore implements Store {
@@ -73,7 +75,7 @@ export class KubernetesStore implements Store {
     const services = () => this.reflectors.get('Service')!.cache;
     const pools = () => this.reflectors.get('IPAddressPool')!.cache;
     this.controllerWriter = o.role === 'controller'
-      ? new ControllerStatusWriter({ client: o.client, namespace: o.namespace, services, pools, ...(o.loadBalancerClass !== undefined ? { loadBalancerClass: o.loadBalancerClass } : {}), ...(o.logger ? { logger: o.logger } : {}) })
+      ? new ControllerStatusWriter({ client: o.client, namespace: o.namespace, services, pools, ...(o.loadBalancerClass !== undefined ? { loadBalancerClass: o.loadBalancerClass } : {}), ...(o.logger ? { logger: o.logger } : {}), ...(o.writeConcurrency !== undefined ? { concurrency: o.writeConcurrency } : {}) })
       : undefined;
     this.speakerWriter = o.role === 'speaker'
       ? new SpeakerStatusWriter({
