@@ -52,6 +52,19 @@ describe('the Helm chart', clusterSuiteOptions(), () => {
     assert.notEqual(inline.code, 0, 'configInline fails, as in MetalLB');
   });
 
+  test('helm template with MetalLB\'s frrk8s.enabled: the speaker writes FRRConfigurations where frr-k8s runs', async () => {
+    const r = await cp.helm(['template', 'ironlb', chart, '-n', ns, '--set', 'frrk8s.enabled=true,frrk8s.namespace=frr-k8s-system']);
+    assert.equal(r.code, 0, r.stderr);
+    const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as Json).filter(Boolean);
+    const args = docs.find((d) => d.kind === 'DaemonSet')!.spec.template.spec.containers[0].args as string[];
+    assert.deepEqual(args.filter((a) => a.includes('frr')), ['--bgp-backend=frr-k8s', '--frrk8s-namespace=frr-k8s-system']);
+    const role = docs.find((d) => d.kind === 'Role' && d.metadata.name === 'ironlb-speaker-frrk8s')!;
+    assert.equal(role.metadata.namespace, 'frr-k8s-system');
+    assert.deepEqual(role.rules, [{ apiGroups: ['frrk8s.metallb.io'], resources: ['frrconfigurations'], verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'] }]);
+    const binding = docs.find((d) => d.kind === 'RoleBinding' && d.metadata.name === 'ironlb-speaker-frrk8s')!;
+    assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'ironlb-speaker', namespace: ns }]);
+  });
+
   test('deploy/ironlb.yaml is the chart rendered with its defaults', async () => {
     const r = await cp.helm(['template', 'ironlb', chart, '-n', ns]);
     assert.equal(r.code, 0, r.stderr);

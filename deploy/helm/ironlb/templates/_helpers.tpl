@@ -59,3 +59,8 @@ httpGet:
 {{- end }}
 {{- end }}
 {{- end -}}
+
+{{/* Where frr-k8s runs (frrk8s.namespace, else this release's namespace). */}}
+{{- define "ironlb.frrk8sNamespace" -}}
+{{- default .Release.Namespace .Values.frrk8s.namespace -}}
+{{- end -}}
