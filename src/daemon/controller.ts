@@ -57,6 +57,17 @@ export class ControllerRole {
   private allocated = new Map<string, Service>();
   private allocatedGeneration: number | undefined;
   private damageReported: string | undefined;
+  /**
+   * The latest event per object, for every object (the status keeps only the last 200): the
+   * allocator repeats itself on every run, and an event is new only when it says something else.
+   */
+  private readonly lastEvent = new Map<string, StatusEvent>();
+  private eventsSeeded = false;
+  /**
+   * Events not yet handed to the store, coalesced per object and reason as client-go's correlator
+   * does (a newer one replaces the older): bounded by the Services, and a burst loses none.
+   */
+  private readonly undelivered = new Map<string, StatusEvent>();
 
   constructor(private readonly o: ControllerRoleOptions) {}
 
@@ -81,6 +92,7 @@ export class ControllerRole {
       return this.writing;
     }
     const base = this.lastWritten ?? s.status;
+    this.forgetEvents(s, delta, result);
     const next = this.nextStatus(base, result);
     this.o.metrics?.reconcileSeconds.observe({ role: 'controller' }, Number(process.hrtime.bigint() - started) / 1e9);
     for (const [pool, u] of Object.entries(result.pools)) {
@@ -102,7 +114,9 @@ export class ControllerRole {
         const changed = this.pendingChanged;
         this.pending = undefined;
         this.pendingChanged = new Set();
-        if (s) await this.o.store.writeControllerStatus(s, changed === 'all' ? undefined : changed);
+        const newEvents = [...this.undelivered.values()];
+        this.undelivered.clear();
+        if (s) await this.o.store.writeControllerStatus(newEvents.length > 0 ? { ...s, newEvents } : s, changed === 'all' ? undefined : changed);
       }).catch((e: unknown) => {
         this.o.logger.error({ err: e }, 'writing the status failed');
       });
@@ -156,20 +170,36 @@ export class ControllerRole {
     return true;
   }
 
+  /** Drops the latest events of Services gone (one re-created with the same name gets its events again). */
+  private forgetEvents(s: Snapshot, delta: SnapshotDelta | undefined, r: AllocationResult): void {
+    if (this.lastEvent.size === 0) return;
+    if (delta) {
+      for (const key of delta.deleted) this.lastEvent.delete(key);
+      return;
+    }
+    const live = new Set(s.services.map(serviceKey));
+    for (const key of this.lastEvent.keys()) if (!live.has(key) && !(key in r.services)) this.lastEvent.delete(key);
+  }
+
   /** The new status, or undefined when nothing a reader cares about changed. */
   private nextStatus(base: ControllerStatus, r: AllocationResult): ControllerStatus | undefined {
     const time = (this.o.now?.() ?? new Date()).toISOString();
     // An event is new when the object's latest event says something else: the allocator repeats
     // itself on every run, and the status file must not grow (or be rewritten) because of it.
-    const latest = new Map<string, StatusEvent>();
-    for (const e of base.events) latest.set(e.object, e);
+    if (!this.eventsSeeded) {
+      for (const e of base.events) this.lastEvent.set(e.object, e);
+      this.eventsSeeded = true;
+    }
     const fresh: StatusEvent[] = [];
     for (const e of r.events) {
-      const l = latest.get(e.object);
+      const l = this.lastEvent.get(e.object);
       if (l && l.reason === e.reason && l.message === e.message) continue;
       const ev = { time, ...e };
       fresh.push(ev);
-      latest.set(e.object, ev);
+      this.lastEvent.set(e.object, ev);
+      const key = `${e.object}\0${e.reason}`;
+      this.undelivered.delete(key); // re-inserted last: delivery keeps the order they happened in
+      this.undelivered.set(key, ev);
     }
     const same = r.changed ? r.changed.size === 0 : sameAssignments(base.services, r.services);
     if (fresh.length === 0 && same && sameJson(base.pools, r.pools)) return undefined;

@@ -12,7 +12,7 @@ import type { AnnouncementPlan } from '../speaker/plan-types.ts';
 import type { ControllerStatus, Snapshot, SpeakerStatus, Store } from '../store/store.ts';
 import { emptyControllerStatus } from '../store/store.ts';
 import { ControllerRole } from './controller.ts';
-import type { BfdEngine, BfdSessionSpec, BgpEngine, PlanInput } from './engines.ts';
+import type { AllocationResult, BfdEngine, BfdSessionSpec, BgpEngine, PlanInput } from './engines.ts';
 import { crc32, peerConfigFor } from './peer-config.ts';
 import { SpeakerRole } from './speaker.ts';
 import { IncrementalPlan } from '../speaker/plan-incremental.ts';
@@ -278,6 +278,54 @@ describe('ControllerRole', () => {
     assert.equal(store.controller[0]?.events.length, 1);
     await role.onSnapshot({ ...snapshot(emptyConfig, 2), status: store.controller[0] ?? emptyControllerStatus });
     assert.equal(store.controller.length, 1, 'a repeated event and the same assignments write nothing');
+  });
+
+  it('a burst of events loses none: all reach the store (coalesced per object and reason), beyond the 200 the status keeps', async () => {
+    const store = new FakeStore();
+    const fast = store.writeControllerStatus.bind(store);
+    store.writeControllerStatus = async (st) => { await new Promise((r) => setTimeout(r, 20)); return fast(st); };
+    type Ev = { type: 'Normal' | 'Warning'; object: string; reason: string; message: string };
+    let events: Ev[] = [];
+    let services: Record<string, { ips: string[] }> = {};
+    const role = new ControllerRole({ store, allocate: () => ({ services, pools: {}, events }), logger: silentLogger() });
+    // 1000 Services allocated at once, then (while that write is under way) 300 of them fail and
+    // two more runs change their messages: only the newest per object and reason is worth posting.
+    services = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`apps/s${i}`, { ips: [`10.9.${i >> 8}.${i & 255}`] }]));
+    events = Object.keys(services).map((object) => ({ type: 'Normal', object, reason: 'IPAllocated', message: `Assigned IP ["${services[object]!.ips[0]}"]` }));
+    void role.onSnapshot(snapshot(emptyConfig, 1));
+    for (const round of [1, 2, 3]) {
+      events = Array.from({ length: 300 }, (_, i) => ({ type: 'Warning', object: `apps/s${i}`, reason: 'AllocationFailed', message: `round ${round}` }));
+      void role.onSnapshot(snapshot(emptyConfig, 1 + round));
+    }
+    await role.flush();
+    const posted = store.controller.flatMap((st) => st.newEvents ?? []);
+    assert.equal(posted.filter((e) => e.reason === 'IPAllocated').length, 1000);
+    const failed = posted.filter((e) => e.reason === 'AllocationFailed');
+    assert.equal(new Set(failed.map((e) => e.object)).size, 300);
+    const lastOf = new Map(failed.map((e) => [e.object, e.message]));
+    assert.ok([...lastOf.values()].every((m) => m === 'round 3'), 'each object\'s newest message is posted last');
+    assert.ok(failed.length < 900, `rounds queued behind one write are coalesced (${failed.length} posted)`);
+    assert.ok(store.controller.every((st) => st.events.length <= 200), 'the status itself keeps only the latest 200');
+    // The same events again (the allocator repeats itself): nothing new, even for the 800 the status no longer lists.
+    const writes = store.controller.length;
+    await role.onSnapshot(snapshot(emptyConfig, 5));
+    assert.equal(store.controller.length, writes);
+  });
+
+  it('a Service deleted and re-created gets its events again', async () => {
+    const store = new FakeStore();
+    const svc = (name: string): Snapshot['services'][number] => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'apps' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } });
+    let present = true;
+    const allocate = (): AllocationResult => present
+      ? { services: { 'apps/web': { ips: ['10.9.0.1'] } }, pools: {}, events: [{ type: 'Normal' as const, object: 'apps/web', reason: 'IPAllocated', message: 'Assigned IP ["10.9.0.1"]' }] }
+      : { services: {}, pools: {}, events: [] };
+    const role = new ControllerRole({ store, allocate, logger: silentLogger() });
+    await role.onSnapshot({ ...snapshot(emptyConfig, 1), services: [svc('web')] });
+    present = false;
+    await role.onSnapshot({ ...snapshot(emptyConfig, 2), services: [] });
+    present = true;
+    await role.onSnapshot({ ...snapshot(emptyConfig, 3), services: [svc('web')] });
+    assert.equal(store.controller.flatMap((st) => st.newEvents ?? []).filter((e) => e.reason === 'IPAllocated').length, 2);
   });
 
   it('flush() waits for the newest status to be written (stop before exit: a restart reads it back)', async () => {

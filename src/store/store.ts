@@ -42,6 +42,12 @@ export interface ControllerStatus {
   readonly services: Readonly<Record<ServiceKey, ServiceAssignment>>;
   readonly pools: Readonly<Record<string, PoolUsage>>;
   readonly events: readonly StatusEvent[];
+  /**
+   * Every event new since the previous write, coalesced per object and reason (`events` keeps
+   * only the latest 200, for display: a burst pushes some out before they are written). The
+   * Kubernetes store posts these as Events; the status file does not keep them.
+   */
+  readonly newEvents?: readonly StatusEvent[];
   /** ISO time of the last write. */
   readonly updated?: string;
   /**

@@ -112,7 +112,7 @@ export function parseControllerStatus(text: string): ControllerStatus {
 
 /** Returns the text written. */
 export async function writeControllerStatus(folder: string, s: ControllerStatus): Promise<string> {
-  const text = '# Written by ironlb (the controller). Do not edit: assigned IPs per Service, pool usage, events.\n' + JSON.stringify(s, null, 1) + '\n';
+  const text = '# Written by ironlb (the controller). Do not edit: assigned IPs per Service, pool usage, events.\n' + JSON.stringify({ ...s, newEvents: undefined }, null, 1) + '\n';
   await writeAtomic(path.join(stateDir(folder), controllerStatusFile), text);
   return text;
 }

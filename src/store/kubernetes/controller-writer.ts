@@ -75,7 +75,10 @@ export class ControllerStatusWriter {
    */
   async write(s: ControllerStatus): Promise<void> {
     this.last = s;
+    // newEvents: every event since the last write (events keeps only the latest, for display).
+    const events = s.newEvents ?? s.events;
     if (!this.active || this.closed) {
+      for (const e of events) this.emitted.add(e);
       for (const e of s.events) this.emitted.add(e);
       return;
     }
@@ -94,7 +97,7 @@ export class ControllerStatusWriter {
       if (!pool || sameUsage(pool.status, usageJson(usage))) continue;
       tried.push(this.queue.enqueue(`poolstatus/${name}`, priority.poolStatus, () => this.syncPoolStatus(name)));
     }
-    for (const e of s.events) {
+    for (const e of events) {
       if (this.emitted.has(e)) continue;
       this.emitted.add(e);
       // Events are best effort, as client-go's recorder: a few tries, then dropped.
