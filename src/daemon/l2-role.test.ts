@@ -48,6 +48,25 @@ test('without membership every Node counts: exactly the elected node claims, wit
   }
 });
 
+test('--lb-class and --ignore-exclude-lb reach layer 2 as they reach BGP: only the class\'s Services, excluded nodes only when told', async () => {
+  const claimed = async (opts: ConstructorParameters<typeof L2Role>[0]['options'], cls: string | undefined, excludeN1 = false): Promise<string[]> => {
+    const responder = new FakeResponder();
+    const role = new L2Role({ nodeName: 'n1', logger: pino({ level: 'silent' }), responder, ...(opts ? { options: opts } : {}) });
+    const ns = excludeN1 ? nodes.map((n) => (n.metadata.name === 'n1' ? { ...n, metadata: { ...n.metadata, labels: { 'node.kubernetes.io/exclude-from-external-load-balancers': '' } } } : n)) : nodes;
+    // Only n1 in the cluster, so that n1 wins whenever it may serve.
+    role.onSnapshot({ ...snapshot(1), nodes: ns.filter((n) => n.metadata.name === 'n1'), services: [service('web', { ips: ['192.0.2.10'], ...(cls ? { loadBalancerClass: cls } : {}) })] });
+    await new Promise((r) => setImmediate(r));
+    await role.stop();
+    return (responder.claims.at(-1) ?? []).map((c) => formatIp(c.ip));
+  };
+  assert.deepEqual(await claimed(undefined, undefined), ['192.0.2.10']);
+  assert.deepEqual(await claimed(undefined, 'example.com/other'), [], 'no --lb-class: a Service of a class is someone else\'s');
+  assert.deepEqual(await claimed({ loadBalancerClass: 'example.com/other' }, 'example.com/other'), ['192.0.2.10']);
+  assert.deepEqual(await claimed({ loadBalancerClass: 'example.com/other' }, undefined), [], 'with --lb-class: a Service without one is not ours');
+  assert.deepEqual(await claimed(undefined, undefined, true), [], 'an excluded node does not answer');
+  assert.deepEqual(await claimed({ ignoreExcludeLb: true }, undefined, true), ['192.0.2.10']);
+});
+
 test('a configuration without L2Advertisements opens nothing', () => {
   const role = new L2Role({ nodeName: 'n1', logger: pino({ level: 'silent' }) });
   role.onSnapshot(snapshot(1, { ...config, l2Advertisements: [] }));

@@ -13,6 +13,7 @@ import { type L2Announcement, Responder } from '../l2/responder.ts';
 import { deriveKey, joinHostPort, openUdpTransport, Swim } from '../membership/index.ts';
 import { formatIp } from '../net/ip.ts';
 import type { Metrics } from '../observe/metrics.ts';
+import type { PlanOptions } from '../speaker/eligibility.ts';
 import { type L2Plan, planLayer2 } from '../speaker/l2-owner.ts';
 import type { Snapshot } from '../store/store.ts';
 import { withLocalEndpoints, withThisNode } from './synthesize.ts';
@@ -33,6 +34,8 @@ export interface L2RoleOptions {
   readonly metrics?: Metrics;
   readonly membership?: MembershipOptions;
   readonly assumeLocalEndpoints?: boolean;
+  /** The speaker's --lb-class and --ignore-exclude-lb, as its BGP plan gets them. */
+  readonly options?: PlanOptions;
   /** Called when what status() reports changed. */
   readonly onStatus?: () => void;
   /** For tests: a responder stand-in. */
@@ -173,7 +176,9 @@ export class L2Role {
     const nodes = withThisNode(s.nodes, this.o.nodeName);
     const endpointSlices = this.o.assumeLocalEndpoints ? withLocalEndpoints(s.services, s.endpointSlices, this.o.nodeName) : s.endpointSlices;
     const live = this.swim?.live();
-    this.plan = planLayer2({ config: s.config, services: s.services, endpointSlices, nodes, nodeName: this.o.nodeName, ...(live ? { live } : {}) });
+    this.plan = planLayer2({
+      config: s.config, services: s.services, endpointSlices, nodes, nodeName: this.o.nodeName, ...(live ? { live } : {}), ...(this.o.options ? { options: this.o.options } : {}),
+    });
     const claims: L2Announcement[] = this.plan.claims.map((c) => ({ ip: c.ip, interfaces: c.interfaces }));
     const key = JSON.stringify(claims.map((c) => [formatIp(c.ip), c.interfaces]));
     if (key !== this.claimKey) {

@@ -111,7 +111,7 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
     const ip = hostIpv4();
     l2 = new L2Role({
       nodeName: o.nodeName, logger: logger.child({ component: 'layer2' }), metrics, onStatus: () => { speaker?.statusChanged(); emitter?.statusChanged(); },
-      ...(o.membership ? { membership: o.membership } : {}), ...(roles.assumeLocalEndpoints ? { assumeLocalEndpoints: true } : {}),
+      ...(o.membership ? { membership: o.membership } : {}), ...(roles.assumeLocalEndpoints ? { assumeLocalEndpoints: true } : {}), options: planOptions,
     });
     const l2Status = l2;
     if (o.bgpBackend?.kind === 'frr-k8s') {
