@@ -68,6 +68,15 @@ test('written once per change: the same snapshot again writes nothing; a failed 
   await r.stop();
 });
 
+test('every resyncMs the object is written again (an edited or deleted one is repaired)', async () => {
+  const sink = new FakeSink();
+  const r = new FrrK8sEmitRole({ store, nodeName: scenario.node.name, plan: planAnnouncements, sink, namespace: 'metallb-system', secrets: 'reference', logger: silentLogger(), resyncMs: 20 });
+  r.onSnapshot(snapshot(scenarioObjects(scenario)));
+  await until(() => sink.writes.length >= 3, 'two rewrites');
+  assert.deepEqual(sink.writes[2], sink.writes[0]);
+  await r.stop();
+});
+
 test('a configuration frr-k8s cannot take (two router IDs) writes nothing: the last object stays', async () => {
   const sink = new FakeSink();
   const r = role(sink);

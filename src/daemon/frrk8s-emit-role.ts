@@ -1,8 +1,10 @@
 // The speaker with `--bgp-backend frr-k8s`: plans as the BGP speaker does, but instead of opening
 // sessions it writes this node's FRRConfiguration (speaker/frrk8s-emit.ts) for frr-k8s to run, as
 // MetalLB's speaker does in its frr-k8s mode. Written only when it changes; one write in flight,
-// the newest wanted one next; a failed write is retried. On stop the object stays: frr-k8s keeps
-// announcing while the speaker restarts (MetalLB leaves it too).
+// the newest wanted one next; a failed write is retried. Every resyncMs the last one is written
+// again, which costs a read and a no-op update at the apiserver unless someone edited or deleted
+// the object (MetalLB watches it for that). On stop the object stays: frr-k8s keeps announcing
+// while the speaker restarts (MetalLB leaves it too).
 import type { Logger } from 'pino';
 import { emitFrrConfiguration, type EmittedFrrConfiguration, type SecretHandling } from '../speaker/frrk8s-emit.ts';
 import type { AnnouncementPlan } from '../speaker/plan-types.ts';
@@ -31,6 +33,8 @@ export interface FrrK8sEmitRoleOptions {
   readonly layer2Status?: () => SpeakerStatus['layer2'];
   /** Delay before retrying a failed write (default 5 s). */
   readonly retryMs?: number;
+  /** How often the object is written again to repair outside edits (default 5 min; 0: never). */
+  readonly resyncMs?: number;
 }
 
 export class FrrK8sEmitRole {
@@ -45,8 +49,21 @@ export class FrrK8sEmitRole {
   private statusTimer: NodeJS.Timeout | undefined;
   private statusWrite: Promise<void> = Promise.resolve();
   private idle: Promise<void> = Promise.resolve();
+  private last: { key: string; obj: EmittedFrrConfiguration | undefined } | undefined;
+  private readonly resync: NodeJS.Timeout | undefined;
 
-  constructor(private readonly o: FrrK8sEmitRoleOptions) {}
+  constructor(private readonly o: FrrK8sEmitRoleOptions) {
+    const every = o.resyncMs ?? 300_000;
+    if (every > 0) {
+      this.resync = setInterval(() => {
+        if (!this.last || this.wanted) return;
+        this.written = undefined;
+        this.wanted = this.last;
+        this.flush();
+      }, every);
+      this.resync.unref();
+    }
+  }
 
   onSnapshot(s: Snapshot): void {
     if (this.stopped) return;
@@ -70,8 +87,9 @@ export class FrrK8sEmitRole {
     this.scheduleStatus();
     if (r.errors.length > 0) return;
     const key = JSON.stringify(r.configuration ?? null);
+    this.last = { key, obj: r.configuration };
     if (key === this.written && this.wanted === undefined) return;
-    this.wanted = { key, obj: r.configuration };
+    this.wanted = this.last;
     this.flush();
   }
 
@@ -134,6 +152,7 @@ export class FrrK8sEmitRole {
   /** Waits for the write in flight; the object stays for frr-k8s. */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.resync);
     clearTimeout(this.retry);
     clearTimeout(this.statusTimer);
     await this.idle.catch(() => undefined);
