@@ -12,6 +12,9 @@
 // Layer 2 needs raw frames: ARP requests and replies through AF_PACKET (the kernel adds the
 // Ethernet header), Neighbor Solicitations through a raw ICMPv6 socket that joins the
 // solicited-node groups of the Service IPs (class RawSocket; JS builds and parses packets).
+//
+// Received BGP routes go into the kernel through rtnetlink: a NETLINK_ROUTE socket (optionally
+// made inside another network namespace), bytes in and out; JS builds and parses the messages.
 #include <napi.h>
 #include <uv.h>
 
@@ -24,6 +27,9 @@
 #include <netinet/tcp.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
+#include <linux/netlink.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <string>
 #include <vector>
 #include <sys/socket.h>
@@ -375,6 +381,78 @@ Napi::Value GetsockoptInt(const Napi::CallbackInfo& info) {
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   if (info[0].IsNumber()) close(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
+}
+
+// ---- rtnetlink ----------------------------------------------------------------------------
+
+// netlinkOpen(netnsPath?): a NETLINK_ROUTE socket bound with a kernel-chosen port id. With a path
+// (/run/netns/NAME) the socket is made inside that namespace: this thread enters it for the
+// socket() call and leaves at once, as `ip -n` does; the socket stays in it for its life.
+Napi::Value NetlinkOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int self = -1;
+  if (info.Length() > 0 && info[0].IsString()) {
+    std::string path = info[0].As<Napi::String>().Utf8Value();
+    self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (self < 0) { ThrowErrno(env, "open", errno, "/proc/thread-self/ns/net"); return env.Undefined(); }
+    int target = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (target < 0) { int e = errno; close(self); ThrowErrno(env, "open", e, path); return env.Undefined(); }
+    int rc = setns(target, CLONE_NEWNET);
+    int e = errno;
+    close(target);
+    if (rc != 0) { close(self); ThrowErrno(env, "setns", e, path); return env.Undefined(); }
+  }
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  int socketErr = errno;
+  if (self >= 0) {
+    // Back to our own namespace: staying in the other one would move every later socket there.
+    if (setns(self, CLONE_NEWNET) != 0) abort();
+    close(self);
+  }
+  if (fd < 0) { ThrowErrno(env, "socket", socketErr, "AF_NETLINK"); return env.Undefined(); }
+  sockaddr_nl local{};
+  local.nl_family = AF_NETLINK;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+    int e = errno; close(fd); ThrowErrno(env, "bind", e, "AF_NETLINK"); return env.Undefined();
+  }
+  int one = 1;
+  setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);  // error strings in ACKs (best effort)
+  return Napi::Number::New(env, fd);
+}
+
+// netlinkSend(fd, buffer): one datagram to the kernel (one or more netlink messages).
+Napi::Value NetlinkSend(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[1].IsBuffer()) { ThrowType(env, "netlinkSend(fd, buffer)"); return env.Undefined(); }
+  auto buf = info[1].As<Napi::Buffer<uint8_t>>();
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  ssize_t n;
+  do n = sendto(info[0].As<Napi::Number>().Int32Value(), buf.Data(), buf.Length(), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) ThrowErrno(env, "sendto", errno, "AF_NETLINK");
+  return env.Undefined();
+}
+
+// netlinkRecv(fd): one queued datagram, or null when none is queued. rtnetlink answers requests
+// while sendto() runs (and fills a dump's next part during recv), so nothing here ever waits.
+Napi::Value NetlinkRecv(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  ssize_t size;
+  do size = recv(fd, nullptr, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+  while (size < 0 && errno == EINTR);
+  if (size < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return env.Null();
+    ThrowErrno(env, "recv", errno, "AF_NETLINK");
+    return env.Undefined();
+  }
+  auto out = Napi::Buffer<uint8_t>::New(env, static_cast<size_t>(size));
+  ssize_t n;
+  do n = recv(fd, out.Data(), out.Length(), MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) { ThrowErrno(env, "recv", errno, "AF_NETLINK"); return env.Undefined(); }
+  return out;
 }
 
 // ---- sockets the addon keeps and watches --------------------------------------------------
@@ -774,6 +852,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
   exports.Set("UdpSocket", UdpSocket::Init(env));
   exports.Set("RawSocket", RawSocket::Init(env));
+  exports.Set("netlinkOpen", Napi::Function::New(env, NetlinkOpen, "netlinkOpen"));
+  exports.Set("netlinkSend", Napi::Function::New(env, NetlinkSend, "netlinkSend"));
+  exports.Set("netlinkRecv", Napi::Function::New(env, NetlinkRecv, "netlinkRecv"));
   exports.Set("constants", Constants(env));
   return exports;
 }

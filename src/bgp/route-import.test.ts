@@ -2,12 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { parseIp } from '../net/ip.ts';
-import { parsePrefix } from '../net/prefix.ts';
+import { formatPrefix, parsePrefix } from '../net/prefix.ts';
 import type { Prefix } from '../net/prefix.ts';
 import { AsPathSegmentType } from './attributes.ts';
 import type { PathAttributes } from './attributes.ts';
 import { type CandidatePath, decide } from './best-path.ts';
-import { KernelRoutes } from './kernel-routes.ts';
+import { KernelRoutes, type RouteWriter, routeText } from './kernel-routes.ts';
+import type { KernelRoute } from './rtnetlink.ts';
 import { RouteImporter } from './route-import.ts';
 import type { DecodedUpdate } from './update.ts';
 import type { UpdateProblem } from './errors.ts';
@@ -45,11 +46,26 @@ const withdraw = (prefixes: string[]): DecodedUpdate =>
 function world() {
   const speaker = new EventEmitter();
   const batches: string[] = [];
-  const kernel = new KernelRoutes({ run: async (args, input) => { batches.push(args.includes('flush') ? `flush ${args.join(' ')}` : input.trim()); } });
+  // The kernel, faked: what was asked, in order; a route in `taken` is someone else's (EEXIST).
+  const taken = new Set<string>();
+  const held: KernelRoute[] = [];
+  const writer: RouteWriter = {
+    apply: async (ops) => ops.map((o) => {
+      batches.push(`${o.op} ${routeText(o.route)}`);
+      if (o.op === 'add' && taken.has(formatPrefix(o.route.prefix))) return 'EEXIST';
+      const i = held.findIndex((r) => formatPrefix(r.prefix) === formatPrefix(o.route.prefix));
+      if (i >= 0) held.splice(i, 1);
+      if (o.op !== 'delete') held.push(o.route);
+      return undefined;
+    }),
+    list: async () => [...held],
+    close: () => undefined,
+  };
+  const kernel = new KernelRoutes({ writer });
   const importer = new RouteImporter(speaker, kernel);
   const only = (...allowed: string[]) => (p: Prefix) => allowed.some((a) => P(a).network === p.network && P(a).length === p.length);
   const settle = async () => { await new Promise((r) => setImmediate(r)); await kernel.flush(); };
-  return { speaker, kernel, importer, batches, only, settle };
+  return { speaker, kernel, importer, batches, only, settle, taken };
 }
 
 test('importer: filtered by the receive policy, best path across peers with ECMP, withdraws remove, never a route it did not write', async () => {
@@ -62,23 +78,24 @@ test('importer: filtered by the receive policy, best path across peers with ECMP
   w.speaker.emit('update', { peerId: 'r2', update: announce(['10.77.2.0/24'], '10.0.0.2', [], [65002, 65003]) });
   w.speaker.emit('update', { peerId: 'r3', update: announce(['10.77.3.0/24'], '10.0.0.3') });
   await w.settle();
-  assert.deepEqual([...w.kernel.routes().values()].sort(), [
-    'route replace 10.77.1.0/24 proto 248 metric 20 table 254 nexthop via 10.0.0.1 nexthop via 10.0.0.2',
-    'route replace 10.77.2.0/24 proto 248 metric 20 table 254 via 10.0.0.1',
+  assert.deepEqual([...w.kernel.routes().values()].map(routeText).sort(), [
+    '10.77.1.0/24 via 10.0.0.1 via 10.0.0.2',
+    '10.77.2.0/24 via 10.0.0.1',
   ]);
   assert.deepEqual(w.importer.status('r1'), { received: 3, accepted: 2, installed: 2, stale: 0, treatedAsWithdraw: 0 });
   assert.deepEqual(w.importer.status('r3'), { received: 1, accepted: 0, installed: 0, stale: 0, treatedAsWithdraw: 0 });
   w.speaker.emit('update', { peerId: 'r1', update: withdraw(['10.77.1.0/24', '10.77.2.0/24']) });
   await w.settle();
-  assert.deepEqual([...w.kernel.routes().values()].sort(), [
-    'route replace 10.77.1.0/24 proto 248 metric 20 table 254 via 10.0.0.2',
-    'route replace 10.77.2.0/24 proto 248 metric 20 table 254 via 10.0.0.2', // the longer path takes over
+  assert.deepEqual([...w.kernel.routes().values()].map(routeText).sort(), [
+    '10.77.1.0/24 via 10.0.0.2',
+    '10.77.2.0/24 via 10.0.0.2', // the longer path takes over
   ]);
   w.speaker.emit('update', { peerId: 'r2', update: withdraw(['10.77.2.0/24']) });
   await w.settle();
-  assert.deepEqual(w.batches.at(-1), 'route del 10.77.2.0/24 proto 248 metric 20 table 254');
+  assert.deepEqual(w.batches.at(-1), 'delete 10.77.2.0/24 via 10.0.0.2');
   await w.importer.close();
-  assert.deepEqual(w.batches.slice(-2), ['flush -4 route flush proto 248 table 254', 'flush -6 route flush proto 248 table 254']);
+  assert.deepEqual(w.batches.at(-1), 'delete 10.77.1.0/24 via 10.0.0.2', 'shutdown removes what is left');
+  assert.equal(w.kernel.routes().size, 0);
 });
 
 test('importer: RFC 7606 treat-as-withdraw removes the UPDATE\'s prefixes; attribute-discard keeps them', async () => {
@@ -116,5 +133,19 @@ test('importer: session loss drops routes at once without GR; with GR they stay 
   w.speaker.emit('update', { peerId: 'r1', update: { withdrawn: [], attributes: { other: [] }, nlri: [], problems: [], endOfRib: 4 } });
   await w.settle();
   assert.deepEqual([...w.importer.installed().keys()], ['10.77.1.0/24'], 'what was not re-sent before End-of-RIB is gone');
+  await w.importer.close();
+});
+
+test('importer: a route the kernel refuses (another\'s route in the slot) is neither counted installed nor deleted later', async () => {
+  const w = world();
+  w.taken.add('10.77.5.0/24');
+  w.importer.setPeer('r1', { peerAddress: ip('10.0.0.1'), ebgp: true, accept: () => true });
+  w.speaker.emit('update', { peerId: 'r1', update: announce(['10.77.5.0/24', '10.77.6.0/24'], '10.0.0.1') });
+  await w.settle();
+  assert.deepEqual([...w.kernel.routes().values()].map(routeText), ['10.77.6.0/24 via 10.0.0.1']);
+  assert.equal(w.importer.status('r1')?.installed, 1);
+  w.speaker.emit('update', { peerId: 'r1', update: withdraw(['10.77.5.0/24']) });
+  await w.settle();
+  assert.ok(!w.batches.includes('delete 10.77.5.0/24 via 10.0.0.1'), 'never a delete for a route that is not ours');
   await w.importer.close();
 });

@@ -28,7 +28,7 @@ export interface ImportPeer {
 export interface ImportStatus {
   readonly received: number;
   readonly accepted: number;
-  /** Prefixes for which this peer's path is among those installed. */
+  /** Prefixes for which this peer's path is among those installed (and the kernel took the route). */
   readonly installed: number;
   readonly stale: number;
   readonly treatedAsWithdraw: number;
@@ -86,7 +86,9 @@ export class RouteImporter {
       if (r.stale) stale++;
     }
     let installed = 0;
-    for (const ps of this.installedBy.values()) if (ps.includes(peerId)) installed++;
+    // Counted only when the kernel accepted the route (another's route in the slot refuses ours).
+    const inKernel = this.kernel.routes();
+    for (const [k, ps] of this.installedBy) if (ps.includes(peerId) && inKernel.has(k)) installed++;
     return { received: s.rib.routes.size, accepted, installed, stale, treatedAsWithdraw: s.rib.treatedAsWithdraw };
   }
 

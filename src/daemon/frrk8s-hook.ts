@@ -4,8 +4,8 @@
 // policy goes to the route importer (bgp/route-import.ts). Only sessions with a toReceive keep
 // an Adj-RIB-In (a peer sending a full table to a node that wants none of it costs nothing, as
 // before); bgp/ cannot send ROUTE-REFRESH yet, so a toReceive added to a running session resets
-// it once (Cease 6/6, "other configuration change") for the peer to send its routes again. `ip`
-// runs only once there is a route to install.
+// it once (Cease 6/6, "other configuration change") for the peer to send its routes again. The
+// rtnetlink socket is opened only once there is a route to install.
 import type { Logger } from 'pino';
 import { KernelRoutes } from '../bgp/kernel-routes.ts';
 import { type ImportStatus, RouteImporter } from '../bgp/route-import.ts';

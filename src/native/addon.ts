@@ -91,11 +91,18 @@ export interface NetsockAddon {
   UdpSocket: new (o: NativeUdpOptions) => NativeUdpSocket;
   /** AF_PACKET frames on one interface, or raw ICMPv6 of chosen types on one interface. */
   RawSocket: new (o: NativeRawOptions) => NativeRawSocket;
+  /** A NETLINK_ROUTE socket (fd), made inside the network namespace at `netnsPath` when given. */
+  netlinkOpen(netnsPath?: string): number;
+  /** One datagram (one or more netlink messages) to the kernel. */
+  netlinkSend(fd: number, msg: Buffer): void;
+  /** One queued datagram, or null when none is queued (never waits). */
+  netlinkRecv(fd: number): Buffer | null;
   constants: NativeConstants;
 }
 
 export const BUILD_COMMAND = 'node scripts/build-addon.mjs';
-const addonPath = fileURLToPath(new URL('../../build/Release/netsock.node', import.meta.url));
+// IRONLB_NATIVE_ADDON: another build of the addon (one being developed, beside the shared one).
+const addonPath = process.env.IRONLB_NATIVE_ADDON ?? fileURLToPath(new URL('../../build/Release/netsock.node', import.meta.url));
 
 export class NativeAddonMissingError extends Error {
   override readonly name = 'NativeAddonMissingError';

@@ -4,8 +4,8 @@
 // through the router; a prefix filter lets only the allowed ones in; without the
 // FRRConfiguration nothing comes in; an edit conflicting with the BGPPeer is refused (the last good
 // version stays); the router lost,
-// they go; someone else's route for the same prefix is never touched. (A withdraw at the router
-// is covered by src/bgp/route-import.test.ts.) Namespaces `fk-*`.
+// they go; a withdraw at the router removes the route; someone else's route for the same prefix is
+// never touched. Namespaces `fk-*`.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -130,6 +130,15 @@ exit
     write(withRecv('{prefixes: [{prefix: 10.77.0.0/16, le: 24}]}'));
     const r = await waitFor('only the two /24s', 10_000, () => { const r = ourRoutes(); return r.length === 2 ? r : undefined; }, 200);
     assert.deepEqual(r.map((l) => l.split(' ')[0]), ['10.77.1.0/24', '10.77.2.0/24']);
+  });
+
+  it('withdrawn at the router: gone from the node; announced again: back', async () => {
+    const network = (no: string) => frr.vtysh(`configure terminal\nrouter bgp 64512\naddress-family ipv4 unicast\n${no}network 10.77.2.0/24`, 'bgpd');
+    await network('no ');
+    await waitFor('10.77.2.0/24 gone', 10_000, () => { const r = ourRoutes(); return r.length === 1 ? r : undefined; }, 200);
+    assert.deepEqual(ourRoutes().map((l) => l.split(' ')[0]), ['10.77.1.0/24']);
+    await network('');
+    await waitFor('10.77.2.0/24 back', 10_000, () => (ourRoutes().length === 2 ? true : undefined), 200);
   });
 
   it('an edit conflicting with the BGPPeer is refused with a message naming both; its last good version stays', async () => {
