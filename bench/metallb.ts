@@ -6,6 +6,9 @@
 // through bin/ironlb.js: tsx unless `npm run build` made dist/). Default 1000. The apiserver's write
 // rate bounds both (creates and status writes share it), so on a loaded machine one run says
 // little: run it several times.
+// `npm run bench -- metallb bgp [N...]`: the BGP figures (convergence to FRR's RIB, bulk, cost idle
+// and under churn at each N, config change, node loss) from test/differential/bench-bgp.ts, with
+// speakers in network namespaces (root, FRR), also as ratios ironlb/MetalLB.
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeClient } from '../src/store/kubernetes/kube-client.ts';
@@ -14,8 +17,10 @@ import { startControlPlane, toolVersions, type ControlPlane } from '../test/clus
 import { installCrds } from '../test/cluster/ironlb-setup.ts';
 import { installMetallbCrds, startIronlbController, startMetallbController } from '../test/differential/metallb.ts';
 import { createLoadBalancerServices } from '../test/cluster/create-services.ts';
+import { benchBgp, benchImplementations, type BgpFigures, type Cost } from '../test/differential/bench-bgp.ts';
 
-const counts = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const bgpMode = process.argv[2] === 'bgp';
+const counts = process.argv.slice(bgpMode ? 3 : 2).map(Number).filter((n) => n > 0);
 const ns = 'metallb-system';
 const rssMb = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1000);
 
@@ -63,10 +68,42 @@ async function allocate(impl: 'metallb' | 'ironlb', n: number): Promise<{ second
   }
 }
 
-for (const n of counts.length > 0 ? counts : [1000]) {
-  const m = await allocate('metallb', n);
-  const i = await allocate('ironlb', n);
-  console.log(`metallb ${n} Services, every IP in status: MetalLB v${toolVersions.metallb} ${m.seconds.toFixed(1)} s (${m.tail.toFixed(1)} s after the last create), `
-    + `ironlb ${i.seconds.toFixed(1)} s (${i.tail.toFixed(1)} s after); ironlb/MetalLB ${(i.seconds / m.seconds).toFixed(2)}; `
-    + `controller RSS MetalLB ${m.rss} MB, ironlb ${i.rss} MB`);
+function ratio(i: number, m: number): string { return Number.isFinite(i) && Number.isFinite(m) && m > 0 ? (i / m).toFixed(2) : '-'; }
+
+async function bgp(sizes: number[]): Promise<void> {
+  const out: Partial<Record<'metallb' | 'ironlb', BgpFigures>> = {};
+  for (const impl of benchImplementations) out[impl.name] = await benchBgp(impl, sizes, (l) => console.log(`  ${l}`));
+  const m = out.metallb!; const i = out.ironlb!;
+  const row = (what: string, mv: number, iv: number, unit: string, digits = 0) =>
+    console.log(`| ${what} | ${mv.toFixed(digits)} ${unit} | ${iv.toFixed(digits)} ${unit} | ${ratio(iv, mv)} |`);
+  console.log(`\n| metallb bgp (MetalLB v${toolVersions.metallb} native vs ironlb) | MetalLB | ironlb | ironlb/MetalLB |\n|---|---|---|---|`);
+  row('Service created → /32 at r1, p50 (200, 5/s)', m.convergenceP50Ms, i.convergenceP50Ms, 'ms');
+  row('... p99', m.convergenceP99Ms, i.convergenceP99Ms, 'ms');
+  for (const n of sizes) {
+    const a = m.bulk[n]!; const b = i.bulk[n]!;
+    row(`${n} Services → all at r1 from 3 nodes`, a.seconds, b.seconds, 's', 1);
+    for (const phase of ['idle', 'churn'] as const) {
+      for (const who of ['controller', 'speaker'] as const) {
+        const x: Cost = a[phase][who]; const y: Cost = b[phase][who];
+        row(`${n}, ${phase}: ${who} RSS`, x.rssMb, y.rssMb, 'MB');
+        row(`${n}, ${phase}: ${who} CPU`, x.cpuPct, y.cpuPct, '%', 1);
+      }
+    }
+  }
+  row('peer r2 edited: session resets at r1+r3', m.configChange.resetsOthers, i.configChange.resetsOthers, '');
+  row('peer r2 edited: UPDATEs received at r1+r3', m.configChange.updatesOthers, i.configChange.updatesOthers, '');
+  row('peer r2 edited: resets at r2', m.configChange.resetsEdited, i.configChange.resetsEdited, '');
+  row('node-1 link cut → r1 drops it (hold 9 s, no BFD)', m.nodeLossMs, i.nodeLossMs, 'ms');
+}
+
+if (bgpMode) {
+  await bgp(counts.length > 0 ? counts : [1000]);
+} else {
+  for (const n of counts.length > 0 ? counts : [1000]) {
+    const m = await allocate('metallb', n);
+    const i = await allocate('ironlb', n);
+    console.log(`metallb ${n} Services, every IP in status: MetalLB v${toolVersions.metallb} ${m.seconds.toFixed(1)} s (${m.tail.toFixed(1)} s after the last create), `
+      + `ironlb ${i.seconds.toFixed(1)} s (${i.tail.toFixed(1)} s after); ironlb/MetalLB ${(i.seconds / m.seconds).toFixed(2)}; `
+      + `controller RSS MetalLB ${m.rss} MB, ironlb ${i.rss} MB`);
+  }
 }

@@ -31,3 +31,41 @@ export const controllerDifferences: Difference[] = [
   ...sharingRefusal('sharing', 'no-key', 'NS/http,NS/https',
     `"192.0.2.0" is held with allow-shared-ip "k" and this Service has no allow-shared-ip key; ${keyRule}`),
 ];
+
+/** Why a line of bgpDifferences() differs: MetalLB refused the configuration, or sent LOCAL_PREF 0. */
+export type BgpDifferenceKind = 'refused' | 'local-pref-0';
+
+/**
+ * What the FRR routers see differently with ironlb's speakers than with MetalLB's (native BGP) in the
+ * scenarios of bgp-scenarios.ts, per scenario and kind, with how many lines of bgpDifferences() each
+ * accounts for. test/e2e/differential-bgp.test.ts classifies every line it sees (bgpDifferenceKind)
+ * and asserts these counts exactly: a new difference, a fixed one or a changed count fails it.
+ */
+export interface BgpDifference { scenario: string; kind: BgpDifferenceKind; lines: number; why: string }
+
+/** `metallb absent|[]`: MetalLB announced nothing there; LOCAL_PREF 0 where ironlb sent 100, all else equal. */
+export function bgpDifferenceKind(line: string): BgpDifferenceKind | undefined {
+  const m = /: metallb (.*) ironlb (.*)$/.exec(line);
+  if (!m) return undefined;
+  if (m[1] === 'absent' || m[1] === '[]') return 'refused';
+  if (m[1] === m[2]!.replaceAll(' lp 100 ', ' lp 0 ')) return 'local-pref-0';
+  return undefined;
+}
+
+const localPrefWhy = 'an iBGP advertisement without localPref: MetalLB\'s native speaker sends LOCAL_PREF 0 (the Go zero value), ' +
+  'which ranks the route below every path with the usual default; ironlb sends 100, the default of RFC 4271 implementations and ' +
+  'what MetalLB in FRR mode (FRR) sends for the same configuration';
+const refusedWhy = (what: string) => `MetalLB's native speaker refuses the whole configuration (ConfigurationState Invalid, no session at all): ${what}`;
+
+export const bgpDifferences: BgpDifference[] = [
+  { scenario: 'etp-and-peers', kind: 'local-pref-0', lines: 3, why: localPrefWhy },
+  { scenario: 'seed-001', kind: 'local-pref-0', lines: 4, why: localPrefWhy },
+  {
+    scenario: 'seed-000', kind: 'refused', lines: 31,
+    why: refusedWhy('"invalid aggregation length 24: prefix 29 in this pool is more specific than the aggregation length" for the ' +
+      'range 192.168.2.240-192.168.2.250; ironlb announces 192.168.2.0/24 and warns that the aggregate covers addresses outside the pool'),
+  },
+  { scenario: 'keepalive-time', kind: 'refused', lines: 2, why: refusedWhy('"peer has keepalive-time set on native bgp mode"; ironlb uses it, as MetalLB in FRR mode does') },
+  { scenario: 'large-community', kind: 'refused', lines: 2, why: refusedWhy('"native BGP mode only supports legacy communities"; ironlb sends large communities (RFC 8092), as MetalLB in FRR mode does') },
+  { scenario: 'ipv6-dual-stack', kind: 'refused', lines: 10, why: refusedWhy('"pool has ipv6 CIDR, native bgp mode does not support ipv6"; ironlb announces IPv6 over IPv6 sessions (MP-BGP), as MetalLB in FRR mode does') },
+];

@@ -1,0 +1,220 @@
+// The BGP figures of `npm run bench -- metallb bgp [N...]` (issue #13): MetalLB's controller and
+// speakers (native BGP) and ironlb's, each in turn, in the network-namespace world of bgp-world.ts
+// (three nodes, three iBGP FRR routers, a fresh control plane per implementation), measured the same
+// way:
+// - convergence: 200 Services created 5 per second (each with its requested IP and a ready
+//   endpoint), from the create request to the /32 arriving at r1 (bgpd's own log of received
+//   prefixes, microsecond timestamps): p50 and p99;
+// - bulk: N Services (default 1000) created 32 at a time → every /32 at r1 from every node;
+// - cost: controller and speaker (node-1) RSS and CPU, idle (10 s) and under churn (20 s of one
+//   Service deleted and one created, 5 per second), at each N;
+// - config change: one peer (r2's) edited → sessions reset and UPDATEs received at r1 and r3;
+// - node loss: node-1's link cut → r1 drops its session (both by the hold timer, 9 s here, keepalive
+//   3 s: MetalLB's native speaker refuses keepaliveTime, takes a third of the hold time; MetalLB's
+//   native speaker has no BFD; ironlb's BFD figures are `npm run bench -- bfd`).
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createNode, startControlPlane, type ControlPlane } from '../cluster/index.ts';
+import { installCrds } from '../cluster/ironlb-setup.ts';
+import { inNs } from '../e2e/netns.ts';
+import { applyYaml, createSpeakerPods, type Implementation, ironlbSpeakerArgv, metallbSpeakerArgv, startSpeakers } from './bgp-observe.ts';
+import { BgpWorld, nodeAddrs, nodeLabels, nodeNames } from './bgp-world.ts';
+import { installMetallbCrds, startIronlbController, startMetallbController } from './metallb.ts';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- vtysh and API JSON
+
+export const benchImplementations: Implementation[] = [
+  { name: 'metallb', startController: startMetallbController, speakerArgv: (_cp, ns, node) => metallbSpeakerArgv(ns, node) },
+  { name: 'ironlb', startController: startIronlbController, speakerArgv: ironlbSpeakerArgv },
+];
+
+export interface Cost { rssMb: number; cpuPct: number }
+export interface BgpFigures {
+  convergenceP50Ms: number; convergenceP99Ms: number; convergenceMissing: number;
+  bulk: Record<number, { seconds: number; idle: { controller: Cost; speaker: Cost }; churn: { controller: Cost; speaker: Cost } }>;
+  configChange: { resetsOthers: number; updatesOthers: number; resetsEdited: number };
+  nodeLossMs: number;
+}
+
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]); // utime + stime, fields 14 and 15
+}
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+/** Samples two processes' RSS (max) and CPU (% of one core) while `during` runs. */
+async function measure(pids: { controller: number; speaker: number }, during: () => Promise<void>): Promise<{ controller: Cost; speaker: Cost }> {
+  const t0 = Date.now();
+  const c0 = { controller: cpuTicks(pids.controller), speaker: cpuTicks(pids.speaker) };
+  const max = { controller: 0, speaker: 0 };
+  let done = false;
+  const sampler = (async () => {
+    while (!done) {
+      max.controller = Math.max(max.controller, rssMb(pids.controller));
+      max.speaker = Math.max(max.speaker, rssMb(pids.speaker));
+      await sleep(500);
+    }
+  })();
+  await during();
+  done = true;
+  await sampler;
+  const secs = (Date.now() - t0) / 1000;
+  const pct = (k: 'controller' | 'speaker') => ((cpuTicks(pids[k]) - c0[k]) / 100 / secs) * 100;
+  return { controller: { rssMb: max.controller, cpuPct: pct('controller') }, speaker: { rssMb: max.speaker, cpuPct: pct('speaker') } };
+}
+
+async function createOne(cp: ControlPlane, ns: string, name: string, ip?: string): Promise<void> {
+  const s = await cp.request('POST', `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, {
+    metadata: { name: `${name}-eps`, labels: { 'kubernetes.io/service-name': name } }, addressType: 'IPv4',
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    endpoints: [{ addresses: ['10.244.0.9'], nodeName: 'node-1', conditions: { ready: true, serving: true, terminating: false } }],
+  });
+  if (s.status !== 201) throw new Error(`endpointslice ${name}: ${JSON.stringify(s.body)}`);
+  const r = await cp.request('POST', `/api/v1/namespaces/${ns}/services`, {
+    metadata: { name, ...(ip ? { annotations: { 'metallb.io/loadBalancerIPs': ip } } : {}) },
+    spec: { type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, selector: { app: name }, ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
+  });
+  if (r.status !== 201) throw new Error(`service ${name}: ${JSON.stringify(r.body)}`);
+}
+
+async function deleteOne(cp: ControlPlane, ns: string, name: string): Promise<void> {
+  await cp.request('DELETE', `/api/v1/namespaces/${ns}/services/${name}`);
+  await cp.request('DELETE', `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices/${name}-eps`);
+}
+
+/** r1's neighbors: per address, state, prefixes received, connections established, UPDATEs received. */
+async function r1Neighbors(world: BgpWorld, router: 'r1' | 'r2' | 'r3' = 'r1'): Promise<Record<string, { state: string; pfx: number; established: number; updates: number }>> {
+  const j = await world.routers.get(router)!.json<Json>('show bgp neighbors json');
+  return Object.fromEntries(Object.entries(j).map(([a, n]) => [a, {
+    state: n.bgpState as string, pfx: Number(n.addressFamilyInfo?.ipv4Unicast?.acceptedPrefixCounter ?? 0),
+    established: Number(n.connectionsEstablished ?? 0), updates: Number(n.messageStats?.updatesRecv ?? 0),
+  }]));
+}
+
+async function waitUntil(what: string, ms: number, f: () => Promise<boolean>): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await f().catch(() => false))) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms: ${what}`);
+    await sleep(200);
+  }
+}
+
+/** First arrival at the router of each prefix, from bgpd.log ("... rcvd 10.210.200.5/32 IPv4 unicast"). */
+function arrivals(logFile: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    const m = /^(\d{4})\/(\d\d)\/(\d\d) (\d\d:\d\d:\d\d)\.(\d{6}) .* rcvd (\d+\.\d+\.\d+\.\d+\/32)/.exec(line);
+    if (!m) continue;
+    const t = Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}Z`) + Number(m[5]) / 1000;
+    if (!out.has(m[6]!)) out.set(m[6]!, t);
+  }
+  return out;
+}
+
+const quantile = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN; };
+
+export async function benchBgp(impl: Implementation, sizes: number[], say: (l: string) => void): Promise<BgpFigures> {
+  const cp = await startControlPlane({ name: `bench-bgp-${impl.name}` });
+  const world = new BgpWorld('mb-');
+  try {
+    if (impl.name === 'metallb') await installMetallbCrds(cp); else await installCrds(cp);
+    for (const n of nodeNames) await createNode(cp, n, { labels: nodeLabels[n], addresses: [{ type: 'InternalIP', address: nodeAddrs[n].v4 }] });
+    await world.build(cp.server);
+    const ns = 'metallb-system';
+    await cp.request('POST', '/api/v1/namespaces', { metadata: { name: ns } });
+    await cp.request('POST', '/api/v1/namespaces', { metadata: { name: 'bench' } });
+    await createSpeakerPods(cp, ns);
+    const peerYaml = (name: string, addr: string, hold: string) =>
+      `apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: ${name}, namespace: NS}\nspec: {myASN: 64500, peerASN: 64500, peerAddress: ${addr}, holdTime: ${hold}}\n---\n`;
+    await applyYaml(cp, ns, `apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: main, namespace: NS}\nspec: {addresses: [10.210.0.0/16]}\n---\n`
+      + peerYaml('r1', '192.168.1.1', '9s') + peerYaml('r2', '192.168.1.2', '9s') + peerYaml('r3', '192.168.1.3', '9s')
+      + 'apiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: all, namespace: NS}\nspec: {ipAddressPools: [main]}\n');
+    world.startRouters({ r1: { asn: 64500, holdTime: 9, logUpdates: true }, r2: { asn: 64500, holdTime: 9 }, r3: { asn: 64500, holdTime: 9 } });
+    const controller = await impl.startController(cp, ns);
+    const speakers = startSpeakers(world, cp, impl, ns, 'bench');
+    try {
+      await waitUntil('9 sessions', 90_000, async () => {
+        for (const r of ['r1', 'r2', 'r3'] as const) if (Object.values(await r1Neighbors(world, r)).filter((n) => n.state === 'Established').length < 3) return false;
+        return true;
+      });
+      say(`${impl.name}: 9 sessions up`);
+
+      // Convergence: 200 Services, 5 per second.
+      const sent = new Map<string, number>();
+      for (let i = 0; i < 200; i++) {
+        const ip = `10.210.200.${i}`;
+        const t = Date.now();
+        await createOne(cp, 'bench', `conv-${i}`, ip);
+        sent.set(`${ip}/32`, t);
+        const wait = t + 200 - Date.now();
+        if (wait > 0) await sleep(wait);
+      }
+      await sleep(5000);
+      const got = arrivals(path.join(world.routers.get('r1')!.dir, 'bgpd.log'));
+      const lat = [...sent].flatMap(([p, t]) => (got.has(p) ? [got.get(p)! - t] : []));
+      const figures: BgpFigures = {
+        convergenceP50Ms: quantile(lat, 0.5), convergenceP99Ms: quantile(lat, 0.99), convergenceMissing: sent.size - lat.length,
+        bulk: {}, configChange: { resetsOthers: 0, updatesOthers: 0, resetsEdited: 0 }, nodeLossMs: NaN,
+      };
+      say(`${impl.name}: convergence p50 ${figures.convergenceP50Ms.toFixed(0)} ms p99 ${figures.convergenceP99Ms.toFixed(0)} ms (${figures.convergenceMissing} missing)`);
+
+      const pids = { controller: controller.pid!, speaker: speakers.procs.get('node-1')!.pid! };
+      let made = 200;
+      let churnNext = 0;
+      for (const n of [...sizes].sort((a, b) => a - b)) {
+        const t0 = Date.now();
+        let next = made;
+        await Promise.all(Array.from({ length: 32 }, async () => {
+          while (next < n) { const i = next++; await createOne(cp, 'bench', `bulk-${i}`); }
+        }));
+        made = Math.max(made, n);
+        await waitUntil(`${n} prefixes at r1 from every node`, 1_800_000, async () => {
+          const up = Object.values(await r1Neighbors(world)).filter((x) => x.state === 'Established');
+          return up.length === 3 && up.every((x) => x.pfx >= n);
+        });
+        const seconds = (Date.now() - t0) / 1000;
+        await sleep(5000);
+        const idle = await measure(pids, () => sleep(10_000));
+        const churn = await measure(pids, async () => {
+          const end = Date.now() + 20_000;
+          while (Date.now() < end) {
+            const t = Date.now();
+            if (churnNext > 0) await deleteOne(cp, 'bench', `churn-${churnNext - 1}`);
+            await createOne(cp, 'bench', `churn-${churnNext++}`);
+            const wait = t + 200 - Date.now();
+            if (wait > 0) await sleep(wait);
+          }
+        });
+        figures.bulk[n] = { seconds, idle, churn };
+        say(`${impl.name}: ${n} Services in r1's RIB from 3 nodes in ${seconds.toFixed(1)} s; idle ${JSON.stringify(idle)}; churn ${JSON.stringify(churn)}`);
+      }
+
+      // Config change: r2's peer edited (hold time 9 s → 12 s).
+      await sleep(3000);
+      const before = { r1: await r1Neighbors(world, 'r1'), r2: await r1Neighbors(world, 'r2'), r3: await r1Neighbors(world, 'r3') };
+      await applyYaml(cp, ns, peerYaml('r2', '192.168.1.2', '12s'));
+      await sleep(15_000);
+      const after = { r1: await r1Neighbors(world, 'r1'), r2: await r1Neighbors(world, 'r2'), r3: await r1Neighbors(world, 'r3') };
+      const delta = (r: 'r1' | 'r2' | 'r3', k: 'established' | 'updates') => Object.keys(after[r]).reduce((s, a) => s + (after[r][a]![k] - (before[r][a]?.[k] ?? 0)), 0);
+      figures.configChange = { resetsOthers: delta('r1', 'established') + delta('r3', 'established'), updatesOthers: delta('r1', 'updates') + delta('r3', 'updates'), resetsEdited: delta('r2', 'established') };
+      say(`${impl.name}: config change ${JSON.stringify(figures.configChange)}`);
+
+      // Node loss: node-1's link cut; r1 notices when its hold timer expires.
+      const t0 = Date.now();
+      inNs(world.switchNs, 'ip', 'link', 'set', 'node-1', 'down');
+      await waitUntil('r1 drops node-1', 60_000, async () => (await r1Neighbors(world))[nodeAddrs['node-1'].v4]?.state !== 'Established');
+      figures.nodeLossMs = Date.now() - t0;
+      inNs(world.switchNs, 'ip', 'link', 'set', 'node-1', 'up');
+      say(`${impl.name}: node loss noticed at r1 after ${figures.nodeLossMs} ms`);
+      return figures;
+    } finally {
+      await speakers.stop();
+      await controller.stop();
+    }
+  } finally {
+    await world.stop();
+    await cp.stop();
+  }
+}

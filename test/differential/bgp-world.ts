@@ -1,0 +1,228 @@
+// The BGP half of the differential suite (issue #13): three "nodes" and three FRR routers in
+// network namespaces (all named md-*), one real apiserver in the host namespace. A speaker, MetalLB's
+// or ironlb's, runs inside each node's namespace and talks to the apiserver as a pod would; what the
+// routers hold (every path of every prefix with its attributes) is what the two are compared on.
+//
+//   md-r1 192.168.1.1 172.30.0.3 2001:db8:1::1 ─┐
+//   md-r2 192.168.1.2            2001:db8:1::2 ─┤ md-sw (bridge)
+//   md-r3 192.168.1.3            2001:db8:1::3 ─┤
+//   md-n1 192.168.1.10 172.30.0.2 2001:db8:1::10 (node-1) ─┤
+//   md-n2 192.168.1.11 172.30.0.4 2001:db8:1::11 (node-2) ─┤
+//   md-n3 192.168.1.12 172.30.0.5 2001:db8:1::12 (node-3) ─┘
+//
+// The apiserver listens on 127.0.0.1 in the host namespace; a node reaches it through a relay:
+// a listener on 127.0.0.1:<apiserver port> inside the node's namespace forwards each connection to
+// a Unix socket (namespaces share the file system) that this process forwards to the apiserver. The
+// kubeconfig is then the same inside and out, and no address is added to the host's network.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FrrInstance } from '../e2e/frr.ts';
+import { addNs, inNs, sh } from '../e2e/netns.ts';
+
+export const mdPrefix = 'md-';
+export const nodeNames = ['node-1', 'node-2', 'node-3'] as const;
+export type NodeName = typeof nodeNames[number];
+export const routerNames = ['r1', 'r2', 'r3'] as const;
+export type RouterName = typeof routerNames[number];
+
+const nodeNsSuffix: Record<NodeName, string> = { 'node-1': 'n1', 'node-2': 'n2', 'node-3': 'n3' };
+export const nodeAddrs: Record<NodeName, { v4: string; alt: string; v6: string }> = {
+  'node-1': { v4: '192.168.1.10', alt: '172.30.0.2', v6: '2001:db8:1::10' },
+  'node-2': { v4: '192.168.1.11', alt: '172.30.0.4', v6: '2001:db8:1::11' },
+  'node-3': { v4: '192.168.1.12', alt: '172.30.0.5', v6: '2001:db8:1::12' },
+};
+export const routerAddrs: Record<RouterName, string[]> = {
+  r1: ['192.168.1.1/24', '172.30.0.3/24', '2001:db8:1::1/64'],
+  r2: ['192.168.1.2/24', '2001:db8:1::2/64'],
+  r3: ['192.168.1.3/24', '2001:db8:1::3/64'],
+};
+export const nodeLabels: Record<NodeName, Record<string, string>> = {
+  'node-1': { rack: 'frontend' },
+  'node-2': { rack: 'frontend', 'network-speed': 'slow' },
+  'node-3': { rack: 'backend' },
+};
+
+
+/** One router's BGP setup for a scenario: its ASN, the port it listens on, a password for every session. */
+export interface RouterSpec {
+  asn: number; port?: number; password?: string; holdTime?: number;
+  /** The nodes' ASN (default asn: iBGP). */
+  nodeAsn?: number;
+  /** Log every received prefix with a microsecond timestamp (bgpd.log), for the benchmarks. */
+  logUpdates?: boolean;
+}
+
+/** What one router holds: established neighbors and, per prefix, each path as one line of attributes. */
+export interface RouterSeen { sessions: string[]; routes: Record<string, string[]> }
+export type WorldSeen = Record<string, RouterSeen>;
+
+function cleanup(prefix: string): void {
+  const ours = sh('ip', 'netns', 'list').split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith(prefix));
+  for (const ns of ours) {
+    for (const pid of sh('ip', 'netns', 'pids', ns).split('\n').filter(Boolean)) try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+    try { sh('ip', 'netns', 'del', ns); } catch { /* gone */ }
+  }
+}
+
+export class BgpWorld {
+  readonly root: string;
+  private relayServer?: Server;
+  private readonly relays: ChildProcess[] = [];
+  readonly routers = new Map<RouterName, FrrInstance>();
+  private generation = 0;
+
+  /** Namespaces are named `<prefix>sw`, `<prefix>r1`…, `<prefix>n1`… (the test md-, the benchmark mb-). */
+  constructor(readonly prefix = mdPrefix) {
+    this.root = mkdtempSync(path.join(tmpdir(), `${prefix}bgp-`));
+  }
+
+  nodeNs(n: NodeName): string { return `${this.prefix}${nodeNsSuffix[n]}`; }
+  get switchNs(): string { return `${this.prefix}sw`; }
+
+  /** Builds the namespaces and the relays to the apiserver at `server` (https://127.0.0.1:PORT). */
+  async build(server: string): Promise<void> {
+    cleanup(this.prefix);
+    const sw = this.switchNs;
+    addNs(sw);
+    inNs(sw, 'ip', 'link', 'add', 'br0', 'type', 'bridge');
+    inNs(sw, 'ip', 'link', 'set', 'br0', 'up');
+    const attach = (ns: string, port: string, addrs: string[]) => {
+      addNs(ns);
+      inNs(ns, 'sh', '-c', 'echo 0 > /proc/sys/net/ipv6/conf/all/accept_dad; echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad');
+      sh('ip', 'link', 'add', port, 'netns', sw, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
+      for (const a of addrs) inNs(ns, 'ip', 'addr', 'add', a, 'dev', 'eth0', ...(a.includes(':') ? ['nodad'] : []));
+      inNs(ns, 'ip', 'link', 'set', 'eth0', 'up');
+      inNs(sw, 'ip', 'link', 'set', port, 'master', 'br0');
+      inNs(sw, 'ip', 'link', 'set', port, 'up');
+    };
+    for (const r of routerNames) attach(`${this.prefix}${r}`, r, routerAddrs[r]);
+    for (const n of nodeNames) {
+      const a = nodeAddrs[n];
+      attach(this.nodeNs(n), n, [`${a.v4}/24`, `${a.alt}/24`, `${a.v6}/64`]);
+    }
+    const port = Number(new URL(server).port);
+    const sock = path.join(this.root, 'api.sock');
+    this.relayServer = createServer((c) => {
+      const up = connect(port, '127.0.0.1');
+      c.pipe(up).pipe(c);
+      const end = () => { c.destroy(); up.destroy(); };
+      c.on('error', end); up.on('error', end); c.on('close', end); up.on('close', end);
+    });
+    await new Promise<void>((resolve) => this.relayServer!.listen(sock, resolve));
+    const script = `const net = require('node:net');
+net.createServer((c) => { const up = net.connect(${JSON.stringify(sock)}); c.pipe(up).pipe(c);
+  const end = () => { c.destroy(); up.destroy(); }; c.on('error', end); up.on('error', end); c.on('close', end); up.on('close', end);
+}).listen(${port}, '127.0.0.1');`;
+    for (const n of nodeNames) {
+      this.relays.push(spawn('ip', ['netns', 'exec', this.nodeNs(n), process.execPath, '-e', script], { stdio: 'ignore' }));
+    }
+    await sleep(500);
+  }
+
+  /** (Re)starts every router with a fresh bgpd for `specs` (routers not named are stopped). */
+  startRouters(specs: Partial<Record<RouterName, RouterSpec>>): void {
+    this.stopRouters();
+    this.generation++;
+    for (const [name, spec] of Object.entries(specs) as [RouterName, RouterSpec][]) {
+      const frr = new FrrInstance(`${name}-${this.generation}`, this.root, `${this.prefix}${name}`);
+      const id = routerAddrs[name][0]!.split('/')[0]!;
+      const neighbors = nodeNames.flatMap((n) => [nodeAddrs[n].v4, nodeAddrs[n].alt, nodeAddrs[n].v6]);
+      const lines = neighbors.map((a) => [
+        ` neighbor ${a} remote-as ${spec.nodeAsn ?? spec.asn}`, ` neighbor ${a} passive`,
+        ...(spec.password ? [` neighbor ${a} password ${spec.password}`] : []),
+        ...(spec.holdTime ? [` neighbor ${a} timers ${Math.max(1, Math.floor(spec.holdTime / 3))} ${spec.holdTime}`] : []),
+      ].join('\n')).join('\n');
+      const activate = (af: string) => ` address-family ${af} unicast\n${neighbors.map((a) => `  neighbor ${a} activate\n`).join('')}  maximum-paths 8\n  maximum-paths ibgp 8\n exit-address-family\n`;
+      frr.start('bgpd', `frr defaults traditional
+hostname ${this.prefix}${name}
+log file @DIR@/bgpd.log
+${spec.logUpdates ? 'log timestamp precision 6\ndebug bgp updates in\n' : ''}router bgp ${spec.asn}
+ bgp router-id ${id}
+ bgp log-neighbor-changes
+ no bgp ebgp-requires-policy
+ no bgp network import-check
+ bgp allow-martian-nexthop
+${lines}
+${activate('ipv4')}${activate('ipv6')}exit
+`, ['-p', String(spec.port ?? 179), '-Z']);
+      this.routers.set(name, frr);
+    }
+  }
+
+  stopRouters(): void {
+    for (const f of this.routers.values()) f.kill();
+    this.routers.clear();
+  }
+
+  /** Starts a long-running process in a node's namespace, its output in root/<key>.log. */
+  spawnInNode(node: NodeName, key: string, argv: string[], env: NodeJS.ProcessEnv): ChildProcess {
+    const fd = openSync(path.join(this.root, `${key}.log`), 'a');
+    return spawn('ip', ['netns', 'exec', this.nodeNs(node), ...argv], { stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
+  }
+
+  /** What every router holds now. */
+  async seen(): Promise<WorldSeen> {
+    const out: WorldSeen = {};
+    for (const [name, frr] of [...this.routers.entries()].sort()) out[name] = await routerSeen(frr);
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    this.stopRouters();
+    for (const r of this.relays) if (r.pid !== undefined && r.exitCode === null) try { process.kill(r.pid, 'SIGKILL'); } catch { /* gone */ }
+    await new Promise((resolve) => this.relayServer ? this.relayServer.close(resolve) : resolve(undefined));
+    cleanup(this.prefix);
+    if (process.env.KEEP !== '1') rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- vtysh JSON
+
+/**
+ * Every path of every prefix in the router's IPv4 and IPv6 unicast tables, one line each with
+ * the attributes the speakers set: the neighbor it came from, next hops (link-local ones written
+ * `ll`: their addresses are random per run), origin, AS path, MED, LOCAL_PREF, communities, large
+ * communities.
+ */
+async function routerSeen(frr: FrrInstance): Promise<RouterSeen> {
+  const sessions: string[] = [];
+  const neighbors = await frr.json<Json>('show bgp neighbors json');
+  for (const [addr, n] of Object.entries(neighbors)) if ((n as Json).bgpState === 'Established') sessions.push(addr);
+  const routes: Record<string, string[]> = {};
+  for (const afi of ['ipv4', 'ipv6']) {
+    const j = await frr.json<Json>(`show bgp ${afi} unicast json`);
+    for (const prefix of Object.keys(j.routes ?? {}).sort()) {
+      const d = await frr.json<Json>(`show bgp ${afi} unicast ${prefix} json`);
+      routes[prefix] = ((d.paths ?? []) as Json[]).map((p) => [
+        `from ${p.peer?.peerId ?? '?'}`,
+        `nh ${((p.nexthops ?? []) as Json[]).map((h) => (h.scope === 'link-local' ? 'll' : h.ip)).join(',')}`,
+        `origin ${p.origin ?? '-'}`,
+        `aspath "${p.aspath?.string ?? ''}"`,
+        `med ${p.med ?? '-'}`,
+        `lp ${p.locPrf ?? p.localpref ?? '-'}`,
+        `comm ${p.community?.string ?? '-'}`,
+        `large ${p.largeCommunity?.string ?? '-'}`,
+      ].join(' ')).sort();
+    }
+  }
+  return { sessions: sessions.sort(), routes };
+}
+
+/** Polls until what the routers hold has not changed for `quietMs` (after at least `minMs`), at most `maxMs`. */
+export async function settle(world: BgpWorld, o: { minMs: number; quietMs: number; maxMs: number }): Promise<WorldSeen> {
+  const start = Date.now();
+  let last = '';
+  let since = Date.now();
+  for (;;) {
+    const seen = await world.seen();
+    const now = JSON.stringify(seen);
+    if (now !== last) { last = now; since = Date.now(); }
+    const t = Date.now();
+    if ((t - start >= o.minMs && t - since >= o.quietMs) || t - start >= o.maxMs) return seen;
+    await sleep(500);
+  }
+}
