@@ -5,12 +5,14 @@
 //    is the longest run of lost pings. Then the node comes back (and, first in MetalLB's order,
 //    takes its address back). `kills` times (default 20): median and p95.
 // 2. ironlb, loud death: SIGTERM (the speaker tells the others before it goes).
-// 3. ironlb again with a 20 ms gossip period (--ml-probe-interval 20), like for like with:
+// 3. ironlb again without the layer-2 heartbeats (--l2-heartbeat-interval 0): gossip alone, as
+//    before the heartbeats existed.
 // 4. keepalived (VRRPv3, Debian), the same silent death of the master, at its fastest sub-second
 //    advert interval (10 ms), when keepalived is installed.
 //
 // `npm run bench -- l2 idle [services]`: the three speakers idle with 1,000 layer-2 Services (RSS and
-// CPU seconds per minute of each speaker process, after the takeover announcements are over).
+// CPU seconds per minute of each speaker process, after the takeover announcements are over), with
+// the heartbeats (default) and then without them (their CPU cost is the difference).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -100,6 +102,16 @@ function manyServices(n: number): string {
   return docs.join('\n---\n') + '\n';
 }
 
+async function restartSpeakers(lab: L2Lab, args: string[]): Promise<void> {
+  lab.speakerArgs = args;
+  for (const n of ['node1', 'node2', 'node3'] as const) {
+    const p = lab.procs.get(`speaker-${n}`);
+    lab.kill(`speaker-${n}`, 'SIGTERM');
+    await lab.exited(`speaker-${n}`, p);
+    lab.startSpeaker(n);
+  }
+}
+
 function procStats(pid: number): { cpuS: number; rssMiB: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   const ticks = Number(stat[11]) + Number(stat[12]); // utime + stime, in clock ticks (100/s)
@@ -116,18 +128,25 @@ try {
     await lab.start();
     const all = await lab.allOwned(Array.from({ length: idleServices }, (_, i) => `s${i}`), undefined, 120_000).catch(() => undefined);
     console.log(`l2 idle bench: ${idleServices} layer-2 Services ${all ? `owned and agreed in ${Date.now() - t0} ms` : 'NOT all agreed in 120 s'}`);
-    await sleep(8000); // the takeover's gratuitous rounds are over
-    const pids = (["node1", "node2", "node3"] as const).map((n) => ({ n, pid: lab.procs.get(`speaker-${n}`)!.pid! }));
-    if (process.env.L2_BENCH_KEEP) console.log(`logs in ${lab.root}`);
-    const before = pids.map((p) => procStats(p.pid));
-    const seconds = 30;
-    await sleep(seconds * 1000);
-    console.log(`speaker      IPs owned   RSS MiB   CPU s/min (idle, ${seconds} s sampled)`);
-    pids.forEach((p, i) => {
-      const after = procStats(p.pid);
-      const owned = Object.values(lab.speakerLayer2(p.n)).filter((e) => e.node === p.n).length;
-      console.log(`  ${p.n.padEnd(10)} ${String(owned).padStart(9)} ${after.rssMiB.toFixed(1).padStart(9)} ${(((after.cpuS - before[i]!.cpuS) * 60) / seconds).toFixed(2).padStart(11)}`);
-    });
+    for (const [label, args] of [['heartbeats every 10 ms (default)', []], ['no heartbeats (--l2-heartbeat-interval 0)', ['--l2-heartbeat-interval', '0']]] as const) {
+      if (args.length > 0) {
+        await restartSpeakers(lab, [...args]);
+        await lab.allOwned(Array.from({ length: idleServices }, (_, i) => `s${i}`), undefined, 120_000).catch(() => undefined);
+      }
+      await sleep(8000); // the takeover's gratuitous rounds are over
+      const pids = (['node1', 'node2', 'node3'] as const).map((n) => ({ n, pid: lab.procs.get(`speaker-${n}`)!.pid! }));
+      if (process.env.L2_BENCH_KEEP) console.log(`logs in ${lab.root}`);
+      const before = pids.map((p) => procStats(p.pid));
+      const seconds = 30;
+      await sleep(seconds * 1000);
+      console.log(`${label}:`);
+      console.log(`  speaker      IPs owned   RSS MiB   CPU s/min (idle, ${seconds} s sampled)`);
+      pids.forEach((p, i) => {
+        const after = procStats(p.pid);
+        const owned = Object.values(lab.speakerLayer2(p.n)).filter((e) => e.node === p.n).length;
+        console.log(`    ${p.n.padEnd(10)} ${String(owned).padStart(9)} ${after.rssMiB.toFixed(1).padStart(9)} ${(((after.cpuS - before[i]!.cpuS) * 60) / seconds).toFixed(2).padStart(11)}`);
+      });
+    }
   } else {
   await lab.start();
   const owners = await lab.allOwned(['web4', 'web6'], undefined, 40_000);
@@ -149,14 +168,8 @@ try {
     await lab.allOwned(['web4'], undefined, 20_000);
     await sleep(500);
   }
-  // The same silent kills with a 20 ms gossip period.
-  lab.speakerArgs = ['--ml-probe-interval', '20'];
-  for (const n of ['node1', 'node2', 'node3'] as const) {
-    const p = lab.procs.get(`speaker-${n}`);
-    lab.kill(`speaker-${n}`, 'SIGTERM');
-    await lab.exited(`speaker-${n}`, p);
-    lab.startSpeaker(n);
-  }
+  // The same silent kills with the gossip alone (no heartbeats).
+  await restartSpeakers(lab, ['--l2-heartbeat-interval', '0']);
   await lab.allOwned(['web4'], undefined, 30_000);
   await sleep(1000);
   const fast: number[] = [];
@@ -176,13 +189,13 @@ try {
   console.log(row('ironlb, silent (link down + KILL)', silent));
   console.log(row('ironlb, silent: HTTP gap (20 ms loop)', http));
   console.log(row('ironlb, loud (SIGTERM)', loud));
-  console.log(row('ironlb, silent, gossip period 20 ms', fast));
+  console.log(row('ironlb, silent, gossip only (no heartbeats)', fast));
   if (ka10.length > 0) console.log(row('keepalived VRRPv3 advert 10 ms, silent', ka10));
   const ok = (xs: number[]): number[] => xs.filter((x) => x >= 0);
   const ratio = (a: number[], b: number[]): string => `median ${(pct(ok(a), 50) / Math.max(10, pct(ok(b), 50))).toFixed(2)}, p95 ${(pct(ok(a), 95) / Math.max(10, pct(ok(b), 95))).toFixed(2)}`;
   if (ok(ka10).length > 0) {
-    console.log(`ratio ironlb (default 100 ms period) / keepalived 10 ms: ${ratio(silent, ka10)}`);
-    console.log(`ratio ironlb (20 ms period) / keepalived 10 ms: ${ratio(fast, ka10)}`);
+    console.log(`ratio ironlb (default: heartbeats every 10 ms) / keepalived 10 ms: ${ratio(silent, ka10)}`);
+    console.log(`ratio ironlb (gossip only, 100 ms period) / keepalived 10 ms: ${ratio(fast, ka10)}`);
   }
   }
 } finally {

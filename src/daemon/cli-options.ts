@@ -32,6 +32,8 @@ export interface CommonFlags {
   mlProbeInterval?: string;
   bgpBackend?: string;
   frrk8sOutput?: string;
+  l2HeartbeatInterval?: string;
+  l2HeartbeatMisses?: string;
 }
 
 /** `--bgp-backend` (else MetalLB's $METALLB_BGP_TYPE): native, or frr-k8s (write FRRConfiguration, speak no BGP). */
@@ -60,7 +62,14 @@ function membership(f: CommonFlags): RunOptions['membership'] {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--ml-bindport: "${f.mlBindport}" is not a port (1..65535)`);
   const period = f.mlProbeInterval !== undefined ? Number(f.mlProbeInterval) : undefined;
   if (period !== undefined && (!Number.isInteger(period) || period < 5 || period > 10_000)) throw new Error(`--ml-probe-interval: "${f.mlProbeInterval}" is not a number of milliseconds in 5..10000`);
-  return { secret, port, ...(f.mlBindaddr !== undefined ? { bindHost: f.mlBindaddr } : {}), ...(period !== undefined ? { periodMs: period } : {}) };
+  const beat = f.l2HeartbeatInterval !== undefined ? Number(f.l2HeartbeatInterval) : undefined;
+  if (beat !== undefined && (!Number.isInteger(beat) || beat < 0 || beat > 10_000)) throw new Error(`--l2-heartbeat-interval: "${f.l2HeartbeatInterval}" is not a number of milliseconds in 0..10000 (0 = off)`);
+  const misses = f.l2HeartbeatMisses !== undefined ? Number(f.l2HeartbeatMisses) : undefined;
+  if (misses !== undefined && (!Number.isInteger(misses) || misses < 1 || misses > 100)) throw new Error(`--l2-heartbeat-misses: "${f.l2HeartbeatMisses}" is not a whole number in 1..100`);
+  return {
+    secret, port, ...(f.mlBindaddr !== undefined ? { bindHost: f.mlBindaddr } : {}), ...(period !== undefined ? { periodMs: period } : {}),
+    ...(beat !== undefined ? { heartbeatMs: beat } : {}), ...(misses !== undefined ? { heartbeatMisses: misses } : {}),
+  };
 }
 
 export function runOptions(f: CommonFlags, needsNode: boolean): RunOptions {

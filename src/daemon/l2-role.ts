@@ -6,15 +6,22 @@
 // Liveness: SWIM gossip among the speakers (membership/), authenticated with the memberlist
 // secret; without a secret every Node object counts as live, as in MetalLB without memberlist.
 // Node conditions (NetworkUnavailable) and EndpointSlices from the store are applied on top.
+//
+// Fast failover: the owner of layer-2 IPs sends direct heartbeats (every 10 ms by default) to the
+// next node in MetalLB's order for each of its Services (speaker/l2-owner.ts l2Successors); that
+// node takes the IPs over as soon as `misses` of them are missing (membership/heartbeat.ts), marks
+// the owner suspect in the gossip, and yields again when the owner's heartbeats return or it
+// refutes the suspicion. The gossip stays the truth for everything else.
 import type { Logger } from 'pino';
 import type { Node } from '../api/resources.ts';
 import { L2Metrics } from '../l2/metrics.ts';
 import { type L2Announcement, Responder } from '../l2/responder.ts';
+import { defaultHeartbeatMisses, defaultHeartbeatMs, heartbeatDeadlineMs, OwnerWatch } from '../membership/heartbeat.ts';
 import { deriveKey, joinHostPort, openUdpTransport, Swim } from '../membership/index.ts';
 import { formatIp } from '../net/ip.ts';
 import type { Metrics } from '../observe/metrics.ts';
 import type { PlanOptions } from '../speaker/eligibility.ts';
-import { type L2Plan, planLayer2 } from '../speaker/l2-owner.ts';
+import { type L2Plan, l2Successors, planLayer2 } from '../speaker/l2-owner.ts';
 import type { Snapshot } from '../store/store.ts';
 import { withLocalEndpoints, withThisNode } from './synthesize.ts';
 
@@ -26,6 +33,10 @@ export interface MembershipOptions {
   /** Bind address; "" = every address. */
   readonly bindHost?: string;
   readonly periodMs?: number;
+  /** Layer-2 heartbeats from an owner to its successors (default 10 ms; 0 = off, gossip only). */
+  readonly heartbeatMs?: number;
+  /** Missed heartbeats that make the owner down for layer 2 (default 3). */
+  readonly heartbeatMisses?: number;
 }
 
 export interface L2RoleOptions {
@@ -66,6 +77,14 @@ export class L2Role {
   private lastLive: ReadonlySet<string> | undefined;
   private l2Metrics: L2Metrics | undefined;
   private stopped = false;
+  /** Heartbeats: whom we send them to, the detector for those that send them to us, and its timers. */
+  private beatTo: readonly string[] = [];
+  private watch: OwnerWatch | undefined;
+  private beatTimer: NodeJS.Timeout | undefined;
+  private checkTimer: NodeJS.Timeout | undefined;
+  /** Gossip incarnation of each owner when the heartbeats believed it down: a newer "alive" is a refutation. */
+  private readonly downAt = new Map<string, number>();
+  private lastBack = 0;
 
   constructor(private readonly o: L2RoleOptions) {
     this.responder = o.responder;
@@ -106,6 +125,8 @@ export class L2Role {
     if (this.stopped) return;
     this.stopped = true;
     await this.starting?.catch(() => undefined);
+    clearInterval(this.beatTimer);
+    clearTimeout(this.checkTimer);
     this.swim?.leave();
     this.responder?.close();
     this.plan = undefined;
@@ -135,7 +156,8 @@ export class L2Role {
         this.swim.on('refuted', () => this.responder?.reannounce());
         if (this.snapshot) this.swim.setSeeds(this.seeds(this.snapshot));
         this.swim.start();
-        this.log.info({ port: t.port, address: host }, 'layer 2: membership started');
+        this.startHeartbeats(this.swim, o.membership);
+        this.log.info({ port: t.port, address: host, heartbeatMs: o.membership.heartbeatMs ?? defaultHeartbeatMs }, 'layer 2: membership started');
       } catch (e) {
         this.log.error({ err: e }, 'layer 2: membership could not start; every Node counts as live');
       }
@@ -143,12 +165,90 @@ export class L2Role {
       this.log.warn({}, 'layer 2: no memberlist secret; every Node counts as live (a dead node keeps its IPs until its Node object changes)');
     }
     if (this.stopped) {
+      clearInterval(this.beatTimer);
+      clearTimeout(this.checkTimer);
       this.swim?.stop();
       this.responder?.close();
       return;
     }
     this.claimKey = ''; // the responder is new: hand it the claims even if they did not change
     this.recompute();
+  }
+
+  // ---- fast failover: heartbeats ---------------------------------------------------------
+
+  private startHeartbeats(swim: Swim, m: MembershipOptions): void {
+    const every = m.heartbeatMs ?? defaultHeartbeatMs;
+    if (every <= 0) return;
+    const watch = new OwnerWatch(heartbeatDeadlineMs(every, m.heartbeatMisses ?? defaultHeartbeatMisses));
+    this.watch = watch;
+    this.beatTimer = setInterval(() => { for (const n of this.beatTo) swim.sendDirect('beat', n); }, every);
+    this.beatTimer.unref();
+    swim.on('direct', (kind: string, from: string) => {
+      if (kind === 'beat') {
+        if (watch.beat(from, performance.now())) {
+          this.downAt.delete(from);
+          this.log.info({ node: from }, 'layer 2: heartbeats from the owner are back; yielding its IPs');
+          this.recompute();
+          // The owner does not know we answered for it: tell it to win the caches back now.
+          for (let i = 0; i < 2; i++) swim.sendDirect('back', from);
+        }
+        this.armCheck();
+      } else if (kind === 'stop') {
+        watch.stop(from);
+      } else if (kind === 'back') {
+        const now = performance.now();
+        if (now - this.lastBack > 50) this.responder?.reannounce();
+        this.lastBack = now;
+      }
+    });
+    // The owner refuted the suspicion our detector raised (it was alive: a stall, lost datagrams):
+    // the gossip is the truth, believe it again.
+    swim.on('alive', (name: string, inc: number) => {
+      const at = this.downAt.get(name);
+      if (at === undefined || inc <= at) return;
+      this.downAt.delete(name);
+      if (watch.clear(name)) {
+        this.log.info({ node: name }, 'layer 2: the gossip says the owner is alive after all; yielding its IPs');
+        this.recompute();
+      }
+    });
+  }
+
+  /**
+   * One timer at the earliest deadline. Its check runs from setImmediate, after the poll phase: if
+   * this process itself stalled, the heartbeats that queued meanwhile are read before any deadline
+   * is judged, so our own pause never passes for the owner's death.
+   */
+  private armCheck(): void {
+    const watch = this.watch;
+    if (!watch || this.checkTimer || this.stopped) return;
+    const next = watch.nextDeadline();
+    if (next === undefined) return;
+    this.checkTimer = setTimeout(() => setImmediate(() => {
+      this.checkTimer = undefined;
+      if (this.stopped) return;
+      const gone = watch.expire(performance.now());
+      for (const n of gone) {
+        const m = this.swim?.members.get(n);
+        this.downAt.set(n, m?.incarnation ?? 0);
+        this.log.warn({ node: n }, 'layer 2: no heartbeat from the owner: taking over its IPs, suspecting it in the gossip');
+        this.swim?.suspectNow(n);
+      }
+      if (gone.length > 0) this.recompute();
+      this.armCheck();
+    }), Math.max(0, next - performance.now()));
+    this.checkTimer.unref();
+  }
+
+  /** After each election: send heartbeats to the successors of what we own; tell the dropped ones. */
+  private updateBeats(plan: L2Plan): void {
+    if (!this.watch || !this.swim) return;
+    const next = l2Successors(plan, this.o.nodeName).heartbeatTo;
+    if (next.join(',') === this.beatTo.join(',')) return;
+    for (const n of this.beatTo) if (!next.includes(n)) for (let i = 0; i < 3; i++) this.swim.sendDirect('stop', n);
+    for (const n of next) if (!this.beatTo.includes(n)) this.swim.sendDirect('beat', n);
+    this.beatTo = next;
   }
 
   private seeds(s: Snapshot): { name: string; address: string }[] {
@@ -176,6 +276,7 @@ export class L2Role {
     const nodes = withThisNode(s.nodes, this.o.nodeName);
     const endpointSlices = this.o.assumeLocalEndpoints ? withLocalEndpoints(s.services, s.endpointSlices, this.o.nodeName) : s.endpointSlices;
     const live = this.swim?.live();
+    for (const n of this.watch?.down ?? []) live?.delete(n);
     this.plan = planLayer2({
       config: s.config, services: s.services, endpointSlices, nodes, nodeName: this.o.nodeName, ...(live ? { live } : {}), ...(this.o.options ? { options: this.o.options } : {}),
     });
@@ -185,6 +286,7 @@ export class L2Role {
       this.claimKey = key;
       this.responder?.setAnnouncements(claims);
     }
+    this.updateBeats(this.plan);
     this.o.onStatus?.();
   }
 }

@@ -380,6 +380,23 @@ describe('SpeakerRole: what the plan drops is logged', () => {
   });
 });
 
+describe('SpeakerRole: status of layer-2 Services', () => {
+  it('a Service of a pool only an L2Advertisement names is not listed as not announced by BGP', async () => {
+    const base = fixtureConfig([fixturePool('p4', ['192.0.2.0/24']), fixturePool('lan', ['192.0.3.0/24'])], [peer('r1', '10.0.0.1')], [ad('all', { pools: ['p4'] })]);
+    const cfg: Config = { ...base, l2Advertisements: [{ name: 'l2', pools: ['lan'], nodeSelectors: [], serviceSelectors: [], interfaces: [], preferredNodeSelectors: [] }] };
+    const snap: Snapshot = {
+      ...snapshot(cfg), services: [service('bgp', { ips: ['192.0.2.10'] }), service('l2', { ips: ['192.0.3.10'] }), service('nothing', { ips: ['192.0.2.11'] })],
+      endpointSlices: [slice('bgp', [{ node: 'n1' }]), slice('l2', [{ node: 'n1' }])],
+    };
+    const role = new SpeakerRole({ store: new FakeStore(), nodeName: 'n1', plan: planAnnouncements, bgp: new FakeBgp(), bfd: new FakeBfd(), logger: silentLogger(), hostIpv4: parseIp('192.0.2.1')!, statusEveryMs: 1 });
+    role.onSnapshot(snap);
+    const st = role.status();
+    assert.deepEqual(st.announced?.map((a) => a.service), ['default/bgp']);
+    assert.deepEqual(st.notAnnounced.map((n) => n.service), ['default/nothing'], 'a BGP Service without endpoints is still reported');
+    await role.stop();
+  });
+});
+
 describe('SpeakerRole: incremental planning', () => {
   it('a snapshot whose delta follows the last one hands bgp/ only the changed routes, and ends where a whole plan would', async () => {
     const cfg = fixtureConfig([fixturePool('p4', ['192.0.2.0/24'])], [peer('r1', '10.0.0.1'), peer('r2', '10.0.0.2')], [ad('all', { pools: ['p4'] }), ad('agg', { pools: ['p4'], aggregationLength: 30, peers: ['r2'] })]);

@@ -101,6 +101,8 @@ export class SpeakerRole {
   private peerIds = new Map<string, string>();
   /** Services with an EndpointSlice of their own (standalone stands in for the others). */
   private coveredBySlices = new Set<string>();
+  /** Pools that only layer 2 announces (an L2Advertisement, no BGPAdvertisement): their Services are not BGP's to report. */
+  private layer2OnlyPools: ReadonlySet<string> = new Set();
   private lastStatusMs = 0;
   private statusTimer: NodeJS.Timeout | undefined;
   private statusWrite: Promise<void> = Promise.resolve();
@@ -129,6 +131,8 @@ export class SpeakerRole {
   onSnapshot(s: Snapshot): void {
     if (this.stopped) return;
     const started = process.hrtime.bigint();
+    const bgpPools = new Set(s.config.bgpAdvertisements.flatMap((a) => a.pools));
+    this.layer2OnlyPools = new Set(s.config.l2Advertisements.flatMap((a) => a.pools).filter((p) => !bgpPools.has(p)));
     const d = s.delta;
     if (this.planner && d?.servicesOnly === true && d.from === this.plannedGeneration) {
       try {
@@ -404,6 +408,8 @@ export class SpeakerRole {
     const notAnnounced: { service: string; reason: string }[] = [];
     const announced: { service: string; peers: string[] }[] = [];
     for (const sp of this.servicePlans()) {
+      // A layer-2 Service is not "not announced" by BGP: layer2 below says who answers for it.
+      if (sp.pool !== undefined && this.layer2OnlyPools.has(sp.pool)) continue;
       const to = new Set<string>();
       for (const e of sp.entries) {
         if (e.kind === 'notAnnounced' && sp.ips.length > 0) notAnnounced.push({ service: `${sp.namespace}/${sp.name}`, reason: `${e.reason}: ${e.message}` });

@@ -11,9 +11,18 @@ export type MemberStateCode = 0 | 1 | 2; // alive, suspect, dead
 /** [name, address "host:port", state, incarnation] */
 export type Update = [string, string, MemberStateCode, number];
 
+export type DirectKind = 'beat' | 'stop' | 'back';
+export type MessageKind = 'ping' | 'ack' | 'req' | 'leave' | DirectKind;
+const kinds: ReadonlySet<string> = new Set<MessageKind>(['ping', 'ack', 'req', 'leave', 'beat', 'stop', 'back']);
+export const isDirect = (k: MessageKind): k is DirectKind => k === 'beat' || k === 'stop' || k === 'back';
+
 export interface Message {
-  /** ping: are you there; ack: yes (seq echoes the ping); req: ping `target` for me; leave: I stop. */
-  readonly k: 'ping' | 'ack' | 'req' | 'leave';
+  /**
+   * ping: are you there; ack: yes (seq echoes the ping); req: ping `target` for me; leave: I stop.
+   * Layer-2 fast failover (heartbeat.ts), no updates: beat: I own IPs you would take over;
+   * stop: I no longer send you beats; back: I believed you down and took your IPs, now I yield.
+   */
+  readonly k: MessageKind;
   readonly from: string;
   /** The sender's own incarnation. */
   readonly inc: number;
@@ -47,7 +56,7 @@ export function decode(key: Buffer, b: Buffer): Message | undefined {
   try {
     const m = JSON.parse(body.toString('utf8')) as Message;
     if (typeof m.from !== 'string' || typeof m.inc !== 'number' || typeof m.seq !== 'number' || !Array.isArray(m.updates)) return undefined;
-    if (!['ping', 'ack', 'req', 'leave'].includes(m.k)) return undefined;
+    if (!kinds.has(m.k)) return undefined;
     return m;
   } catch {
     return undefined;

@@ -146,3 +146,33 @@ test('over real UDP on loopback: two members see each other, then one leaves', a
     s2.stop();
   }
 });
+
+test('layer-2 direct messages: delivered as events without gossip; suspectNow on a live member is refuted', async () => {
+  const net = new Net();
+  const sw = cluster(net, key, ['n1', 'n2', 'n3']);
+  try {
+    await sleep(100);
+    const got: string[] = [];
+    sw[1]!.on('direct', (k: string, from: string) => got.push(`${k}:${from}`));
+    sw[0]!.sendDirect('beat', 'n2');
+    sw[0]!.sendDirect('beat', 'n2');
+    sw[0]!.sendDirect('stop', 'n2');
+    sw[0]!.sendDirect('beat', 'nobody'); // not a member: nothing sent
+    await until('three direct messages', 1000, () => got.length === 3);
+    assert.deepEqual(got, ['beat:n1', 'beat:n1', 'stop:n1']);
+    // A forged one (wrong key) is dropped like any gossip.
+    net.transport(addr('n3')).send(encode(deriveKey('guess'), { k: 'beat', from: 'n1', inc: 1, seq: 0, updates: [] }), addr('n2'));
+    await sleep(30);
+    assert.equal(got.length, 3);
+    // n2's heartbeat detector believes n1 down: n1 hears the suspicion and refutes; n2 learns it.
+    const before = sw[1]!.members.get('n1')!.incarnation;
+    const alive: number[] = [];
+    sw[1]!.on('alive', (name: string, inc: number) => { if (name === 'n1') alive.push(inc); });
+    sw[1]!.suspectNow('n1');
+    assert.equal(sw[1]!.members.get('n1')!.state, 'suspect');
+    await until('n1 refuted', 2000, () => alive.some((i) => i > before));
+    assert.equal(sw[1]!.members.get('n1')!.state, 'alive');
+  } finally {
+    for (const s of sw) s.stop();
+  }
+});

@@ -12,7 +12,7 @@
 // Dead members are still pinged now and then (deadProbeMs): after a partition heals, each side
 // learns the other is back (they refute the death with a higher incarnation) without a rejoin.
 import { EventEmitter } from 'node:events';
-import { decode, encode, type MemberStateCode, type Message, type Update } from './codec.ts';
+import { decode, type DirectKind, encode, isDirect, type MemberStateCode, type Message, type Update } from './codec.ts';
 
 export type MemberState = 'alive' | 'suspect' | 'dead';
 const stateName: readonly MemberState[] = ['alive', 'suspect', 'dead'];
@@ -71,7 +71,9 @@ function later(fn: () => void, ms: number): NodeJS.Timeout {
 
 /**
  * Events: 'change' (live: ReadonlySet<string>) whenever the set of live members changes;
- * 'refuted' (state) when another member believed this one suspect or dead.
+ * 'refuted' (state) when another member believed this one suspect or dead; 'alive' (name,
+ * incarnation) when a member is known alive at a newer incarnation (it refuted, or came back);
+ * 'direct' (kind, name) for the layer-2 heartbeat messages (heartbeat.ts), which carry no gossip.
  */
 export class Swim extends EventEmitter {
   readonly members = new Map<string, Member>();
@@ -83,6 +85,8 @@ export class Swim extends EventEmitter {
   private timer: NodeJS.Timeout | undefined;
   private deadTimer: NodeJS.Timeout | undefined;
   private lastLive = '';
+  /** Encoded direct messages: the same bytes for every recipient until our incarnation changes. */
+  private readonly directCache = new Map<DirectKind, { inc: number; b: Buffer }>();
   private stopped = false;
   readonly periodMs: number;
   private readonly ackTimeoutMs: number;
@@ -157,6 +161,28 @@ export class Swim extends EventEmitter {
     for (const m of this.members.values()) clearTimeout(m.suspectTimer);
     this.pending.clear();
     this.o.transport.close();
+  }
+
+  /**
+   * A layer-2 heartbeat message (no gossip rides on it) to a member. The bytes are cached per
+   * incarnation, so a heartbeat costs one send; a replayed one can at worst keep a dead owner
+   * "heard" until the gossip finds it dead (the detector's speed, never the gossip's truth).
+   */
+  sendDirect(kind: DirectKind, to: string): void {
+    const m = this.members.get(to);
+    if (!m || this.stopped) return;
+    let c = this.directCache.get(kind);
+    if (!c || c.inc !== this.incarnation) {
+      c = { inc: this.incarnation, b: encode(this.o.key, { k: kind, from: this.o.name, inc: this.incarnation, seq: 0, updates: [] }) };
+      this.directCache.set(kind, c);
+    }
+    this.safeSend(c.b, m.address);
+  }
+
+  /** Another detector (layer-2 heartbeats) believes a member down: suspect it now; it refutes if alive. */
+  suspectNow(name: string): void {
+    const m = this.members.get(name);
+    if (m) this.suspect(name, m.incarnation);
   }
 
   // ---- the protocol period ----------------------------------------------------------------
@@ -248,6 +274,10 @@ export class Swim extends EventEmitter {
     if (this.stopped) return;
     const m = decode(this.o.key, b);
     if (!m || m.from === this.o.name) return;
+    if (isDirect(m.k)) {
+      this.emit('direct', m.k, m.from);
+      return;
+    }
     this.known(m.from, from);
     for (const u of m.updates) this.apply(u);
     switch (m.k) {
@@ -275,6 +305,8 @@ export class Swim extends EventEmitter {
       }
       case 'leave':
         break; // its update (dead at its own incarnation) was applied above
+      default:
+        break; // direct messages were handled above
     }
     this.emitIfChanged();
   }
@@ -313,6 +345,7 @@ export class Swim extends EventEmitter {
           m.state = 'alive';
         }
         this.spread(name, address, 'alive', inc);
+        this.emit('alive', name, inc);
         return;
       case 'suspect':
         if (m.state === 'dead' || (m.state === 'suspect' && !newer) || inc < m.incarnation) return;

@@ -6,7 +6,7 @@ import type { Config, L2Advertisement } from '../config/types.ts';
 import { formatIp } from '../net/ip.ts';
 import { node, pool, selectors, service, slice } from '../../test/fixtures/speaker/builders.ts';
 import { compileSelector } from '../net/selector.ts';
-import { explainLayer2, type L2PlanInput, planLayer2, rankNodes } from './l2-owner.ts';
+import { explainLayer2, l2Successors, type L2PlanInput, planLayer2, rankNodes } from './l2-owner.ts';
 
 function l2ad(name: string, o: { pools: string[]; nodeSelectors?: Record<string, string>[]; interfaces?: string[]; serviceSelectors?: Record<string, string>[]; preferred?: { weight: number; labels: Record<string, string> }[] }): L2Advertisement {
   return {
@@ -125,4 +125,31 @@ test('explain: the owner, its interfaces, the order and the successor; or why no
   const none = explainLayer2(run({ services: [web], endpointSlices: [] }), 'default/web');
   assert.match(none[0]!, /nobody answers for 192\.0\.2\.10: noEndpoints/);
   assert.deepEqual(explainLayer2(run({ services: [web] }), 'default/absent'), []);
+});
+
+test('fast failover: the owner heartbeats the next in order, which watches it; the third node does neither', () => {
+  const api = service('api', { ips: ['192.0.2.11'] });
+  const apiEps = slice('api', [{ node: 'n2' }]);
+  const slices = [webEps, apiEps];
+  const order = { web: hashOrder(['n1', 'n2', 'n3'], '192.0.2.10'), api: hashOrder(['n1', 'n2', 'n3'], '192.0.2.11') };
+  for (const me of ['n1', 'n2', 'n3']) {
+    const s = l2Successors(run({ services: [web, api], endpointSlices: slices, nodeName: me }), me);
+    const to = new Set<string>();
+    const watch = new Set<string>();
+    for (const o of Object.values(order)) {
+      if (o[0] === me) to.add(o[1]!);
+      if (o[1] === me) watch.add(o[0]!);
+    }
+    assert.deepEqual(s.heartbeatTo, [...to].sort(), `${me} heartbeats`);
+    assert.deepEqual(s.watch, [...watch].sort(), `${me} watches`);
+  }
+  // Every pair agrees: n heartbeats m exactly when m watches n.
+  const all = Object.fromEntries(['n1', 'n2', 'n3'].map((me) => [me, l2Successors(run({ services: [web, api], endpointSlices: slices, nodeName: me }), me)]));
+  for (const a of ['n1', 'n2', 'n3']) for (const b of ['n1', 'n2', 'n3']) assert.equal(all[a]!.heartbeatTo.includes(b), all[b]!.watch.includes(a), `${a} → ${b}`);
+  // With the successor dead, the owner heartbeats the one after it.
+  const web1 = order.web;
+  const s = l2Successors(run({ services: [web], live: new Set([web1[0]!, web1[2]!]), nodeName: web1[0]! }), web1[0]!);
+  assert.deepEqual(s.heartbeatTo, [web1[2]]);
+  // A single candidate has no successor: nobody to heartbeat.
+  assert.deepEqual(l2Successors(run({ services: [web], live: new Set(['n1']), nodeName: 'n1' }), 'n1'), { heartbeatTo: [], watch: [] });
 });

@@ -202,3 +202,27 @@ export function explainLayer2(plan: L2Plan, service: string): string[] {
     `    MetalLB's order among the live candidates: ${d.ranking.join(', ')}; if ${d.owner} dies, ${d.ranking[1] ?? 'nobody'} takes over`,
   ];
 }
+
+/**
+ * Layer-2 fast failover (`daemon/l2-role.ts`): the owner of a Service sends direct heartbeats to
+ * the node that would take it over (the second in MetalLB's order), and that node watches it.
+ * Both sides compute this from the same plan, so no message is needed to agree on who watches whom.
+ */
+export interface L2Successors {
+  /** Nodes this node must send heartbeats to: the next in order for each Service it owns. */
+  readonly heartbeatTo: readonly string[];
+  /** Owners this node is next in order for (it takes their Services over when they die). */
+  readonly watch: readonly string[];
+}
+
+export function l2Successors(plan: L2Plan, nodeName: string): L2Successors {
+  const to = new Set<string>();
+  const watch = new Set<string>();
+  for (const d of plan.services) {
+    const [first, second] = d.ranking;
+    if (first === undefined || second === undefined || d.owner !== first) continue;
+    if (first === nodeName) to.add(second);
+    else if (second === nodeName) watch.add(first);
+  }
+  return { heartbeatTo: [...to].sort(), watch: [...watch].sort() };
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { runL2Lab } from './l2-lab.ts';
 
-it('layer-2 lab: one ARP/NDP answer from the owner, interface selection, failover under 1 s silent and loud, no flap', { timeout: 240_000 }, async () => {
+it('layer-2 lab: one ARP/NDP answer from the owner, interface selection, failover under 1 s silent and loud, no flap', { timeout: 400_000 }, async () => {
   const lines: string[] = [];
   const report = await runL2Lab({ say: (l) => lines.push(l) });
   const failed = report.checks.filter((c) => !c.ok);

@@ -1,0 +1,95 @@
+// The fast failure detector for layer 2: the owner of layer-2 IPs sends direct heartbeats (every
+// few ms, authenticated like the gossip) to the nodes that would take its IPs over; a node that
+// stops hearing them for the deadline believes the owner down *for layer 2* at once, without
+// waiting for SWIM's probe and suspicion. The gossip stays the truth for everything else: the
+// watcher also marks the owner suspect there, and an owner that refutes the suspicion (or sends a
+// heartbeat again) is believed again.
+//
+// Pure: time is passed in, so the tests drive it with numbers (heartbeat.test.ts) and the daemon
+// with its monotonic clock (daemon/l2-role.ts).
+
+/**
+ * Watches the owners that send us heartbeats. A peer is watched ("armed") only from its first
+ * heartbeat: an owner that never sends (an older speaker, a transient disagreement on the order)
+ * is left to the gossip, never believed down for silence it never promised to break.
+ *
+ * The deadline adapts to the owner (a simple form of the phi accrual detector of Hayashibara et
+ * al.): it is the base (misses × interval) or twice the longest recent gap between heartbeats,
+ * whichever is longer, the recent gap halving every second. An owner whose process stalls now and
+ * then (garbage collection, a starved CPU) is given the time it has shown it needs, instead of
+ * losing its IPs at every stall; a quiet owner on a quiet LAN gets the base.
+ */
+export class OwnerWatch {
+  /** Armed peers: the time by which the next heartbeat must arrive, and the gap estimate. */
+  private readonly armed = new Map<string, { deadline: number; last: number; gap: number }>();
+  private readonly downSet = new Set<string>();
+
+  /** @param deadlineMs the base: silence after a heartbeat that makes its sender down (misses × interval, plus slack). */
+  constructor(readonly deadlineMs: number, private readonly halfLifeMs = 1000) {}
+
+  /** A heartbeat from `peer` at `now`. True when the peer was believed down (it is back). */
+  beat(peer: string, now: number): boolean {
+    const a = this.armed.get(peer);
+    let gap = 0;
+    if (a) {
+      const since = Math.max(0, now - a.last);
+      gap = Math.max(since, a.gap * 2 ** (-since / this.halfLifeMs));
+    }
+    this.armed.set(peer, { deadline: now + Math.max(this.deadlineMs, Math.ceil(2 * gap)), last: now, gap });
+    return this.downSet.delete(peer);
+  }
+
+  /** The silence that would make `peer` down right now (for logs). */
+  silenceAllowed(peer: string): number {
+    const a = this.armed.get(peer);
+    return a ? a.deadline - a.last : this.deadlineMs;
+  }
+
+  /** The peer stops sending on purpose (we are no longer next for any of its IPs): not watched. */
+  stop(peer: string): void {
+    this.armed.delete(peer);
+  }
+
+  /** Peers whose deadline has passed by `now`: down from now on, each reported once. */
+  expire(now: number): string[] {
+    const out: string[] = [];
+    for (const [peer, a] of this.armed) {
+      if (a.deadline > now) continue;
+      this.armed.delete(peer);
+      this.downSet.add(peer);
+      out.push(peer);
+    }
+    return out.sort();
+  }
+
+  /** The gossip says the peer is alive after all (it refuted), or it left the cluster: forget it. True when it was down. */
+  clear(peer: string): boolean {
+    this.armed.delete(peer);
+    return this.downSet.delete(peer);
+  }
+
+  /** The earliest deadline among armed peers, when one is armed. */
+  nextDeadline(): number | undefined {
+    let next: number | undefined;
+    for (const a of this.armed.values()) if (next === undefined || a.deadline < next) next = a.deadline;
+    return next;
+  }
+
+  /** Peers believed down for layer 2 (removed from the election's live set). */
+  get down(): ReadonlySet<string> {
+    return this.downSet;
+  }
+
+  isArmed(peer: string): boolean {
+    return this.armed.has(peer);
+  }
+}
+
+/** MetalLB has no such detector; these are ironlb's defaults (`--l2-heartbeat-interval`, `--l2-heartbeat-misses`). */
+export const defaultHeartbeatMs = 10;
+export const defaultHeartbeatMisses = 3;
+
+/** Silence that makes an owner down: `misses` heartbeats not arrived, plus half an interval for jitter. */
+export function heartbeatDeadlineMs(intervalMs: number, misses: number): number {
+  return misses * intervalMs + Math.ceil(intervalMs / 2);
+}
