@@ -159,6 +159,7 @@ try {
     const r = await failover(lab, 'web4', 'silent', { seconds: 3, http: true });
     silent.push(r.outageMs);
     http.push(r.httpGapMs);
+    if (process.env.L2_BENCH_HTTP_TRACE) console.log(`  kill ${k + 1}: ping outage ${r.outageMs} ms; HTTP gap ${r.httpGapMs} ms: ${r.httpAttempts.join(', ')}`);
     await lab.allOwned(['web4'], undefined, 20_000);
     await sleep(500);
   }

@@ -68,23 +68,29 @@ export class PingLoop {
   }
 }
 
-/** New TCP connections + GET every 20 ms from the client; the outage is the longest gap between successes. */
+/**
+ * New TCP connections + GET every 20 ms from the client; the outage is the longest gap between
+ * successes. Each attempt gives up after 100 ms without progress and the next starts 5 ms later;
+ * `attempts` lists, for the longest gap, how each attempt inside it ended ("timeout" after
+ * 100 ms, an error code, or "ok" with its duration), which explains the gap.
+ */
 export class HttpLoop {
   private readonly p: ChildProcess;
   private out = '';
   private readonly done: Promise<void>;
   constructor(url: string, seconds: number) {
-    const script = `const http=require('node:http');const end=Date.now()+${seconds * 1000};let last=Date.now(),gap=0,ok=0;
-function go(){if(Date.now()>end){console.log(JSON.stringify({gap,ok}));return;}const t=Date.now();
-const r=http.get(${JSON.stringify(url)},{agent:false,timeout:100},(s)=>{s.resume();s.on('end',()=>{const n=Date.now();gap=Math.max(gap,n-last);last=n;ok++;setTimeout(go,Math.max(0,20-(n-t)));});});
-r.on('timeout',()=>r.destroy(new Error('timeout')));r.on('error',()=>setTimeout(go,5));}go();`;
+    const script = `const http=require('node:http');const t0=Date.now();const end=t0+${seconds * 1000};let last=t0,gap=0,ok=0,att=[],worst=[];
+function go(){if(Date.now()>end){console.log(JSON.stringify({gap,ok,attempts:worst}));return;}const t=Date.now();
+const r=http.get(${JSON.stringify(url)},{agent:false,timeout:100},(s)=>{s.resume();s.on('end',()=>{const n=Date.now();att.push((t-last)+'+'+(n-t)+' ok');if(n-last>gap){gap=n-last;worst=att;}att=[];last=n;ok++;setTimeout(go,Math.max(0,20-(n-t)));});});
+r.on('timeout',()=>r.destroy(Object.assign(new Error('timeout'),{code:'timeout'})));r.on('error',(e)=>{att.push((t-last)+'+'+(Date.now()-t)+' '+(e.code||e.message));setTimeout(go,5);});}go();`;
     this.p = spawn('ip', ['netns', 'exec', 'l2-client', process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
     this.p.stdout!.on('data', (d: Buffer) => { this.out += d.toString(); });
     this.done = new Promise((r) => this.p.on('exit', () => r()));
   }
-  async outage(): Promise<{ gapMs: number; ok: number }> {
+  /** The longest gap (ms), successes, and the attempts in that gap as "start+duration outcome" (ms from the last success). */
+  async outage(): Promise<{ gapMs: number; ok: number; attempts: string[] }> {
     await this.done;
-    try { const j = JSON.parse(this.out) as { gap: number; ok: number }; return { gapMs: j.gap, ok: j.ok }; } catch { return { gapMs: -1, ok: 0 }; }
+    try { const j = JSON.parse(this.out) as { gap: number; ok: number; attempts: string[] }; return { gapMs: j.gap, ok: j.ok, attempts: j.attempts }; } catch { return { gapMs: -1, ok: 0, attempts: [] }; }
   }
 }
 
@@ -270,7 +276,7 @@ export const l2Services = ['web4', 'api4', 'db4', 'web6', 'api6', 'side'] as con
  * One failover: the owner of `svc` dies (silently: link down, then SIGKILL; loudly: SIGTERM) while
  * the client pings it every 10 ms (and, with http, fetches it every 20 ms); then the node comes back.
  */
-export async function failover(lab: L2Lab, svc: string, mode: 'silent' | 'loud', o: { http?: boolean; seconds?: number; probe?: boolean } = {}): Promise<{ victim: L2Node; outageMs: number; httpGapMs: number; newOwner?: string; otherMoved: string[]; answers?: { macs: string[]; want: string } }> {
+export async function failover(lab: L2Lab, svc: string, mode: 'silent' | 'loud', o: { http?: boolean; seconds?: number; probe?: boolean } = {}): Promise<{ victim: L2Node; outageMs: number; httpGapMs: number; httpAttempts: string[]; newOwner?: string; otherMoved: string[]; answers?: { macs: string[]; want: string } }> {
   const before = (await lab.allOwned(l2Services)) ?? {};
   const victim = before[svc] as L2Node;
   const ip = lab.ips()[svc]!;
@@ -287,7 +293,7 @@ export async function failover(lab: L2Lab, svc: string, mode: 'silent' | 'loud',
     await lab.exited(`speaker-${victim}`, p);
   }
   const r = await ping.outage();
-  const h = http ? await http.outage() : { gapMs: 0 };
+  const h = http ? await http.outage() : { gapMs: 0, attempts: [] };
   const rest = l2Nodes.filter((n) => n !== victim);
   const after = (await lab.allOwned(l2Services, rest, 10_000)) ?? {};
   // Services the victim did not own must not have moved.
@@ -298,7 +304,7 @@ export async function failover(lab: L2Lab, svc: string, mode: 'silent' | 'loud',
   if (mode === 'silent') inNs(`l2-${victim}`, 'ip', 'link', 'set', 'eth0', 'up');
   rmSync(path.join(lab.cfg, '.ironlb-state', `speaker-${victim}.yaml`), { force: true });
   lab.startSpeaker(victim);
-  return { victim, outageMs: r.outageMs, httpGapMs: h.gapMs, ...(after[svc] ? { newOwner: after[svc] } : {}), otherMoved, ...(answers ? { answers } : {}) };
+  return { victim, outageMs: r.outageMs, httpGapMs: h.gapMs, httpAttempts: h.attempts, ...(after[svc] ? { newOwner: after[svc] } : {}), otherMoved, ...(answers ? { answers } : {}) };
 }
 
 export async function runL2Lab(o: { say?: (line: string) => void; keep?: boolean } = {}): Promise<LabReport> {
