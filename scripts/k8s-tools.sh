@@ -5,6 +5,8 @@
 #   helm                      from helm.sh/helm/v3         (plain go install)
 #   metallb controller+speaker from go.universe.tf/metallb (throwaway module test/cluster/tools/metallb;
 #                             the differential suite in test/differential runs them beside ironlb, issue #13)
+#   frr-k8s controller        from github.com/metallb/frr-k8s (plain go install; test/e2e/frrk8s-emit-frr
+#                             runs it with FRR on what --bgp-backend frr-k8s writes, issue #14)
 # Versions are pinned in test/cluster/tools/versions.json. Binaries go to
 #   ${IRONLB_K8S_CACHE:-~/.cache/ironlb-k8s}/<tool>-v<version>/   (never into the repo)
 # and a tool already present there is not rebuilt.
@@ -17,10 +19,11 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/test/cluster/tools"
 cache=${IRONLB_K8S_CACHE:-$HOME/.cache/ironlb-k8s}
 ver() { sed -n "s/.*\"$1\": *\"\([^\"]*\)\".*/\1/p" "$tools/versions.json"; }
-K=$(ver kubernetes); E=$(ver etcd); H=$(ver helm); M=$(ver metallb)
+K=$(ver kubernetes); E=$(ver etcd); H=$(ver helm); M=$(ver metallb); F=$(ver frrk8s)
 S=v0.${K#1.}                       # staging modules are published as v0.<minor>.<patch>
 MINOR=$(echo "$K" | cut -d. -f2)
 kdir="$cache/kubernetes-v$K"; edir="$cache/etcd-v$E"; hdir="$cache/helm-v$H"; mdir="$cache/metallb-v$M"
+fdir="$cache/frr-k8s-v$F"
 
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 
@@ -32,6 +35,7 @@ missing=()
 [ -x "$mdir/controller" ] || missing+=(metallb-controller)
 [ -x "$mdir/speaker" ] || missing+=(metallb-speaker)
 [ -f "$mdir/crds/metallb.io_ipaddresspools.yaml" ] || missing+=(metallb-crds)
+[ -x "$fdir/frr-k8s-controller" ] && [ -f "$fdir/crds/frrk8s.metallb.io_frrnodestates.yaml" ] || missing+=(frr-k8s)
 
 if [ "${1:-}" = --check ]; then
   if [ ${#missing[@]} -gt 0 ]; then echo "missing in $cache: ${missing[*]} (build them with scripts/k8s-tools.sh)" >&2; exit 1; fi
@@ -43,6 +47,7 @@ versions() {
   "$edir/etcd" --version | sed -n 1p >&2
   "$hdir/helm" version --short >&2
   echo "metallb v$M (controller, speaker)" >&2
+  echo "frr-k8s v$F (controller)" >&2
 }
 if [ ${#missing[@]} -eq 0 ] && [ "${1:-}" != --regen ]; then versions; exit 0; fi
 
@@ -137,6 +142,15 @@ for t in "${missing[@]}"; do
       GOBIN="$hdir/.tmp" go install -trimpath -ldflags "-s -w $hv" "helm.sh/helm/v3/cmd/helm@v$H"
       mv "$hdir/.tmp/helm" "$hdir/helm" && rmdir "$hdir/.tmp"
       echo "k8s-tools: helm built in $((SECONDS - t0))s" >&2 ;;
+    frr-k8s)
+      # Its controller (no replace directives in its go.mod, so go install pkg@version) and its CRDs.
+      t0=$SECONDS; mkdir -p "$fdir"
+      GOBIN="$fdir/.tmp" go install -trimpath -ldflags "-s -w" "github.com/metallb/frr-k8s/cmd/frr-k8s-controller@v$F"
+      mv "$fdir/.tmp/frr-k8s-controller" "$fdir/frr-k8s-controller" && rmdir "$fdir/.tmp"
+      src=$(go mod download -json "github.com/metallb/frr-k8s@v$F" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+      mkdir -p "$fdir/crds.tmp" && cp "$src"/config/crd/bases/*.yaml "$fdir/crds.tmp/" && chmod u+w "$fdir/crds.tmp"/* &&
+        rm -rf "$fdir/crds" && mv "$fdir/crds.tmp" "$fdir/crds"
+      echo "k8s-tools: frr-k8s built in $((SECONDS - t0))s" >&2 ;;
   esac
 done
 versions

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 export type ToolName = 'kube-apiserver' | 'etcd' | 'kubectl' | 'helm' | 'metallb-controller' | 'metallb-speaker';
 
-interface Versions { kubernetes: string; etcd: string; helm: string; metallb: string }
+interface Versions { kubernetes: string; etcd: string; helm: string; metallb: string; frrk8s: string }
 
 /** The control plane's tools: what every cluster suite needs. */
 export const coreTools: readonly ToolName[] = ['kube-apiserver', 'etcd', 'kubectl', 'helm'];
