@@ -140,6 +140,32 @@ describe('FolderStore', () => {
     assert.equal(s.status.services['default/web']?.ips[0], '10.9.0.9');
   });
 
+  it('a Service defined in two files is an error naming both, at start and when a file adds it later', async () => {
+    await writeFile(path.join(dir, 'pool.yaml'), pool('blue', '10.9.0.0/24'));
+    await writeFile(path.join(dir, 'a.yaml'), service('web'));
+    await writeFile(path.join(dir, 'b.yaml'), `# the same Service again\n${service('web')}`);
+    await assert.rejects(new FolderStore(dir, productionStoreOptions({ rescanMs: 0 })).start(recorder()), (e: unknown) => {
+      const d = (e as ConfigRejectedError).diagnostics.find((x) => x.severity === 'error');
+      assert.equal(d?.position?.file, path.join(dir, 'b.yaml'));
+      assert.equal(d?.position?.line, 4);
+      assert.match(d.message, new RegExp(`duplicate Service "default/web": already defined at ${path.join(dir, 'a.yaml')}:3`));
+      return true;
+    });
+    await unlink(path.join(dir, 'b.yaml'));
+    await writeFile(path.join(dir, 'c.yaml'), service('api'));
+    const rec = recorder();
+    store = new FolderStore(dir, productionStoreOptions({ rescanMs: 0 }));
+    await store.start(rec);
+    // An edit that only touches Service files takes the incremental path: it must catch it too.
+    await writeFile(path.join(dir, 'c.yaml'), `${service('api')}---\n${service('web')}`);
+    const r = await rec.nextRejection();
+    assert.match(r.diagnostics.find((d) => d.severity === 'error')!.message, /duplicate Service "default\/web": already defined at .*a\.yaml:3/);
+    assert.deepEqual(store.current()!.services.map((x) => x.metadata.name).sort(), ['api', 'web'], 'the last good snapshot stays');
+    await writeFile(path.join(dir, 'c.yaml'), service('api2'));
+    const ok = await rec.next((x) => x.services.some((v) => v.metadata.name === 'api2'));
+    assert.deepEqual(ok.services.map((x) => x.metadata.name).sort(), ['api2', 'web']);
+  });
+
   it('does not announce its own status write back to itself, but keeps current() up to date', async () => {
     await writeFile(path.join(dir, 'pool.yaml'), pool('blue', '10.9.0.0/24'));
     await writeFile(path.join(dir, 'svc.yaml'), service('web'));

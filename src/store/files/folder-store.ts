@@ -21,8 +21,9 @@ import type { ControllerStatus, Snapshot, SpeakerStatus, Store, StoreListener } 
 import { emptyControllerStatus, serviceKey, withIngress } from '../store.ts';
 import { defaultMaxFileBytes, sizeProblem } from './bounds.ts';
 import {
-  controllerStatusFile, parseControllerStatus, readSpeakerStatuses, removeStaleTemps, writeAtomic, stateDir, stateDirName, writeControllerStatus, writeSpeakerStatus,
+  controllerJournalFile, controllerStatusFile, parseControllerStatus, readJournal, readSpeakerStatuses, removeStaleTemps, writeAtomic, stateDir, stateDirName, writeSpeakerStatus,
 } from './status-file.ts';
+import { ControllerStatusWriter } from './status-journal.ts';
 
 export interface LoadResult {
   readonly objects: readonly LoadedObject[];
@@ -62,6 +63,8 @@ export interface FolderStoreOptions {
   readonly settleMs?: number;
   /** The file system calls (tests inject failures). */
   readonly fs?: StoreFs;
+  /** Quiet time after which the controller status journal is folded into status.yaml (default 1 s). */
+  readonly statusCompactAfterMs?: number;
 }
 
 export interface StoreFs {
@@ -132,6 +135,20 @@ const perServiceKinds = new Set(['Service', 'EndpointSlice', 'Node']);
 
 const objectKey = (o: LoadedObject): string => `${o.object.kind}/${o.object.metadata?.namespace ?? ''}/${o.object.metadata?.name ?? ''}`;
 
+/** A Service defined a second time (in another file, or twice in one): an error naming both places. */
+function duplicateService(lo: LoadedObject, first: LoadedObject): Diagnostic {
+  const where = (x: LoadedObject): string => {
+    const p = x.positionOf(['metadata', 'name']);
+    return p ? `${p.file}:${p.line}` : (x.source?.file ?? 'another file');
+  };
+  const o = lo.object;
+  const position = lo.positionOf(['metadata', 'name']);
+  return {
+    severity: 'error', ...(position ? { position } : {}), object: { kind: 'Service', namespace: o.metadata?.namespace ?? 'default', name: o.metadata?.name ?? '' }, path: 'metadata.name',
+    message: `duplicate Service "${serviceKey(o)}": already defined at ${where(first)}; a Service may be defined in one place only`,
+  };
+}
+
 /** Merged Services by loaded object, so that an unchanged Service stays the same object. */
 const merged = new WeakMap<Service, Service>();
 function mergeIngress(s: Service, ips: readonly string[] | undefined): Service {
@@ -158,7 +175,12 @@ export class FolderStore implements Store {
   private scanning: Promise<void> | undefined;
   private scanAgain = false;
   /** The status this store last wrote: reading it back is no news to this process. */
-  private ownStatus: { text: string; status: ControllerStatus; signature: string } | undefined;
+  private ownStatus: { status: ControllerStatus; signature: string } | undefined;
+  /** Status writes under way: the status files are then half-written news of our own, not read. */
+  private statusWrites = 0;
+  /** The status files' signature as last looked at. */
+  private readStatusSig: string | undefined;
+  private readonly statusWriter: ControllerStatusWriter;
   /** Bumped whenever a file is added, changed or removed: the cheap identity of the folder's contents. */
   private cacheVersion = 0;
   private dirty: Set<string> | 'all' = 'all';
@@ -184,6 +206,8 @@ export class FolderStore implements Store {
   private persisting: Promise<void> = Promise.resolve();
   /** The same Services as loaded (status not merged). */
   private rawByKey = new Map<string, Service>();
+  /** The file each Service of the last snapshot is defined in. */
+  private serviceFile = new Map<string, string>();
   /** Services our own status writes changed, not yet merged into the last snapshot ('all': unknown). */
   private ownChanged: Set<string> | 'all' | undefined;
   /** Scans run in the background only once start() has its first snapshot. */
@@ -191,6 +215,10 @@ export class FolderStore implements Store {
 
   constructor(readonly folder: string, private readonly options: FolderStoreOptions) {
     this.fs = options.fs ?? nodeFs;
+    this.statusWriter = new ControllerStatusWriter(folder, {
+      ...(options.statusCompactAfterMs !== undefined ? { compactAfterMs: options.statusCompactAfterMs } : {}),
+      onCompact: (write) => this.ownWrite(write),
+    });
   }
 
   /** Files that exist but cannot be read right now (their last contents stay in force). */
@@ -199,6 +227,15 @@ export class FolderStore implements Store {
   }
 
   async start(listener: StoreListener): Promise<Snapshot> {
+    try {
+      return await this.startReading(listener);
+    } catch (e) {
+      await this.close(); // the first read may have set up watchers already
+      throw e;
+    }
+  }
+
+  private async startReading(listener: StoreListener): Promise<Snapshot> {
     this.listener = listener;
     let first = await this.read();
     // The first snapshot must hold every file: an unreadable one would look deleted, its Services
@@ -282,8 +319,20 @@ export class FolderStore implements Store {
       const aside = `${file}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       await rename(file, aside).then(() => this.options.logger?.warn({ file: aside }, 'damaged status kept aside'), () => undefined);
     }
-    const text = await writeControllerStatus(this.folder, s);
-    this.ownStatus = { text, status: s, signature: await this.statusSignature() };
+    await this.ownWrite(() => this.statusWriter.write(s, changed));
+  }
+
+  /** Runs one of our own status writes, then records what the files look like after it. */
+  private async ownWrite(write: () => Promise<ControllerStatus>): Promise<void> {
+    this.statusWrites++;
+    try {
+      const status = await write();
+      this.ownStatus = { status, signature: await this.statusSignature() };
+    } finally {
+      this.statusWrites--;
+    }
+    // A scan during the write took the files for unchanged: fold our status in now.
+    this.scheduleScan();
   }
 
   writeSpeakerStatus(s: SpeakerStatus): Promise<void> {
@@ -303,12 +352,14 @@ export class FolderStore implements Store {
     clearTimeout(this.retryTimer);
     while (this.scanning) await this.scanning;
     await this.persisting;
+    await this.statusWriter.flush();
+    this.statusWriter.close();
   }
 
   private onFsEvent(name: string): void {
     const parts = name.split(path.sep);
     // Our own temp files and the speakers' status files change nothing a snapshot holds.
-    if (parts[0] === stateDirName && parts[1] !== controllerStatusFile) return;
+    if (parts[0] === stateDirName && parts[1] !== controllerStatusFile && parts[1] !== controllerJournalFile) return;
     if (name === '') this.dirty = 'all';
     else if (parts[0] !== stateDirName && this.dirty !== 'all') this.dirty.add(path.join(this.folder, name));
     clearTimeout(this.debounce);
@@ -341,7 +392,6 @@ export class FolderStore implements Store {
     if ('ownStatus' in r) {
       // Only our own status write changed: keep the snapshot current without announcing it.
       this.lastFingerprint = r.fingerprint;
-      if (this.last) this.last = this.withOwnStatus(this.last, r.ownStatus);
       return;
     }
     if ('rejected' in r) {
@@ -529,14 +579,17 @@ export class FolderStore implements Store {
     await eachLimited(files, this.options.readConcurrency ?? 64, (f) => this.loadFile(f));
   }
 
-  /** The status file's identity (inode, size, mtime): cheaper than reading it to see it changed. */
+  /** The status files' identity (inode, size, mtime): cheaper than reading them to see they changed. */
   private async statusSignature(): Promise<string> {
-    try {
-      const st = await stat(path.join(stateDir(this.folder), controllerStatusFile));
-      return `${st.ino}:${st.size}:${st.mtimeMs}`;
-    } catch {
-      return 'none';
-    }
+    const sig = async (name: string): Promise<string> => {
+      try {
+        const st = await stat(path.join(stateDir(this.folder), name));
+        return `${st.ino}:${st.size}:${st.mtimeMs}`;
+      } catch {
+        return 'none';
+      }
+    };
+    return `${await sig(controllerStatusFile)}|${await sig(controllerJournalFile)}`;
   }
 
   private async readStatus(signature: string): Promise<ControllerStatus> {
@@ -550,7 +603,7 @@ export class FolderStore implements Store {
       // none yet is an empty status; one that exists but cannot be read is a damaged one
       if (errCode(e) !== 'ENOENT') status = { ...emptyControllerStatus, damaged: `cannot read ${controllerStatusFile}: ${errCode(e)}` };
     }
-    status ??= this.ownStatus?.text === text ? this.ownStatus.status : parseControllerStatus(text);
+    status ??= parseControllerStatus(text, await readJournal(this.folder));
     this.parsedStatus = { signature, status };
     return status;
   }
@@ -560,14 +613,21 @@ export class FolderStore implements Store {
   > {
     await this.refreshCache();
     const fileSignatures = String(this.cacheVersion);
-    const statusSig = await this.statusSignature();
+    // While we write the status ourselves it is as we last wrote it; the write's end looks again.
+    const statusSig = this.statusWrites > 0 && this.readStatusSig !== undefined ? this.readStatusSig : await this.statusSignature();
+    this.readStatusSig = statusSig;
     const fingerprint = `${fileSignatures}|${statusSig}`;
     if (fingerprint === this.lastFingerprint) return { fingerprint, fileSignatures };
-    if (this.ownStatus?.signature === statusSig && fileSignatures === this.lastFileSignatures) return { fingerprint, ownStatus: this.ownStatus.status };
+    if (this.ownStatus?.signature === statusSig) {
+      // Our own write is no news, but the Services merged with it must read as it says before a
+      // file change is taken (else that change would look like a status change: a whole rebuild).
+      if (this.last && this.last.status !== this.ownStatus.status) this.last = this.withOwnStatus(this.last, this.ownStatus.status);
+      if (fileSignatures === this.lastFileSignatures) return { fingerprint, ownStatus: this.ownStatus.status };
+    }
     const status = await this.readStatus(statusSig);
     const last = this.last;
     const servicesOnly = [...this.changedFiles].every((f) => this.holdsOnlyServices(this.cache.get(f)) && this.holdsOnlyServices(this.snapshotFiles.get(f)));
-    if (last && servicesOnly && status === last.status) return { fingerprint, fileSignatures, snapshot: this.nextByFiles(last) };
+    if (last && servicesOnly && status === last.status && !this.duplicatesIn(this.changedFiles)) return { fingerprint, fileSignatures, snapshot: this.nextByFiles(last) };
 
     const configSignatures: string[] = [];
     const objects: LoadedObject[] = [];
@@ -600,16 +660,26 @@ export class FolderStore implements Store {
 
     const byKey = new Map<string, Service>();
     const rawByKey = new Map<string, Service>();
+    const serviceFiles = new Map<string, LoadedObject>();
     const endpointSlices: EndpointSlice[] = [];
     const nodes: Node[] = [];
     const namespaces: Namespace[] = [];
     for (const lo of objects) {
       const o = lo.object;
-      if (o.kind === 'Service') { const key = serviceKey(o); rawByKey.set(key, o); byKey.set(key, mergeIngress(o, status.services[key]?.ips)); }
+      if (o.kind === 'Service') {
+        const key = serviceKey(o);
+        const twin = serviceFiles.get(key);
+        if (twin) { diagnostics.push(duplicateService(lo, twin)); continue; }
+        serviceFiles.set(key, lo);
+        rawByKey.set(key, o);
+        byKey.set(key, mergeIngress(o, status.services[key]?.ips));
+      }
       else if (o.kind === 'EndpointSlice') endpointSlices.push(o);
       else if (o.kind === 'Node') nodes.push(o);
       else if (o.kind === 'Namespace') namespaces.push(o);
     }
+    if (diagnostics.some((d) => d.severity === 'error')) return { fingerprint, rejected: diagnostics };
+    this.serviceFile = new Map([...serviceFiles].map(([k, lo]) => [k, lo.source?.file ?? '']));
     // The delta by identity: unchanged Services are the same objects.
     const upserted: Service[] = [];
     const deleted: string[] = [];
@@ -669,6 +739,20 @@ export class FolderStore implements Store {
     return e === undefined || (!e.configRelevant && e.result.objects.every((o) => o.object.kind === 'Service'));
   }
 
+  /** Whether the changed files define a Service twice, or one that another file defines (the full read reports it). */
+  private duplicatesIn(files: ReadonlySet<string>): boolean {
+    const seen = new Set<string>();
+    for (const f of files) {
+      for (const o of this.cache.get(f)?.result.objects ?? []) {
+        const key = serviceKey(o.object);
+        const owner = this.serviceFile.get(key);
+        if (seen.has(key) || (owner !== undefined && owner !== f && !files.has(owner))) return true;
+        seen.add(key);
+      }
+    }
+    return false;
+  }
+
   /** The next snapshot when only Service files changed: only those files are looked at. */
   private nextByFiles(last: Snapshot): Snapshot {
     const status = last.status;
@@ -688,7 +772,10 @@ export class FolderStore implements Store {
       this.rawByKey.delete(key);
       if (this.servicesByKey.delete(key)) deleted.push(key);
     }
-    for (const f of this.changedFiles) for (const o of this.cache.get(f)?.result.objects ?? []) this.rawByKey.set(serviceKey(o.object), o.object as Service);
+    for (const key of deleted) this.serviceFile.delete(key);
+    for (const f of this.changedFiles) {
+      for (const o of this.cache.get(f)?.result.objects ?? []) { const key = serviceKey(o.object); this.rawByKey.set(key, o.object as Service); this.serviceFile.set(key, f); }
+    }
     for (const [key, svc] of upserted) {
       if (this.servicesByKey.get(key) === svc) upserted.delete(key);
       else this.servicesByKey.set(key, svc);

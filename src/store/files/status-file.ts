@@ -5,10 +5,13 @@
 import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { type ControllerStatus, emptyControllerStatus, type SpeakerStatus } from '../store.ts';
+import { type ControllerStatus, emptyControllerStatus, type PoolUsage, type ServiceAssignment, type SpeakerStatus, type StatusEvent } from '../store.ts';
 
 export const stateDirName = '.ironlb-state';
 export const controllerStatusFile = 'status.yaml';
+/** Changes since status.yaml was written whole (status-journal.ts). */
+export const controllerJournalFile = 'status.journal';
+export const statusHeader = '# Written by ironlb (the controller). Do not edit: assigned IPs per Service, pool usage, events.\n';
 
 export function stateDir(folder: string): string {
   return path.join(folder, stateDirName);
@@ -69,7 +72,16 @@ export async function readControllerStatus(folder: string): Promise<ControllerSt
     const code = (e as NodeJS.ErrnoException).code;
     return code === 'ENOENT' ? emptyControllerStatus : damaged(`cannot read ${controllerStatusFile}: ${code ?? String(e)}`);
   }
-  return parseControllerStatus(text);
+  return parseControllerStatus(text, await readJournal(folder));
+}
+
+/** The journal's text ('' when there is none). */
+export async function readJournal(folder: string): Promise<string> {
+  try {
+    return await readFile(path.join(stateDir(folder), controllerJournalFile), 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 /** The header comment, then JSON (which is YAML): fast to write and read with thousands of Services. */
@@ -87,8 +99,11 @@ function jsonAfterComments(text: string): unknown {
 
 const damaged = (why: string): ControllerStatus => ({ ...emptyControllerStatus, damaged: why });
 
-/** An empty text (no status yet) is an empty status; anything unparsable is a damaged one. */
-export function parseControllerStatus(text: string): ControllerStatus {
+/**
+ * An empty text (no status yet) is an empty status; anything unparsable is a damaged one. `journal`:
+ * the journal's text, applied when it belongs to this base.
+ */
+export function parseControllerStatus(text: string, journal = ''): ControllerStatus {
   if (text.trim() === '') return emptyControllerStatus;
   let doc: unknown;
   try {
@@ -107,12 +122,65 @@ export function parseControllerStatus(text: string): ControllerStatus {
   }
   const pools = isRecord(doc.pools) ? (doc.pools as ControllerStatus['pools']) : {};
   const events = Array.isArray(doc.events) ? (doc.events as ControllerStatus['events']) : [];
-  return { services, pools, events, ...(typeof doc.updated === 'string' ? { updated: doc.updated } : {}) };
+  const base = { services, pools, events, ...(typeof doc.updated === 'string' ? { updated: doc.updated } : {}) };
+  return applyJournal(base, typeof doc.journal === 'string' ? doc.journal : undefined, journal);
+}
+
+/** One journal line: what one write changed. */
+export interface JournalEntry {
+  /** Assignments set (null: released). */
+  readonly s: Readonly<Record<string, ServiceAssignment | null>>;
+  readonly p?: Readonly<Record<string, PoolUsage>>;
+  readonly e?: readonly StatusEvent[];
+  readonly u?: string;
+}
+
+const keptEvents = 200;
+
+/**
+ * Applies a journal's text to the base it belongs to (`token`: the base's `journal` field). A
+ * journal of another base is ignored; so is a torn last line.
+ */
+export function applyJournal(base: ControllerStatus, token: string | undefined, text: string): ControllerStatus {
+  if (token === undefined || text === '') return base;
+  const lines = text.split('\n');
+  let head: unknown;
+  try {
+    head = JSON.parse(lines[0] ?? '');
+  } catch {
+    return base;
+  }
+  if (!isRecord(head) || head.journal !== token) return base;
+  const services: Record<string, ServiceAssignment> = { ...base.services };
+  let pools = base.pools;
+  let events = [...base.events];
+  let updated = base.updated;
+  for (let i = 1; i < lines.length; i++) {
+    if (lines[i] === '') continue;
+    let e: unknown;
+    try {
+      e = JSON.parse(lines[i]!);
+    } catch {
+      continue; // a writer killed mid-line: that change never completed
+    }
+    if (!isRecord(e) || !isRecord(e.s)) continue;
+    for (const [k, v] of Object.entries(e.s)) {
+      if (v === null) delete services[k];
+      else if (isRecord(v) && Array.isArray(v.ips)) {
+        const ips = v.ips.filter((x): x is string => typeof x === 'string');
+        services[k] = typeof v.pool === 'string' ? { ips, pool: v.pool } : { ips };
+      }
+    }
+    if (isRecord(e.p)) pools = e.p as ControllerStatus['pools'];
+    if (Array.isArray(e.e)) events = [...events, ...(e.e as StatusEvent[])].slice(-keptEvents);
+    if (typeof e.u === 'string') updated = e.u;
+  }
+  return { services, pools, events, ...(updated !== undefined ? { updated } : {}) };
 }
 
 /** Returns the text written. */
 export async function writeControllerStatus(folder: string, s: ControllerStatus): Promise<string> {
-  const text = '# Written by ironlb (the controller). Do not edit: assigned IPs per Service, pool usage, events.\n' + JSON.stringify({ ...s, newEvents: undefined }, null, 1) + '\n';
+  const text = statusHeader + JSON.stringify({ ...s, newEvents: undefined }, null, 1) + '\n';
   await writeAtomic(path.join(stateDir(folder), controllerStatusFile), text);
   return text;
 }
