@@ -378,6 +378,34 @@ describe('SpeakerRole: what the plan drops is logged', () => {
     assert.match(warns[0]!.reason!, /"x" \(for default\/a\) and "y" \(for default\/a\) would send 192\.0\.2\.10\/32 to peer "r1" with different values \(med 1 vs 2\)/);
     await role.stop();
   });
+
+  it('planned one edit at a time, a conflict is logged at warn as a whole plan logs it, once while it lasts', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({}, { format: 'json', level: 'warn', write: (l) => lines.push(l) });
+    const cfg = fixtureConfig([fixturePool('p4', ['192.0.2.0/24'])], [peer('r1', '10.0.0.1')], [
+      ad('x', { pools: ['p4'], med: 1 }), ad('y', { pools: ['p4'], med: 2, serviceSelectors: [{ tier: 'edge' }] }),
+    ]);
+    const role = new SpeakerRole({
+      store: new FakeStore(), nodeName: 'n1', plan: planAnnouncements, incremental: (i) => new IncrementalPlan(i), bgp: new FakeBgp(), logger,
+      hostIpv4: parseIp('192.0.2.1')!, statusEveryMs: 1, assumeLocalEndpoints: true,
+    });
+    const plain = service('a', { ips: ['192.0.2.10'] });
+    role.onSnapshot({ ...snapshot(cfg, 1), services: [plain] });
+    const warns = (): { level: number; reason?: string }[] => lines.map((l) => JSON.parse(l) as { level: number; msg: string; reason?: string }).filter((o) => o.reason !== undefined);
+    assert.equal(warns().length, 0);
+    const edge = { ...plain, metadata: { ...plain.metadata, labels: { tier: 'edge' } } };
+    role.onSnapshot({ ...snapshot(cfg, 2), services: [edge], delta: { from: 1, servicesOnly: true, upserted: [edge], deleted: [] } });
+    assert.equal(warns().length, 1, lines.join('\n'));
+    assert.equal(warns()[0]!.level, 40);
+    assert.match(warns()[0]!.reason!, /med 1 vs 2/);
+    const edge2 = { ...edge, metadata: { ...edge.metadata, annotations: { note: 'x' } } };
+    role.onSnapshot({ ...snapshot(cfg, 3), services: [edge2], delta: { from: 2, servicesOnly: true, upserted: [edge2], deleted: [] } });
+    assert.equal(warns().length, 1, 'not again while it lasts');
+    role.onSnapshot({ ...snapshot(cfg, 4), services: [], delta: { from: 3, servicesOnly: true, upserted: [], deleted: ['default/a'] } });
+    role.onSnapshot({ ...snapshot(cfg, 5), services: [edge], delta: { from: 4, servicesOnly: true, upserted: [edge], deleted: [] } });
+    assert.equal(warns().length, 2, 'again once it came back');
+    await role.stop();
+  });
 });
 
 describe('SpeakerRole: status of layer-2 Services', () => {

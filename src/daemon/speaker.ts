@@ -12,8 +12,7 @@ import { formatCommunity } from '../net/community.ts';
 import { formatIp, type IpAddress } from '../net/ip.ts';
 import { formatPrefix } from '../net/prefix.ts';
 import type { Metrics } from '../observe/metrics.ts';
-import { newLinesLog } from '../observe/config-warnings.ts';
-import { conflictDrops } from '../speaker/conflicts.ts';
+import { ConflictLog } from './conflict-log.ts';
 import type { AnnouncementPlan } from '../speaker/plan-types.ts';
 import type { PeerAnnouncement, Snapshot, SpeakerStatus, Store } from '../store/store.ts';
 import type { BfdEngine, BfdStateEvent, BgpEngine, Plan, PlanInput } from './engines.ts';
@@ -111,14 +110,14 @@ export class SpeakerRole {
   private readonly stateLog = new LogLimiter({ now: () => Date.now() });
 
   /** Routes the plan leaves out because advertisements disagree: logged at warn when they appear. */
-  private readonly logConflictDrops: (lines: Iterable<string>) => void;
+  private readonly conflicts: ConflictLog;
 
   /** FRRConfiguration: merged sessions and received routes (issue #14). */
   private readonly frrk8s: FrrK8sHook;
 
   constructor(private readonly o: SpeakerRoleOptions) {
     this.frrk8s = new FrrK8sHook({ bgp: o.bgp, logger: o.logger });
-    this.logConflictDrops = newLinesLog(o.logger, 'route not announced: advertisements disagree', 'reason');
+    this.conflicts = new ConflictLog(o.logger);
     o.bgp.on('state', (e: StateChangeEvent) => this.onSessionState(e));
     o.bgp.on('refused', (e: RefusedUpdateEvent) => this.onRefused(e));
     o.bfd?.on('state', (e: BfdStateEvent) => this.onBfdState(e));
@@ -167,7 +166,7 @@ export class SpeakerRole {
     }
     this.peerIds = new Map();
     this.lastPlan = this.planner ? undefined : plan;
-    this.logConflictDrops(conflictDrops(plan));
+    this.conflicts.all(plan.services);
     const node = nodes.find((n) => n.metadata.name === this.o.nodeName);
     const merged = this.frrk8s.merge(s, plan.peers, node?.metadata.labels ?? {});
     const profiles = new Map([...s.config.bfdProfiles, ...merged.bfdProfiles].map((p) => [p.name, p]));
@@ -199,7 +198,9 @@ export class SpeakerRole {
       for (const key of d.deleted) if (!this.coveredBySlices.has(key)) planner.setSlices(key, undefined);
     }
     const byPeer = new Map<string, RouteChange[]>();
-    for (const c of planner.apply(d.upserted, d.deleted)) {
+    const routeChanges = planner.apply(d.upserted, d.deleted);
+    this.conflicts.some(planner.replanned());
+    for (const c of routeChanges) {
       const list = byPeer.get(c.peer);
       if (list) list.push(c); else byPeer.set(c.peer, [c]);
     }

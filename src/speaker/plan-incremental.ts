@@ -62,6 +62,7 @@ export class IncrementalPlan {
   /** IP text -> Services having this node announce it. */
   private readonly announcedIps = new Map<string, Set<string>>();
   private readonly plans = new Map<string, ServicePlan>();
+  private lastAffected: ReadonlySet<string> = new Set();
 
   constructor(private readonly input: PlanInput) {
     const options = input.options ?? {};
@@ -156,7 +157,13 @@ export class IncrementalPlan {
       const h = this.held.get(key);
       if (h) this.plans.set(key, this.servicePlanOf(h)); else this.plans.delete(key);
     }
+    this.lastAffected = affected;
     return changes;
+  }
+
+  /** The Services the last apply() planned again, with their plan now (undefined: gone). */
+  replanned(): [string, ServicePlan | undefined][] {
+    return [...this.lastAffected].map((k) => [k, this.plans.get(k)]);
   }
 
   private mark(m: Map<string, Set<string>>, k: string, v: string): void {
