@@ -273,6 +273,14 @@ export class L2Role {
   private recompute(): void {
     const s = this.snapshot;
     if (!s || this.stopped) return;
+    if (s.config.l2Advertisements.length === 0) {
+      // No layer-2 Service can exist: an edit must not cost a pass over every Service.
+      if (this.plan && this.plan.services.length === 0) return;
+      this.plan = { services: [], claims: [] };
+      if (this.claimKey !== '[]') { this.claimKey = '[]'; this.responder?.setAnnouncements([]); }
+      this.o.onStatus?.();
+      return;
+    }
     const nodes = withThisNode(s.nodes, this.o.nodeName);
     const endpointSlices = this.o.assumeLocalEndpoints ? withLocalEndpoints(s.services, s.endpointSlices, this.o.nodeName) : s.endpointSlices;
     const live = this.swim?.live();
