@@ -5,13 +5,14 @@
 // → route at all 4 receivers, p50/p99 over 100 edits; churn of 1k creates + 1k deletes settling;
 // and a restart with graceful restart (every route re-announced: End-of-RIB at all 4; IPs moved).
 // Figures are printed, never asserted. ILBL_SCALE_PROFILE=DIR adds --cpu-prof to the daemon.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, closeSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, closeSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BirdDaemon } from '../test/interop/harness/bird.ts';
 import { sleep, waitFor } from '../test/interop/harness/common.ts';
+import { readControllerStatus } from '../src/store/files/status-file.ts';
 
 const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const counts = sizes.length > 0 ? sizes : [1000, 10000, 50000];
@@ -51,11 +52,28 @@ spec: { ipAddressPools: [bench] }
 
 interface Daemon { child: ChildProcess; started: number; log: string }
 
+/**
+ * The daemon as it ships: compiled once (tsc) into a private folder, so that start times do not
+ * include compiling TypeScript on the fly, and edits to the sources during a run change nothing.
+ * ILBL_SCALE_TSX=1 runs the sources through tsx instead.
+ */
+function compiledCli(): string[] {
+  if (process.env.ILBL_SCALE_TSX) return ['--import', 'tsx', path.join(repo, 'src/cli/main.ts')];
+  const out = mkdtempSync(path.join(tmpdir(), 'ilbl-scale-dist-'));
+  execFileSync(process.execPath, [path.join(repo, 'node_modules/typescript/bin/tsc'), '-p', path.join(repo, 'tsconfig.build.json'), '--outDir', path.join(out, 'dist'), '--sourceMap', 'false'], { stdio: 'inherit' });
+  for (const link of ['node_modules', 'build']) symlinkSync(realpathSync(path.join(repo, link)), path.join(out, link));
+  writeFileSync(path.join(out, 'package.json'), JSON.stringify({ type: 'module' }));
+  process.once('exit', () => rmSync(out, { recursive: true, force: true }));
+  return [path.join(out, 'dist/cli/main.js')];
+}
+let cli: string[] | undefined;
+
 function startDaemon(folder: string, profileDir?: string): Daemon {
   const log = path.join(folder, '..', 'ironlb.log');
   const fd = openSync(log, 'a');
-  const args = ['--max-old-space-size=4096', '--import', 'tsx', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
-    path.join(repo, 'src/cli/main.ts'), 'standalone', '--config', folder, '--node', 'bench', '--metrics', `127.0.0.1:${METRICS_PORT}`, '--bfd-port', '18620:18621'];
+  cli ??= compiledCli();
+  const args = ['--max-old-space-size=4096', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+    ...cli, 'standalone', '--config', folder, '--node', 'bench', '--metrics', `127.0.0.1:${METRICS_PORT}`, '--bfd-port', '18620:18621'];
   const child = spawn(process.execPath, args, { cwd: repo, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   return { child, started: Date.now(), log };
@@ -110,8 +128,12 @@ class Receiver {
     const text = buf.toString('utf8');
     const end = text.lastIndexOf('\n') + 1;
     this.offset += Buffer.byteLength(text.slice(0, end));
-    return text.slice(0, end).split('\n').filter((l) => l !== '');
+    const out = text.slice(0, end).split('\n').filter((l) => l !== '');
+    for (const l of out) if (/ > added/.test(l)) this.added++;
+    return out;
   }
+  /** Route additions logged (debug routes) since the last reset: a full resend would show here. */
+  added = 0;
 }
 
 const stamp = (line: string): number => {
@@ -153,9 +175,9 @@ async function establishedSince(rx: Receiver): Promise<string> {
   return /n_127_0_0_80\s+BGP\s+\S+\s+\S+\s+(\S+ \S+|\S+)\s+Established/.exec(out)?.[1] ?? '?';
 }
 
-function assignments(folder: string): Record<string, { ips: string[] }> {
-  const text = readFileSync(path.join(folder, '.ironlb-state', 'status.yaml'), 'utf8').replace(/^(#[^\n]*\n)+/, '');
-  return (JSON.parse(text) as { services: Record<string, { ips: string[] }> }).services;
+/** The assignments as the controller's status holds them (status.yaml and its journal). */
+async function assignments(folder: string): Promise<Readonly<Record<string, { readonly ips: readonly string[] }>>> {
+  return (await readControllerStatus(folder)).services;
 }
 
 async function runSize(n: number): Promise<Figures> {
@@ -213,20 +235,20 @@ async function runSize(n: number): Promise<Figures> {
 
     // Churn: 1k new Services and 1k deleted at once.
     const churn = Math.min(1000, Math.floor(n / 2));
-    const current = assignments(folder);
+    const current = await assignments(folder);
     const deleted = new Set<string>();
     for (let i = 0; i < churn; i++) { const ip = current[`bench/svc-${i}`]?.ips[0]; if (ip) deleted.add(`${ip}/32`); }
     const added = new Set<string>();
     for (let k = 0; k < churn; k++) added.add(`10.126.${k >> 8}.${k & 0xff}/32`);
     const steady = await rx[0]!.count();
+    for (const r of rx) { r.lines(); r.added = 0; }
     const tc = Date.now();
     for (let k = 0; k < churn; k++) { writeAtomically(svcFile(folder, n + 1000 + k), serviceYaml(n + 1000 + k, `10.126.${k >> 8}.${k & 0xff}`)); unlinkSync(svcFile(folder, k)); }
-    let addLines = 0;
-    const [ta, tr] = await Promise.all([seenAtAll(rx, added, 'added', 60_000), (async () => { await sleep(0); return 0; })()]);
-    void tr;
+    const ta = await seenAtAll(rx, added, 'added', 60_000);
     const trm = await waitFor('churn deletions', async () => ((await Promise.all(rx.map((r) => r.count()))).every((c) => c === steady) ? Date.now() : undefined), 60_000, 20);
     const churnS = (Math.max(ta, trm) - tc) / 1000;
-    for (const r of rx) addLines += r.lines().filter((l) => / > added/.test(l)).length;
+    for (const r of rx) r.lines();
+    const addLines = rx.reduce((n, r) => n + r.added, 0);
     const after = await Promise.all(rx.map(establishedSince));
     const resets = after.filter((a, i) => a !== since[i]).length;
     process.stdout.write(`  ${n}: churn ${churn}+${churn} settled ${churnS.toFixed(2)} s, session resets ${resets}\n`);
@@ -235,13 +257,13 @@ async function runSize(n: number): Promise<Figures> {
 
     // Restart with graceful restart: SIGTERM, start again; End-of-RIB at all 4 = everything re-announced.
     // The IPs before: as the status holds them once the churn is written (the controller flushes on SIGTERM).
-    await waitFor('the churn in the status', async () => (Object.keys(assignments(folder)).length === steady ? true : undefined), 60_000, 200).catch(() => undefined);
-    const beforeStop = assignments(folder);
+    await waitFor('the churn in the status', async () => (Object.keys(await assignments(folder)).length === steady ? true : undefined), 60_000, 200).catch(() => undefined);
+    const beforeStop = await assignments(folder);
     clearInterval(sampler);
     const peakRssMiB = Math.max(peak, procStatus(pid, 'VmHWM')) / 2 ** 20;
     for (const r of rx) r.skipLog();
     await stopDaemon(d);
-    const before = { ...beforeStop, ...assignments(folder) };
+    const before = { ...beforeStop, ...(await assignments(folder)) };
     d = startDaemon(folder, undefined);
     const pid2 = d.child.pid!;
     let peak2 = 0;
@@ -254,7 +276,7 @@ async function runSize(n: number): Promise<Figures> {
     clearInterval(sampler2);
     const restartS = (restartAt - d.started) / 1000;
     await sleep(500);
-    const later = assignments(folder);
+    const later = await assignments(folder);
     let ipsMoved = 0;
     // A Service whose file still exists and whose IPs differ after the restart has moved.
     for (const [k, v] of Object.entries(before)) {
