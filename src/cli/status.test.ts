@@ -6,7 +6,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { writeControllerStatus, writeSpeakerStatus } from '../store/files/status-file.ts';
-import { statusText } from './status.ts';
+import type { KubeClient } from '../store/kubernetes/kube-client.ts';
+import { readClusterStatus } from '../store/kubernetes/cluster-status.ts';
+import { statusText, statusTextOf } from './status.ts';
 
 async function folder(t: { after: (f: () => Promise<void>) => void }): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'ilb-status-'));
@@ -65,4 +67,51 @@ test('Services without an IP are listed, with the controller\'s reason', async (
   assert.match(text, /^Services \(2\)/);
   assert.match(line(text, 'default/pending'), /\(no IP\)\s+AllocationFailed: Failed to allocate IP for "default\/pending": no available IPs$/);
   assert.equal(line(text, 'default/internal'), '');
+});
+
+test('from a cluster\'s status objects: the same Services, pools and warnings as from the folder', async (t) => {
+  const dir = await folder(t);
+  await writeFile(path.join(dir, 'svc.yaml'), [
+    'apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\nspec: {type: LoadBalancer, ports: [{port: 80}]}\n',
+    'apiVersion: v1\nkind: Service\nmetadata: {name: pending, namespace: default}\nspec: {type: LoadBalancer, ports: [{port: 80}]}\n',
+  ].join('---\n'));
+  const warning = { time: '2026-01-01T00:00:00Z', type: 'Warning' as const, object: 'default/pending', reason: 'AllocationFailed', message: 'Failed to allocate IP for "default/pending": no available IPs' };
+  const usage = { assignedIPv4: 1, assignedIPv6: 0, availableIPv4: 0, availableIPv6: 0 };
+  await writeControllerStatus(dir, { services: { 'default/web': { ips: ['10.0.0.5'], pool: 'p' } }, pools: { p: usage }, events: [warning] });
+  await writeSpeakerStatus(dir, {
+    node: 'n1', peers: { r1: { address: '10.0.0.1', state: 'Established', prefixes: ['10.0.0.5/32'] } }, notAnnounced: [],
+    announced: [{ service: 'default/web', peers: ['r1'] }],
+  });
+  const lists: Record<string, unknown[]> = {
+    '/api/v1/services': [
+      { metadata: { name: 'web', namespace: 'default', annotations: { 'metallb.io/ip-allocated-from-pool': 'p' } }, spec: { type: 'LoadBalancer' }, status: { loadBalancer: { ingress: [{ ip: '10.0.0.5' }] } } },
+      { metadata: { name: 'pending', namespace: 'default' }, spec: { type: 'LoadBalancer' }, status: {} },
+      { metadata: { name: 'theirs', namespace: 'default' }, spec: { type: 'LoadBalancer', loadBalancerClass: 'example.com/other' }, status: {} },
+      { metadata: { name: 'internal', namespace: 'default' }, spec: { type: 'ClusterIP' } },
+    ],
+    '/apis/metallb.io/v1beta1/namespaces/metallb-system/ipaddresspools': [{ metadata: { name: 'p' }, status: usage }],
+    '/api/v1/events': [
+      { involvedObject: { kind: 'Service', namespace: 'default', name: 'pending' }, source: { component: 'metallb-controller' }, type: 'Warning', reason: warning.reason, message: warning.message, lastTimestamp: warning.time },
+      { involvedObject: { kind: 'Pod', namespace: 'default', name: 'x' }, source: { component: 'kubelet' }, type: 'Warning', reason: 'BackOff', message: 'not ours', lastTimestamp: warning.time },
+    ],
+    '/apis/ironlb.io/v1alpha1/namespaces/metallb-system/bgpsessionstates': [
+      { status: { node: 'n1', peer: 'r1', address: '10.0.0.1', vrf: '', bgpStatus: 'Established', bfdStatus: 'N/A', prefixesSent: 1 } },
+    ],
+    '/apis/metallb.io/v1beta1/namespaces/metallb-system/servicebgpstatuses': [{ status: { node: 'n1', serviceName: 'web', serviceNamespace: 'default', peers: ['r1'] } }],
+    '/apis/metallb.io/v1beta1/namespaces/metallb-system/servicel2statuses': [],
+  };
+  const client = {
+    request: (method: string, p: string) => {
+      const items = lists[p];
+      return items ? Promise.resolve({ items }) : Promise.reject(new Error(`unexpected ${method} ${p}`));
+    },
+  } as unknown as KubeClient;
+  const fromFolder = await statusText(dir);
+  const c = await readClusterStatus(client, 'metallb-system');
+  const fromCluster = statusTextOf(c.controller, c.speakers, c.loadBalancers);
+  const section = (text: string, from: string, to: string) => text.slice(text.indexOf(from), text.indexOf(to)).replace(/, status of \S+/, '');
+  assert.equal(section(fromCluster, 'Services', 'Speakers'), section(fromFolder, 'Services', 'Speakers'));
+  assert.equal(fromCluster.slice(fromCluster.indexOf('Recent warnings')), fromFolder.slice(fromFolder.indexOf('Recent warnings')));
+  assert.match(line(fromCluster, 'default/web'), /announced: n1→r1$/);
+  assert.match(line(fromCluster, 'r1 10.0.0.1'), /Established: 1 prefixes announced$/);
 });

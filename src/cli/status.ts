@@ -1,6 +1,7 @@
 // `ironlb status --config DIR`: the Services with their IPs, and what each speaker announces,
 // from the status files the controller and the speakers write (and the folder's Services, so that
-// those still waiting for an IP are listed too).
+// those still waiting for an IP are listed too). Without --config, the same from a cluster's
+// status objects (store/kubernetes/cluster-status.ts).
 //
 // A Service counts as announced to a peer only when its speaker says so (the plan's per-Service
 // entries: an aggregate such as a /24 counts, as `explain` says) and that session is Established;
@@ -8,8 +9,12 @@
 import type { Command } from '@commander-js/extra-typings';
 import { parseIp } from '../net/ip.ts';
 import { parsePrefix, prefixContains } from '../net/prefix.ts';
-import type { SpeakerStatus } from '../store/store.ts';
+import type { ControllerStatus, SpeakerStatus } from '../store/store.ts';
 import { readControllerStatus, readSpeakerStatuses } from '../store/files/status-file.ts';
+import { readClusterStatus } from '../store/kubernetes/cluster-status.ts';
+import { KubeClient, loadKubeConfig } from '../store/kubernetes/kube-client.ts';
+import { defaultNamespace } from '../daemon/cluster.ts';
+import { clusterFlagHelp } from '../daemon/cli-options.ts';
 import { loadPaths } from './load-paths.ts';
 
 /** The prefixes of one peer that hold `ip` (the /32 itself or an aggregate). */
@@ -32,8 +37,10 @@ function reachOf(service: string, ips: readonly string[], speakers: readonly Spe
     const said = s.announced?.find((a) => a.service === service);
     for (const [peer, p] of Object.entries(s.peers)) {
       if (s.announced !== undefined && !said?.peers.includes(peer)) continue;
-      const via = [...new Set(ips.flatMap((ip) => prefixesHolding(p.prefixes, ip)))];
-      if (via.length === 0) continue;
+      // From a cluster the session's prefix list is not known (only its count): the speaker's word is all there is.
+      const listKnown = p.prefixesSent === undefined || p.prefixes.length > 0;
+      const via = listKnown ? [...new Set(ips.flatMap((ip) => prefixesHolding(p.prefixes, ip)))] : [];
+      if (listKnown ? via.length === 0 : !said) continue;
       const aggregate = via.filter((x) => !/\/(32|128)$/.test(x));
       const text = `${s.node}→${peer}${aggregate.length > 0 ? ` (via ${aggregate.join(', ')})` : ''}`;
       if (p.state === 'Established') out.announced.push(text);
@@ -60,11 +67,14 @@ function loadBalancerServices(folder: string): string[] {
 }
 
 export async function statusText(folder: string): Promise<string> {
-  const c = await readControllerStatus(folder);
-  const speakers = await readSpeakerStatuses(folder);
+  return statusTextOf(await readControllerStatus(folder), await readSpeakerStatuses(folder), loadBalancerServices(folder));
+}
+
+/** The report, from the folder's status files or a cluster's status objects alike. */
+export function statusTextOf(c: ControllerStatus, speakers: readonly SpeakerStatus[], loadBalancers: readonly string[]): string {
   const lines: string[] = [];
   const withIp = Object.keys(c.services);
-  const withoutIp = loadBalancerServices(folder).filter((k) => !(k in c.services));
+  const withoutIp = loadBalancers.filter((k) => !(k in c.services));
   const keys = [...new Set([...withIp, ...withoutIp])].sort();
   lines.push(`Services (${keys.length})${c.updated ? `, status of ${c.updated}` : ''}:`);
   for (const k of keys) {
@@ -89,7 +99,7 @@ export async function statusText(folder: string): Promise<string> {
     lines.push(`  ${s.node}${s.updated ? ` (${s.updated})` : ''}`);
     for (const [peer, p] of Object.entries(s.peers)) {
       const what = p.state === 'Established' ? 'announced' : 'waiting for the session';
-      lines.push(`    ${peer} ${p.address} ${p.state}${p.bfd ? ` BFD ${p.bfd}` : ''}: ${p.prefixes.length} prefixes ${what}${p.prefixes.length > 0 ? ` (${p.prefixes.slice(0, 8).join(', ')}${p.prefixes.length > 8 ? ', …' : ''})` : ''}`);
+      lines.push(`    ${peer} ${p.address} ${p.state}${p.bfd ? ` BFD ${p.bfd}` : ''}: ${p.prefixes.length || (p.prefixesSent ?? 0)} prefixes ${what}${p.prefixes.length > 0 ? ` (${p.prefixes.slice(0, 8).join(', ')}${p.prefixes.length > 8 ? ', …' : ''})` : ''}`);
       if (p.received) lines.push(`      received ${p.received.routes} routes, ${p.received.accepted} accepted, ${p.received.installed} installed in the kernel`);
       if (p.lastError) lines.push(`      last error: ${p.lastError}`);
     }
@@ -106,15 +116,29 @@ export async function statusText(folder: string): Promise<string> {
 export function registerStatus(program: Command): void {
   program
     .command('status')
-    .description('show the Services with their IPs and what each speaker announces (from the status files)')
-    .requiredOption('-c, --config <dir>', 'the folder the controller and speakers run on')
+    .description('show the Services with their IPs and what each speaker announces (from the status files, or a cluster\'s status objects)')
+    .option('-c, --config <dir>', 'the folder the controller and speakers run on; without it: the Kubernetes API')
+    .option('--kubeconfig <file>', clusterFlagHelp.kubeconfig)
+    .option('-n, --namespace <ns>', 'in a cluster: the MetalLB namespace', defaultNamespace)
+    .option('--lb-class <class>', clusterFlagHelp.lbClass)
     .option('-o, --output <format>', 'text or json', 'text')
     .action(async (opts) => {
-      if (opts.output === 'json') {
-        const out = { controller: await readControllerStatus(opts.config), speakers: await readSpeakerStatuses(opts.config) };
-        process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+      let controller: ControllerStatus;
+      let speakers: SpeakerStatus[];
+      let loadBalancers: string[];
+      if (opts.config !== undefined) {
+        [controller, speakers, loadBalancers] = [await readControllerStatus(opts.config), await readSpeakerStatuses(opts.config), loadBalancerServices(opts.config)];
       } else {
-        process.stdout.write(await statusText(opts.config));
+        const client = new KubeClient(loadKubeConfig(opts.kubeconfig), 'ironlb-status');
+        try {
+          ({ controller, speakers, loadBalancers } = await readClusterStatus(client, opts.namespace, opts.lbClass));
+        } catch (e) {
+          process.stderr.write(`ironlb status: ${(e as Error).message}\n`);
+          process.exit(1);
+        } finally {
+          client.close();
+        }
       }
+      process.stdout.write(opts.output === 'json' ? JSON.stringify({ controller, speakers }, null, 2) + '\n' : statusTextOf(controller, speakers, loadBalancers));
     });
 }

@@ -61,6 +61,8 @@ export interface PeerAnnouncement {
   readonly address: string;
   readonly state: string;
   readonly prefixes: readonly string[];
+  /** Read back from a cluster's BGPSessionState, which keeps the count, not the list (prefixes is then empty). */
+  readonly prefixesSent?: number;
   readonly bfd?: string;
   /** Milliseconds the session has been Established, while it is. */
   readonly uptimeMs?: number;

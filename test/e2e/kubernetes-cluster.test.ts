@@ -13,7 +13,7 @@
 // and the host .254 (a veth, k8e-host), where etcd, the apiserver and the controllers run.
 // Namespaces and the host link are named `k8e-*`.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import * as https from 'node:https';
 import { createServer } from 'node:net';
@@ -300,6 +300,16 @@ exit
       assert.equal(s.prefixesSent, n === n1 ? 3 : 2); // web's /32, local's /32 on n1, the /24
       assert.ok(!Number.isNaN(Date.parse(s.establishedSince as string)));
     }
+
+    // `ironlb status` reads the same from the cluster's status objects as from a folder's files.
+    const out = await new Promise<string>((resolve, reject) => execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'status', '--kubeconfig', cp.kubeconfigPath],
+      { cwd: repo, env: { ...process.env, NODE_NO_WARNINGS: '1' } }, (e, stdout, stderr) => (e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve(stdout))));
+    const line = (key: string) => out.split('\n').find((l) => l.includes(key)) ?? '';
+    assert.match(line(`${apps}/web`), new RegExp(`${web.replaceAll('.', '\\.')}\\s+pool first-pool  announced: k8e-n1→tor k8e-n2→tor k8e-n3→tor$`), out);
+    assert.match(line(`${apps}/local`), /announced: k8e-n1→tor$/, out);
+    assert.match(out, /first-pool\s+IPv4 2 used \/ 254 free/);
+    assert.match(out, /Speakers \(3\):/);
+    assert.match(out, /tor 10\.215\.0\.1 Established: 3 prefixes announced/);
   });
 
   it('an EndpointSlice moved to another node (ETP Local): the next hop follows', async () => {

@@ -206,7 +206,7 @@ export async function readSpeakerStatuses(client: KubeClient, namespace: string)
     const st = item.status as BGPSessionStateStatus | undefined;
     if (!st?.node) continue;
     entry(st.node).peers[st.peer] = {
-      address: st.address, state: st.bgpStatus, prefixes: [], ...(st.bfdStatus !== 'N/A' ? { bfd: st.bfdStatus } : {}),
+      address: st.address, state: st.bgpStatus, prefixes: [], prefixesSent: st.prefixesSent, ...(st.bfdStatus !== 'N/A' ? { bfd: st.bfdStatus } : {}),
       ...(st.lastError ? { lastError: st.lastError } : {}),
     };
   }
