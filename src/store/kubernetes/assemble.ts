@@ -54,6 +54,21 @@ export function statusFromObjects(services: readonly Service[], pools: readonly 
   return { services: assigned, pools: usage, events: [] };
 }
 
+/**
+ * statusFromObjects, worked out when first read: only a controller's first snapshot reads it (it
+ * keeps what it wrote after that), and at 50k Services building it for every burst cost more than
+ * the rest of the snapshot.
+ */
+function lazyStatus(services: readonly Service[], pools: readonly Json[]): ControllerStatus {
+  let built: ControllerStatus | undefined;
+  const get = () => (built ??= statusFromObjects(services, pools));
+  return {
+    get services() { return get().services; },
+    get pools() { return get().pools; },
+    events: [],
+  };
+}
+
 /** Keeps what is expensive to recompute between calls: loaded objects by resourceVersion, the last resolution. */
 export class SnapshotAssembler {
   private readonly loaded = new Map<string, { rv: string | undefined; result: ApiLoadResult }>();
@@ -142,7 +157,7 @@ export class SnapshotAssembler {
       nodes: o.nodes as unknown as Node[],
       namespaces,
       diagnostics: good.diagnostics,
-      status: statusFromObjects(services, pools),
+      status: lazyStatus(services, pools),
     });
     if (this.lastResolved.config === undefined) {
       return { kind: 'rejected', diagnostics: this.lastResolved.diagnostics, configKey: key, ...(this.lastGood ? { snapshot: build(this.lastGood) } : {}) };

@@ -54,6 +54,10 @@ export class ControllerStatusWriter {
   private readonly queue: WriteQueue;
   private last: ControllerStatus | undefined;
   private eventSeq = 0;
+  /** Services whose object changed in the cache since the last write (see touched()). */
+  private readonly touchedKeys = new Set<string>();
+  /** The next write looks at every Service (the first one, after a standby spell). */
+  private scanAll = true;
   private closed = false;
   /** False while a standby: nothing is written, events are only marked seen. */
   active = true;
@@ -73,17 +77,30 @@ export class ControllerStatusWriter {
    * Makes the cluster hold `s`; resolves when every write it needs has been tried once (failures
    * are logged and retried in the background until they succeed or are no longer wanted).
    */
-  async write(s: ControllerStatus): Promise<void> {
+  async write(s: ControllerStatus, changed?: ReadonlySet<string>): Promise<void> {
     this.last = s;
     // newEvents: every event since the last write (events keeps only the latest, for display).
     const events = s.newEvents ?? s.events;
     if (!this.active || this.closed) {
       for (const e of events) this.emitted.add(e);
       for (const e of s.events) this.emitted.add(e);
+      this.scanAll = true;
       return;
     }
     const tried: Promise<void>[] = [];
-    for (const [, raw] of this.o.services()) {
+    // Only the Services whose assignment changed or whose object changed since the last write can
+    // differ now (tens of thousands of Services: no full scan per burst); everything when unknown.
+    const keys = changed === undefined || this.scanAll ? undefined : new Set([...changed, ...this.touchedKeys]);
+    this.scanAll = false;
+    this.touchedKeys.clear();
+    const services = this.o.services();
+    const candidates = keys === undefined ? services.values() : [...keys].map((k) => services.get(k) ?? k);
+    for (const raw of candidates) {
+      if (typeof raw === 'string') { // gone: nothing to write
+        this.queue.cancel(`ingress/${raw}`);
+        this.queue.cancel(`pool/${raw}`);
+        continue;
+      }
       const svc = raw as unknown as Service;
       const key = serviceKey(svc);
       const w = this.wanted(svc, s);
@@ -106,6 +123,11 @@ export class ControllerStatusWriter {
     await Promise.all(tried);
   }
 
+  /** The store saw this Service change (its own writes coming back included): the next write re-checks it. */
+  touched(key: string): void {
+    this.touchedKeys.add(key);
+  }
+
   /** Resolves when no write waits or runs (retries included). */
   idle(): Promise<void> {
     return this.queue.idle();
@@ -114,6 +136,7 @@ export class ControllerStatusWriter {
   /** Writes the last status again (after becoming the leader: the standby wrote nothing). */
   async resume(): Promise<void> {
     this.active = true;
+    this.scanAll = true;
     if (this.last) await this.write(this.last);
   }
 

@@ -153,6 +153,7 @@ export class KubernetesStore implements Store {
   private changed(kind: string, change: 'add' | 'update' | 'delete', obj: Json): void {
     if (kind === 'Service') {
       const key = objectKey(obj);
+      this.controllerWriter?.touched(key);
       if (change === 'delete') {
         this.pending.upserted.delete(key);
         this.pending.deleted.add(key);
@@ -212,9 +213,9 @@ export class KubernetesStore implements Store {
     this.listener?.snapshot(this.last);
   }
 
-  async writeControllerStatus(s: ControllerStatus): Promise<void> {
+  async writeControllerStatus(s: ControllerStatus, changed?: ReadonlySet<string>): Promise<void> {
     if (!this.controllerWriter) throw new Error('writeControllerStatus: this store serves a speaker');
-    await this.controllerWriter.write(s);
+    await this.controllerWriter.write(s, changed);
   }
 
   async writeSpeakerStatus(s: SpeakerStatus): Promise<void> {

@@ -144,6 +144,16 @@ describe('ControllerStatusWriter write counts', () => {
     await w.write(moved);
     await w.idle();
     assert.equal(api.calls.PATCH, 6051);
+    // With the controller's hint, only the changed Services and those the watch saw change are
+    // looked at: someone wipes s9's status (the watch reports it), s8 moves.
+    const s9 = api.services.get('apps/s9')!;
+    api.services.set('apps/s9', { ...s9, status: {} });
+    w.touched('apps/s9');
+    const moved2 = { ...moved, services: { ...moved.services, 'apps/s8': { ips: ['10.9.9.8'], pool: 'big' } } };
+    await w.write(moved2, new Set(['apps/s8']));
+    await w.idle();
+    assert.equal(api.calls.PATCH, 6053);
+    assert.equal(((api.services.get('apps/s9')!.status as Json).loadBalancer as { ingress: { ip: string }[] }).ingress[0]!.ip, '10.0.0.9');
     w.close();
   });
 
