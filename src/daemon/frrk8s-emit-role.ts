@@ -6,6 +6,7 @@
 // the object (MetalLB watches it for that). On stop the object stays: frr-k8s keeps announcing
 // while the speaker restarts (MetalLB leaves it too).
 import type { Logger } from 'pino';
+import { bgpSummary, layer2OnlyPools } from '../speaker/bgp-summary.ts';
 import { emitFrrConfiguration, type EmittedFrrConfiguration, type SecretHandling } from '../speaker/frrk8s-emit.ts';
 import type { AnnouncementPlan } from '../speaker/plan-types.ts';
 import type { Snapshot, SpeakerStatus, Store } from '../store/store.ts';
@@ -39,6 +40,7 @@ export interface FrrK8sEmitRoleOptions {
 
 export class FrrK8sEmitRole {
   private lastPlan: AnnouncementPlan | undefined;
+  private layer2OnlyPools: ReadonlySet<string> = new Set();
   /** JSON of the object last written ('null': removed); undefined: nothing written yet. */
   private written: string | undefined;
   private wanted: { key: string; obj: EmittedFrrConfiguration | undefined } | undefined;
@@ -77,6 +79,7 @@ export class FrrK8sEmitRole {
       return;
     }
     this.lastPlan = plan;
+    this.layer2OnlyPools = layer2OnlyPools(s.config);
     const r = emitFrrConfiguration({ config: s.config, peers: plan.peers, nodeName: this.o.nodeName, namespace: this.o.namespace, secrets: this.o.secrets, objects: s.objects });
     const problems = JSON.stringify([r.errors, r.warnings]);
     if (problems !== this.lastProblems) {
@@ -121,16 +124,7 @@ export class FrrK8sEmitRole {
   }
 
   status(): SpeakerStatus {
-    const notAnnounced: { service: string; reason: string }[] = [];
-    const announced: { service: string; peers: string[] }[] = [];
-    for (const sp of this.lastPlan?.services ?? []) {
-      const to = new Set<string>();
-      for (const e of sp.entries) {
-        if (e.kind === 'notAnnounced' && sp.ips.length > 0) notAnnounced.push({ service: `${sp.namespace}/${sp.name}`, reason: `${e.reason}: ${e.message}` });
-        else if (e.kind === 'announced') for (const peer of e.peers) to.add(peer);
-      }
-      if (to.size > 0) announced.push({ service: `${sp.namespace}/${sp.name}`, peers: [...to].sort() });
-    }
+    const { notAnnounced, announced } = bgpSummary(this.lastPlan?.services ?? [], this.layer2OnlyPools);
     const layer2 = this.o.layer2Status?.();
     // Sessions are frr-k8s's (its own BGPSessionState objects): none of ours to report.
     return { node: this.o.nodeName, peers: {}, notAnnounced, announced, ...(layer2 && Object.keys(layer2).length > 0 ? { layer2 } : {}), updated: new Date().toISOString() };

@@ -13,6 +13,7 @@ import { formatIp, type IpAddress } from '../net/ip.ts';
 import { formatPrefix } from '../net/prefix.ts';
 import type { Metrics } from '../observe/metrics.ts';
 import { ConflictLog } from './conflict-log.ts';
+import { bgpSummary, layer2OnlyPools } from '../speaker/bgp-summary.ts';
 import type { AnnouncementPlan } from '../speaker/plan-types.ts';
 import type { PeerAnnouncement, Snapshot, SpeakerStatus, Store } from '../store/store.ts';
 import type { BfdEngine, BfdStateEvent, BgpEngine, Plan, PlanInput } from './engines.ts';
@@ -130,8 +131,7 @@ export class SpeakerRole {
   onSnapshot(s: Snapshot): void {
     if (this.stopped) return;
     const started = process.hrtime.bigint();
-    const bgpPools = new Set(s.config.bgpAdvertisements.flatMap((a) => a.pools));
-    this.layer2OnlyPools = new Set(s.config.l2Advertisements.flatMap((a) => a.pools).filter((p) => !bgpPools.has(p)));
+    this.layer2OnlyPools = layer2OnlyPools(s.config);
     const d = s.delta;
     if (this.planner && d?.servicesOnly === true && d.from === this.plannedGeneration) {
       try {
@@ -406,18 +406,7 @@ export class SpeakerRole {
         ...received(this.frrk8s.status(id)),
       };
     }
-    const notAnnounced: { service: string; reason: string }[] = [];
-    const announced: { service: string; peers: string[] }[] = [];
-    for (const sp of this.servicePlans()) {
-      // A layer-2 Service is not "not announced" by BGP: layer2 below says who answers for it.
-      if (sp.pool !== undefined && this.layer2OnlyPools.has(sp.pool)) continue;
-      const to = new Set<string>();
-      for (const e of sp.entries) {
-        if (e.kind === 'notAnnounced' && sp.ips.length > 0) notAnnounced.push({ service: `${sp.namespace}/${sp.name}`, reason: `${e.reason}: ${e.message}` });
-        else if (e.kind === 'announced') for (const peer of e.peers) to.add(peer);
-      }
-      if (to.size > 0) announced.push({ service: `${sp.namespace}/${sp.name}`, peers: [...to].sort() });
-    }
+    const { notAnnounced, announced } = bgpSummary(this.servicePlans(), this.layer2OnlyPools);
     const layer2 = this.o.layer2Status?.();
     return { node: this.o.nodeName, peers, notAnnounced, announced, ...(layer2 && Object.keys(layer2).length > 0 ? { layer2 } : {}), updated: new Date().toISOString() };
   }
