@@ -104,6 +104,10 @@ export class SpeakerRole {
   /** Pools that only layer 2 announces (an L2Advertisement, no BGPAdvertisement): their Services are not BGP's to report. */
   private layer2OnlyPools: ReadonlySet<string> = new Set();
   private lastStatusMs = 0;
+  /** The pending status write waits for edits to pause (see scheduleStatus), and is due by statusDueBy at the latest. */
+  private statusQuiet = false;
+  private statusAt = 0;
+  private statusDueBy: number | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
   private statusWrite: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -138,7 +142,7 @@ export class SpeakerRole {
         this.applyDelta(this.planner, d);
         this.plannedGeneration = s.generation;
         this.o.metrics?.reconcileSeconds.observe({ role: 'speaker' }, Number(process.hrtime.bigint() - started) / 1e9);
-        this.scheduleStatus();
+        this.scheduleStatus('routes');
         return;
       } catch (e) {
         this.log.error({ err: e, generation: s.generation }, 'incremental planning failed; planning everything');
@@ -418,17 +422,34 @@ export class SpeakerRole {
 
   /**
    * Status is written at most every statusEveryMs, and at least 20 times its own cost apart: with
-   * tens of thousands of prefixes a write is not free, and edits must not queue behind it.
+   * tens of thousands of prefixes a write is not free (it lists every prefix), and edits must not
+   * queue behind it. Route changes of single edits (`routes`) wait until edits pause for as long,
+   * at most 10 s: a stream of edits does not pay for a whole status each time. Session and BFD
+   * changes keep the short delay.
    */
-  private scheduleStatus(): void {
-    if (this.statusTimer || this.stopped) return;
+  private scheduleStatus(why: 'routes' | 'state' = 'state'): void {
+    if (this.stopped) return;
+    const gap = Math.max(this.o.statusEveryMs ?? 200, 20 * this.lastStatusMs);
+    const now = Date.now();
+    if (why === 'routes') {
+      this.statusDueBy ??= now + Math.max(gap, 10_000);
+      if (this.statusTimer && !this.statusQuiet) return; // a state change is about to write it anyway
+    } else this.statusDueBy = undefined;
+    const at = why === 'routes' ? Math.min(now + gap, this.statusDueBy!) : now + gap;
+    if (this.statusTimer) {
+      if (!this.statusQuiet || why === 'state' && this.statusAt <= at) return;
+      clearTimeout(this.statusTimer);
+    }
+    this.statusQuiet = why === 'routes';
+    this.statusAt = at;
     this.statusTimer = setTimeout(() => {
       this.statusTimer = undefined;
+      this.statusDueBy = undefined;
       const t0 = performance.now();
       const s = this.status();
       this.lastStatusMs = performance.now() - t0;
       this.statusWrite = this.statusWrite.then(() => this.o.store.writeSpeakerStatus(s)).catch((e: unknown) => this.log.warn({ err: e }, 'writing speaker status failed'));
-    }, Math.max(this.o.statusEveryMs ?? 200, 20 * this.lastStatusMs));
+    }, Math.max(0, at - now));
     this.statusTimer.unref();
   }
 

@@ -10,7 +10,7 @@
 // waits until every file has been read. A known file that turns empty or stops validating (an
 // editor truncating it and then writing it) is held unchanged for `settleMs`: only if it stays
 // that way is the change taken (an empty file then really empties it; a broken one is rejected).
-import { type FSWatcher, watch } from 'node:fs';
+import { type FSWatcher, readFileSync, statSync, watch } from 'node:fs';
 import { mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Diagnostic } from '../../api/diagnostics.ts';
@@ -67,21 +67,40 @@ export interface FolderStoreOptions {
   readonly statusCompactAfterMs?: number;
 }
 
+/** File system calls; they may answer at once (and throw at once) or later. */
 export interface StoreFs {
-  readFile(file: string): Promise<string>;
-  stat(file: string): Promise<{ ino: number; size: number; mtimeMs: number; isFile(): boolean; isDirectory(): boolean }>;
+  readFile(file: string): string | Promise<string>;
+  stat(file: string): StoreStat | Promise<StoreStat>;
 }
+export interface StoreStat { ino: number; size: number; mtimeMs: number; isFile(): boolean; isDirectory(): boolean }
 
-const nodeFs: StoreFs = { readFile: (f) => readFile(f, 'utf8'), stat: (f) => stat(f) };
+/**
+ * Synchronous calls: a small file costs ~10 µs of CPU so, ~100 µs through the promise API (four
+ * thread-pool round trips and a FileHandle); a folder of 50,000 files is read in half a second
+ * instead of five. Reads yield to the event loop every few milliseconds (eachLimited).
+ */
+const nodeFs: StoreFs = { readFile: (f) => readFileSync(f, 'utf8'), stat: (f) => statSync(f) };
 
 /** Errors that say nothing about whether the file exists: retry, never treat as deleted. */
 const gone = new Set(['ENOENT', 'ENOTDIR']);
 const errCode = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? String(e);
 
-/** Runs `fn` over `items`, at most `limit` at a time. */
+/**
+ * Runs `fn` over `items`, at most `limit` at a time, yielding to the event loop at least every
+ * 5 ms (the calls inside may be synchronous: sessions and timers must not wait for the folder).
+ */
 async function eachLimited<T>(items: readonly T[], limit: number, fn: (x: T) => Promise<unknown>): Promise<void> {
   let next = 0;
-  const worker = async (): Promise<void> => { while (next < items.length) await fn(items[next++]!); };
+  let since = performance.now();
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      await fn(items[next++]!);
+      if (performance.now() - since > 5) {
+        await new Promise((r) => setImmediate(r));
+        since = performance.now();
+      }
+    }
+  };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
