@@ -116,7 +116,9 @@ export async function runBgpScenario(cp: ControlPlane, world: BgpWorld, impl: Im
   try {
     for (const [i, svc] of s.services.entries()) await createService(cp, ns, svc, i);
     speakers = startSpeakers(world, cp, impl, ns, s.name);
-    record.start = await settle(world, { minMs: 12_000, quietMs: 5000, maxMs: 60_000 });
+    // Under load a speaker may take seconds to start: "nothing changed" only counts once all run.
+    await world.speakersListening(7472);
+    record.start = await settle(world, { minMs: 10_000, quietMs: 5000, maxMs: 60_000 });
     for (const step of s.steps) {
       if (step.apply) await applyYaml(cp, ns, step.apply);
       if (step.deleteObject) {

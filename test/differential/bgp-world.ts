@@ -8,7 +8,8 @@
 //   md-r3 192.168.1.3            2001:db8:1::3 ─┤
 //   md-n1 192.168.1.10 172.30.0.2 2001:db8:1::10 (node-1) ─┤
 //   md-n2 192.168.1.11 172.30.0.4 2001:db8:1::11 (node-2) ─┤
-//   md-n3 192.168.1.12 172.30.0.5 2001:db8:1::12 (node-3) ─┘
+//   md-n3 192.168.1.12 172.30.0.5 2001:db8:1::12 (node-3) ─┤
+//   md-c  192.168.1.100           2001:db8:1::100 (client: who answers ARP/NDP) ─┘
 //
 // The apiserver listens on 127.0.0.1 in the host namespace; a node reaches it through a relay:
 // a listener on 127.0.0.1:<apiserver port> inside the node's namespace forwards each connection to
@@ -35,6 +36,7 @@ export const nodeAddrs: Record<NodeName, { v4: string; alt: string; v6: string }
   'node-2': { v4: '192.168.1.11', alt: '172.30.0.4', v6: '2001:db8:1::11' },
   'node-3': { v4: '192.168.1.12', alt: '172.30.0.5', v6: '2001:db8:1::12' },
 };
+export const clientAddrs = { v4: '192.168.1.100', v6: '2001:db8:1::100' };
 export const routerAddrs: Record<RouterName, string[]> = {
   r1: ['192.168.1.1/24', '172.30.0.3/24', '2001:db8:1::1/64'],
   r2: ['192.168.1.2/24', '2001:db8:1::2/64'],
@@ -82,6 +84,35 @@ export class BgpWorld {
 
   nodeNs(n: NodeName): string { return `${this.prefix}${nodeNsSuffix[n]}`; }
   get switchNs(): string { return `${this.prefix}sw`; }
+  get clientNs(): string { return `${this.prefix}c`; }
+
+  /** Waits (≤ 60 s) until something listens on TCP `port` in every node's namespace: the speakers' metrics, served once they run. */
+  async speakersListening(port: number): Promise<void> {
+    const end = Date.now() + 60_000;
+    for (const n of nodeNames) {
+      while (!inNs(this.nodeNs(n), 'ss', '-Hltn', `sport = :${port}`).trim()) {
+        if (Date.now() > end) throw new Error(`no speaker listens on :${port} in ${this.nodeNs(n)} after 60 s`);
+        await sleep(200);
+      }
+    }
+  }
+
+  /** Which nodes answer ARP (IPv4) or NDP (IPv6) for `ip` on the segment, asked from the client. */
+  whoAnswers(ip: string): string[] {
+    const macs = new Map<string, string>();
+    for (const n of nodeNames) macs.set((JSON.parse(inNs(this.nodeNs(n), 'ip', '-j', 'link', 'show', 'eth0')) as { address: string }[])[0]!.address, n);
+    let out: string;
+    try {
+      out = ip.includes(':')
+        ? inNs(this.clientNs, 'ndisc6', '-m', '-q', '-r', '1', '-w', '700', ip, 'eth0')
+        : inNs(this.clientNs, 'arping', '-c', '2', '-W', '0.2', '-w', '1', '-i', 'eth0', ip);
+    } catch (e) {
+      out = String((e as { stdout?: string }).stdout ?? '');
+    }
+    const seen = new Set<string>();
+    for (const m of out.toLowerCase().matchAll(/(?:[0-9a-f]{2}:){5}[0-9a-f]{2}/g)) seen.add(macs.get(m[0]) ?? `unknown ${m[0]}`);
+    return [...seen].sort();
+  }
 
   /** Builds the namespaces and the relays to the apiserver at `server` (https://127.0.0.1:PORT). */
   async build(server: string): Promise<void> {
@@ -104,6 +135,8 @@ export class BgpWorld {
       const a = nodeAddrs[n];
       attach(this.nodeNs(n), n, [`${a.v4}/24`, `${a.alt}/24`, `${a.v6}/64`]);
     }
+    // A client on the same segment, for the layer-2 comparison (who answers ARP/NDP).
+    attach(this.clientNs, 'client', [`${clientAddrs.v4}/24`, `${clientAddrs.v6}/64`]);
     const port = Number(new URL(server).port);
     const sock = path.join(this.root, 'api.sock');
     this.relayServer = createServer((c) => {

@@ -4,71 +4,40 @@
 // What every router holds (each path's neighbor, next hops, origin, AS path, MED, LOCAL_PREF,
 // communities, large communities, and the established sessions) is compared after the start and
 // after each step. MetalLB's record is golden/bgp.json (the MetalLB test checks the binary still
-// produces it; UPDATE_GOLDEN=1 rewrites it); every difference must be listed in differences.ts.
+// produces it; UPDATE_GOLDEN=1 rewrites the scenarios run); every difference must be counted in
+// differences.ts.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { runDaemon } from '../../src/daemon/run.ts';
-import { silentLogger } from '../../src/observe/log.ts';
-import { installCrds } from '../cluster/ironlb-setup.ts';
-import { clusterSuiteOptions, coreTools, createNode, missingTools, startControlPlane, toolVersions, type ControlPlane } from '../cluster/index.ts';
-import { BgpWorld, nodeAddrs, nodeLabels, nodeNames } from '../differential/bgp-world.ts';
-import { bgpDifferences, type Implementation, ironlbSpeakerArgv, metallbSpeakerArgv, runBgpScenario, type ScenarioRecord } from '../differential/bgp-observe.ts';
+import { clusterSuiteOptions, coreTools, missingTools, toolVersions, type ControlPlane } from '../cluster/index.ts';
+import type { BgpWorld } from '../differential/bgp-world.ts';
+import { bgpDifferences, runBgpScenario, type ScenarioRecord } from '../differential/bgp-observe.ts';
 import { bgpScenarios } from '../differential/bgp-scenarios.ts';
 import { bgpDifferenceKind, bgpDifferences as listed } from '../differential/differences.ts';
-import { installMetallbCrds, startMetallbController } from '../differential/metallb.ts';
+import { haveMetallb, ironlbImpl, metallbImpl, metallbTools, startDifferentialWorld } from '../differential/implementations.ts';
 import { frrInstalled } from './frr.ts';
 
 interface Golden { metallb: string; scenarios: Record<string, ScenarioRecord> }
 const goldenPath = new URL('../differential/golden/bgp.json', import.meta.url);
 const readGolden = (): Golden => JSON.parse(readFileSync(goldenPath, 'utf8')) as Golden;
 
-const metallb: Implementation = {
-  name: 'metallb',
-  startController: (cp, ns) => startMetallbController(cp, ns),
-  speakerArgv: (_cp, ns, node) => metallbSpeakerArgv(ns, node),
-};
-const ironlb: Implementation = {
-  name: 'ironlb',
-  async startController(cp, ns) {
-    const d = await runDaemon({ controller: true, speaker: false }, {
-      folder: '', namespace: ns, logger: silentLogger(), cluster: { kubeconfig: cp.kubeconfigPath, leaderElection: false },
-    });
-    return { stop: () => d.stop() };
-  },
-  speakerArgv: ironlbSpeakerArgv,
-};
-
 const only = process.env.DIFF_SCENARIOS?.split(',');
 const scenarios = bgpScenarios.filter((s) => !only || only.includes(s.name));
-const metallbTools = [...coreTools, 'metallb-controller', 'metallb-speaker'] as const;
 const notRoot = process.getuid?.() !== 0 ? 'needs root (network namespaces)' : !frrInstalled() ? 'FRR is not installed' : undefined;
 const options = notRoot && process.env.CI !== 'true' ? { skip: notRoot, timeout: 1_800_000 } : { ...clusterSuiteOptions(coreTools), timeout: 1_800_000 };
 
 describe('BGP beside MetalLB: the routers see the same routes', options, () => {
   let cp: ControlPlane;
-  const world = new BgpWorld();
-  const haveMetallb = missingTools(metallbTools) === undefined;
-  before(async () => {
-    cp = await startControlPlane({ name: 'diff-bgp' });
-    // MetalLB's own CRDs when it is built (ironlb reads them as it reads its chart's), else the chart's.
-    if (haveMetallb) await installMetallbCrds(cp); else await installCrds(cp);
-    for (const n of nodeNames) {
-      await createNode(cp, n, {
-        labels: nodeLabels[n],
-        addresses: [{ type: 'InternalIP', address: nodeAddrs[n].v4 }, { type: 'InternalIP', address: nodeAddrs[n].v6 }, { type: 'Hostname', address: n }],
-      });
-    }
-    await world.build(cp.server);
-  });
+  let world: BgpWorld;
+  before(async () => { ({ cp, world } = await startDifferentialWorld('diff-bgp')); });
   after(async () => {
-    await world.stop();
+    await world?.stop();
     await cp?.stop();
   });
 
-  test(`MetalLB v${toolVersions.metallb} (native BGP): the golden record`, { skip: process.env.CI !== 'true' && !haveMetallb ? missingTools(metallbTools) : false }, async () => {
+  test(`MetalLB v${toolVersions.metallb} (native BGP): the golden record`, { skip: process.env.CI !== 'true' && !haveMetallb() ? missingTools(metallbTools) : false }, async () => {
     const seen: Record<string, ScenarioRecord> = {};
-    for (const s of scenarios) seen[s.name] = await runBgpScenario(cp, world, metallb, s);
+    for (const s of scenarios) seen[s.name] = await runBgpScenario(cp, world, metallbImpl, s);
     if (process.env.UPDATE_GOLDEN === '1') {
       const old = (() => { try { return readGolden().scenarios; } catch { return {}; } })();
       writeFileSync(goldenPath, `${JSON.stringify({ metallb: `v${toolVersions.metallb}`, scenarios: { ...old, ...seen } }, null, 2)}\n`);
@@ -82,7 +51,7 @@ describe('BGP beside MetalLB: the routers see the same routes', options, () => {
   test("ironlb's speaker and controller: the differences are exactly the listed ones", async () => {
     const golden = readGolden();
     const seen: Record<string, ScenarioRecord> = {};
-    for (const s of scenarios) seen[s.name] = await runBgpScenario(cp, world, ironlb, s);
+    for (const s of scenarios) seen[s.name] = await runBgpScenario(cp, world, ironlbImpl, s);
     if (process.env.DIFF_VERBOSE === '1') console.log(JSON.stringify(seen, null, 2));
     const want = Object.fromEntries(scenarios.map((s) => [s.name, golden.scenarios[s.name] ?? {}]));
     const seenLines = bgpDifferences(want, seen);

@@ -1,0 +1,53 @@
+// The differential suite's layer-2 half (issue #13): MetalLB's speaker (v0.15.x) and ironlb's, each
+// in turn on the three network-namespace nodes of test/differential/bgp-world.ts (md-*), with no
+// liveness gossip (every Node eligible, as both do without memberlist), for the scenarios of
+// l2-scenarios.ts: which nodes answer ARP/NDP for each Service address, asked from a client on the
+// same segment. MetalLB's record is golden/l2.json (UPDATE_GOLDEN=1 rewrites it); every difference
+// must be listed in differences.ts (l2Differences).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { clusterSuiteOptions, coreTools, missingTools, toolVersions, type ControlPlane } from '../cluster/index.ts';
+import type { BgpWorld } from '../differential/bgp-world.ts';
+import { l2Differences as listed } from '../differential/differences.ts';
+import { haveMetallb, ironlbImpl, metallbImpl, metallbTools, startDifferentialWorld } from '../differential/implementations.ts';
+import { l2Differences, type L2Record, runL2Scenario } from '../differential/l2-observe.ts';
+import { l2Scenarios } from '../differential/l2-scenarios.ts';
+
+interface Golden { metallb: string; scenarios: Record<string, L2Record> }
+const goldenPath = new URL('../differential/golden/l2.json', import.meta.url);
+const readGolden = (): Golden => JSON.parse(readFileSync(goldenPath, 'utf8')) as Golden;
+
+const notRoot = process.getuid?.() !== 0 ? 'needs root (network namespaces)' : undefined;
+const options = notRoot && process.env.CI !== 'true' ? { skip: notRoot, timeout: 1_200_000 } : { ...clusterSuiteOptions(coreTools), timeout: 1_200_000 };
+
+describe('layer 2 beside MetalLB: the same node answers for each address', options, () => {
+  let cp: ControlPlane;
+  let world: BgpWorld;
+  before(async () => { ({ cp, world } = await startDifferentialWorld('diff-l2')); });
+  after(async () => {
+    await world?.stop();
+    await cp?.stop();
+  });
+
+  test(`MetalLB v${toolVersions.metallb}: the golden record`, { skip: process.env.CI !== 'true' && !haveMetallb() ? missingTools(metallbTools) : false }, async () => {
+    const seen: Record<string, L2Record> = {};
+    for (const s of l2Scenarios) seen[s.name] = await runL2Scenario(cp, world, metallbImpl, s);
+    if (process.env.UPDATE_GOLDEN === '1') {
+      writeFileSync(goldenPath, `${JSON.stringify({ metallb: `v${toolVersions.metallb}`, scenarios: seen }, null, 2)}\n`);
+      return;
+    }
+    const golden = readGolden();
+    assert.equal(golden.metallb, `v${toolVersions.metallb}`, 'the golden record is of another MetalLB release: rewrite it with UPDATE_GOLDEN=1');
+    assert.deepEqual(seen, golden.scenarios);
+  });
+
+  test("ironlb's speaker: the differences are exactly the listed ones", async () => {
+    const golden = readGolden();
+    const seen: Record<string, L2Record> = {};
+    for (const s of l2Scenarios) seen[s.name] = await runL2Scenario(cp, world, ironlbImpl, s);
+    if (process.env.DIFF_VERBOSE === '1') console.log(JSON.stringify(seen, null, 2));
+    const seenLines = l2Differences(golden.scenarios, seen);
+    assert.deepEqual(seenLines, listed.map((d) => d.line).sort(), `differences seen:\n${seenLines.join('\n')}`);
+  });
+});
