@@ -9,7 +9,7 @@ import { KubeClient, loadKubeConfig } from '../store/kubernetes/kube-client.ts';
 import { KubernetesStore } from '../store/kubernetes/kube-store.ts';
 import { LeaderElector } from '../store/kubernetes/lease.ts';
 import { metallbConfig } from '../store/kubernetes/resources.ts';
-import { WebhookCertManager } from '../webhooks/certs.ts';
+import { type CertLifetimes, WebhookCertManager } from '../webhooks/certs.ts';
 import { serveWebhooks, type WebhookServer } from '../webhooks/server.ts';
 
 export interface ClusterOptions {
@@ -29,6 +29,9 @@ export interface ClusterOptions {
   readonly webhookHost?: string;
   /** Extra names/IPs in the serving certificate (tests call the webhook on 127.0.0.1). */
   readonly webhookExtraHosts?: readonly string[];
+  /** Webhook certificate lifetimes and how often they are checked (tests shorten them to seconds). */
+  readonly webhookCertLifetimes?: Partial<CertLifetimes>;
+  readonly webhookCertCheckMs?: number;
   readonly debounceMs?: number;
   /** Speaker: the namespace of frr-k8s's FRRConfigurations (MetalLB's --frrk8s-namespace; default the MetalLB one). */
   readonly frrk8sNamespace?: string;
@@ -79,13 +82,16 @@ export function clusterStore(role: 'controller' | 'speaker', c: ClusterOptions, 
     afterStart: async () => {
       elector?.start();
       if (role !== 'controller' || !c.webhookPort) return;
-      certs = new WebhookCertManager({ client, namespace: ns, logger: logger.child({ component: 'webhook-tls' }), ...(c.webhookExtraHosts ? { extraHosts: c.webhookExtraHosts } : {}) });
+      certs = new WebhookCertManager({
+        client, namespace: ns, logger: logger.child({ component: 'webhook-tls' }),
+        ...(c.webhookExtraHosts ? { extraHosts: c.webhookExtraHosts } : {}), ...(c.webhookCertLifetimes ? { lifetimes: c.webhookCertLifetimes } : {}),
+      });
       const tls = await certs.ensure();
       parts.webhooks = await serveWebhooks({
         tls, port: c.webhookPort, ...(c.webhookHost ? { host: c.webhookHost } : {}), namespace: ns, logger: logger.child({ component: 'webhooks' }),
         current: () => metallbConfig.flatMap((r) => store.cached(r.kind)),
       });
-      certs.watch(10 * 60_000, (t) => parts.webhooks?.setTls(t));
+      certs.watch(c.webhookCertCheckMs ?? 10 * 60_000, (t) => parts.webhooks?.setTls(t));
     },
     stop: async () => {
       certs?.stop();

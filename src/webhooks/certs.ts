@@ -1,9 +1,13 @@
 // Self-managed webhook TLS: a CA and a serving certificate kept in a Secret (MetalLB's name:
 // metallb-webhook-cert), the CA injected as caBundle into the ValidatingWebhookConfiguration and
-// the BGPPeer CRD's conversion stanza, and both renewed before they expire (serving certificate:
-// 30 days before; CA: 90 days before, the old CA staying in the bundle until it expires so
-// replicas still serving the old certificate keep working). Every replica runs this: writes carry
-// the resourceVersion read, so of two racing replicas one wins and the other adopts its result.
+// the BGPPeer CRD's conversion stanza, and both renewed before they expire. The CA is renewed 90
+// days before it expires, but only added to the bundle then: the serving certificate stays signed
+// by the old CA until that one is within 30 days of expiry, so by the time a certificate signed by
+// the new CA is served, the API server (and every replica) has long had the new CA in its bundle.
+// The serving certificate is renewed 30 days before it expires. An old CA stays in the bundle
+// until it expires, so replicas still serving an older certificate keep working. Every replica
+// runs this: writes carry the resourceVersion read, so of two racing replicas one wins and the
+// other adopts its result.
 import { X509Certificate } from 'node:crypto';
 import type { Json, KubeClient } from '../store/kubernetes/kube-client.ts';
 import { KubeApiError, resourcePath } from '../store/kubernetes/kube-client.ts';
@@ -20,6 +24,8 @@ export interface WebhookTlsOptions {
   /** CRDs whose conversion webhook gets the caBundle. */
   readonly conversionCrds?: readonly string[];
   readonly now?: () => Date;
+  /** Lifetimes and renewal margins (tests shorten them to seconds). */
+  readonly lifetimes?: Partial<CertLifetimes>;
   readonly logger?: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
 }
 
@@ -31,6 +37,17 @@ export const webhookDefaults = {
 } as const;
 
 const day = 86_400_000;
+
+export interface CertLifetimes {
+  readonly caMs: number;
+  /** A CA this close to expiry gets a successor (added to the bundle, used to sign later). */
+  readonly caRenewBeforeMs: number;
+  readonly servingMs: number;
+  /** A serving certificate, or the CA that signed it, this close to expiry: a new one from the newest CA. */
+  readonly servingRenewBeforeMs: number;
+}
+
+export const defaultLifetimes: CertLifetimes = { caMs: 3650 * day, caRenewBeforeMs: 90 * day, servingMs: 365 * day, servingRenewBeforeMs: 30 * day };
 const secrets = { group: '', version: 'v1', plural: 'secrets' };
 const webhookConfigs = { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingwebhookconfigurations' };
 const crds = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions' };
@@ -71,6 +88,7 @@ export class WebhookCertManager {
   /** Reads (or creates, or renews) the certificates and injects the caBundle; returns what to serve. */
   async ensure(): Promise<WebhookTls> {
     const now = this.o.now?.() ?? new Date();
+    const life = { ...defaultLifetimes, ...this.o.lifetimes };
     const name = this.o.secretName ?? webhookDefaults.secretName;
     let secret: Json | undefined;
     try {
@@ -83,14 +101,18 @@ export class WebhookCertManager {
     let bundle = pemBlocks(unb64(data['ca.crt'])).filter((p) => !expiresWithin(p, 0, now));
     let serving: KeyPairPem | undefined = data['tls.crt'] && data['tls.key'] ? { certPem: unb64(data['tls.crt']), keyPem: unb64(data['tls.key']) } : undefined;
     let changed = false;
-    if (!ca || expiresWithin(ca.certPem, 90 * day, now)) {
-      ca = createCertificate({ commonName: 'ironlb-webhook-ca', validDays: 3650, now });
+    // A CA made in this very call is not in anyone's bundle yet: whatever is signed now comes from its predecessor.
+    let signer: KeyPairPem | undefined = ca;
+    if (!ca || expiresWithin(ca.certPem, life.caRenewBeforeMs, now)) {
+      if (signer && expiresWithin(signer.certPem, life.servingRenewBeforeMs, now)) signer = undefined;
+      ca = createCertificate({ commonName: 'ironlb-webhook-ca', validDays: life.caMs / day, now });
       bundle = [ca.certPem, ...bundle];
-      serving = undefined;
       changed = true;
     }
-    if (!serving || expiresWithin(serving.certPem, 30 * day, now) || !this.covers(serving.certPem, ca.certPem)) {
-      serving = createCertificate({ commonName: this.hosts[2]!, validDays: 365, now, issuer: ca, hosts: this.hosts });
+    // The serving certificate may be signed by an older CA of the bundle (see above).
+    const issuer = serving ? bundle.find((c) => this.covers(serving!.certPem, c)) : undefined;
+    if (!serving || !issuer || expiresWithin(serving.certPem, life.servingRenewBeforeMs, now) || expiresWithin(issuer, life.servingRenewBeforeMs, now)) {
+      serving = createCertificate({ commonName: this.hosts[2]!, validDays: life.servingMs / day, now, issuer: signer ?? ca, hosts: this.hosts });
       changed = true;
     }
     if (changed) {

@@ -4,7 +4,9 @@
 // refused with ironlb's message; a BGPPeer written as v1beta1 is stored and read back as v1beta2.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { createServer } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runDaemon, type RunningDaemon } from '../../src/daemon/run.ts';
 import { silentLogger } from '../../src/observe/log.ts';
@@ -39,11 +41,12 @@ function webhookConfiguration(port: number): Json {
 describe('webhooks called by the real apiserver', clusterSuiteOptions(), () => {
   let cp: ControlPlane;
   let d: RunningDaemon;
+  let port: number;
   before(async () => {
     cp = await startControlPlane({ name: 'k8s-webhooks' });
     await installCrds(cp);
     await cp.kubectl(['create', 'namespace', ns]);
-    const port = await freePort();
+    port = await freePort();
     const conv = await cp.request('PATCH', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/bgppeers.metallb.io', {
       spec: { conversion: { strategy: 'Webhook', webhook: { conversionReviewVersions: ['v1'], clientConfig: { url: `https://127.0.0.1:${port}/convert` } } } },
     }, 'application/merge-patch+json');
@@ -98,5 +101,50 @@ describe('webhooks called by the real apiserver', clusterSuiteOptions(), () => {
     assert.equal(v1.apiVersion, 'metallb.io/v1beta1');
     assert.equal(v1.spec.holdTime, '90s');
     assert.ok(d.cluster!.webhooks!.served.conversion > 0, 'the apiserver called /convert');
+  });
+
+  test('certificates rotated before expiry (lifetimes of seconds): the apiserver keeps calling the webhook throughout', async () => {
+    // A fresh start with short lifetimes: the CA lives 40 s and gets its successor 30 s before
+    // expiry; the serving certificate is renewed 20 s before it or its CA expires.
+    await d.stop();
+    const del = await cp.request('DELETE', `/api/v1/namespaces/${ns}/secrets/metallb-webhook-cert`);
+    assert.equal(del.status, 200);
+    d = await runDaemon({ controller: true, speaker: false }, {
+      folder: '', namespace: ns, logger: silentLogger(),
+      cluster: {
+        kubeconfig: cp.kubeconfigPath, leaderElection: false, webhookPort: port, webhookHost: '127.0.0.1', webhookExtraHosts: ['127.0.0.1'],
+        webhookCertLifetimes: { caMs: 40_000, caRenewBeforeMs: 30_000, servingMs: 40_000, servingRenewBeforeMs: 20_000 }, webhookCertCheckMs: 500,
+      },
+    });
+    const bad = { apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'rot', namespace: ns }, spec: { addresses: ['192.0.2.0/26'] } };
+    const admit = async () => (await cp.request('POST', `/apis/metallb.io/v1beta1/namespaces/${ns}/ipaddresspools`, bad)).body?.message as string;
+    const denied = /ipaddresspoolvalidationwebhook\.metallb\.io" denied the request: .*overlaps "192\.0\.2\.0\/26" in IPAddressPool metallb-system\/rot/;
+    // The new CA reaches the apiserver's webhook client shortly after it is injected.
+    const end = Date.now() + 20_000;
+    while (!denied.test(await admit())) {
+      assert.ok(Date.now() < end, `the webhook never answered with the new certificates: ${await admit()}`);
+      await sleep(200);
+    }
+    const served = () => new Promise<X509Certificate>((resolve, reject) => {
+      const s = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => { resolve(s.getPeerX509Certificate()!); s.end(); });
+      s.on('error', reject);
+    });
+    const issuers = new Set<string>();
+    let bundleMax = 0;
+    const failures: string[] = [];
+    const start = Date.now();
+    while (Date.now() - start < 25_000) {
+      const m = await admit();
+      if (!denied.test(m)) failures.push(m);
+      const secret = (await cp.request('GET', `/api/v1/namespaces/${ns}/secrets/metallb-webhook-cert`)).body as Json;
+      const cas = (Buffer.from(secret.data['ca.crt'] as string, 'base64').toString().match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []).map((p) => new X509Certificate(p));
+      bundleMax = Math.max(bundleMax, cas.length);
+      const cert = await served();
+      issuers.add(cas.find((ca) => cert.verify(ca.publicKey))?.fingerprint256 ?? 'unknown');
+      await sleep(250);
+    }
+    assert.deepEqual(failures, [], 'every admission during the rotations was answered by ironlb');
+    assert.ok(bundleMax >= 2, 'a successor CA was published beside the old one');
+    assert.ok(issuers.size >= 2 && !issuers.has('unknown'), `served from ${issuers.size} CAs, each in the bundle`);
   });
 });
