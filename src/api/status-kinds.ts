@@ -42,6 +42,10 @@ export interface BGPSessionStateStatus {
   /** When the session last reached Established (RFC 3339), while it is. */
   establishedSince?: string;
   prefixesSent: number;
+  /** Sessions with an FRRConfiguration toReceive (issue #14): routes the peer sent, those the filter let in, those in the kernel. */
+  prefixesReceived?: number;
+  prefixesAccepted?: number;
+  routesInstalled?: number;
   lastError?: string;
 }
 
@@ -162,6 +166,7 @@ const statusCrds: readonly StatusCrd[] = [
       { name: 'BGP', jsonPath: '.status.bgpStatus', type: 'string' },
       { name: 'BFD', jsonPath: '.status.bfdStatus', type: 'string' },
       { name: 'Prefixes', jsonPath: '.status.prefixesSent', type: 'integer' },
+      { name: 'Installed', jsonPath: '.status.routesInstalled', type: 'integer' },
       { name: 'Since', jsonPath: '.status.establishedSince', type: 'date' },
     ],
     spec: { type: 'object' },
@@ -176,6 +181,9 @@ const statusCrds: readonly StatusCrd[] = [
         bfdStatus: str('Up, Down, Init, AdminDown, or N/A without BFD.'),
         establishedSince: str('When the session reached Established, while it is.', { format: 'date-time' }),
         prefixesSent: { type: 'integer', description: 'Prefixes announced on the session.' },
+        prefixesReceived: { type: 'integer', description: 'Routes the peer sent (only on sessions with an FRRConfiguration toReceive).' },
+        prefixesAccepted: { type: 'integer', description: 'Of those, the ones the toReceive filter lets in.' },
+        routesInstalled: { type: 'integer', description: 'Prefixes whose route through this peer is in the node\'s kernel routing table.' },
         lastError: str('Why the session last went down.'),
       },
     },

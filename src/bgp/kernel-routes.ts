@@ -43,6 +43,8 @@ export interface KernelRoutesOptions {
   readonly logger?: BgpLogger;
   /** Replaces rtnetlink (unit tests). */
   readonly writer?: RouteWriter;
+  /** After each write: what routes() reports may have changed. */
+  readonly onWritten?: () => void;
 }
 
 const errnoText = (errno: number, message?: string): string => {
@@ -203,6 +205,7 @@ export class KernelRoutes {
       if (failed.length > 0) {
         this.options.logger?.warn({ failed: failed.length, of: ops.length, first: failed.slice(0, 5) }, 'installing received routes in the kernel failed (some or all)');
       }
+      this.options.onWritten?.();
     });
     this.writing = next.catch(() => undefined);
     return next;

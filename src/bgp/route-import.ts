@@ -49,7 +49,8 @@ export class RouteImporter {
   private readonly installedBy = new Map<string, readonly string[]>();
   private readonly prefixes = new Map<string, Prefix>();
 
-  constructor(private readonly speaker: EventEmitter, private readonly kernel: KernelRoutes) {
+  /** `onChange`: what status() reports may have changed (routes received, withdrawn, dropped). */
+  constructor(private readonly speaker: EventEmitter, private readonly kernel: KernelRoutes, private readonly onChange?: () => void) {
     speaker.on('update', this.onUpdate);
     speaker.on('established', this.onEstablished);
     speaker.on('state', this.onState);
@@ -138,6 +139,7 @@ export class RouteImporter {
   };
 
   private redecide(keys: readonly string[]): void {
+    if (keys.length > 0) this.onChange?.();
     for (const key of new Set(keys)) {
       const candidates = [];
       let prefix: Prefix | undefined;

@@ -27,6 +27,8 @@ export interface FrrK8sHookOptions {
   readonly logger: Logger;
   /** Kernel routing table for received routes; default main (254). */
   readonly table?: number;
+  /** Received or installed routes changed (status). */
+  readonly onStatusChange?: () => void;
 }
 
 export class FrrK8sHook {
@@ -36,7 +38,8 @@ export class FrrK8sHook {
   private readonly importer: RouteImporter;
 
   constructor(private readonly o: FrrK8sHookOptions) {
-    this.importer = new RouteImporter(o.bgp, new KernelRoutes({ ...(o.table !== undefined ? { table: o.table } : {}), logger: o.logger }));
+    const changed = () => o.onStatusChange?.();
+    this.importer = new RouteImporter(o.bgp, new KernelRoutes({ ...(o.table !== undefined ? { table: o.table } : {}), logger: o.logger, onWritten: changed }), changed);
   }
 
   /** ironlb's sessions for this node merged with the FRRConfigurations selecting it. */

@@ -121,7 +121,7 @@ export class SpeakerRole {
   private readonly frrk8s: FrrK8sHook;
 
   constructor(private readonly o: SpeakerRoleOptions) {
-    this.frrk8s = new FrrK8sHook({ bgp: o.bgp, logger: o.logger });
+    this.frrk8s = new FrrK8sHook({ bgp: o.bgp, logger: o.logger, onStatusChange: () => this.scheduleStatus() });
     this.conflicts = new ConflictLog(o.logger);
     o.bgp.on('state', (e: StateChangeEvent) => this.onSessionState(e));
     o.bgp.on('refused', (e: RefusedUpdateEvent) => this.onRefused(e));

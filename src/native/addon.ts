@@ -102,7 +102,7 @@ export interface NetsockAddon {
 
 export const BUILD_COMMAND = 'node scripts/build-addon.mjs';
 // IRONLB_NATIVE_ADDON: another build of the addon (one being developed, beside the shared one).
-const addonPath = process.env.IRONLB_NATIVE_ADDON ?? fileURLToPath(new URL('../../build/Release/netsock.node', import.meta.url));
+const addonPath = process.env.IRONLB_NATIVE_ADDON || fileURLToPath(new URL('../../build/Release/netsock.node', import.meta.url));
 
 export class NativeAddonMissingError extends Error {
   override readonly name = 'NativeAddonMissingError';

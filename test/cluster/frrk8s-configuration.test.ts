@@ -2,7 +2,7 @@
 // (test/fixtures/frr-k8s): a cluster without the CRD reads none and starts anyway, and picks them
 // up once the CRD is installed; the speaker reads them in the frr-k8s namespace only
 // (--frrk8s-namespace), merges them (an extra neighbour becomes a session, here with a scripted
-// BGP peer), drops the session when the object goes, refuses a conflicting one and keeps the last
+// BGP peer, whose routes are counted in its BGPSessionState), drops the session when the object goes, refuses a conflicting one and keeps the last
 // good one, and takes a neighbour's password from a Secret beside the FRRConfiguration.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +12,9 @@ import { silentLogger } from '../../src/observe/log.ts';
 import { KubeClient, resourcePath } from '../../src/store/kubernetes/kube-client.ts';
 import { Reflector } from '../../src/store/kubernetes/reflector.ts';
 import { frrConfigurations } from '../../src/store/kubernetes/resources.ts';
+import { encodeUpdate } from '../../src/bgp/update.ts';
+import { parseIp } from '../../src/net/ip.ts';
+import { parsePrefix } from '../../src/net/prefix.ts';
 import { ScriptedBgpPeer } from '../fakes/scripted-bgp-peer.ts';
 import { installCrds, installFrrK8sCrd } from './ironlb-setup.ts';
 import { clusterSuiteOptions, createNode, startControlPlane, type ControlPlane } from './index.ts';
@@ -115,7 +118,8 @@ kind: BGPPeer
 metadata: { name: tor, namespace: ${ns} }
 spec: { myASN: 64512, peerASN: 64514, peerAddress: 127.0.0.3, peerPort: 11798, holdTime: 30s }
 `);
-    const neighbor = `address: 127.0.0.1\n        asn: 64513\n        port: ${port}\n        toReceive: { allowed: { mode: all } }`;
+    // The filter lets in none of what the fake sends: nothing reaches this machine's own routing table.
+    const neighbor = `address: 127.0.0.1\n        asn: 64513\n        port: ${port}\n        toReceive: { allowed: { prefixes: [{ prefix: 198.18.0.0/15, le: 24 }] } }`;
     // In another namespace than frr-k8s's: frr-k8s would not read it, neither does ironlb.
     await apply(cp, frrConfiguration('default', 'elsewhere', neighbor));
     const speaker = await runDaemon({ controller: false, speaker: true }, {
@@ -133,6 +137,14 @@ spec: { myASN: 64512, peerASN: 64514, peerAddress: 127.0.0.3, peerPort: 11798, h
     const frrSession = await until('the FRR neighbour\'s BGPSessionState', async () => (await sessions(cp)).find((s) => s.status?.peer === 'frrk8s-127.0.0.1'));
     assert.equal(frrSession.status.address, '127.0.0.1');
     await until('Established', async () => (await sessions(cp)).find((s) => s.status?.peer === 'frrk8s-127.0.0.1' && s.status.bgpStatus === 'Established'));
+    // What the peer sent, what the filter let in, what is in the kernel: in the BGPSessionState.
+    peer.send(encodeUpdate({
+      withdrawn: [], nlri: ['203.0.113.0/24', '203.0.113.128/25'].map((p) => ({ prefix: parsePrefix(p)!.prefix })),
+      attributes: { origin: 0, asPath: [{ type: 2, asns: [64513] }], nextHop: parseIp('127.0.0.1')!, other: [] },
+    }, true));
+    const counted = await until('received routes in the BGPSessionState', async () => (await sessions(cp)).find((s) => s.status?.peer === 'frrk8s-127.0.0.1' && s.status.prefixesReceived === 2));
+    assert.deepEqual([counted.status.prefixesAccepted, counted.status.routesInstalled], [0, 0]);
+    assert.equal((await sessions(cp)).find((s) => s.status?.peer === 'tor')?.status.prefixesReceived, undefined, 'a session without toReceive learns nothing');
 
     // Another object naming the same neighbour with another ASN conflicts: refused, the session stays.
     await apply(cp, frrConfiguration(ns, 'conflict', `address: 127.0.0.1\n        asn: 64999\n        port: ${port}`));

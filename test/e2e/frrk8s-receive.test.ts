@@ -123,6 +123,12 @@ exit
       '10.78.0.0/16 via 10.214.0.1 dev eth0 metric 20',
     ]);
     inNs(nodeNs, 'ping', '-c', '1', '-W', '2', '10.77.2.1');
+    // `ironlb status`: per peer, what was received and what is in the kernel (the speaker's status file).
+    const status = await waitFor('status with the received routes', 10_000, () => {
+      const out = sh(process.execPath, '--import', 'tsx', path.join(repo, 'src', 'cli', 'main.ts'), 'status', '--config', folder);
+      return out.includes('received 3 routes, 3 accepted, 3 installed in the kernel') ? out : undefined;
+    }, 500);
+    assert.match(status, /peer 10\.214\.0\.1 Established/);
     assert.ok(inNs(nodeNs, 'ip', 'route', 'show', '10.78.0.0/16', 'proto', 'static').includes('10.78.0.0/16'), 'the static route is untouched');
   });
 

@@ -1,5 +1,5 @@
 // A speaker's status in a cluster: one ironlb.io BGPSessionState per (node, BGPPeer) with the live
-// session state, one metallb.io ServiceBGPStatus per Service this node announces over BGP and one
+// session state (and, with an FRRConfiguration toReceive, the routes received and installed), one metallb.io ServiceBGPStatus per Service this node announces over BGP and one
 // ServiceL2Status per Service it answers ARP/NDP for (MetalLB's fields and labels: node,
 // serviceName, serviceNamespace, peers / interfaces). Objects are named from what
 // they describe, so a restarted speaker finds and updates its own; at start it lists the objects
@@ -64,6 +64,7 @@ export class SpeakerStatusWriter {
         bgpStatus: p.state, bfdStatus: p.bfd ?? 'N/A', prefixesSent: p.prefixes.length,
         // Rounded to the second so that a session that stays up is not rewritten every status tick.
         ...(p.state === 'Established' && p.uptimeMs !== undefined ? { establishedSince: new Date(Math.floor((now - p.uptimeMs) / 1000) * 1000).toISOString().replace('.000Z', 'Z') } : {}),
+        ...(p.received ? { prefixesReceived: p.received.routes, prefixesAccepted: p.received.accepted, routesInstalled: p.received.installed } : {}),
         ...(p.lastError ? { lastError: p.lastError } : {}),
       };
       out.push({
@@ -207,6 +208,7 @@ export async function readSpeakerStatuses(client: KubeClient, namespace: string)
     if (!st?.node) continue;
     entry(st.node).peers[st.peer] = {
       address: st.address, state: st.bgpStatus, prefixes: [], prefixesSent: st.prefixesSent, ...(st.bfdStatus !== 'N/A' ? { bfd: st.bfdStatus } : {}),
+      ...(st.prefixesReceived !== undefined ? { received: { routes: st.prefixesReceived, accepted: st.prefixesAccepted ?? 0, installed: st.routesInstalled ?? 0 } } : {}),
       ...(st.lastError ? { lastError: st.lastError } : {}),
     };
   }
