@@ -5,8 +5,11 @@
 // → route at all 4 receivers, p50/p99 over 100 edits; churn of 1k creates + 1k deletes settling;
 // and a restart with graceful restart (every route re-announced: End-of-RIB at all 4; IPs moved).
 // Figures are printed, never asserted. ILBL_SCALE_PROFILE=DIR adds --cpu-prof to the daemon.
+// ILBL_SCALE_HEAP=DIR: once converged and idle, a heap snapshot of the daemon's main thread and its
+// /metrics and smaps_rollup go to DIR, and the size ends there (no edits, churn or restart).
+// ILBL_SCALE_NODE_ARGS: more node flags for the daemon (e.g. --trace-gc, --max-semi-space-size=4).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, closeSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, closeSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,12 +70,14 @@ function compiledCli(): string[] {
   return [path.join(out, 'dist/cli/main.js')];
 }
 let cli: string[] | undefined;
+const heapDir = process.env.ILBL_SCALE_HEAP;
 
 function startDaemon(folder: string, profileDir?: string): Daemon {
   const log = path.join(folder, '..', 'ironlb.log');
   const fd = openSync(log, 'a');
   cli ??= compiledCli();
   const args = ['--max-old-space-size=4096', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+    ...(heapDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapDir}`] : []), ...(process.env.ILBL_SCALE_NODE_ARGS ?? '').split(' ').filter(Boolean),
     ...cli, 'standalone', '--config', folder, '--node', 'bench', '--metrics', `127.0.0.1:${METRICS_PORT}`, '--bfd-port', '18620:18621'];
   const child = spawn(process.execPath, args, { cwd: repo, stdio: ['ignore', fd, fd] });
   closeSync(fd);
@@ -208,7 +213,28 @@ async function runSize(n: number): Promise<Figures> {
     await sleep(5000);
     const idleCpuPct = ((cpuTicks(pid) - c0) / ticks / 5) * 100;
     const heap = (await metric('nodejs_heap_size_used_bytes')) ?? NaN;
-    process.stdout.write(`  ${n}: idle CPU ${idleCpuPct.toFixed(1)}%, heap ${(heap / 2 ** 20).toFixed(0)} MiB\n`);
+    process.stdout.write(`  ${n}: idle CPU ${idleCpuPct.toFixed(1)}%, heap ${(heap / 2 ** 20).toFixed(0)} MiB, RSS now ${(procStatus(pid, 'VmRSS') / 2 ** 20).toFixed(0)} MiB, peak so far ${(Math.max(peak, procStatus(pid, 'VmHWM')) / 2 ** 20).toFixed(0)} MiB\n`);
+    if (heapDir) {
+      mkdirSync(heapDir, { recursive: true });
+      writeFileSync(path.join(heapDir, `metrics-${n}.txt`), await (await fetch(`http://127.0.0.1:${METRICS_PORT}/metrics`)).text());
+      writeFileSync(path.join(heapDir, `smaps-${n}.txt`), readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+      const snapshots = (): string[] => readdirSync(heapDir).filter((f) => f.endsWith('.heapsnapshot'));
+      const before = new Set(snapshots());
+      const peakMiB = Math.max(peak, procStatus(pid, 'VmHWM')) / 2 ** 20; // before the snapshot adds its own
+      d.child.kill('SIGUSR2');
+      // Written in full: the file appears empty and grows while V8 writes it.
+      let last = -1;
+      await waitFor('the heap snapshot', async () => {
+        const file = snapshots().find((f) => !before.has(f));
+        const size = file ? statSync(path.join(heapDir, file)).size : 0;
+        const done = size > 0 && size === last;
+        last = size;
+        return done ? true : undefined;
+      }, 600_000, 3000);
+      clearInterval(sampler);
+      return { n, allocatedS, routedS, peakRssMiB: peakMiB, heapMiB: heap / 2 ** 20, heapPerSvc: heap / n, idleCpuPct,
+        editP50: NaN, editP99: NaN, churnS: NaN, churnAdds: NaN, resets: NaN, restartS: NaN, ipsMoved: NaN, restartPeakRssMiB: NaN };
+    }
 
     // 100 edits, one at a time: add, change (new IP), delete.
     const since = await Promise.all(rx.map(establishedSince));

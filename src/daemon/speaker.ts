@@ -13,11 +13,12 @@ import { formatIp, type IpAddress } from '../net/ip.ts';
 import { formatPrefix } from '../net/prefix.ts';
 import type { Metrics } from '../observe/metrics.ts';
 import { ConflictLog } from './conflict-log.ts';
-import { bgpSummary, layer2OnlyPools } from '../speaker/bgp-summary.ts';
+import { bgpSummaryOf, layer2OnlyPools, type ServiceSummary, summaryOf } from '../speaker/bgp-summary.ts';
 import type { AnnouncementPlan } from '../speaker/plan-types.ts';
 import type { PeerAnnouncement, Snapshot, SpeakerStatus, Store } from '../store/store.ts';
 import type { BfdEngine, BfdStateEvent, BgpEngine, Plan, PlanInput } from './engines.ts';
 import type { IncrementalPlan, RouteChange } from '../speaker/plan-incremental.ts';
+import { prefixKey } from '../speaker/plan.ts';
 import type { ServicePlan } from '../speaker/plan-types.ts';
 import type { SnapshotDelta } from '../store/store.ts';
 import { peerConfigFor } from './peer-config.ts';
@@ -34,8 +35,6 @@ const attributeKey = (a: Route['attributes']): string => {
   if (k === undefined) attributeKeys.set(a, (k = stableKey(a)));
   return k;
 };
-/** A map key for a prefix, cheaper than its text (formatted only for logs and status). */
-const prefixKey = (p: Route['prefix']): string => `${p.family}/${p.network}/${p.length}`;
 
 /** Prefix text, once per prefix object (the planner keeps them): status lists every prefix. */
 const prefixTexts = new WeakMap<Route['prefix'], string>();
@@ -59,7 +58,8 @@ function describeRoute(r: Route): Record<string, unknown> {
 interface ActivePeer {
   config: PeerConfig;
   configKey: string;
-  routes: Map<string, { route: Route; key: string }>;
+  /** By the planner's prefix key (the same strings the planner holds). */
+  routes: Map<string, Route>;
   bfd?: { profile: BfdProfile; key: string };
   /** Set while BGP is held down because BFD is damped (see onBfdState). */
   heldDown?: NodeJS.Timeout;
@@ -215,10 +215,10 @@ export class SpeakerRole {
       const announce: Route[] = [];
       const withdraw: Route['prefix'][] = [];
       for (const c of changes) {
-        const k = prefixKey(c.prefix);
+        const k = c.prefixKey;
         if (c.route) {
           announce.push(c.route);
-          p.routes.set(k, { route: c.route, key: attributeKey(c.route.attributes) });
+          p.routes.set(k, c.route);
           this.log.info({ peer: id, ...describeRoute(c.route) }, c.previous ? 'announce (attributes changed)' : 'announce');
         } else {
           withdraw.push(c.prefix);
@@ -229,6 +229,12 @@ export class SpeakerRole {
       this.o.bgp.updateRoutes(id, announce, withdraw);
       this.o.metrics?.bgpAnnouncedPrefixes.set({ peer: id }, p.routes.size);
     }
+  }
+
+  /** What status says of every Service: from the incremental planner, or the last whole plan. */
+  private summaries(): Iterable<ServiceSummary> {
+    if (this.planner) return this.planner.summaries();
+    return (this.lastPlan?.services ?? []).map(summaryOf);
   }
 
   /** Every Service's plan: from the incremental planner, or the last whole plan. */
@@ -251,19 +257,19 @@ export class SpeakerRole {
       this.log.info({ peer: config.id }, 'BGP peer settings changed');
     }
     this.applyBfd(p, profile, multiHop);
-    const next = new Map<string, { route: Route; key: string }>();
-    for (const r of routes) next.set(prefixKey(r.prefix), { route: r, key: attributeKey(r.attributes) });
+    const next = new Map<string, Route>();
+    for (const r of routes) next.set(prefixKey(r.prefix), r);
     let changed = false;
     for (const [prefix, n] of next) {
       const old = p.routes.get(prefix);
-      if (old?.key === n.key) continue;
+      if (old && (old.attributes === n.attributes || attributeKey(old.attributes) === attributeKey(n.attributes))) continue;
       changed = true;
-      this.log.info({ peer: config.id, ...describeRoute(n.route) }, old ? 'announce (attributes changed)' : 'announce');
+      this.log.info({ peer: config.id, ...describeRoute(n) }, old ? 'announce (attributes changed)' : 'announce');
     }
     for (const [prefix, old] of p.routes) {
       if (next.has(prefix)) continue;
       changed = true;
-      this.log.info({ peer: config.id, prefix: formatPrefix(old.route.prefix), was: describeRoute(old.route) }, 'withdraw');
+      this.log.info({ peer: config.id, prefix: formatPrefix(old.prefix), was: describeRoute(old) }, 'withdraw');
     }
     p.routes = next;
     if (changed || routes.length === 0) this.o.bgp.setRoutes(config.id, routes);
@@ -305,7 +311,7 @@ export class SpeakerRole {
     if (!p) return;
     this.peers.delete(id);
     this.frrk8s.dropPeer(id);
-    for (const r of p.routes.values()) this.log.info({ peer: id, prefix: formatPrefix(r.route.prefix) }, 'withdraw');
+    for (const r of p.routes.values()) this.log.info({ peer: id, prefix: formatPrefix(r.prefix) }, 'withdraw');
     if (p.bfd) this.o.bfd?.removeSession(id);
     clearInterval(p.heldDown);
     this.log.info({ peer: id }, 'BGP peer removed');
@@ -403,14 +409,14 @@ export class SpeakerRole {
       peers[id] = {
         address: formatIp(p.config.peerAddress),
         state,
-        prefixes: [...p.routes.values()].map((r) => prefixText(r.route.prefix)),
+        prefixes: [...p.routes.values()].map((r) => prefixText(r.prefix)),
         ...(bfd !== undefined ? { bfd } : {}),
         ...(lastError !== undefined ? { lastError } : {}),
         ...(st?.uptimeMs !== undefined ? { uptimeMs: st.uptimeMs } : {}),
         ...received(this.frrk8s.status(id)),
       };
     }
-    const { notAnnounced, announced } = bgpSummary(this.servicePlans(), this.layer2OnlyPools);
+    const { notAnnounced, announced } = bgpSummaryOf(this.summaries(), this.layer2OnlyPools);
     const layer2 = this.o.layer2Status?.();
     return { node: this.o.nodeName, peers, notAnnounced, announced, ...(layer2 && Object.keys(layer2).length > 0 ? { layer2 } : {}), updated: new Date().toISOString() };
   }
@@ -461,7 +467,7 @@ export class SpeakerRole {
     clearTimeout(this.statusTimer);
     for (const p of this.peers.values()) clearInterval(p.heldDown);
     this.log.info({ peers: this.peers.size, graceful }, graceful ? 'stopping: closing sessions, peers keep routes (graceful restart)' : 'stopping: withdrawing all routes');
-    if (!graceful) for (const [id, p] of this.peers) for (const r of p.routes.values()) this.log.info({ peer: id, prefix: formatPrefix(r.route.prefix) }, 'withdraw');
+    if (!graceful) for (const [id, p] of this.peers) for (const r of p.routes.values()) this.log.info({ peer: id, prefix: formatPrefix(r.prefix) }, 'withdraw');
     await this.o.bgp.close({ graceful });
     await this.o.bfd?.close();
     await this.frrk8s.close();

@@ -2,6 +2,7 @@
 // stands in for what a cluster would say: this node exists (with its hostname label), and in
 // standalone mode a Service without any EndpointSlice is served by this host itself.
 import type { EndpointSlice, Node, Service } from '../api/resources.ts';
+import { deepFreeze } from '../config/resolve.ts';
 
 export function withThisNode(nodes: readonly Node[], nodeName: string): readonly Node[] {
   if (nodes.some((n) => n.metadata.name === nodeName)) return nodes;
@@ -23,12 +24,17 @@ export function withLocalEndpoints(services: readonly Service[], slices: readonl
   return extra.length === 0 ? slices : [...slices, ...extra];
 }
 
+/** The endpoints of every stand-in slice on a node: one frozen list, not one per Service. */
+const localEndpoints = new Map<string, EndpointSlice['endpoints']>();
+
 /** The EndpointSlice standing in for a Service that has none: served by this host. */
 export function localSlice(svc: Service, nodeName: string): EndpointSlice {
   const name = svc.metadata.name ?? '';
+  let endpoints = localEndpoints.get(nodeName);
+  if (!endpoints) localEndpoints.set(nodeName, (endpoints = deepFreeze([{ addresses: ['127.0.0.1'], nodeName, conditions: { ready: true, serving: true, terminating: false } }])));
   return {
     apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', addressType: 'IPv4',
     metadata: { name: `${name}-ironlb-local`, namespace: svc.metadata.namespace ?? 'default', labels: { 'kubernetes.io/service-name': name } },
-    endpoints: [{ addresses: ['127.0.0.1'], nodeName, conditions: { ready: true, serving: true, terminating: false } }],
+    endpoints,
   };
 }

@@ -1,11 +1,11 @@
 // What a speaker's status says about BGP per Service: the peers this node sends its IPs to, and
 // why the rest is not announced. Shared by the native speaker and `--bgp-backend frr-k8s`.
 import type { Config } from '../config/types.ts';
-import type { ServicePlan } from './plan-types.ts';
+import type { NotAnnouncedEntry, ServicePlan } from './plan-types.ts';
 
 export interface BgpSummary {
   readonly notAnnounced: { service: string; reason: string }[];
-  readonly announced: { service: string; peers: string[] }[];
+  readonly announced: { service: string; peers: readonly string[] }[];
 }
 
 /** Pools only layer 2 announces (an L2Advertisement, no BGPAdvertisement): their Services are not BGP's to report. */
@@ -14,18 +14,40 @@ export function layer2OnlyPools(config: Config): ReadonlySet<string> {
   return new Set(config.l2Advertisements.flatMap((a) => a.pools).filter((p) => !bgpPools.has(p)));
 }
 
+/** What status needs of one Service (IncrementalPlan.summaries() gives these without building plans). */
+export interface ServiceSummary {
+  /** namespace/name */
+  readonly key: string;
+  readonly ips: readonly string[];
+  /** The pool holding all of its IPs, as in its ServicePlan. */
+  readonly pool?: string;
+  /** The peers it is announced to, sorted. */
+  readonly peers: readonly string[];
+  readonly notAnnounced: readonly NotAnnouncedEntry[];
+}
+
+export function summaryOf(sp: ServicePlan): ServiceSummary {
+  const to = new Set<string>();
+  const notAnnounced: NotAnnouncedEntry[] = [];
+  for (const e of sp.entries) {
+    if (e.kind === 'announced') for (const p of e.peers) to.add(p);
+    else notAnnounced.push(e);
+  }
+  return { key: `${sp.namespace}/${sp.name}`, ips: sp.ips, ...(sp.pool !== undefined ? { pool: sp.pool } : {}), peers: [...to].sort(), notAnnounced };
+}
+
 export function bgpSummary(plans: Iterable<ServicePlan>, skipPools: ReadonlySet<string>): BgpSummary {
+  return bgpSummaryOf((function* () { for (const sp of plans) yield summaryOf(sp); })(), skipPools);
+}
+
+export function bgpSummaryOf(summaries: Iterable<ServiceSummary>, skipPools: ReadonlySet<string>): BgpSummary {
   const notAnnounced: BgpSummary['notAnnounced'] = [];
   const announced: BgpSummary['announced'] = [];
-  for (const sp of plans) {
+  for (const s of summaries) {
     // A layer-2 Service is not "not announced" by BGP: the layer-2 status says who answers for it.
-    if (sp.pool !== undefined && skipPools.has(sp.pool)) continue;
-    const to = new Set<string>();
-    for (const e of sp.entries) {
-      if (e.kind === 'notAnnounced' && sp.ips.length > 0) notAnnounced.push({ service: `${sp.namespace}/${sp.name}`, reason: `${e.reason}: ${e.message}` });
-      else if (e.kind === 'announced') for (const peer of e.peers) to.add(peer);
-    }
-    if (to.size > 0) announced.push({ service: `${sp.namespace}/${sp.name}`, peers: [...to].sort() });
+    if (s.pool !== undefined && skipPools.has(s.pool)) continue;
+    if (s.ips.length > 0) for (const e of s.notAnnounced) notAnnounced.push({ service: s.key, reason: `${e.reason}: ${e.message}` });
+    if (s.peers.length > 0) announced.push({ service: s.key, peers: s.peers });
   }
   return { notAnnounced, announced };
 }

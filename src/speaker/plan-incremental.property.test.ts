@@ -10,6 +10,7 @@ import type { Route } from '../bgp/route.ts';
 import { formatPrefix } from '../net/prefix.ts';
 import { ad, config, node, peer, pool, service, slice } from '../../test/fixtures/speaker/builders.ts';
 import { planAnnouncements } from './plan.ts';
+import { summaryOf } from './bgp-summary.ts';
 import { IncrementalPlan } from './plan-incremental.ts';
 import type { AnnouncementPlan } from './plan-types.ts';
 
@@ -47,6 +48,14 @@ const slices = [slice('a', [{ node: 'n1' }]), slice('b', [{ node: 'n2' }]), slic
 const input = (services: readonly Service[]) => ({ config: world, services, endpointSlices: slices, nodes, nodeName: 'n1' });
 
 const routeText = (r: Route): string => `${formatPrefix(r.prefix)} ${JSON.stringify(r.attributes)}`;
+/** summaries() says what the Service plans say. */
+function checkSummaries(inc: IncrementalPlan): void {
+  const plans = new Map([...inc.servicePlans()].map((sp) => [`${sp.namespace}/${sp.name}`, sp]));
+  const summaries = [...inc.summaries()];
+  assert.equal(summaries.length, plans.size);
+  for (const s of summaries) assert.deepEqual(s, summaryOf(plans.get(s.key)!), s.key);
+}
+
 const normal = (p: AnnouncementPlan): unknown => ({
   peers: p.peers.map((pp) => ({ peer: pp.peer.name, routes: pp.routes.map(routeText) })),
   services: p.services,
@@ -65,6 +74,7 @@ test('IncrementalPlan equals planAnnouncements after any sequence of upserts and
       for (const k of op.deleted) held.delete(k);
       for (const s of op.upserted) held.set(`default/${s.metadata.name}`, s);
       assert.deepEqual(normal(inc.plan()), normal(planAnnouncements(input([...held.values()]))), 'after an edit');
+      checkSummaries(inc);
       for (const c of changes) {
         const m = before.get(c.peer)!;
         if (c.route) m.set(c.prefixKey, routeText(c.route)); else m.delete(c.prefixKey);

@@ -4,11 +4,13 @@
 // (plan-incremental.property.test.ts checks both). An edit costs what it touches: the Service, the
 // (peer, prefix) slots its candidates fall in, and the Services that share those slots or its IPs;
 // never the whole world. Config, Node or EndpointSlice changes are not incremental: build anew.
+// Memory: one slot per prefix for all peers (a peer's view is derived when it changes), Service
+// plans built when asked for, not kept.
 import type { EndpointSlice, Service } from '../api/resources.ts';
 import type { Route, RouteAttributes } from '../bgp/route.ts';
 import { sessionIsEbgp } from '../config/peers.ts';
-import type { Peer } from '../config/types.ts';
-import { formatIp } from '../net/ip.ts';
+import type { BgpAdvertisement, Peer } from '../config/types.ts';
+import { type Family, formatIp } from '../net/ip.ts';
 import { comparePrefix, formatPrefix, type Prefix } from '../net/prefix.ts';
 import { anySelectorMatches, type Labels } from '../net/selector.ts';
 import { routeAttributes } from './conflicts.ts';
@@ -16,6 +18,7 @@ import { judgeService, nodeState, serviceKey, serviceWideReasons, slicesByServic
 import {
   byText, type Candidate, candidatesFor, distinctAds, familyName, type PeerRefusal, type PlanInput, type PrefixSlot, quoted, sessionFamilies, slotConflict,
 } from './plan.ts';
+import type { ServiceSummary } from './bgp-summary.ts';
 import type { AnnouncementPlan, NodeState, NotAnnouncedEntry, PeerPlan, ServiceEntry, ServicePlan } from './plan-types.ts';
 
 /** One route that changed for one peer: `route` undefined is a withdrawal. */
@@ -34,34 +37,62 @@ interface Held {
   readonly verdict: ServiceVerdict;
   readonly ipTexts: readonly string[];
   readonly candidates: readonly Candidate[];
-  /** `ip|prefixKey|peer` -> why that candidate does not reach that peer. */
-  readonly refusals: Map<string, PeerRefusal>;
   /** The IPs this Service has this node announce (to at least one peer). */
-  announcedIps: ReadonlySet<string>;
+  announcedIps: readonly string[];
 }
+
+/**
+ * One prefix, shared by every peer: which Services' candidates produce it, and what each session
+ * peer gets. At 50,000 Services one slot per (peer, prefix) with its Maps and Sets was most of the
+ * daemon's heap; a peer's view is derived from the candidates (see admitted/usableAds).
+ */
+interface Slot {
+  readonly prefix: Prefix;
+  /** The candidates producing this prefix (usually one; a shared IP or an aggregate has more). */
+  cands: Candidate[];
+  /** By session peer index: the attributes sent, or undefined (nothing admitted, or a conflict). */
+  attrs: readonly (RouteAttributes | undefined)[];
+  /** By session peer index: why the advertisements disagree; absent when none does. */
+  conflicts?: (string | undefined)[];
+}
+
+/** Key -> values, where most keys have one value: a string until a second one comes. */
+type MultiMap = Map<string, string | Set<string>>;
+function mark(m: MultiMap, k: string, v: string): void {
+  const s = m.get(k);
+  if (s === undefined) m.set(k, v);
+  else if (typeof s === 'string') { if (s !== v) m.set(k, new Set([s, v])); } else s.add(v);
+}
+function unmark(m: MultiMap, k: string, v: string): void {
+  const s = m.get(k);
+  if (s === v) m.delete(k);
+  else if (typeof s === 'object' && s.delete(v) && s.size === 1) m.set(k, s.values().next().value!);
+}
+const valuesOf = (m: MultiMap, k: string): Iterable<string> => { const s = m.get(k); return s === undefined ? [] : typeof s === 'string' ? [s] : s; };
 
 const keyOf = (svc: Service): string => serviceKey(svc.metadata.namespace ?? 'default', svc.metadata.name ?? '');
 const byServiceOrder = (a: ServicePlan, b: ServicePlan): number => byText(a.namespace, b.namespace) || byText(a.name, b.name);
+const usesPeer = (a: BgpAdvertisement, peer: string): boolean => (a.peers ?? []).length === 0 || a.peers!.includes(peer);
+const none: readonly never[] = [];
 
 export class IncrementalPlan {
   readonly node: NodeState;
   private readonly nodeLabels: Labels;
   private readonly sessionPeers: readonly Peer[];
+  private readonly peerNames: readonly string[];
+  private readonly ebgp: readonly boolean[];
   private readonly peersNotOnThisNode: readonly string[];
-  private readonly families = new Map<string, ReturnType<typeof sessionFamilies>>();
+  private readonly families: (readonly Family[])[];
   private readonly slices: ReturnType<typeof slicesByService>;
   private readonly held = new Map<string, Held>();
-  /** peer -> prefix key -> slot. */
-  private readonly table = new Map<string, Map<string, PrefixSlot>>();
-  /** peer -> prefix key -> the route sent (slots in conflict send none). */
-  private readonly routes = new Map<string, Map<string, Route>>();
+  /** prefix key -> slot, for every peer. */
+  private readonly slots = new Map<string, Slot>();
   /** Route attributes by (eBGP or not, advertisement set): shared by every prefix with that set. */
   private readonly attributesBySet = new Map<string, RouteAttributes>();
   /** IP text -> Services holding it (announced or not). */
-  private readonly byIp = new Map<string, Set<string>>();
+  private readonly byIp: MultiMap = new Map();
   /** IP text -> Services having this node announce it. */
-  private readonly announcedIps = new Map<string, Set<string>>();
-  private readonly plans = new Map<string, ServicePlan>();
+  private readonly announcedIps: MultiMap = new Map();
   private lastAffected: ReadonlySet<string> = new Set();
 
   constructor(private readonly input: PlanInput) {
@@ -72,11 +103,9 @@ export class IncrementalPlan {
     const allPeers = [...input.config.peers].sort((a, b) => byText(a.name, b.name));
     this.sessionPeers = allPeers.filter((p) => anySelectorMatches(p.nodeSelectors, this.nodeLabels));
     this.peersNotOnThisNode = allPeers.filter((p) => !this.sessionPeers.includes(p)).map((p) => p.name);
-    for (const p of this.sessionPeers) {
-      this.table.set(p.name, new Map());
-      this.routes.set(p.name, new Map());
-      this.families.set(p.name, sessionFamilies(p));
-    }
+    this.peerNames = this.sessionPeers.map((p) => p.name);
+    this.ebgp = this.sessionPeers.map(sessionIsEbgp);
+    this.families = this.sessionPeers.map(sessionFamilies);
     this.slices = slicesByService(input.endpointSlices);
     this.apply(input.services, []);
   }
@@ -86,9 +115,13 @@ export class IncrementalPlan {
     if (slices && slices.length > 0) this.slices.set(key, [...slices]); else this.slices.delete(key);
   }
 
-  /** The routes of one peer now, by prefix key (a live view: do not change it). */
+  /** The routes of one peer now, by prefix key (built on each call: for tests and explain). */
   routesOf(peer: string): ReadonlyMap<string, Route> {
-    return this.routes.get(peer) ?? new Map();
+    const i = this.peerNames.indexOf(peer);
+    const out = new Map<string, Route>();
+    if (i < 0) return out;
+    for (const [pk, slot] of this.slots) { const a = slot.attrs[i]; if (a) out.set(pk, { prefix: slot.prefix, attributes: a }); }
+    return out;
   }
 
   /** The session peers, sorted by name. */
@@ -96,21 +129,53 @@ export class IncrementalPlan {
     return this.sessionPeers;
   }
 
-  /** Every Service's plan entry (unordered; plan() sorts). */
-  servicePlans(): IterableIterator<ServicePlan> {
-    return this.plans.values();
+  /** Every Service's plan entry (unordered; plan() sorts), built as it is iterated: none is kept. */
+  *servicePlans(): IterableIterator<ServicePlan> {
+    for (const h of this.held.values()) yield this.servicePlanOf(h);
   }
 
   servicePlan(key: string): ServicePlan | undefined {
-    return this.plans.get(key);
+    const h = this.held.get(key);
+    return h ? this.servicePlanOf(h) : undefined;
+  }
+
+  /**
+   * What status needs of every Service, equal to what its servicePlan says (peers announced to,
+   * entries not announced); a Service announced to every peer costs no plan entry.
+   */
+  *summaries(): IterableIterator<ServiceSummary> {
+    for (const h of this.held.values()) {
+      if (h.verdict.announce && this.sessionPeers.length > 0 && h.candidates.every((c) => this.everywhere(c))) {
+        yield { key: h.key, ips: h.ipTexts, pool: h.verdict.pool.name, peers: this.peerNames, notAnnounced: none };
+        continue;
+      }
+      const sp = this.servicePlanOf(h);
+      const to = new Set<string>();
+      const notAnnounced: NotAnnouncedEntry[] = [];
+      for (const e of sp.entries) {
+        if (e.kind === 'announced') for (const p of e.peers) to.add(p);
+        else notAnnounced.push(e);
+      }
+      yield { key: h.key, ips: sp.ips, ...(sp.pool !== undefined ? { pool: sp.pool } : {}), peers: [...to].sort(byText), notAnnounced };
+    }
+  }
+
+  /** The candidate reaches every session peer (admitted everywhere, no conflict). */
+  private everywhere(c: Candidate): boolean {
+    const slot = this.slots.get(c.prefixKey);
+    if (!slot) return false;
+    for (let i = 0; i < this.sessionPeers.length; i++) if (slot.attrs[i] === undefined || !this.admitted(c, i)) return false;
+    return true;
   }
 
   /** The whole plan, as planAnnouncements gives it (costs the whole world: for tests and explain). */
   plan(): AnnouncementPlan {
-    const peers: PeerPlan[] = this.sessionPeers.map((peer) => ({
-      peer, families: this.families.get(peer.name)!, routes: [...this.routes.get(peer.name)!.values()].sort((a, b) => comparePrefix(a.prefix, b.prefix)),
-    }));
-    return { node: this.node, peers, peersNotOnThisNode: this.peersNotOnThisNode, services: [...this.plans.values()].sort(byServiceOrder) };
+    const peers: PeerPlan[] = this.sessionPeers.map((peer, i) => {
+      const routes: Route[] = [];
+      for (const slot of this.slots.values()) { const a = slot.attrs[i]; if (a) routes.push({ prefix: slot.prefix, attributes: a }); }
+      return { peer, families: this.families[i]!, routes: routes.sort((a, b) => comparePrefix(a.prefix, b.prefix)) };
+    });
+    return { node: this.node, peers, peersNotOnThisNode: this.peersNotOnThisNode, services: [...this.servicePlans()].sort(byServiceOrder) };
   }
 
   /**
@@ -118,7 +183,7 @@ export class IncrementalPlan {
    * returns the routes that changed, per peer. A key in both: the upsert wins.
    */
   apply(upserted: readonly Service[], deleted: readonly string[]): RouteChange[] {
-    const touched = new Map<string, Map<string, Prefix>>(); // peer -> prefix key -> prefix
+    const touched = new Map<string, Prefix>(); // prefix key -> prefix
     const affected = new Set<string>();
     const ipsChanged = new Set<string>();
     const upsertKeys = new Set<string>();
@@ -130,146 +195,164 @@ export class IncrementalPlan {
       this.add(svc, key, touched, affected);
     }
     const changes: RouteChange[] = [];
-    for (const [peerName, prefixes] of touched) {
-      const peer = this.sessionPeers.find((p) => p.name === peerName)!;
-      const slots = this.table.get(peerName)!;
-      const routes = this.routes.get(peerName)!;
-      for (const [pk, prefix] of prefixes) {
-        const slot = slots.get(pk);
-        for (const svc of slot?.bySvc.keys() ?? []) affected.add(svc);
-        const previous = routes.get(pk);
-        const route = slot ? this.routeOf(slot, peer) : undefined;
-        if (route) routes.set(pk, route); else routes.delete(pk);
-        if (route?.attributes !== previous?.attributes) changes.push({ peer: peerName, prefixKey: pk, prefix, ...(route ? { route } : {}), ...(previous ? { previous } : {}) });
-      }
+    for (const [pk, prefix] of touched) {
+      const slot = this.slots.get(pk);
+      if (!slot) continue;
+      for (const c of slot.cands) affected.add(c.svc);
+      const before = slot.attrs;
+      this.route(slot);
+      this.sessionPeers.forEach((peer, i) => {
+        const was = before[i];
+        const now = slot.attrs[i];
+        if (now === was) return;
+        changes.push({ peer: peer.name, prefixKey: pk, prefix, ...(now ? { route: { prefix, attributes: now } } : {}), ...(was ? { previous: { prefix, attributes: was } } : {}) });
+      });
+      if (slot.cands.length === 0) this.slots.delete(pk);
     }
-    // Which IPs this node announces, and for whom, follows from the slots: then the entries.
+    // Which IPs this node announces, and for whom, follows from the slots.
     for (const key of affected) {
       const h = this.held.get(key);
-      const now = h ? this.announcedBy(h) : new Set<string>();
-      const before = h?.announcedIps ?? new Set<string>();
-      for (const ip of before) if (!now.has(ip)) { this.unmark(this.announcedIps, ip, key); ipsChanged.add(ip); }
-      for (const ip of now) if (!before.has(ip)) { this.mark(this.announcedIps, ip, key); ipsChanged.add(ip); }
-      if (h) h.announcedIps = now;
+      if (!h) continue;
+      const now = this.announcedBy(h);
+      for (const ip of h.announcedIps) if (!now.includes(ip)) { unmark(this.announcedIps, ip, key); ipsChanged.add(ip); }
+      for (const ip of now) if (!h.announcedIps.includes(ip)) { mark(this.announcedIps, ip, key); ipsChanged.add(ip); }
+      h.announcedIps = now;
     }
-    for (const ip of ipsChanged) for (const key of this.byIp.get(ip) ?? []) affected.add(key);
-    for (const key of affected) {
-      const h = this.held.get(key);
-      if (h) this.plans.set(key, this.servicePlanOf(h)); else this.plans.delete(key);
-    }
+    // A Service sharing an IP whose announcement changed says so in its plan: it changed too.
+    for (const ip of ipsChanged) for (const key of valuesOf(this.byIp, ip)) affected.add(key);
     this.lastAffected = affected;
     return changes;
   }
 
-  /** The Services the last apply() planned again, with their plan now (undefined: gone). */
+  /** The Services the last apply() touched, with their plan now (undefined: gone); built on demand. */
   replanned(): [string, ServicePlan | undefined][] {
-    return [...this.lastAffected].map((k) => [k, this.plans.get(k)]);
+    return [...this.lastAffected].map((k) => [k, this.servicePlan(k)]);
   }
 
-  private mark(m: Map<string, Set<string>>, k: string, v: string): void {
-    const s = m.get(k);
-    if (s) s.add(v); else m.set(k, new Set([v]));
-  }
-
-  private unmark(m: Map<string, Set<string>>, k: string, v: string): void {
-    const s = m.get(k);
-    if (s?.delete(v) && s.size === 0) m.delete(k);
-  }
-
-  private touch(touched: Map<string, Map<string, Prefix>>, peer: string, c: Candidate): void {
-    let m = touched.get(peer);
-    if (!m) touched.set(peer, (m = new Map()));
-    m.set(c.prefixKey, c.prefix);
-  }
-
-  private remove(key: string, touched: Map<string, Map<string, Prefix>>, affected: Set<string>, ipsChanged: Set<string>): void {
+  private remove(key: string, touched: Map<string, Prefix>, affected: Set<string>, ipsChanged: Set<string>): void {
     const h = this.held.get(key);
     if (!h) return;
     this.held.delete(key);
     affected.add(key);
-    for (const ip of h.announcedIps) { this.unmark(this.announcedIps, ip, key); ipsChanged.add(ip); }
-    for (const ip of h.ipTexts) this.unmark(this.byIp, ip, key);
+    for (const ip of h.announcedIps) { unmark(this.announcedIps, ip, key); ipsChanged.add(ip); }
+    for (const ip of h.ipTexts) unmark(this.byIp, ip, key);
     for (const c of h.candidates) {
-      for (const peer of this.sessionPeers) {
-        const slots = this.table.get(peer.name)!;
-        const slot = slots.get(c.prefixKey);
-        if (!slot?.bySvc.delete(key)) continue;
-        this.touch(touched, peer.name, c);
-        if (slot.bySvc.size === 0) { slots.delete(c.prefixKey); continue; }
-        // The slot's advertisements: those the remaining Services still send it with.
-        const names = new Set<string>();
-        for (const n of slot.bySvc.values()) for (const name of n) names.add(name);
-        for (const name of [...slot.ads.keys()]) if (!names.has(name)) slot.ads.delete(name);
-      }
+      const slot = this.slots.get(c.prefixKey);
+      if (!slot) continue;
+      // Left in place even when empty: apply() compares what each peer had before, then drops it.
+      slot.cands = slot.cands.filter((x) => x !== c);
+      touched.set(c.prefixKey, c.prefix);
     }
   }
 
-  private add(svc: Service, key: string, touched: Map<string, Map<string, Prefix>>, affected: Set<string>): void {
+  private add(svc: Service, key: string, touched: Map<string, Prefix>, affected: Set<string>): void {
     const input = this.input;
     const verdict = judgeService(svc, { config: input.config, node: this.node, nodeLabels: this.nodeLabels, slices: this.slices.get(key) ?? [], options: input.options ?? {} });
     const ads = verdict.announce ? [...verdict.ads].sort((a, b) => byText(a.name, b.name)) : [];
     const candidates = verdict.announce ? candidatesFor(key, verdict.ips, ads) : [];
     const ipTexts = verdict.ips.map(formatIp);
-    const h: Held = { svc, key, verdict, ipTexts, candidates, refusals: new Map(), announcedIps: new Set() };
+    const h: Held = { svc, key, verdict, ipTexts, candidates, announcedIps: none };
     this.held.set(key, h);
     affected.add(key);
-    for (const ip of ipTexts) this.mark(this.byIp, ip, key);
+    for (const ip of ipTexts) mark(this.byIp, ip, key);
     for (const c of candidates) {
-      for (const peer of this.sessionPeers) {
-        const refusal = this.refusalFor(c, peer);
-        if (refusal) { h.refusals.set(`${c.ipText}|${c.prefixKey}|${peer.name}`, refusal); continue; }
-        const usable = c.ads.filter((a) => (a.peers ?? []).length === 0 || a.peers!.includes(peer.name));
-        const slots = this.table.get(peer.name)!;
-        let slot = slots.get(c.prefixKey);
-        if (!slot) { slot = { prefix: c.prefix, bySvc: new Map(), ads: new Map() }; slots.set(c.prefixKey, slot); }
-        let names = slot.bySvc.get(key);
-        if (!names) { names = new Set(); slot.bySvc.set(key, names); }
-        for (const ad of usable) { names.add(ad.name); slot.ads.set(ad.name, ad); }
-        this.touch(touched, peer.name, c);
-      }
+      const slot = this.slots.get(c.prefixKey);
+      if (slot) slot.cands = [...slot.cands, c];
+      else this.slots.set(c.prefixKey, { prefix: c.prefix, cands: [c], attrs: none });
+      touched.set(c.prefixKey, c.prefix);
     }
   }
 
-  private refusalFor(c: Candidate, peer: Peer): PeerRefusal | undefined {
-    if (!c.ads.some((a) => (a.peers ?? []).length === 0 || a.peers!.includes(peer.name))) {
+  /** The candidate goes to session peer i: an advertisement names it (or none names any) and the family fits. */
+  private admitted(c: Candidate, i: number): boolean {
+    return c.ads.some((a) => usesPeer(a, this.peerNames[i]!)) && this.families[i]!.includes(c.prefix.family);
+  }
+
+  private refusalFor(c: Candidate, i: number): PeerRefusal {
+    const peer = this.sessionPeers[i]!;
+    if (!c.ads.some((a) => usesPeer(a, peer.name))) {
       return {
         reason: 'peerNotSelectedByAdvertisement',
         message: `the peers list of BGPAdvertisement${c.ads.length > 1 ? 's' : ''} ${quoted(c.ads.map((a) => a.name))} does not name peer "${peer.name}"`,
       };
     }
-    const families = this.families.get(peer.name)!;
-    if (!families.includes(c.prefix.family)) {
-      return {
-        reason: 'addressFamilyMismatch',
-        message: `the session with peer "${peer.name}" carries ${familyName(families[0]!)} only and ${formatPrefix(c.prefix)} is ` +
-          `${familyName(c.prefix.family)} (dualStackAddressFamily would carry both)`,
-      };
-    }
-    return undefined;
+    const families = this.families[i]!;
+    return {
+      reason: 'addressFamilyMismatch',
+      message: `the session with peer "${peer.name}" carries ${familyName(families[0]!)} only and ${formatPrefix(c.prefix)} is ` +
+        `${familyName(c.prefix.family)} (dualStackAddressFamily would carry both)`,
+    };
   }
 
-  /** The slot's route, or undefined (and the slot marked) when its advertisements conflict. */
-  private routeOf(slot: PrefixSlot, peer: Peer): Route | undefined {
-    const ebgp = sessionIsEbgp(peer);
-    const setKey = `${ebgp ? 'e' : 'i'}\u0000${[...slot.ads.keys()].sort(byText).join('\u0000')}`;
-    let attributes = this.attributesBySet.get(setKey);
-    delete slot.conflict;
-    if (attributes === undefined) {
-      const conflict = slotConflict(slot, peer);
-      if (conflict) { slot.conflict = conflict; return undefined; }
-      attributes = routeAttributes(distinctAds(slot), ebgp);
-      this.attributesBySet.set(setKey, attributes);
+  /** The slot as planAnnouncements sees it for session peer i: Services -> advertisement names, distinct advertisements. */
+  private viewFor(slot: Slot, i: number): PrefixSlot | undefined {
+    const bySvc = new Map<string, Set<string>>();
+    const ads = new Map<string, BgpAdvertisement>();
+    const name = this.peerNames[i]!;
+    for (const c of slot.cands) {
+      if (!this.admitted(c, i)) continue;
+      let names = bySvc.get(c.svc);
+      if (!names) bySvc.set(c.svc, (names = new Set()));
+      for (const a of c.ads) if (usesPeer(a, name)) { names.add(a.name); ads.set(a.name, a); }
     }
-    return { prefix: slot.prefix, attributes };
+    return bySvc.size > 0 ? { prefix: slot.prefix, bySvc, ads } : undefined;
+  }
+
+  /** Recomputes what each session peer gets for the slot (a new attrs array: the old one stays for comparison). */
+  private route(slot: Slot): void {
+    const attrs: (RouteAttributes | undefined)[] = [];
+    let conflicts: (string | undefined)[] | undefined;
+    for (let i = 0; i < this.sessionPeers.length; i++) {
+      // The common case, one candidate, needs no view: its usable advertisements are the set.
+      let names: string[] | undefined;
+      let view: PrefixSlot | undefined;
+      if (slot.cands.length === 1) {
+        const c = slot.cands[0]!;
+        if (this.admitted(c, i)) names = c.ads.filter((a) => usesPeer(a, this.peerNames[i]!)).map((a) => a.name);
+      } else {
+        view = this.viewFor(slot, i);
+        if (view) names = [...view.ads.keys()];
+      }
+      if (!names) { attrs.push(undefined); continue; }
+      const ebgp = this.ebgp[i]!;
+      const setKey = `${ebgp ? 'e' : 'i'}\u0000${names.sort(byText).join('\u0000')}`;
+      let attributes = this.attributesBySet.get(setKey);
+      if (attributes === undefined) {
+        view ??= this.viewFor(slot, i)!;
+        const conflict = slotConflict(view, this.sessionPeers[i]!);
+        if (conflict) { (conflicts ??= [])[i] = conflict; attrs.push(undefined); continue; }
+        attributes = routeAttributes(distinctAds(view), ebgp);
+        this.attributesBySet.set(setKey, attributes);
+      }
+      attrs.push(attributes);
+    }
+    slot.attrs = attrs;
+    if (conflicts) slot.conflicts = conflicts; else delete slot.conflicts;
+  }
+
+  /** Names of the advertisements this Service sends the slot's prefix with to session peer i; undefined: none. */
+  private mine(slot: Slot, key: string, i: number): Set<string> | undefined {
+    let out: Set<string> | undefined;
+    for (const c of slot.cands) {
+      if (c.svc !== key || !this.admitted(c, i)) continue;
+      out ??= new Set();
+      for (const a of c.ads) if (usesPeer(a, this.peerNames[i]!)) out.add(a.name);
+    }
+    return out;
   }
 
   /** The IPs a Service has this node announce: those of its candidates that reach a peer. */
-  private announcedBy(h: Held): Set<string> {
-    const out = new Set<string>();
+  private announcedBy(h: Held): readonly string[] {
+    let out: string[] | undefined;
     for (const c of h.candidates) {
-      if (this.sessionPeers.some((peer) => { const slot = this.table.get(peer.name)!.get(c.prefixKey); return slot?.bySvc.has(h.key) === true && slot.conflict === undefined; })) out.add(c.ipText);
+      if (out?.includes(c.ipText)) continue;
+      const slot = this.slots.get(c.prefixKey);
+      if (!slot) continue;
+      for (let i = 0; i < this.sessionPeers.length; i++) {
+        if (slot.attrs[i] !== undefined && slot.cands.some((x) => x.svc === h.key && this.admitted(x, i))) { (out ??= []).push(c.ipText); break; }
+      }
     }
-    return out;
+    return out ?? none;
   }
 
   /** planAnnouncements' step 4 for one Service. */
@@ -285,19 +368,18 @@ export class IncrementalPlan {
         const to: string[] = [];
         const used = new Set<string>();
         const refused: NotAnnouncedEntry[] = [];
-        for (const peer of this.sessionPeers) {
-          const slot = this.table.get(peer.name)!.get(c.prefixKey);
-          const mine = slot?.bySvc.get(key);
-          if (slot && mine && slot.conflict === undefined) {
+        const slot = this.slots.get(c.prefixKey);
+        this.sessionPeers.forEach((peer, i) => {
+          const mine = slot && this.mine(slot, key, i);
+          const conflict = slot?.conflicts?.[i];
+          if (slot && mine && conflict === undefined) {
             to.push(peer.name);
             for (const n of mine) used.add(n);
-            continue;
+            return;
           }
-          const why: PeerRefusal = slot?.conflict !== undefined && mine
-            ? { reason: 'conflictingAdvertisements', message: slot.conflict }
-            : h.refusals.get(`${c.ipText}|${c.prefixKey}|${peer.name}`)!;
+          const why: PeerRefusal = conflict !== undefined && mine ? { reason: 'conflictingAdvertisements', message: conflict } : this.refusalFor(c, i);
           refused.push({ kind: 'notAnnounced', ip, prefix: c.prefix, peer: peer.name, ...why });
-        }
+        });
         if (to.length > 0) {
           const ads = [...used].sort(byText);
           entries.push({
@@ -315,7 +397,7 @@ export class IncrementalPlan {
       entries = serviceWideReasons.has(reason) || ips.length === 0
         ? [{ kind: 'notAnnounced', reason, message }]
         : ips.map((ip): NotAnnouncedEntry => {
-          const others = [...(this.announcedIps.get(ip) ?? [])].filter((s) => s !== key).sort(byText);
+          const others = [...valuesOf(this.announcedIps, ip)].filter((s) => s !== key).sort(byText);
           return others.length > 0
             ? { kind: 'notAnnounced', ip, reason, message: `${message}; the IP is announced anyway for ${others.join(', ')}, which shares it`, ipAnnouncedFor: others }
             : { kind: 'notAnnounced', ip, reason, message };
@@ -324,4 +406,3 @@ export class IncrementalPlan {
     return { namespace, name, ips, ...(verdict.pool ? { pool: verdict.pool.name } : {}), entries };
   }
 }
-
