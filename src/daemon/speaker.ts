@@ -14,7 +14,7 @@ import { formatPrefix } from '../net/prefix.ts';
 import type { Metrics } from '../observe/metrics.ts';
 import { ConflictLog } from './conflict-log.ts';
 import { bgpSummaryOf, layer2OnlyPools, type ServiceSummary, summaryOf } from '../speaker/bgp-summary.ts';
-import type { AnnouncementPlan } from '../speaker/plan-types.ts';
+import type { AnnouncementPlan, PeerPlan } from '../speaker/plan-types.ts';
 import type { PeerAnnouncement, Snapshot, SpeakerStatus, Store } from '../store/store.ts';
 import type { BfdEngine, BfdStateEvent, BgpEngine, Plan, PlanInput } from './engines.ts';
 import type { IncrementalPlan, RouteChange } from '../speaker/plan-incremental.ts';
@@ -150,13 +150,21 @@ export class SpeakerRole {
     }
     const nodes = withThisNode(s.nodes, this.o.nodeName);
     const endpointSlices = this.o.assumeLocalEndpoints ? withLocalEndpoints(s.services, s.endpointSlices, this.o.nodeName) : s.endpointSlices;
-    let plan: AnnouncementPlan;
+    // The incremental planner gives the routes without every Service's plan (built when asked for).
+    let peers: readonly PeerPlan[];
+    let services: Iterable<ServicePlan>;
     const input: PlanInput = { config: s.config, services: s.services, endpointSlices, nodes, nodeName: this.o.nodeName };
     try {
       if (this.o.incremental) {
         this.planner = this.o.incremental(input);
-        plan = this.planner.plan();
-      } else plan = this.o.plan(input);
+        peers = this.planner.peerPlans();
+        services = this.planner.servicePlans(); // built one at a time as the conflict log reads them
+      } else {
+        const whole = this.o.plan(input);
+        peers = whole.peers;
+        services = whole.services;
+        this.lastPlan = whole;
+      }
     } catch (e) {
       this.planner = undefined;
       this.log.error({ err: e, generation: s.generation }, 'planning failed; announcements left as they were');
@@ -169,10 +177,10 @@ export class SpeakerRole {
       if (svc !== undefined) this.coveredBySlices.add(`${sl.metadata.namespace ?? 'default'}/${svc}`);
     }
     this.peerIds = new Map();
-    this.lastPlan = this.planner ? undefined : plan;
-    this.conflicts.all(plan.services);
+    if (this.planner) this.lastPlan = undefined;
+    this.conflicts.all(services);
     const node = nodes.find((n) => n.metadata.name === this.o.nodeName);
-    const merged = this.frrk8s.merge(s, plan.peers, node?.metadata.labels ?? {});
+    const merged = this.frrk8s.merge(s, peers, node?.metadata.labels ?? {});
     const profiles = new Map([...s.config.bfdProfiles, ...merged.bfdProfiles].map((p) => [p.name, p]));
     const wanted = new Set<string>();
     for (const pp of merged.peers) {

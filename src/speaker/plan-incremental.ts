@@ -170,12 +170,16 @@ export class IncrementalPlan {
 
   /** The whole plan, as planAnnouncements gives it (costs the whole world: for tests and explain). */
   plan(): AnnouncementPlan {
-    const peers: PeerPlan[] = this.sessionPeers.map((peer, i) => {
+    return { node: this.node, peers: this.peerPlans(), peersNotOnThisNode: this.peersNotOnThisNode, services: [...this.servicePlans()].sort(byServiceOrder) };
+  }
+
+  /** plan().peers alone: what each session peer gets, without building every Service's plan. */
+  peerPlans(): PeerPlan[] {
+    return this.sessionPeers.map((peer, i) => {
       const routes: Route[] = [];
       for (const slot of this.slots.values()) { const a = slot.attrs[i]; if (a) routes.push({ prefix: slot.prefix, attributes: a }); }
       return { peer, families: this.families[i]!, routes: routes.sort((a, b) => comparePrefix(a.prefix, b.prefix)) };
     });
-    return { node: this.node, peers, peersNotOnThisNode: this.peersNotOnThisNode, services: [...this.servicePlans()].sort(byServiceOrder) };
   }
 
   /**
