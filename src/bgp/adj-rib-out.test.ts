@@ -188,6 +188,6 @@ test('updateDesired changes only the routes named: the same end state as setDesi
   assert.deepEqual([...d.withdrawn], ['10.0.0.7/32']);
   const reference = new AdjRibOut();
   reference.setDesired([...all.filter((r) => r.prefix.network !== v4(7).network && r.prefix.network !== v4(5).network), { prefix: v4(5), attributes: a2 }, { prefix: v4(200), attributes: a1 }]);
-  const keys = (r: AdjRibOut): string[] => [...r.tables[4].desired].map(([k, e]) => `${formatPrefix(prefixFromKey(4, k))} ${e.set.key}`).sort();
+  const keys = (r: AdjRibOut): string[] => [...r.tables[4].desired].map(([k, e]) => `${formatPrefix(prefixFromKey(4, k))} ${e.key}`).sort();
   assert.deepEqual(keys(rib), keys(reference));
 });

@@ -63,11 +63,9 @@ export function prefixFromKey(family: Family, key: string): Prefix {
 /** Sets are compared by identity first; a set that left the intern table and came back is equal by key. */
 export const sameSet = (a: AttributeSet | undefined, b: AttributeSet | undefined): boolean => a === b || (a !== undefined && b !== undefined && a.key === b.key);
 
-/** A desired route: its attribute set and the setDesired call that last mentioned it. */
-export interface DesiredEntry { set: AttributeSet; generation: number }
-
 export class FamilyTable {
-  readonly desired = new Map<string, DesiredEntry>();
+  /** Prefix key -> the attribute set wanted: no object per route (at 50,000 prefixes x peers they add up). */
+  readonly desired = new Map<string, AttributeSet>();
   /** What the peer holds from this session. */
   readonly sent = new Map<string, AttributeSet>();
   /** Keys whose desired and sent state may differ. */
@@ -79,7 +77,6 @@ export class AdjRibOut {
   private sets = new Map<string, AttributeSet>();
   private byObject = new WeakMap<RouteAttributes, AttributeSet>();
   private nextId = 1;
-  private generation = 0;
   /** True while a session is up: only then are changes tracked for sending. */
   private active = false;
 
@@ -101,36 +98,31 @@ export class AdjRibOut {
       byObject.set(a, s);
       return s;
     };
-    // Updated in place: routes seen in this call get the new generation, the rest are withdrawn.
-    const generation = ++this.generation;
+    // Updated in place (an existing entry keeps its key string, shared with `sent`): the keys seen
+    // in this call stay, the rest are withdrawn.
+    const seen: Record<Family, Set<string>> = { 4: new Set(), 6: new Set() };
     let changes = 0;
     for (const r of routes) {
       const t = this.tables[r.prefix.family];
       const k = prefixKey(r.prefix);
       const set = intern(r.attributes);
-      const e = t.desired.get(k);
-      if (e === undefined) {
-        t.desired.set(k, { set, generation });
-      } else {
-        const duplicate = e.generation === generation;
-        e.generation = generation;
-        const same = sameSet(e.set, set);
-        e.set = set;
-        if (same) continue;
-        // The same prefix twice in one call: the last one wins, counted once.
-        if (duplicate) { if (this.active) t.dirty.add(k); continue; }
-      }
-      changes++;
+      const was = t.desired.get(k);
+      const duplicate = seen[r.prefix.family].has(k);
+      seen[r.prefix.family].add(k);
+      t.desired.set(k, set);
+      if (was !== undefined && sameSet(was, set)) continue;
+      // The same prefix twice in one call: the last one wins, counted once.
+      if (!duplicate) changes++;
       if (this.active) t.dirty.add(k);
     }
     for (const family of [4, 6] as const) {
       const t = this.tables[family];
-      t.desired.forEach((e, k) => {
-        if (e.generation === generation) return;
+      for (const k of t.desired.keys()) {
+        if (seen[family].has(k)) continue;
         t.desired.delete(k);
         changes++;
         if (this.active) t.dirty.add(k);
-      });
+      }
     }
     this.sets = sets;
     this.byObject = byObject;
@@ -160,9 +152,9 @@ export class AdjRibOut {
         this.sets.set(key, set);
         this.byObject.set(r.attributes, set);
       }
-      const e = t.desired.get(k);
-      if (e && sameSet(e.set, set)) continue;
-      if (e) { e.set = set; e.generation = this.generation; } else t.desired.set(k, { set, generation: this.generation });
+      const was = t.desired.get(k);
+      if (was && sameSet(was, set)) continue;
+      t.desired.set(k, set);
       changes++;
       if (this.active) t.dirty.add(k);
     }

@@ -41,7 +41,7 @@ export class UpdatePacker {
     for (const k of table.dirty) {
       table.dirty.delete(k);
       n++;
-      const want = canAnnounce ? table.desired.get(k)?.set : undefined;
+      const want = canAnnounce ? table.desired.get(k) : undefined;
       if (!canAnnounce && table.desired.has(k)) this.unsendable++;
       const have = table.sent.get(k);
       if (!sameSet(want, have)) {
