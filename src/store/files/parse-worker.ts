@@ -9,7 +9,6 @@ import { resolveConfig } from '../../config/resolve.ts';
 import { nestingProblem } from './bounds.ts';
 import { positionToken } from './resolve-positions.ts';
 
-interface ParseJob { readonly kind: 'parse'; readonly id: number; readonly file: string; readonly text: string; readonly maxDepth: number }
 interface ResolveJob {
   readonly kind: 'resolve';
   readonly id: number;
@@ -17,19 +16,23 @@ interface ResolveJob {
   readonly options: { namespace?: string };
 }
 
-function parse(job: ParseJob): void {
-  const deep = nestingProblem(job.text, job.file, job.maxDepth);
-  if (deep) {
-    parentPort!.postMessage({ id: job.id, objects: [], diagnostics: [deep] });
-    return;
-  }
+interface ParseManyJob { readonly kind: 'parseMany'; readonly id: number; readonly files: readonly { file: string; text: string }[]; readonly maxDepth: number }
+
+function parseOne(file: string, text: string, maxDepth: number): { objects: unknown[]; diagnostics: unknown[] } {
+  const deep = nestingProblem(text, file, maxDepth);
+  if (deep) return { objects: [], diagnostics: [deep] };
   try {
-    const r = loadText(job.text, job.file);
-    parentPort!.postMessage({ id: job.id, objects: r.objects.map((o) => ({ object: o.object, source: o.source })), diagnostics: r.diagnostics });
+    const r = loadText(text, file);
+    return { objects: r.objects.map((o) => ({ object: o.object, source: o.source })), diagnostics: r.diagnostics };
   } catch (e) {
     const message = `cannot be read as YAML: ${(e as Error).message}`;
-    parentPort!.postMessage({ id: job.id, objects: [], diagnostics: [{ severity: 'error', position: { file: job.file, line: 1, column: 1 }, path: '', message }] });
+    return { objects: [], diagnostics: [{ severity: 'error', position: { file, line: 1, column: 1 }, path: '', message }] };
   }
+}
+
+/** Several files, one message each way. */
+function parseMany(job: ParseManyJob): void {
+  parentPort!.postMessage({ id: job.id, replies: job.files.map((f) => parseOne(f.file, f.text, job.maxDepth)) });
 }
 
 /**
@@ -46,7 +49,7 @@ function resolve(job: ResolveJob): void {
   parentPort!.postMessage({ id: job.id, ...(r.config ? { config: r.config } : {}), diagnostics: r.diagnostics, asks });
 }
 
-parentPort?.on('message', (job: ParseJob | ResolveJob) => {
+parentPort?.on('message', (job: ParseManyJob | ResolveJob) => {
   if (job.kind === 'resolve') resolve(job);
-  else parse(job);
+  else parseMany(job);
 });
