@@ -175,11 +175,17 @@ export class IncrementalPlan {
 
   /** plan().peers alone: what each session peer gets, without building every Service's plan. */
   peerPlans(): PeerPlan[] {
-    return this.sessionPeers.map((peer, i) => {
-      const routes: Route[] = [];
-      for (const slot of this.slots.values()) { const a = slot.attrs[i]; if (a) routes.push({ prefix: slot.prefix, attributes: a }); }
-      return { peer, families: this.families[i]!, routes: routes.sort((a, b) => comparePrefix(a.prefix, b.prefix)) };
-    });
+    const routes: Route[][] = this.sessionPeers.map(() => []);
+    for (const slot of this.slots.values()) {
+      // Peers sent the same attributes share one Route object (the daemon keeps them per peer).
+      let last: Route | undefined;
+      slot.attrs.forEach((a, i) => {
+        if (!a) return;
+        if (last?.attributes !== a) last = { prefix: slot.prefix, attributes: a };
+        routes[i]!.push(last);
+      });
+    }
+    return this.sessionPeers.map((peer, i) => ({ peer, families: this.families[i]!, routes: routes[i]!.sort((a, b) => comparePrefix(a.prefix, b.prefix)) }));
   }
 
   /**
@@ -205,11 +211,13 @@ export class IncrementalPlan {
       for (const c of slot.cands) affected.add(c.svc);
       const before = slot.attrs;
       this.route(slot);
+      let last: Route | undefined; // peers sent the same attributes share one Route object
       this.sessionPeers.forEach((peer, i) => {
         const was = before[i];
         const now = slot.attrs[i];
         if (now === was) return;
-        changes.push({ peer: peer.name, prefixKey: pk, prefix, ...(now ? { route: { prefix, attributes: now } } : {}), ...(was ? { previous: { prefix, attributes: was } } : {}) });
+        if (now && last?.attributes !== now) last = { prefix, attributes: now };
+        changes.push({ peer: peer.name, prefixKey: pk, prefix, ...(now ? { route: last! } : {}), ...(was ? { previous: { prefix, attributes: was } } : {}) });
       });
       if (slot.cands.length === 0) this.slots.delete(pk);
     }
