@@ -30,9 +30,9 @@ const names = ['n1', 'n2', 'n3', 'n4', 'n5'];
 const addr = (n: string): string => `${n}:7946`;
 const seeds = names.map((n) => ({ name: n, address: addr(n) }));
 
-function cluster(net: Net, k = key, list = names): Swim[] {
+function cluster(net: Net, k = key, list = names, suspicionMs = 60): Swim[] {
   return list.map((n) => {
-    const s = new Swim({ name: n, address: addr(n), key: k, transport: net.transport(addr(n)), periodMs: 20, suspicionMs: 60, deadProbeMs: 100 });
+    const s = new Swim({ name: n, address: addr(n), key: k, transport: net.transport(addr(n)), periodMs: 20, suspicionMs, deadProbeMs: 100 });
     s.setSeeds(seeds.filter((x) => list.includes(x.name)));
     s.start();
     return s;
@@ -70,8 +70,7 @@ test('a silent death is noticed by every member, and a partition heals without a
     for (const s of sw) assert.equal(liveOf(s), names.join(','), `${s.name} sees everyone alive`);
     // n5 goes silent (cable out): no leave message.
     net.down.add(addr('n5'));
-    const took = await until('n5 dead everywhere', 2000, () => sw.slice(0, 4).every((s) => !s.live().has('n5')));
-    assert.ok(took < 2000);
+    await until('n5 dead everywhere', 2000, () => sw.slice(0, 4).every((s) => !s.live().has('n5')));
     // n5 itself still counts itself alive (it cannot know), and sees nobody else.
     await until('n5 alone', 2000, () => liveOf(sw[4]!) === 'n5');
     // The cable is back: n5 refutes its death (higher incarnation) and everyone converges.
@@ -89,12 +88,12 @@ test('a silent death is noticed by every member, and a partition heals without a
 
 test('a member that leaves is dead at once; a restarted member is alive again', async () => {
   const net = new Net();
-  const sw = cluster(net, key, ['n1', 'n2', 'n3']);
+  // Suspicion takes a minute here, so only the leave message can make n3 dead within the wait.
+  const sw = cluster(net, key, ['n1', 'n2', 'n3'], 60_000);
   try {
     await sleep(100);
     sw[2]!.leave();
-    const took = await until('n3 gone', 1000, () => !sw[0]!.live().has('n3') && !sw[1]!.live().has('n3'));
-    assert.ok(took < 100, `leave took ${took} ms, want well under a suspicion timeout`);
+    await until('n3 gone on its leave message', 5000, () => !sw[0]!.live().has('n3') && !sw[1]!.live().has('n3'));
     const again = new Swim({ name: 'n3', address: addr('n3'), key, transport: net.transport(addr('n3')), periodMs: 20, suspicionMs: 60 });
     again.setSeeds(seeds.slice(0, 3));
     again.start();
