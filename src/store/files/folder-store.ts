@@ -726,7 +726,13 @@ export class FolderStore implements Store {
       this.servicesByKey.set(key, merged);
     }
     const { delta: _delta, ...rest } = last;
-    return { ...rest, services: [...this.servicesByKey.values()], status };
+    // Not handed to anyone (our own write is no news): the list of every Service is built only if
+    // current() is read, instead of after every edit.
+    const snapshot = { ...rest, status } as Snapshot;
+    const byKey = this.servicesByKey;
+    let services: Service[] | undefined;
+    Object.defineProperty(snapshot, 'services', { get: () => (services ??= [...byKey.values()]), enumerable: false, configurable: true });
+    return snapshot;
   }
 
   /** Writes the texts of the config-relevant files in force: what a restart falls back to. */
