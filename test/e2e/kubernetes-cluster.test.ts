@@ -301,6 +301,18 @@ exit
       assert.ok(!Number.isNaN(Date.parse(s.establishedSince as string)));
     }
 
+    // One IPAllocated Event per Service, from the leader only (the standby posts none).
+    const evs = await waitFor('IPAllocated Events', 20_000, async () => {
+      const items = ((await get(`/api/v1/namespaces/${apps}/events?fieldSelector=reason=IPAllocated`)).items as Json[]);
+      return items.length >= 2 ? items : undefined;
+    }, 200);
+    for (const name of ['web', 'local']) {
+      const mine = evs.filter((e) => e.involvedObject.name === name);
+      assert.equal(mine.length, 1, `${name}: ${JSON.stringify(mine.map((e) => e.message))}`);
+      assert.equal(mine[0]!.source.component, 'metallb-controller');
+      assert.equal(mine[0]!.message, `Assigned IP ["${ips.get(name)!}"]`);
+    }
+
     // `ironlb status` reads the same from the cluster's status objects as from a folder's files.
     const out = await new Promise<string>((resolve, reject) => execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'status', '--kubeconfig', cp.kubeconfigPath],
       { cwd: repo, env: { ...process.env, NODE_NO_WARNINGS: '1' } }, (e, stdout, stderr) => (e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve(stdout))));
