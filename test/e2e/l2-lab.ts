@@ -277,8 +277,10 @@ export const l2Services = ['web4', 'api4', 'db4', 'web6', 'api6', 'side'] as con
  * the client pings it every 10 ms (and, with http, fetches it every 20 ms); then the node comes back.
  */
 export async function failover(lab: L2Lab, svc: string, mode: 'silent' | 'loud', o: { http?: boolean; seconds?: number; probe?: boolean } = {}): Promise<{ victim: L2Node; outageMs: number; httpGapMs: number; httpAttempts: string[]; newOwner?: string; otherMoved: string[]; answers?: { macs: string[]; want: string } }> {
-  const before = (await lab.allOwned(l2Services)) ?? {};
-  const victim = before[svc] as L2Node;
+  // A speaker restarted by the previous round may take a while to start on a loaded machine.
+  const before = (await lab.allOwned(l2Services, undefined, 60_000)) ?? {};
+  const victim = before[svc] as L2Node | undefined;
+  if (victim === undefined) throw new Error(`failover: the speakers do not agree on the owner of ${svc} (logs in ${lab.root})`);
   const ip = lab.ips()[svc]!;
   const seconds = o.seconds ?? 4;
   const ping = new PingLoop(ip, seconds);

@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import type { Diagnostic } from '../../api/diagnostics.ts';
 import type { LoadedObject } from '../../api/loaded.ts';
 import type { FieldPath } from '../../api/loaded.ts';
-import { loadText } from '../../api/load.ts';
+import { reparsedOnDemand } from './loader.ts';
 import { deepFreeze } from '../../config/resolve.ts';
 import type { Config } from '../../config/types.ts';
 import { defaultMaxDepth, defaultMaxFileBytes, sizeProblem } from './bounds.ts';
@@ -47,11 +47,11 @@ export class WorkerLoader {
     const tooBig = sizeProblem(file, Buffer.byteLength(text), this.options.maxFileBytes ?? defaultMaxFileBytes);
     if (tooBig) return { objects: [], diagnostics: [tooBig] };
     const reply = await this.parse(file, text);
-    let again: LoadedObject[] | undefined;
+    const again = reparsedOnDemand(text, file);
     const objects = reply.objects.map((o, i): LoadedObject => ({
       object: o.object,
       ...(o.source ? { source: o.source } : {}),
-      positionOf: (path) => (again ??= loadText(text, file).objects)[i]?.positionOf(path),
+      positionOf: (path) => again()[i]?.positionOf(path),
     }));
     return { objects, diagnostics: reply.diagnostics };
   };
