@@ -5,7 +5,7 @@
 //    is the longest run of lost pings. Then the node comes back (and, first in MetalLB's order,
 //    takes its address back). `kills` times (default 20): median and p95.
 // 2. ironlb, loud death: SIGTERM (the speaker tells the others before it goes).
-// 3. ironlb again without the layer-2 heartbeats (--l2-heartbeat-interval 0): gossip alone, as
+// 3. ironlb with heartbeats every 5 ms (--l2-heartbeat-interval 5), then without the layer-2 heartbeats (--l2-heartbeat-interval 0): gossip alone, as
 //    before the heartbeats existed.
 // 4. keepalived (VRRPv3, Debian), the same silent death of the master, at its fastest sub-second
 //    advert interval (10 ms), when keepalived is installed.
@@ -134,7 +134,7 @@ try {
     await lab.start();
     const all = await lab.allOwned(Array.from({ length: idleServices }, (_, i) => `s${i}`), undefined, 120_000).catch(() => undefined);
     console.log(`l2 idle bench: ${idleServices} layer-2 Services ${all ? `owned and agreed in ${Date.now() - t0} ms` : 'NOT all agreed in 120 s'}`);
-    for (const [label, args] of [['heartbeats every 5 ms (default)', []], ['no heartbeats (--l2-heartbeat-interval 0)', ['--l2-heartbeat-interval', '0']]] as const) {
+    for (const [label, args] of [['heartbeats every 10 ms (default)', []], ['no heartbeats (--l2-heartbeat-interval 0)', ['--l2-heartbeat-interval', '0']]] as const) {
       if (args.length > 0) {
         await restartSpeakers(lab, [...args]);
         await lab.allOwned(Array.from({ length: idleServices }, (_, i) => `s${i}`), undefined, 120_000).catch(() => undefined);
@@ -177,6 +177,18 @@ try {
     await lab.allOwned(['web4'], undefined, 20_000);
     await sleep(500);
   }
+  // The same silent kills with heartbeats every 5 ms (deadline 18 ms).
+  await restartSpeakers(lab, ['--l2-heartbeat-interval', '5']);
+  await lab.allOwned(['web4'], undefined, 60_000);
+  await sleep(1000);
+  const hb5: number[] = [];
+  for (let k = 0; k < kills; k++) {
+    const r = await failover(lab, 'web4', 'silent', { seconds: 3 }).catch(skip);
+    if (!r) continue;
+    hb5.push(r.outageMs);
+    await lab.allOwned(['web4'], undefined, 20_000);
+    await sleep(500);
+  }
   // The same silent kills with the gossip alone (no heartbeats).
   await restartSpeakers(lab, ['--l2-heartbeat-interval', '0']);
   await lab.allOwned(['web4'], undefined, 30_000);
@@ -199,12 +211,14 @@ try {
   console.log(row('ironlb, silent (link down + KILL)', silent));
   console.log(row('ironlb, silent: HTTP gap (20 ms loop)', http));
   console.log(row('ironlb, loud (SIGTERM)', loud));
+  console.log(row('ironlb, silent, heartbeats every 5 ms', hb5));
   console.log(row('ironlb, silent, gossip only (no heartbeats)', fast));
   if (ka10.length > 0) console.log(row('keepalived VRRPv3 advert 10 ms, silent', ka10));
   const ok = (xs: number[]): number[] => xs.filter((x) => x >= 0);
   const ratio = (a: number[], b: number[]): string => `median ${(pct(ok(a), 50) / Math.max(10, pct(ok(b), 50))).toFixed(2)}, p95 ${(pct(ok(a), 95) / Math.max(10, pct(ok(b), 95))).toFixed(2)}`;
   if (ok(ka10).length > 0) {
-    console.log(`ratio ironlb (default: heartbeats every 5 ms) / keepalived 10 ms: ${ratio(silent, ka10)}`);
+    console.log(`ratio ironlb (default: heartbeats every 10 ms) / keepalived 10 ms: ${ratio(silent, ka10)}`);
+    console.log(`ratio ironlb (heartbeats every 5 ms) / keepalived 10 ms: ${ratio(hb5, ka10)}`);
     console.log(`ratio ironlb (gossip only, 100 ms period) / keepalived 10 ms: ${ratio(fast, ka10)}`);
   }
   }

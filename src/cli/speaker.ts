@@ -23,7 +23,7 @@ export function registerSpeaker(program: Command): void {
     .option('--ml-probe-interval <ms>', 'layer 2: gossip protocol period (default 100; a silent death is noticed in about 2.5 periods + 3 for suspicion)')
     .option('--bgp-backend <native|frr-k8s>', backendFlagHelp.bgpBackend)
     .option('--frrk8s-output <dir>', backendFlagHelp.frrk8sOutput)
-    .option('--l2-heartbeat-interval <ms>', 'layer 2: an owner sends heartbeats to its successors this often (default 5; 0 = off: gossip only)')
+    .option('--l2-heartbeat-interval <ms>', 'layer 2: an owner sends heartbeats to its successors this often (default 10; 0 = off: gossip only)')
     .option('--l2-heartbeat-misses <n>', 'layer 2: missed heartbeats after which the successor takes the IPs over (default 3)')
     .action((opts) => startOrExit(() => runDaemon({ controller: false, speaker: true }, runOptions(opts, true))));
 }

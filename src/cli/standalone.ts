@@ -21,7 +21,7 @@ export function registerStandalone(program: Command): void {
     .option('--bgp-backend <native|frr-k8s>', backendFlagHelp.bgpBackend)
     .option('--frrk8s-namespace <ns>', backendFlagHelp.frrk8sNamespace)
     .option('--frrk8s-output <dir>', backendFlagHelp.frrk8sOutput)
-    .option('--l2-heartbeat-interval <ms>', 'layer 2: an owner sends heartbeats to its successors this often (default 5; 0 = off: gossip only)')
+    .option('--l2-heartbeat-interval <ms>', 'layer 2: an owner sends heartbeats to its successors this often (default 10; 0 = off: gossip only)')
     .option('--l2-heartbeat-misses <n>', 'layer 2: missed heartbeats after which the successor takes the IPs over (default 3)')
     .action((opts) => startOrExit(() => runDaemon({ controller: true, speaker: true, assumeLocalEndpoints: true }, runOptions(opts, true))));
 }

@@ -86,7 +86,7 @@ export class OwnerWatch {
 }
 
 /** MetalLB has no such detector; these are ironlb's defaults (`--l2-heartbeat-interval`, `--l2-heartbeat-misses`). */
-export const defaultHeartbeatMs = 5;
+export const defaultHeartbeatMs = 10;
 export const defaultHeartbeatMisses = 3;
 
 /** Silence that makes an owner down: `misses` heartbeats not arrived, plus half an interval for jitter. */
