@@ -182,7 +182,16 @@ export class L2Role {
     if (every <= 0) return;
     const watch = new OwnerWatch(heartbeatDeadlineMs(every, m.heartbeatMisses ?? defaultHeartbeatMisses));
     this.watch = watch;
-    this.beatTimer = setInterval(() => { for (const n of this.beatTo) swim.sendDirect('beat', n); }, every);
+    let lastTick = performance.now();
+    this.beatTimer = setInterval(() => {
+      // This process's own stall (its timer ran late) is nobody else's fault: while we did not
+      // run, the owners' heartbeats could not be judged (and on a machine-wide stall they were
+      // not even sent). Runs in the timers phase, before any deadline check (setImmediate).
+      const now = performance.now();
+      watch.extend(now - lastTick - 2 * every);
+      lastTick = now;
+      for (const n of this.beatTo) swim.sendDirect('beat', n);
+    }, every);
     this.beatTimer.unref();
     swim.on('direct', (kind: string, from: string) => {
       if (kind === 'beat') {

@@ -101,3 +101,14 @@ test('adaptive: an owner that stalled gets twice its longest recent gap, which h
   for (let i = 0; i < 300; i++) w.beat('a', (t += 10));
   assert.equal(w.silenceAllowed('a'), 35);
 });
+
+test('extend: a watcher that was itself stalled moves every deadline by its stall', () => {
+  const w = new OwnerWatch(35);
+  w.beat('a', 0);
+  w.beat('b', 10);
+  w.extend(100); // our own timers ran 100 ms late: nobody could be judged meanwhile
+  assert.deepEqual(w.expire(120), []);
+  assert.deepEqual(w.expire(135), ['a']);
+  assert.deepEqual(w.expire(145), ['b']);
+  w.extend(-5); // nonsense is ignored
+});

@@ -50,6 +50,16 @@ export class OwnerWatch {
     this.armed.delete(peer);
   }
 
+  /**
+   * The watcher itself was stalled for `ms` (its own timers ran that late): the owners' silence
+   * over that time proves nothing (a machine-wide stall stops the owner's heartbeats too), so
+   * every deadline moves by it. A watcher's stall never counts against an owner.
+   */
+  extend(ms: number): void {
+    if (ms <= 0) return;
+    for (const a of this.armed.values()) a.deadline += ms;
+  }
+
   /** Peers whose deadline has passed by `now`: down from now on, each reported once. */
   expire(now: number): string[] {
     const out: string[] = [];
