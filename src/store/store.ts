@@ -159,10 +159,20 @@ const sameIngress = (svc: Service, ips: readonly string[]): boolean => {
   return ingress.length === ips.length && ingress.every((e, i) => e.ip === ips[i] && e.hostname === undefined);
 };
 
+/**
+ * The last merge of each Service object: the controller and the folder store both merge the same
+ * loaded Service with the IPs just assigned, and share one copy instead of holding one each.
+ */
+const lastMerge = new WeakMap<Service, Service>();
+
 /** The Service with `status.loadBalancer.ingress` set to `ips` (the same object when it already is). */
 export function withIngress(svc: Service, ips: readonly string[]): Service {
   if (sameIngress(svc, ips)) return svc;
-  return { ...svc, status: { ...svc.status, loadBalancer: ips.length > 0 ? { ingress: ips.map((ip) => ({ ip })) } : {} } };
+  const prev = lastMerge.get(svc);
+  if (prev && sameIngress(prev, ips)) return prev;
+  const out = { ...svc, status: { ...svc.status, loadBalancer: ips.length > 0 ? { ingress: ips.map((ip) => ({ ip })) } : {} } };
+  lastMerge.set(svc, out);
+  return out;
 }
 
 /** The Services as a cluster would hold them after the controller wrote `status`. */
