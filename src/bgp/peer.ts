@@ -119,6 +119,13 @@ export class Peer implements SessionOwner {
     if (this.held) this.setState('Idle', reason);
   }
 
+  /** ROUTE-REFRESH on the Established session (see Session.requestRefresh); false if none could. */
+  requestRefresh(): boolean {
+    let asked = false;
+    for (const s of this.sessions) asked = s.requestRefresh() || asked;
+    return asked;
+  }
+
   /** Ends a hold-down: connect (or wait for the peer) again at once. */
   release(): void {
     if (!this.held) return;

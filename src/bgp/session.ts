@@ -7,6 +7,8 @@ import { type IpAddress, ipToBytes, parseIp } from '../net/ip.ts';
 import type { AdjRibOut } from './adj-rib-out.ts';
 import type { DecodeContext } from './attributes.ts';
 import { BufferWriter } from './buffer-writer.ts';
+import { Afi, Safi } from './capabilities.ts';
+import { encodeRouteRefresh } from './route-refresh.ts';
 import { familyOf } from './attributes.ts';
 import { BgpError, CeaseSubcode, ErrorCode, worstProblem } from './errors.ts';
 import { type ConnectionState, type FsmAction, type FsmConfig, type FsmEvent, type Negotiated, type Timer, ConnectionFsm } from './fsm.ts';
@@ -108,6 +110,20 @@ export class Session {
   reset(subcode: number, data?: Buffer): void {
     this.closeNow = true;
     this.stop(subcode, data);
+  }
+
+  /**
+   * Asks the peer to send its routes again (ROUTE-REFRESH, RFC 2918), one request per negotiated
+   * family; only on an Established session whose peer advertised the capability. False otherwise.
+   */
+  requestRefresh(): boolean {
+    const n = this.negotiated;
+    if (this.fsm.state !== 'Established' || !n?.routeRefresh) return false;
+    for (const f of n.families) {
+      this.sent.routeRefresh++;
+      this.write(encodeRouteRefresh({ afi: f === 4 ? Afi.Ipv4 : Afi.Ipv6, safi: Safi.Unicast, subtype: 0 }));
+    }
+    return true;
   }
 
   /** Ends the session without a NOTIFICATION: what a restarting speaker does for graceful restart. */

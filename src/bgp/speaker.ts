@@ -177,6 +177,17 @@ export class BgpSpeaker extends EventEmitter {
     peer.reset(reason.subcode, text, reason.holdDown === true);
   }
 
+  /**
+   * Asks the peer to send all its routes again (ROUTE-REFRESH, RFC 2918), e.g. when a receive
+   * policy starts wanting them; false when it cannot (no Established session, or the peer did not
+   * advertise the capability): then only a reset makes the peer send them.
+   */
+  refreshPeer(id: string): boolean {
+    const asked = this.peers.get(id)?.requestRefresh() ?? false;
+    if (asked) this.log.info({ peer: id }, 'ROUTE-REFRESH sent');
+    return asked;
+  }
+
   /** Ends a hold-down from resetPeer(): the peer connects again at once. */
   releasePeer(id: string): void { this.peers.get(id)?.release(); }
 

@@ -41,6 +41,8 @@ export interface BgpEngine extends EventEmitter {
    */
   resetPeer(id: string, reason: { subcode: number; message?: string; holdDown?: boolean }): void;
   releasePeer(id: string): void;
+  /** ROUTE-REFRESH (RFC 2918) to an Established peer that advertised it; false when not possible. */
+  refreshPeer(id: string): boolean;
 }
 export type { BgpState };
 

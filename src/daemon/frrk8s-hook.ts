@@ -3,8 +3,9 @@
 // (speaker/frrk8s-merge.ts; errors logged at warn when they change), and each session's receive
 // policy goes to the route importer (bgp/route-import.ts). Only sessions with a toReceive keep
 // an Adj-RIB-In (a peer sending a full table to a node that wants none of it costs nothing, as
-// before); bgp/ cannot send ROUTE-REFRESH yet, so a toReceive added to a running session resets
-// it once (Cease 6/6, "other configuration change") for the peer to send its routes again. The
+// before); so a toReceive added to a running session asks the peer for its routes again with
+// ROUTE-REFRESH (RFC 2918), or, when the peer did not advertise it, resets the session once
+// (Cease 6/6, "other configuration change"). The
 // rtnetlink socket is opened only once there is a route to install.
 import type { Logger } from 'pino';
 import { KernelRoutes } from '../bgp/kernel-routes.ts';
@@ -70,11 +71,13 @@ export class FrrK8sHook {
       if (this.withPolicy.delete(config.id)) this.importer.removePeer(config.id);
       return;
     }
+    let refresh = false;
     if (!this.withPolicy.has(config.id)) {
       this.withPolicy.add(config.id);
       if (this.o.bgp.peerState(config.id)?.state === 'Established') {
-        this.o.logger.info({ peer: config.id }, 'receiving routes now (FRRConfiguration toReceive): resetting the session once for the peer to send them again');
-        this.o.bgp.resetPeer(config.id, { subcode: CeaseSubcode.OtherConfigurationChange, message: 'receive policy added' });
+        // The routes the peer sent so far were not kept: ask for them again (after setPeer below
+        // has made the Adj-RIB-In, so the answer lands in it).
+        refresh = true;
       }
     }
     this.importer.setPeer(config.id, {
@@ -82,6 +85,10 @@ export class FrrK8sHook {
       accept: (p) => receiveAllows(policy, p),
       staleTimeMs: peer.gracefulRestart.restartTimeMs,
     });
+    if (refresh && !this.o.bgp.refreshPeer(config.id)) {
+      this.o.logger.info({ peer: config.id }, 'receiving routes now (FRRConfiguration toReceive); the peer does not support ROUTE-REFRESH: resetting the session once for it to send them again');
+      this.o.bgp.resetPeer(config.id, { subcode: CeaseSubcode.OtherConfigurationChange, message: 'receive policy added' });
+    }
   }
 
   dropPeer(id: string): void {

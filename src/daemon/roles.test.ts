@@ -37,6 +37,7 @@ class FakeBgp extends EventEmitter implements BgpEngine {
   updatePeer(c: PeerConfig): void { this.calls.push(`update ${c.id}`); }
   removePeer(id: string): Promise<void> { this.calls.push(`remove ${id}`); return Promise.resolve(); }
   resetPeer(id: string, r: { subcode: number; holdDown?: boolean }): void { this.calls.push(`reset ${id} 6/${r.subcode}${r.holdDown ? ' hold' : ''}`); }
+  refreshPeer(id: string): boolean { this.calls.push(`refresh ${id}`); return false; }
   releasePeer(id: string): void { this.calls.push(`release ${id}`); }
   setRoutes(id: string, r: readonly Route[]): void { this.calls.push(`routes ${id} ${r.length}`); this.routes.set(id, r); }
   updateRoutes(id: string, a: readonly Route[], w: readonly Prefix[]): void {

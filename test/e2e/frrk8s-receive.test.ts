@@ -1,7 +1,7 @@
 // Issue #14, seed 001's "Configuring with FRR-K8s" end to end: a router (FRR bgpd) announces
 // prefixes to a node running ironlb's speaker; with the FRRConfiguration letting the BGPPeer's
 // routes in they appear in the node's kernel table (route protocol 248) and traffic to them flows
-// through the router; a prefix filter lets only the allowed ones in; without the
+// through the router (asked for with ROUTE-REFRESH: the session was up before); a prefix filter lets only the allowed ones in; without the
 // FRRConfiguration nothing comes in; an edit conflicting with the BGPPeer is refused (the last good
 // version stays); the router lost,
 // they go; a withdraw at the router removes the route; someone else's route for the same prefix is
@@ -123,6 +123,12 @@ exit
       '10.78.0.0/16 via 10.214.0.1 dev eth0 metric 20',
     ]);
     inNs(nodeNs, 'ping', '-c', '1', '-W', '2', '10.77.2.1');
+    // The session was up before the FRRConfiguration: ironlb asked for the routes with
+    // ROUTE-REFRESH (RFC 2918) instead of resetting the session.
+    const n = await frr.json<Record<string, { connectionsEstablished?: number; messageStats?: { routeRefreshRecv?: number } }>>('show bgp neighbors 10.214.0.2 json');
+    assert.equal(n['10.214.0.2']?.connectionsEstablished, 1, 'the session was not reset');
+    assert.ok((n['10.214.0.2']?.messageStats?.routeRefreshRecv ?? 0) >= 1, 'the router received a ROUTE-REFRESH');
+    assert.match(log(), /ROUTE-REFRESH sent/);
     // `ironlb status`: per peer, what was received and what is in the kernel (the speaker's status file).
     const status = await waitFor('status with the received routes', 10_000, () => {
       const out = sh(process.execPath, '--import', 'tsx', path.join(repo, 'src', 'cli', 'main.ts'), 'status', '--config', folder);

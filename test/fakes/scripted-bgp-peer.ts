@@ -19,6 +19,8 @@ export interface ScriptedPeerOptions {
   readonly routerId: number;
   /** Answer an UPDATE with this NOTIFICATION (then close), or accept it (undefined). */
   readonly onUpdate?: (u: DecodedUpdate) => NotificationMessage | undefined;
+  /** Leave the route-refresh capability (RFC 2918) out of its OPEN. */
+  readonly noRouteRefresh?: boolean;
 }
 
 export class ScriptedBgpPeer {
@@ -26,6 +28,8 @@ export class ScriptedBgpPeer {
   readonly connections: number[] = [];
   readonly opens: OpenMessage[] = [];
   readonly updates: DecodedUpdate[] = [];
+  /** AFIs of every ROUTE-REFRESH received. */
+  readonly refreshes: number[] = [];
   private server?: Server;
   private readonly sockets = new Set<Socket>();
 
@@ -49,7 +53,8 @@ export class ScriptedBgpPeer {
     let four = false;
     const open = buildOpen({ myAsn: this.o.asn, routerId: this.o.routerId, holdTimeSeconds: 30, families: [4, 6], restarting: false, extendedMessage: false, addPathSend: false });
     const { fourOctetAsn: _four, ...twoOctetCaps } = open.capabilities;
-    const mine: OpenMessage = this.o.fourOctetAsn ? open : { ...open, capabilities: twoOctetCaps };
+    const base: OpenMessage = this.o.fourOctetAsn ? open : { ...open, capabilities: twoOctetCaps };
+    const mine: OpenMessage = this.o.noRouteRefresh ? { ...base, capabilities: { ...base.capabilities, routeRefresh: false, enhancedRouteRefresh: false } } : base;
     s.on('data', (chunk: Buffer) => {
       framer.push(chunk);
       for (let m = framer.next(); m; m = framer.next()) {
@@ -60,6 +65,8 @@ export class ScriptedBgpPeer {
           four = this.o.fourOctetAsn && msg.open.capabilities.fourOctetAsn !== undefined;
           s.write(encodeOpen(mine));
           s.write(KEEPALIVE);
+        } else if (msg.type === 'route-refresh') {
+          this.refreshes.push(msg.routeRefresh.afi);
         } else if (msg.type === 'update') {
           this.updates.push(msg.update);
           const refuse = this.o.onUpdate?.(msg.update);
