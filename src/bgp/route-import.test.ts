@@ -149,3 +149,15 @@ test('importer: a route the kernel refuses (another\'s route in the slot) is nei
   assert.ok(!w.batches.includes('delete 10.77.5.0/24 via 10.0.0.1'), 'never a delete for a route that is not ours');
   await w.importer.close();
 });
+
+test('importer: a peer set while its session is up learns its router ID and GR from sessionUp (its routes then stay stale on loss)', async () => {
+  const w = world();
+  w.importer.setPeer('r1', { peerAddress: ip('10.0.0.1'), ebgp: true, accept: () => true });
+  w.importer.sessionUp('r1', { gracefulRestart: true, peerRouterId: '10.0.0.1' } as never);
+  w.speaker.emit('update', { peerId: 'r1', update: announce(['10.77.1.0/24'], '10.0.0.1') });
+  w.speaker.emit('state', { peerId: 'r1', from: 'Established', to: 'Idle', reason: 'peer restarting' });
+  await w.settle();
+  assert.equal(w.importer.status('r1')?.stale, 1);
+  assert.equal(w.kernel.routes().size, 1, 'kept through the restart');
+  await w.importer.close();
+});

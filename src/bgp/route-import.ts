@@ -117,6 +117,11 @@ export class RouteImporter {
     this.redecide(s.rib.apply(e.update));
   };
 
+  /** A peer set while its session was already up: what its establishment said (router ID, GR). */
+  sessionUp(peerId: string, negotiated: EstablishedEvent['negotiated']): void {
+    this.onEstablished({ peerId, negotiated });
+  }
+
   private readonly onEstablished = (e: EstablishedEvent): void => {
     const s = this.peers.get(e.peerId);
     if (!s) return;

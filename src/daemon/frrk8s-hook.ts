@@ -85,6 +85,8 @@ export class FrrK8sHook {
       accept: (p) => receiveAllows(policy, p),
       staleTimeMs: peer.gracefulRestart.restartTimeMs,
     });
+    const negotiated = refresh ? this.o.bgp.peerState(config.id)?.negotiated : undefined;
+    if (negotiated) this.importer.sessionUp(config.id, negotiated); // its router ID and GR, for the decision and session loss
     if (refresh && !this.o.bgp.refreshPeer(config.id)) {
       this.o.logger.info({ peer: config.id }, 'receiving routes now (FRRConfiguration toReceive); the peer does not support ROUTE-REFRESH: resetting the session once for it to send them again');
       this.o.bgp.resetPeer(config.id, { subcode: CeaseSubcode.OtherConfigurationChange, message: 'receive policy added' });
