@@ -155,7 +155,7 @@ try {
     }
   } else {
   await lab.start();
-  const owners = await lab.allOwned(['web4', 'web6'], undefined, 40_000);
+  const owners = await lab.allOwned(['web4', 'web6'], undefined, 120_000);
   if (!owners) throw new Error(`the lab did not converge; logs in ${lab.root}`);
   console.log(`l2 bench: ${kills} kills each; client pings every 10 ms; outage = longest run of lost pings (10 ms resolution)`);
   const silent: number[] = [];
@@ -182,7 +182,7 @@ try {
   await lab.allOwned(['web4'], undefined, 60_000);
   await sleep(1000);
   const hb5: number[] = [];
-  for (let k = 0; k < kills; k++) {
+  for (let k = 0; k < Math.min(kills, 10); k++) {
     const r = await failover(lab, 'web4', 'silent', { seconds: 3 }).catch(skip);
     if (!r) continue;
     hb5.push(r.outageMs);
@@ -194,7 +194,7 @@ try {
   await lab.allOwned(['web4'], undefined, 30_000);
   await sleep(1000);
   const fast: number[] = [];
-  for (let k = 0; k < Math.min(kills, 10); k++) {
+  for (let k = 0; k < Math.min(kills, 5); k++) {
     const r = await failover(lab, 'web4', 'silent', { seconds: 3 }).catch(skip);
     if (!r) continue;
     fast.push(r.outageMs);
