@@ -10,12 +10,13 @@
 // Nodes accept traffic for every Service address (local routes, as kube-proxy would) with
 // arp_ignore=1 / arp_announce=2 (kube-proxy's strictARP), so only ironlb answers for them.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { waitFor } from './frr.ts';
 import { addNs, inNs, link, sh, spawnInNs } from './netns.ts';
+import { controllerJournalFile, controllerStatusFile, parseControllerStatus, stateDirName } from '../../src/store/files/status-file.ts';
 
 const repo = path.resolve(import.meta.dirname, '..', '..');
 const fixtures = path.join(import.meta.dirname, 'fixtures', 'l2lab');
@@ -199,7 +200,9 @@ export class L2Lab {
 
   ips(): Record<string, string> {
     try {
-      const s = parse(readFileSync(path.join(this.cfg, '.ironlb-state', 'status.yaml'), 'utf8')) as { services: Record<string, { ips: string[] }> };
+      const dir = path.join(this.cfg, stateDirName);
+      const journal = existsSync(path.join(dir, controllerJournalFile)) ? readFileSync(path.join(dir, controllerJournalFile), 'utf8') : '';
+      const s = parseControllerStatus(readFileSync(path.join(dir, controllerStatusFile), 'utf8'), journal);
       return Object.fromEntries(Object.entries(s.services).map(([k, v]) => [k.replace(/^default\//, ''), v.ips[0] ?? '']));
     } catch {
       return {};

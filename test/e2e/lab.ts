@@ -17,6 +17,7 @@ import { parse } from 'yaml';
 import { ensureFrr, type FrrInstance, waitFor } from './frr.ts';
 import { labAsn, type NodeName, nodeAddresses, type RouterName, startRouter } from './lab-routers.ts';
 import { addNs, deleteOurNamespaces, inNs, link, spawnInNs } from './netns.ts';
+import { controllerJournalFile, controllerStatusFile, parseControllerStatus, stateDirName } from '../../src/store/files/status-file.ts';
 
 const repo = path.resolve(import.meta.dirname, '..', '..');
 const fixtures = path.join(import.meta.dirname, 'fixtures', 'lab');
@@ -104,9 +105,12 @@ class Lab {
     for (const n of nodes) this.startSpeaker(n);
   }
 
-  status(): { services: Record<string, { ips: string[]; pool?: string }> } {
-    const f = path.join(this.cfg, '.ironlb-state', 'status.yaml');
-    return existsSync(f) ? (parse(readFileSync(f, 'utf8')) as { services: Record<string, { ips: string[]; pool?: string }> }) : { services: {} };
+  status(): { services: Readonly<Record<string, { readonly ips: readonly string[]; readonly pool?: string }>> } {
+    // The base and its journal, as the daemon reads them (status.yaml alone lags until the fold).
+    const dir = path.join(this.cfg, stateDirName);
+    const read = (f: string): string => (existsSync(path.join(dir, f)) ? readFileSync(path.join(dir, f), 'utf8') : '');
+    const base = read(controllerStatusFile);
+    return base === '' ? { services: {} } : (parseControllerStatus(base, read(controllerJournalFile)));
   }
 
   speakerPeer(n: NodeName, peer: string): { state?: string; bfd?: string } | undefined {
