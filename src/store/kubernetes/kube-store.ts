@@ -50,6 +50,8 @@ export class KubernetesStore implements Store {
   private lastRejectedKey: string | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private burstStarted = 0;
+  /** When the last snapshot was built (a change after a quiet spell is built at once). */
+  private lastBuilt = 0;
   private started = false;
   private closed = false;
 
@@ -166,9 +168,14 @@ export class KubernetesStore implements Store {
     }
     if (!this.started || this.closed) return;
     const now = Date.now();
+    const debounceMs = this.o.debounceMs ?? 50;
+    // A change after a quiet spell (nothing built for a debounce interval) is built on the next
+    // turn of the loop, so a lone Service edit is not held back; what follows it within the
+    // interval is a burst, coalesced as before (at most maxDelayMs after the burst began).
+    const leading = this.debounce === undefined && now - this.lastBuilt >= debounceMs;
     if (this.debounce === undefined) this.burstStarted = now;
     clearTimeout(this.debounce);
-    const wait = Math.max(0, Math.min(this.o.debounceMs ?? 50, this.burstStarted + (this.o.maxDelayMs ?? 500) - now));
+    const wait = leading ? 0 : Math.max(0, Math.min(debounceMs, this.burstStarted + (this.o.maxDelayMs ?? 500) - now));
     this.debounce = setTimeout(() => {
       this.debounce = undefined;
       this.rebuild();
@@ -178,6 +185,7 @@ export class KubernetesStore implements Store {
   /** Builds a snapshot from the caches now (tests; the debounce does it otherwise). */
   rebuild(): void {
     if (this.closed) return;
+    this.lastBuilt = Date.now();
     const r = this.assemble();
     if (r.kind === 'rejected') {
       if (r.configKey !== this.lastRejectedKey) {
