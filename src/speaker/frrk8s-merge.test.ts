@@ -161,3 +161,24 @@ test('a newcomer that conflicts with a configuration in force is the one refused
   // Without history (a restart) the order is by name again.
   assert.deepEqual(merge(both).errors.map((e) => e.configuration), ['metallb-system/z-first']);
 });
+
+test('the object MetalLB\'s frr-k8s mode wrote for this node, left behind by a migration, is not merged (a user\'s alike under another name is)', () => {
+  const spec = (node: string) => [
+    `  nodeSelector: {matchLabels: {kubernetes.io/hostname: ${node}}}`,
+    '  bgp:',
+    '    routers:',
+    '    - asn: 64512',
+    '      prefixes: [192.0.2.99/32]',
+    '      neighbors:',
+    '      - {address: 172.30.0.3, asn: 64512, toAdvertise: {allowed: {prefixes: [192.0.2.99/32]}}}',
+    '',
+  ].join('\n');
+  const labels = { 'kubernetes.io/hostname': 'node-a' };
+  const left = merge(frr(object('metallb-node-a', spec('node-a'))), { nodeLabels: labels });
+  assert.deepEqual(routesText(left.peers[0]!), ['192.0.2.10/32'], 'the stale 192.0.2.99 is not announced');
+  assert.equal(left.errors.length, 1);
+  assert.match(left.errors[0]!.message, /^FRRConfiguration metallb-system\/metallb-node-a: the object MetalLB's frr-k8s mode .* writes for node node-a; .*delete it/);
+  const mine = merge(frr(object('extra-prefix', spec('node-a'))), { nodeLabels: labels });
+  assert.deepEqual(mine.errors, []);
+  assert.deepEqual(routesText(mine.peers[0]!), ['192.0.2.10/32', '192.0.2.99/32']);
+});

@@ -275,6 +275,17 @@ function routesOf(s: NeighborState, own: readonly Route[], families: readonly nu
   return [...byKey.values()].sort((x, y) => comparePrefix(x.prefix, y.prefix));
 }
 
+/**
+ * The object MetalLB's frr-k8s mode (and `--bgp-backend frr-k8s`) writes for a node: `metallb-<node>`
+ * selecting exactly that hostname. A migration from that mode leaves it behind (it has no owner);
+ * merged, it would re-announce the Service IPs of the day it was written, deleted ones included,
+ * beside what the speaker plans from the same MetalLB configuration.
+ */
+export function writtenByFrrK8sMode(c: FrrConfiguration): boolean {
+  const [r, ...more] = c.nodeSelector.requirements;
+  return more.length === 0 && r?.key === 'kubernetes.io/hostname' && r.operator === 'In' && r.values.length === 1 && c.name === `metallb-${r.values[0]}`;
+}
+
 export function mergeFrrConfigurations(input: FrrMergeInput): FrrMergeResult {
   const state = seed(input);
   const errors: FrrMergeError[] = [];
@@ -294,6 +305,10 @@ export function mergeFrrConfigurations(input: FrrMergeInput): FrrMergeResult {
     const c = current.get(id);
     const previous = input.lastGood?.get(id);
     if (c && !selectorMatches(c.nodeSelector, input.nodeLabels)) continue;
+    if (c && writtenByFrrK8sMode(c)) {
+      errors.push({ configuration: id, message: `FRRConfiguration ${id}: the object MetalLB's frr-k8s mode (or ironlb --bgp-backend frr-k8s) writes for node ${c.name.slice('metallb-'.length)}; ironlb's own speaker announces what the MetalLB configuration says and does not merge it (it would keep announcing the addresses of the day it was written): delete it once frr-k8s is gone` });
+      continue;
+    }
     const why = c ? conflict(state, c) : 'invalid (see its errors)';
     if (c && why === undefined) {
       apply(state, c);
