@@ -11,9 +11,7 @@ import { parseIp } from '../net/ip.ts';
 import { parsePrefix, prefixContains } from '../net/prefix.ts';
 import type { ControllerStatus, SpeakerStatus } from '../store/store.ts';
 import { readControllerStatus, readSpeakerStatuses } from '../store/files/status-file.ts';
-import { readClusterStatus } from '../store/kubernetes/cluster-status.ts';
-import { KubeClient, loadKubeConfig } from '../store/kubernetes/kube-client.ts';
-import { defaultNamespace } from '../daemon/cluster.ts';
+import { defaultNamespace } from '../config/namespace.ts';
 import { clusterFlagHelp } from '../daemon/cli-options.ts';
 import { loadPaths } from './load-paths.ts';
 
@@ -129,6 +127,9 @@ export function registerStatus(program: Command): void {
       if (opts.config !== undefined) {
         [controller, speakers, loadBalancers] = [await readControllerStatus(opts.config), await readSpeakerStatuses(opts.config), loadBalancerServices(opts.config)];
       } else {
+        // Loaded here only: every other command (the daemons too) goes without the Kubernetes client.
+        const { KubeClient, loadKubeConfig } = await import('../store/kubernetes/kube-client.ts');
+        const { readClusterStatus } = await import('../store/kubernetes/cluster-status.ts');
         const client = new KubeClient(loadKubeConfig(opts.kubeconfig), 'ironlb-status');
         try {
           ({ controller, speakers, loadBalancers } = await readClusterStatus(client, opts.namespace, opts.lbClass));
