@@ -3,6 +3,7 @@
 // TCP MD5 and TTL), and bfd/'s BfdManager.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
+import { exact } from '../api/exact.ts';
 import type { Service } from '../api/resources.ts';
 import { BfdManager, type BfdManagerOptions } from '../bfd/manager.ts';
 import { BgpSpeaker } from '../bgp/speaker.ts';
@@ -30,7 +31,7 @@ const assignmentOf = (key: string, ingress: readonly { ip?: string }[] | undefin
   const ips = (ingress ?? []).map((i) => i.ip).filter((x): x is string => x !== undefined);
   if (ips.length === 0) return undefined;
   const pool = state.poolOf(key);
-  return pool ? { ips, pool } : { ips };
+  return pool ? { ips: exact(ips), pool } : { ips: exact(ips) };
 };
 
 const sameAssignment = (a: ServiceAssignment | undefined, b: ServiceAssignment | undefined): boolean =>

@@ -3,6 +3,7 @@
 // given is the one MetalLB would give.
 import type { EndpointConditions, EndpointSlice, Node, Service } from '../api/resources.ts';
 import { excludeFromLbLabel } from '../api/resources.ts';
+import { exact } from '../api/exact.ts';
 import type { BgpAdvertisement, Config, Pool } from '../config/types.ts';
 import { compareIp, formatIp, type IpAddress, parseIp } from '../net/ip.ts';
 import { prefixContains } from '../net/prefix.ts';
@@ -95,7 +96,7 @@ export function judgeService(svc: Service, ctx: ServiceContext): ServiceVerdict 
     if (!ip) return refuse('invalidIP', `status.loadBalancer.ingress holds "${i.ip ?? i.hostname ?? ''}", which is not an IP address`);
     if (!parsed.some((p) => compareIp(p, ip) === 0)) parsed.push(ip);
   }
-  const ips = parsed.sort(compareIp);
+  const ips = exact(parsed.sort(compareIp));
   const pool = poolHoldingAll(ctx.config, ips);
   if (!pool) return refuse('ipNotAllowed', `no IPAddressPool holds ${ips.length > 1 ? 'all of ' : ''}${ips.map(formatIp).join(', ')}`, ips);
 
@@ -121,5 +122,5 @@ export function judgeService(svc: Service, ctx: ServiceContext): ServiceVerdict 
     return refuse('noLocalEndpoints', `externalTrafficPolicy is Local and node "${ctx.node.name}" has no ready or serving endpoint of the Service`, ips, pool);
   }
   if (!hasServingEndpoint(ctx.slices)) return refuse('noEndpoints', 'the Service has no ready or serving endpoint on any node', ips, pool);
-  return { announce: true, ips, pool, ads };
+  return { announce: true, ips, pool, ads: exact(ads) };
 }

@@ -6,6 +6,7 @@
 // never the whole world. Config, Node or EndpointSlice changes are not incremental: build anew.
 // Memory: one slot per prefix for all peers (a peer's view is derived when it changes), Service
 // plans built when asked for, not kept.
+import { exact } from '../api/exact.ts';
 import type { EndpointSlice, Service } from '../api/resources.ts';
 import type { Route, RouteAttributes } from '../bgp/route.ts';
 import { sessionIsEbgp } from '../config/peers.ts';
@@ -89,6 +90,8 @@ export class IncrementalPlan {
   private readonly slots = new Map<string, Slot>();
   /** Route attributes by (eBGP or not, advertisement set): shared by every prefix with that set. */
   private readonly attributesBySet = new Map<string, RouteAttributes>();
+  /** Slots' per-peer attribute arrays by their sets' keys: slots whose peers get the same sets share one array. */
+  private readonly attrsBySets = new Map<string, readonly (RouteAttributes | undefined)[]>();
   /** IP text -> Services holding it (announced or not). */
   private readonly byIp: MultiMap = new Map();
   /** IP text -> Services having this node announce it. */
@@ -261,7 +264,7 @@ export class IncrementalPlan {
     const input = this.input;
     const verdict = judgeService(svc, { config: input.config, node: this.node, nodeLabels: this.nodeLabels, slices: this.slices.get(key) ?? [], options: input.options ?? {} });
     const ads = verdict.announce ? [...verdict.ads].sort((a, b) => byText(a.name, b.name)) : [];
-    const candidates = verdict.announce ? candidatesFor(key, verdict.ips, ads) : [];
+    const candidates = verdict.announce ? exact(candidatesFor(key, verdict.ips, ads)) : none;
     const ipTexts = verdict.ips.map(formatIp);
     const h: Held = { svc, key, verdict, ipTexts, candidates, announcedIps: none };
     this.held.set(key, h);
@@ -313,6 +316,7 @@ export class IncrementalPlan {
   /** Recomputes what each session peer gets for the slot (a new attrs array: the old one stays for comparison). */
   private route(slot: Slot): void {
     const attrs: (RouteAttributes | undefined)[] = [];
+    let sets = '';
     let conflicts: (string | undefined)[] | undefined;
     for (let i = 0; i < this.sessionPeers.length; i++) {
       // The common case, one candidate, needs no view: its usable advertisements are the set.
@@ -325,20 +329,23 @@ export class IncrementalPlan {
         view = this.viewFor(slot, i);
         if (view) names = [...view.ads.keys()];
       }
-      if (!names) { attrs.push(undefined); continue; }
+      if (!names) { attrs.push(undefined); sets += '\u0001'; continue; }
       const ebgp = this.ebgp[i]!;
       const setKey = `${ebgp ? 'e' : 'i'}\u0000${names.sort(byText).join('\u0000')}`;
       let attributes = this.attributesBySet.get(setKey);
       if (attributes === undefined) {
         view ??= this.viewFor(slot, i)!;
         const conflict = slotConflict(view, this.sessionPeers[i]!);
-        if (conflict) { (conflicts ??= [])[i] = conflict; attrs.push(undefined); continue; }
+        if (conflict) { (conflicts ??= [])[i] = conflict; attrs.push(undefined); sets += '\u0001'; continue; }
         attributes = routeAttributes(distinctAds(view), ebgp);
         this.attributesBySet.set(setKey, attributes);
       }
       attrs.push(attributes);
+      sets += `${setKey}\u0001`;
     }
-    slot.attrs = attrs;
+    let shared = this.attrsBySets.get(sets);
+    if (!shared) this.attrsBySets.set(sets, (shared = exact(attrs)));
+    slot.attrs = shared;
     if (conflicts) slot.conflicts = conflicts; else delete slot.conflicts;
   }
 
@@ -364,7 +371,9 @@ export class IncrementalPlan {
         if (slot.attrs[i] !== undefined && slot.cands.some((x) => x.svc === h.key && this.admitted(x, i))) { (out ??= []).push(c.ipText); break; }
       }
     }
-    return out ?? none;
+    // Usually every IP is announced: the same list as ipTexts, kept once.
+    if (!out) return none;
+    return out.length === h.ipTexts.length && out.every((ip, i) => ip === h.ipTexts[i]) ? h.ipTexts : exact(out);
   }
 
   /** planAnnouncements' step 4 for one Service. */
