@@ -16,32 +16,11 @@ import { encodeUpdate } from '../../src/bgp/update.ts';
 import { parseIp } from '../../src/net/ip.ts';
 import { parsePrefix } from '../../src/net/prefix.ts';
 import { ScriptedBgpPeer } from '../fakes/scripted-bgp-peer.ts';
-import { installCrds, installFrrK8sCrd } from './ironlb-setup.ts';
-import { clusterSuiteOptions, createNode, startControlPlane, type ControlPlane } from './index.ts';
+import { apply, installFrrK8sCrd, ironlbNamespace as ns, startIronlbControlPlane, until } from './ironlb-setup.ts';
+import { clusterSuiteOptions, createNode, type ControlPlane } from './index.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects
-const ns = 'metallb-system';
 const frrNs = 'frr-k8s-system';
-
-async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-    await sleep(100);
-  }
-}
-
-const apply = async (cp: ControlPlane, yaml: string) => {
-  const r = await cp.kubectl(['apply', '-f', '-'], { input: yaml });
-  assert.equal(r.code, 0, r.stderr);
-};
 
 /** A scripted BGP peer on 127.0.0.1 at a port the CRD allows (frr-k8s caps it at 16384). */
 async function peerInCrdRange(asn: number): Promise<{ peer: ScriptedBgpPeer; port: number }> {
@@ -77,9 +56,7 @@ describe('FRRConfiguration from the real apiserver, with frr-k8s\'s CRD', cluste
   const daemons: RunningDaemon[] = [];
   const peers: ScriptedBgpPeer[] = [];
   before(async () => {
-    cp = await startControlPlane({ name: 'frrk8s' });
-    await installCrds(cp);
-    await cp.kubectl(['create', 'namespace', ns]);
+    cp = await startIronlbControlPlane('frrk8s');
     await cp.kubectl(['create', 'namespace', frrNs]);
     await createNode(cp, 'node-1', { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }] });
   });

@@ -12,31 +12,10 @@ import { silentLogger } from '../../src/observe/log.ts';
 import { KubeClient } from '../../src/store/kubernetes/kube-client.ts';
 import { Reflector } from '../../src/store/kubernetes/reflector.ts';
 import type { KubernetesStore } from '../../src/store/kubernetes/kube-store.ts';
-import { installCrds } from './ironlb-setup.ts';
-import { clusterSuiteOptions, createEndpointSlice, createNamespace, createNode, startControlPlane, type ControlPlane } from './index.ts';
+import { apply, ironlbNamespace as ns, startIronlbControlPlane, until } from './ironlb-setup.ts';
+import { clusterSuiteOptions, createEndpointSlice, createNamespace, createNode, type ControlPlane } from './index.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects
-const ns = 'metallb-system';
-
-async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e; // e.g. 429 while a new CRD's storage initializes: try again
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-    await sleep(100);
-  }
-}
-
-const apply = async (cp: ControlPlane, yaml: string) => {
-  const r = await cp.kubectl(['apply', '-f', '-'], { input: yaml });
-  assert.equal(r.code, 0, r.stderr);
-};
 
 const poolYaml = (name: string, addresses: string[]) => `apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
@@ -60,9 +39,7 @@ describe('the Kubernetes store against the real apiserver', clusterSuiteOptions(
   let cp: ControlPlane;
   let apps: string;
   before(async () => {
-    cp = await startControlPlane({ name: 'k8s-store' });
-    await installCrds(cp);
-    await cp.kubectl(['create', 'namespace', ns]);
+    cp = await startIronlbControlPlane('k8s-store');
     apps = await createNamespace(cp, 'apps');
   });
   after(async () => { await cp?.stop(); });

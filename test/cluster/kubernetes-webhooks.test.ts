@@ -11,11 +11,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runDaemon, type RunningDaemon } from '../../src/daemon/run.ts';
 import { silentLogger } from '../../src/observe/log.ts';
 import { admissionPaths } from '../../src/webhooks/server.ts';
-import { clusterSuiteOptions, startControlPlane, type ControlPlane } from './index.ts';
-import { installCrds } from './ironlb-setup.ts';
+import { clusterSuiteOptions, type ControlPlane } from './index.ts';
+import { ironlbNamespace as ns, startIronlbControlPlane } from './ironlb-setup.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects
-const ns = 'metallb-system';
 
 const freePort = (): Promise<number> => new Promise((resolve) => {
   const s = createServer().listen(0, '127.0.0.1', () => {
@@ -43,9 +42,7 @@ describe('webhooks called by the real apiserver', clusterSuiteOptions(), () => {
   let d: RunningDaemon;
   let port: number;
   before(async () => {
-    cp = await startControlPlane({ name: 'k8s-webhooks' });
-    await installCrds(cp);
-    await cp.kubectl(['create', 'namespace', ns]);
+    cp = await startIronlbControlPlane('k8s-webhooks');
     port = await freePort();
     const conv = await cp.request('PATCH', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/bgppeers.metallb.io', {
       spec: { conversion: { strategy: 'Webhook', webhook: { conversionReviewVersions: ['v1'], clientConfig: { url: `https://127.0.0.1:${port}/convert` } } } },

@@ -7,31 +7,17 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { installCrds } from './ironlb-setup.ts';
-import { clusterSuiteOptions, createNamespace, startControlPlane, type ControlPlane } from './index.ts';
+import { apply, ironlbNamespace as ns, startIronlbControlPlane, until } from './ironlb-setup.ts';
+import { clusterSuiteOptions, createNamespace, type ControlPlane } from './index.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects
-const ns = 'metallb-system';
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 describe('two controllers with a Lease', clusterSuiteOptions(), () => {
   let cp: ControlPlane;
   const procs: ChildProcess[] = [];
   before(async () => {
-    cp = await startControlPlane({ name: 'lease' });
-    await installCrds(cp);
-    await cp.kubectl(['create', 'namespace', ns]);
-    const r = await cp.kubectl(['apply', '-f', '-'], { input: `apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: { name: p, namespace: ${ns} }\nspec: { addresses: ["192.0.2.0/28"] }\n` });
-    assert.equal(r.code, 0, r.stderr);
+    cp = await startIronlbControlPlane('lease');
+    await apply(cp, `apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: { name: p, namespace: ${ns} }\nspec: { addresses: ["192.0.2.0/28"] }\n`);
   });
   after(async () => {
     for (const p of procs) if (p.exitCode === null && p.signalCode === null && p.pid !== undefined) p.kill('SIGKILL');
