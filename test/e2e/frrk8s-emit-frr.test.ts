@@ -12,8 +12,8 @@
 // /etc/frr/frr.log is the pod's), and the FRRNodeState CRD for its status.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runDaemon, type RunningDaemon } from '../../src/daemon/run.ts';
@@ -21,13 +21,12 @@ import { silentLogger } from '../../src/observe/log.ts';
 import { clusterSuiteOptions, createEndpointSlice, createNamespace, createNode, startControlPlane, toolVersions, type ControlPlane } from '../cluster/index.ts';
 import { installCrds, installFrrK8sCrd } from '../cluster/ironlb-setup.ts';
 import { FrrInstance, frrInstalled, waitFor } from './frr.ts';
-import { addNs, inNs, link, sh } from './netns.ts';
+import { inNs } from './netns.ts';
+import { startNodeAndRouter, type NodeAndRouter } from './node-router.ts';
 
 const frrK8sVersion = toolVersions.frrk8s;
 const frrK8sDir = path.join(process.env.IRONLB_K8S_CACHE ?? path.join(homedir(), '.cache', 'ironlb-k8s'), `frr-k8s-v${frrK8sVersion}`);
 const frrK8sBin = path.join(frrK8sDir, 'frr-k8s-controller');
-const nodeNs = 'fe-node';
-const rtrNs = 'fe-rtr';
 const node = 'fe-node';
 
 const reloader = `#!/bin/bash
@@ -45,20 +44,12 @@ trap reload HUP
 while true; do sleep 1 & wait $!; done
 `;
 
-function cleanup(): void {
-  for (const ns of [nodeNs, rtrNs]) {
-    try {
-      for (const pid of sh('ip', 'netns', 'pids', ns).split('\n').filter(Boolean)) try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
-      sh('ip', 'netns', 'del', ns);
-    } catch { /* not there */ }
-  }
-}
-
 const missing = !existsSync(frrK8sBin) ? `frr-k8s v${frrK8sVersion} is not built: scripts/k8s-tools.sh` : undefined;
 const options = clusterSuiteOptions();
 const skip = options.skip ?? (missing && process.env.CI !== 'true' ? missing : undefined);
 
 describe('--bgp-backend frr-k8s with frr-k8s and FRR: the router gets the Service', { ...options, ...(skip ? { skip } : {}), timeout: 300_000 }, () => {
+  let net: NodeAndRouter;
   let root: string;
   let cp: ControlPlane;
   let router: FrrInstance;
@@ -71,24 +62,9 @@ describe('--bgp-backend frr-k8s with frr-k8s and FRR: the router gets the Servic
   before(async () => {
     assert.ok(frrInstalled(), 'FRR (bgpd, vtysh) must be installed: apt-get install frr');
     assert.equal(missing, undefined, missing);
-    cleanup();
-    root = mkdtempSync(path.join(tmpdir(), 'fe-'));
-    chmodSync(root, 0o755);
-    addNs(nodeNs);
-    addNs(rtrNs);
-    link({ ns: nodeNs, name: 'eth0', addr: '10.215.0.2/24' }, { ns: rtrNs, name: 'eth0', addr: '10.215.0.1/24' });
-    router = new FrrInstance('rtr', root, rtrNs);
-    router.start('bgpd', `frr defaults traditional
-hostname fe-rtr
-log file @DIR@/bgpd.log
-router bgp 64501
- bgp router-id 10.215.0.1
- no bgp ebgp-requires-policy
- neighbor 10.215.0.2 remote-as 64500
- neighbor 10.215.0.2 timers 3 9
-exit
-`, ['-Z']);
-    nodeFrr = new FrrInstance('node', root, nodeNs);
+    net = startNodeAndRouter({ prefix: 'fe', subnet: '10.215.0', asn: 64501, nodeAsn: 64500 });
+    ({ root, router } = net);
+    nodeFrr = new FrrInstance('node', root, net.nodeNs);
     for (const d of ['zebra', 'bgpd', 'bfdd'] as const) nodeFrr.start(d, `frr defaults traditional\nhostname ${node}\nlog file @DIR@/${d}.log\n`);
     writeFileSync(path.join(nodeFrr.dir, 'vtysh.conf'), '', { mode: 0o644 }); // frr-reload.py's vtysh reads it from --confdir
 
@@ -147,11 +123,9 @@ spec: {myASN: 64500, peerASN: 64501, peerAddress: 10.215.0.1, holdTime: 9s}
   after(async () => {
     await speaker?.stop();
     for (const p of procs) if (p.exitCode === null) p.kill('SIGTERM');
-    router?.stop();
     nodeFrr?.stop();
     await cp?.stop();
-    if (process.env.FE_KEEP !== '1') { cleanup(); rmSync(root, { recursive: true, force: true }); }
-    else console.log(`kept ${root}`);
+    net?.remove();
   });
 
   const logs = () => ['frr-k8s.log', 'frr_reloader/reload.log'].map((f) => { try { return `--- ${f}\n${readFileSync(path.join(root, f), 'utf8').slice(-3000)}`; } catch { return ''; } }).join('\n');
@@ -164,7 +138,7 @@ spec: {myASN: 64500, peerASN: 64501, peerAddress: 10.215.0.1, holdTime: 9s}
     assert.deepEqual(paths[0]!.nexthops, ['10.215.0.2']);
     assert.deepEqual(paths[0]!.communities, ['64500:7']);
     assert.equal(paths[0]!.asPath, '64500');
-    assert.match(inNs(nodeNs, 'vtysh', '--vty_socket', nodeFrr.dir, '-c', 'show running-config'), /router bgp 64500/);
+    assert.match(inNs(net.nodeNs, 'vtysh', '--vty_socket', nodeFrr.dir, '-c', 'show running-config'), /router bgp 64500/);
   });
 
   it('the Service deleted: ironlb rewrites the object, frr-k8s reconfigures FRR, the router loses the prefix', async () => {

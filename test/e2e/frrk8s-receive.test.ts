@@ -7,13 +7,13 @@
 // they go; a withdraw at the router removes the route; someone else's route for the same prefix is
 // never touched. Namespaces `fk-*`.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { FrrInstance, frrInstalled, waitFor } from './frr.ts';
-import { addNs, inNs, link, sh, spawnInNs } from './netns.ts';
+import { inNs, sh, spawnInNs } from './netns.ts';
+import { startNodeAndRouter, type NodeAndRouter } from './node-router.ts';
 
 const repo = path.resolve(import.meta.dirname, '..', '..');
 const nodeNs = 'fk-node';
@@ -42,16 +42,8 @@ function ourRoutes(): string[] {
   return inNs(nodeNs, 'ip', '-4', 'route', 'show', 'proto', '248').split('\n').filter(Boolean).map((l) => l.trim()).sort();
 }
 
-function cleanup(): void {
-  for (const ns of [nodeNs, rtrNs]) {
-    try {
-      for (const pid of sh('ip', 'netns', 'pids', ns).split('\n').filter(Boolean)) try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
-      sh('ip', 'netns', 'del', ns);
-    } catch { /* not there */ }
-  }
-}
-
 describe('FRRConfiguration toReceive: routes from FRR into the node\'s kernel', () => {
+  let net: NodeAndRouter;
   let root: string;
   let folder: string;
   let frr: FrrInstance;
@@ -66,34 +58,19 @@ describe('FRRConfiguration toReceive: routes from FRR into the node\'s kernel', 
 
   before(() => {
     assert.ok(frrInstalled(), 'FRR (bgpd, vtysh) must be installed: apt-get install frr');
-    cleanup();
-    root = mkdtempSync(path.join(tmpdir(), 'fk-'));
-    folder = path.join(root, 'config');
-    mkdirSync(folder);
-    addNs(nodeNs);
-    addNs(rtrNs);
-    link({ ns: nodeNs, name: 'eth0', addr: '10.214.0.2/24' }, { ns: rtrNs, name: 'eth0', addr: '10.214.0.1/24' });
-    for (const a of ['10.77.1.1/24', '10.77.2.1/24', '10.78.0.1/16']) inNs(rtrNs, 'ip', 'addr', 'add', a, 'dev', 'lo');
-    // A route of someone else's for a prefix the router also sends: it must survive everything.
-    inNs(nodeNs, 'ip', 'route', 'add', '10.78.0.0/16', 'via', '10.214.0.1', 'proto', 'static');
-    frr = new FrrInstance('rtr', root, rtrNs);
-    frr.start('bgpd', `frr defaults traditional
-hostname fk-rtr
-log file @DIR@/bgpd.log
-router bgp 64512
- bgp router-id 10.214.0.1
- no bgp ebgp-requires-policy
- no bgp network import-check
- neighbor 10.214.0.2 remote-as 64512
- neighbor 10.214.0.2 timers 3 9
- address-family ipv4 unicast
+    net = startNodeAndRouter({ prefix: 'fk', subnet: '10.214.0', asn: 64512, nodeAsn: 64512, extra: ` address-family ipv4 unicast
   network 10.77.1.0/24
   network 10.77.2.0/24
   network 10.78.0.0/16
   neighbor 10.214.0.2 next-hop-self
  exit-address-family
-exit
-`, ['-Z']);
+` });
+    ({ root, router: frr } = net);
+    folder = path.join(root, 'config');
+    mkdirSync(folder);
+    for (const a of ['10.77.1.1/24', '10.77.2.1/24', '10.78.0.1/16']) inNs(rtrNs, 'ip', 'addr', 'add', a, 'dev', 'lo');
+    // A route of someone else's for a prefix the router also sends: it must survive everything.
+    inNs(nodeNs, 'ip', 'route', 'add', '10.78.0.0/16', 'via', '10.214.0.1', 'proto', 'static');
     write(undefined);
     const fd = openSync(path.join(root, 'speaker.log'), 'a');
     speaker = spawnInNs(nodeNs, [process.execPath, '--import', 'tsx', path.join(repo, 'src', 'cli', 'main.ts'), 'speaker', '--config', folder, '--node', 'fk-n1'], fd, { IRONLB_LOG_LEVEL: 'info' }, repo);
@@ -104,8 +81,7 @@ exit
       speaker.kill('SIGTERM');
       await new Promise((r) => speaker!.once('exit', r));
     }
-    frr?.stop();
-    if (process.env.FK_KEEP !== '1') { cleanup(); rmSync(root, { recursive: true, force: true }); }
+    net?.remove();
   });
 
   it('without an FRRConfiguration the session comes up and nothing is installed', async () => {

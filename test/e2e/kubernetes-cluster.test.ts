@@ -25,7 +25,7 @@ import {
   clusterSuiteOptions, createEndpointSlice, createNamespace, createNode, serviceAccountKubeconfig, startControlPlane, type ControlPlane,
 } from '../cluster/index.ts';
 import { FrrInstance, frrInstalled, waitFor } from './frr.ts';
-import { addNs, inNs, sh, spawnInNs } from './netns.ts';
+import { addNs, deleteNamespaces, inNs, sh, spawnInNs } from './netns.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects
 
@@ -79,12 +79,7 @@ const httpsStatus = (url: string, ca: string): Promise<number> => new Promise((r
 });
 
 function cleanup(): void {
-  for (const n of [rtrNs, ...nodes.map((x) => x.name)]) {
-    try {
-      for (const pid of sh('ip', 'netns', 'pids', n).split('\n').filter(Boolean)) try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
-      sh('ip', 'netns', 'del', n);
-    } catch { /* not there */ }
-  }
+  deleteNamespaces([rtrNs, ...nodes.map((x) => x.name)]);
   try { sh('ip', 'link', 'del', hostLink); } catch { /* gone with the namespace, or never made */ }
 }
 

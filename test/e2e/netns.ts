@@ -34,9 +34,16 @@ export function link(a: { ns: string; name: string; addr?: string }, b: { ns: st
 }
 
 export function deleteOurNamespaces(): void {
-  for (const ns of ourNamespaces()) {
-    // Processes still inside keep a namespace alive: end ours first (by pid, from `ip netns pids`).
-    for (const pid of sh('ip', 'netns', 'pids', ns).split('\n').filter(Boolean)) {
+  deleteNamespaces(ourNamespaces());
+}
+
+/** Deletes these namespaces (those that exist), ending the processes inside first. */
+export function deleteNamespaces(names: string[]): void {
+  for (const ns of names) {
+    // Processes still inside keep a namespace alive: end them first (by pid, from `ip netns pids`).
+    let pids: string[];
+    try { pids = sh('ip', 'netns', 'pids', ns).split('\n').filter(Boolean); } catch { continue; /* not there */ }
+    for (const pid of pids) {
       try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
     }
     try { sh('ip', 'netns', 'del', ns); } catch { /* already gone */ }
