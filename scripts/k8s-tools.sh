@@ -51,17 +51,25 @@ versions() {
 }
 if [ ${#missing[@]} -eq 0 ] && [ "${1:-}" != --regen ]; then versions; exit 0; fi
 
-regen_kubernetes() {
-  local m=$tools/kubernetes
+# A fresh throwaway main module in $1, named $2, with the go line and GODEBUG defaults of the go.mod
+# of $3 (module@version), so the tool runs with upstream's defaults, not this Go's newer ones. That
+# go.mod's path is left in $gomod for what the caller copies from it.
+new_module() {
+  local m=$1 gover godebug
   rm -f "$m/go.mod" "$m/go.sum"; mkdir -p "$m"
-  (cd "$m"
-   go mod init local.invalid/ironlb-k8s-tools >/dev/null 2>&1
-   # Runtime defaults as upstream builds them (k8s.io/kubernetes go.mod: go 1.25.0, godebug default=go1.25).
-   go mod edit -go=1.25.0 -godebug=default=go1.25
+  (cd "$m" && go mod init "$2" >/dev/null 2>&1)
+  gomod=$(cd "$m" && go mod download -json "$3" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  gover=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$gomod")
+  godebug=$(sed -n 's/^godebug default=\(go[0-9.]*\)$/\1/p' "$gomod")
+  (cd "$m" && go mod edit -go="$gover" -godebug=default="${godebug:-go$(echo "$gover" | cut -d. -f1,2)}")
+}
+
+regen_kubernetes() {
+  # k8s.io/kubernetes's go.mod: go 1.25.0, godebug default=go1.25.
+  new_module "$tools/kubernetes" local.invalid/ironlb-k8s-tools "k8s.io/kubernetes@v$K"
+  (cd "$tools/kubernetes"
    # k8s.io/kubernetes points every staging module at ./staging with version v0.0.0; replace each with
    # its published v0.<minor>.<patch>. The list comes from that release's own go.mod.
-   local gomod
-   gomod=$(go mod download -json "k8s.io/kubernetes@v$K" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
    for mod in $(sed -n 's#^[[:space:]]*\(k8s\.io/[A-Za-z0-9._-]*\) => \./staging/.*#\1#p' "$gomod"); do
      go mod edit -replace="$mod=$mod@$S"
    done
@@ -69,28 +77,15 @@ regen_kubernetes() {
 }
 
 regen_etcd() {
-  local m=$tools/etcd
-  rm -f "$m/go.mod" "$m/go.sum"; mkdir -p "$m"
-  (cd "$m"
-   go mod init local.invalid/ironlb-etcd-tool >/dev/null 2>&1
-   local gomod gover
-   gomod=$(go mod download -json "go.etcd.io/etcd/server/v3@v$E" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
-   gover=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$gomod")
-   go mod edit -go="$gover" -godebug=default=go$(echo "$gover" | cut -d. -f1,2)
-   go get -tool "go.etcd.io/etcd/server/v3@v$E")
+  new_module "$tools/etcd" local.invalid/ironlb-etcd-tool "go.etcd.io/etcd/server/v3@v$E"
+  (cd "$tools/etcd" && go get -tool "go.etcd.io/etcd/server/v3@v$E")
 }
 
 regen_metallb() {
   # v0.15.3's go.mod has no replace directives today; a throwaway module still pins exactly what was
-  # tested, and copies any replace directive a later release adds, with the go line of its go.mod.
-  local m=$tools/metallb
-  rm -f "$m/go.mod" "$m/go.sum"; mkdir -p "$m"
-  (cd "$m"
-   go mod init local.invalid/ironlb-metallb-tools >/dev/null 2>&1
-   local gomod gover
-   gomod=$(go mod download -json "go.universe.tf/metallb@v$M" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
-   gover=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$gomod")
-   go mod edit -go="$gover" -godebug=default=go$(echo "$gover" | cut -d. -f1,2)
+  # tested, and copies any replace directive a later release adds.
+  new_module "$tools/metallb" local.invalid/ironlb-metallb-tools "go.universe.tf/metallb@v$M"
+  (cd "$tools/metallb"
    sed -n 's#^[[:space:]]*\(replace[[:space:]]*\)\{0,1\}\([^ ]*\)\( [^ ]*\)\{0,1\} => \([^ .][^ ]*\) \(v[^ ]*\)$#\2\3=\4@\5#p' "$gomod" |
      sed 's/ /@/' | while read -r r; do go mod edit -replace="$r"; done
    go get -tool "go.universe.tf/metallb/controller@v$M" "go.universe.tf/metallb/speaker@v$M")
@@ -106,12 +101,29 @@ if [ "${1:-}" = --regen ] || [ ! -f "$tools/metallb/go.mod" ] || ! grep -qE "go.
   regen_metallb
 fi
 
-timed() { local t0=$SECONDS; "$@"; echo "k8s-tools: $(basename "$3") built in $((SECONDS - t0))s" >&2; }
 # Build into a temporary name and rename, so an interrupted build never leaves a "present" tool.
-build() { # dir out pkg ldflags
-  local dir=$1 out=$2 pkg=$3 ld=$4
+build() { # module-dir out pkg ldflags
+  local dir=$1 out=$2 pkg=$3 ld=$4 t0=$SECONDS
   mkdir -p "$(dirname "$out")"
-  (cd "$dir" && go build -trimpath -ldflags "-s -w $ld" -o "$out.tmp" "$pkg") && mv "$out.tmp" "$out"
+  (cd "$dir" && go build -trimpath -ldflags "-s -w${ld:+ $ld}" -o "$out.tmp" "$pkg")
+  mv "$out.tmp" "$out"
+  echo "k8s-tools: $(basename "$out") built in $((SECONDS - t0))s" >&2
+}
+# The same with `go install pkg@version`, for a module without replace directives (no throwaway module).
+go_install() { # out pkg@version ldflags
+  local out=$1 pkg=$2 ld=$3 t0=$SECONDS
+  mkdir -p "$(dirname "$out")"
+  GOBIN="$(dirname "$out")/.tmp" go install -trimpath -ldflags "-s -w${ld:+ $ld}" "$pkg"
+  mv "$(dirname "$out")/.tmp/$(basename "${pkg%@*}")" "$out"
+  rmdir "$(dirname "$out")/.tmp"
+  echo "k8s-tools: $(basename "$out") built in $((SECONDS - t0))s" >&2
+}
+# A release's own CRDs (config/crd/bases, as its Helm chart installs them) into $2/crds, whole or not at all.
+crds() { # module@version dir
+  local src
+  src=$(go mod download -json "$1" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  mkdir -p "$2/crds.tmp" && cp "$src"/config/crd/bases/*.yaml "$2/crds.tmp/" && chmod u+w "$2/crds.tmp"/* &&
+    rm -rf "$2/crds" && mv "$2/crds.tmp" "$2/crds"
 }
 
 kv="-X k8s.io/component-base/version.gitVersion=v$K -X k8s.io/component-base/version.gitMajor=1 \
@@ -123,34 +135,22 @@ mv="" # internal/version already says the release (version = "0.15.3" in its sou
 
 for t in "${missing[@]}"; do
   case $t in
-    etcd) timed build "$tools/etcd" "$edir/etcd" go.etcd.io/etcd/server/v3 "$ev" ;;
-    kube-apiserver) timed build "$tools/kubernetes" "$kdir/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver "$kv" ;;
-    kubectl) timed build "$tools/kubernetes" "$kdir/kubectl" k8s.io/kubernetes/cmd/kubectl "$kv" ;;
-    metallb-controller) timed build "$tools/metallb" "$mdir/controller" go.universe.tf/metallb/controller "$mv" ;;
-    metallb-speaker) timed build "$tools/metallb" "$mdir/speaker" go.universe.tf/metallb/speaker "$mv" ;;
-    metallb-crds)
-      # The release's own CRDs (config/crd/bases, as its Helm chart installs them) beside its binaries.
-      src=$(cd "$tools/metallb" && go mod download -json "go.universe.tf/metallb@v$M" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
-      mkdir -p "$mdir/crds.tmp" && cp "$src"/config/crd/bases/*.yaml "$mdir/crds.tmp/" && chmod u+w "$mdir/crds.tmp"/* &&
-        rm -rf "$mdir/crds" && mv "$mdir/crds.tmp" "$mdir/crds" ;;
+    etcd) build "$tools/etcd" "$edir/etcd" go.etcd.io/etcd/server/v3 "$ev" ;;
+    kube-apiserver) build "$tools/kubernetes" "$kdir/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver "$kv" ;;
+    kubectl) build "$tools/kubernetes" "$kdir/kubectl" k8s.io/kubernetes/cmd/kubectl "$kv" ;;
+    metallb-controller) build "$tools/metallb" "$mdir/controller" go.universe.tf/metallb/controller "$mv" ;;
+    metallb-speaker) build "$tools/metallb" "$mdir/speaker" go.universe.tf/metallb/speaker "$mv" ;;
+    metallb-crds) crds "go.universe.tf/metallb@v$M" "$mdir" ;;
     helm)
       # Helm's Makefile stamps the Kubernetes version that `helm template`/`lint` assume (else v1.20).
-      t0=$SECONDS; mkdir -p "$hdir"
       hv="-X helm.sh/helm/v3/internal/version.version=v$H -X helm.sh/helm/v3/internal/version.gitTreeState=clean \
  -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$MINOR \
  -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$MINOR"
-      GOBIN="$hdir/.tmp" go install -trimpath -ldflags "-s -w $hv" "helm.sh/helm/v3/cmd/helm@v$H"
-      mv "$hdir/.tmp/helm" "$hdir/helm" && rmdir "$hdir/.tmp"
-      echo "k8s-tools: helm built in $((SECONDS - t0))s" >&2 ;;
+      go_install "$hdir/helm" "helm.sh/helm/v3/cmd/helm@v$H" "$hv" ;;
     frr-k8s)
-      # Its controller (no replace directives in its go.mod, so go install pkg@version) and its CRDs.
-      t0=$SECONDS; mkdir -p "$fdir"
-      GOBIN="$fdir/.tmp" go install -trimpath -ldflags "-s -w" "github.com/metallb/frr-k8s/cmd/frr-k8s-controller@v$F"
-      mv "$fdir/.tmp/frr-k8s-controller" "$fdir/frr-k8s-controller" && rmdir "$fdir/.tmp"
-      src=$(go mod download -json "github.com/metallb/frr-k8s@v$F" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
-      mkdir -p "$fdir/crds.tmp" && cp "$src"/config/crd/bases/*.yaml "$fdir/crds.tmp/" && chmod u+w "$fdir/crds.tmp"/* &&
-        rm -rf "$fdir/crds" && mv "$fdir/crds.tmp" "$fdir/crds"
-      echo "k8s-tools: frr-k8s built in $((SECONDS - t0))s" >&2 ;;
+      # Its controller (no replace directives in its go.mod) and its CRDs.
+      go_install "$fdir/frr-k8s-controller" "github.com/metallb/frr-k8s/cmd/frr-k8s-controller@v$F" ""
+      crds "github.com/metallb/frr-k8s@v$F" "$fdir" ;;
   esac
 done
 versions
