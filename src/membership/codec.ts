@@ -11,16 +11,13 @@ export type MemberStateCode = 0 | 1 | 2; // alive, suspect, dead
 /** [name, address "host:port", state, incarnation] */
 export type Update = [string, string, MemberStateCode, number];
 
-export type DirectKind = 'beat' | 'stop' | 'back';
-export type MessageKind = 'ping' | 'ack' | 'req' | 'leave' | DirectKind;
-const kinds: ReadonlySet<string> = new Set<MessageKind>(['ping', 'ack', 'req', 'leave', 'beat', 'stop', 'back']);
-export const isDirect = (k: MessageKind): k is DirectKind => k === 'beat' || k === 'stop' || k === 'back';
+export type MessageKind = 'ping' | 'ack' | 'req' | 'leave';
+const kinds: ReadonlySet<string> = new Set<MessageKind>(['ping', 'ack', 'req', 'leave']);
 
 export interface Message {
   /**
    * ping: are you there; ack: yes (seq echoes the ping); req: ping `target` for me; leave: I stop.
-   * Layer-2 fast failover (heartbeat.ts), no updates: beat: I own IPs you would take over;
-   * stop: I no longer send you beats; back: I believed you down and took your IPs, now I yield.
+   * (The layer-2 heartbeats have their own binary format: direct.ts.)
    */
   readonly k: MessageKind;
   readonly from: string;

@@ -30,13 +30,16 @@ export class OwnerWatch {
   /** A heartbeat from `peer` at `now`. True when the peer was believed down (it is back). */
   beat(peer: string, now: number): boolean {
     const a = this.armed.get(peer);
-    let gap = 0;
-    if (a) {
-      const since = Math.max(0, now - a.last);
-      gap = Math.max(since, a.gap * 2 ** (-since / this.halfLifeMs));
+    if (!a) {
+      this.armed.set(peer, { deadline: now + this.deadlineMs, last: now, gap: 0 });
+      return this.downSet.delete(peer);
     }
-    this.armed.set(peer, { deadline: now + Math.max(this.deadlineMs, Math.ceil(2 * gap)), last: now, gap });
-    return this.downSet.delete(peer);
+    // Hundreds a second: updated in place, no allocation.
+    const since = Math.max(0, now - a.last);
+    a.gap = Math.max(since, a.gap * 2 ** (-since / this.halfLifeMs));
+    a.deadline = now + Math.max(this.deadlineMs, Math.ceil(2 * a.gap));
+    a.last = now;
+    return false;
   }
 
   /** The silence that would make `peer` down right now (for logs). */

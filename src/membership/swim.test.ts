@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decode, deriveKey, encode } from './codec.ts';
+import { encodeDirect, epochAt } from './direct.ts';
 import { Swim, type Transport } from './swim.ts';
 import { openUdpTransport } from './udp.ts';
 
@@ -160,7 +161,7 @@ test('layer-2 direct messages: delivered as events without gossip; suspectNow on
     await until('three direct messages', 1000, () => got.length === 3);
     assert.deepEqual(got, ['beat:n1', 'beat:n1', 'stop:n1']);
     // A forged one (wrong key) is dropped like any gossip.
-    net.transport(addr('n3')).send(encode(deriveKey('guess'), { k: 'beat', from: 'n1', inc: 1, seq: 0, updates: [] }), addr('n2'));
+    net.transport(addr('n3')).send(encodeDirect(deriveKey('guess'), { kind: 'beat', from: 'n1', inc: 1, epoch: epochAt(performance.now()) }), addr('n2'));
     await sleep(30);
     assert.equal(got.length, 3);
     // n2's heartbeat detector believes n1 down: n1 hears the suspicion and refutes; n2 learns it.

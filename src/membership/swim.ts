@@ -12,7 +12,8 @@
 // Dead members are still pinged now and then (deadProbeMs): after a partition heals, each side
 // learns the other is back (they refute the death with a higher incarnation) without a rejoin.
 import { EventEmitter } from 'node:events';
-import { decode, type DirectKind, encode, isDirect, type MemberStateCode, type Message, type Update } from './codec.ts';
+import { decode, encode, type MemberStateCode, type Message, type Update } from './codec.ts';
+import { DirectEncoder, type DirectKind, DirectReceiver, isDirectBytes } from './direct.ts';
 
 export type MemberState = 'alive' | 'suspect' | 'dead';
 const stateName: readonly MemberState[] = ['alive', 'suspect', 'dead'];
@@ -31,6 +32,17 @@ export interface Transport {
   send(msg: Buffer, address: string): void;
   /** Calls back for every datagram received, with the sender's "host:port". */
   onMessage(cb: (msg: Buffer, from: string) => void): void;
+  close(): void;
+  /**
+   * A socket connected to one member, for the layer-2 heartbeats (hundreds a second: a connected
+   * socket skips the address parsing and look-up of every send). Optional: without it they go
+   * through send().
+   */
+  connect?(address: string): PeerLink;
+}
+
+export interface PeerLink {
+  send(msg: Buffer): void;
   close(): void;
 }
 
@@ -85,8 +97,10 @@ export class Swim extends EventEmitter {
   private timer: NodeJS.Timeout | undefined;
   private deadTimer: NodeJS.Timeout | undefined;
   private lastLive = '';
-  /** Encoded direct messages: the same bytes for every recipient until our incarnation changes. */
-  private readonly directCache = new Map<DirectKind, { inc: number; b: Buffer }>();
+  /** Layer-2 direct messages (direct.ts): encoded once per epoch, verified once per epoch and sender. */
+  private readonly directOut: DirectEncoder;
+  private readonly directIn: DirectReceiver;
+  private readonly links = new Map<string, { address: string; link: PeerLink }>();
   private stopped = false;
   readonly periodMs: number;
   private readonly ackTimeoutMs: number;
@@ -98,6 +112,8 @@ export class Swim extends EventEmitter {
     this.ackTimeoutMs = o.ackTimeoutMs ?? Math.round(this.periodMs * 0.4);
     this.random = o.random ?? Math.random;
     this.incarnation = o.incarnation ?? Date.now();
+    this.directOut = new DirectEncoder(o.key, o.name);
+    this.directIn = new DirectReceiver(o.key);
     o.transport.onMessage((b, from) => this.receive(b, from));
   }
 
@@ -130,6 +146,9 @@ export class Swim extends EventEmitter {
       if (!names.has(n)) {
         clearTimeout(m.suspectTimer);
         this.members.delete(n);
+        this.directIn.forget(n);
+        this.links.get(n)?.link.close();
+        this.links.delete(n);
       }
     }
     this.emitIfChanged();
@@ -160,23 +179,37 @@ export class Swim extends EventEmitter {
     for (const p of this.pending.values()) for (const t of p.timers) clearTimeout(t);
     for (const m of this.members.values()) clearTimeout(m.suspectTimer);
     this.pending.clear();
+    for (const l of this.links.values()) l.link.close();
+    this.links.clear();
     this.o.transport.close();
   }
 
   /**
-   * A layer-2 heartbeat message (no gossip rides on it) to a member. The bytes are cached per
-   * incarnation, so a heartbeat costs one send; a replayed one can at worst keep a dead owner
-   * "heard" until the gossip finds it dead (the detector's speed, never the gossip's truth).
+   * A layer-2 direct message (no gossip rides on it) to a member, over a socket connected to it
+   * when the transport has them. Its bytes are cached per epoch (direct.ts), so a heartbeat costs
+   * a look-up and a send.
    */
   sendDirect(kind: DirectKind, to: string): void {
     const m = this.members.get(to);
     if (!m || this.stopped) return;
-    let c = this.directCache.get(kind);
-    if (!c || c.inc !== this.incarnation) {
-      c = { inc: this.incarnation, b: encode(this.o.key, { k: kind, from: this.o.name, inc: this.incarnation, seq: 0, updates: [] }) };
-      this.directCache.set(kind, c);
+    const b = this.directOut.bytes(kind, this.incarnation, performance.now());
+    const t = this.o.transport;
+    if (!t.connect) return this.safeSend(b, m.address);
+    let l = this.links.get(to);
+    if (!l || l.address !== m.address) {
+      l?.link.close();
+      try {
+        l = { address: m.address, link: t.connect(m.address) };
+      } catch {
+        return this.safeSend(b, m.address);
+      }
+      this.links.set(to, l);
     }
-    this.safeSend(c.b, m.address);
+    try {
+      l.link.send(b);
+    } catch {
+      // No route right now (a link is down): the heartbeat is lost, as it would be on the wire.
+    }
   }
 
   /** Another detector (layer-2 heartbeats) believes a member down: suspect it now; it refutes if alive. */
@@ -272,12 +305,13 @@ export class Swim extends EventEmitter {
 
   private receive(b: Buffer, from: string): void {
     if (this.stopped) return;
-    const m = decode(this.o.key, b);
-    if (!m || m.from === this.o.name) return;
-    if (isDirect(m.k)) {
-      this.emit('direct', m.k, m.from);
+    if (isDirectBytes(b)) {
+      const d = this.directIn.accept(b, from, performance.now());
+      if (d && d.from !== this.o.name) this.emit('direct', d.kind, d.from);
       return;
     }
+    const m = decode(this.o.key, b);
+    if (!m || m.from === this.o.name) return;
     this.known(m.from, from);
     for (const u of m.updates) this.apply(u);
     switch (m.k) {
@@ -306,7 +340,7 @@ export class Swim extends EventEmitter {
       case 'leave':
         break; // its update (dead at its own incarnation) was applied above
       default:
-        break; // direct messages were handled above
+        break; // direct kinds travel in their own format (direct.ts), never as gossip
     }
     this.emitIfChanged();
   }
