@@ -88,8 +88,9 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
   const cluster = o.cluster && role !== 'standalone' ? (await import('./cluster.ts')).clusterStore(role, o.cluster, o.namespace, o.nodeName, logger) : undefined;
   const lbClass = o.cluster?.loadBalancerClass !== undefined ? { loadBalancerClass: o.cluster.loadBalancerClass } : {};
   const planOptions = { ...lbClass, ...(o.ignoreExcludeLb ? { ignoreExcludeLb: true } : {}) };
-  // Files are parsed and validated on a worker thread: a huge or hostile file never stalls the sessions.
-  const parser = cluster?.store ? undefined : new WorkerLoader();
+  // Files are parsed and validated on a worker thread: a huge or hostile file never stalls the sessions;
+  // positions are read from the file again when a problem is reported (no text kept per file).
+  const parser = cluster?.store ? undefined : new WorkerLoader({ positions: 'file' });
   const store: Store = cluster?.store
     ?? new FolderStore(o.folder, productionStoreOptions({ ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), ...(o.rescanMs !== undefined ? { rescanMs: o.rescanMs } : {}), logger, ...(parser ? { loader: parser.load, resolver: parser.resolve } : {}) }));
   let controller: ControllerRole | undefined;

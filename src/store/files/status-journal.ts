@@ -73,7 +73,10 @@ export class ControllerStatusWriter {
    * Records `s`. `changed`: the Services whose assignment changed since the last write (unknown:
    * the whole status is written). Writes run one after another in call order.
    */
-  write(s: ControllerStatus, changed?: ReadonlySet<string>): Promise<ControllerStatus> {
+  write(full: ControllerStatus, changed?: ReadonlySet<string>): Promise<ControllerStatus> {
+    // newEvents are for a cluster's Events, never written here; kept with the status they would hold
+    // every event of the last burst (50,000 at a start: ~8 MiB) until the next write.
+    const { newEvents: _notWritten, ...s } = full;
     this.latest = s;
     const run = this.chain.then(async () => {
       if (changed !== undefined && this.token !== undefined && this.journalBytes < Math.max(this.options.minJournalBytes ?? 256 * 1024, this.baseBytes)) await this.append(s, changed);

@@ -47,6 +47,29 @@ describe('WorkerLoader: parsing off the event loop, with bounds', () => {
     assert.ok(r.diagnostics.some((d) => d.severity === 'error' && d.position?.line === 9), JSON.stringify(r.diagnostics));
   });
 
+  it("positions: 'file' keeps no text: positions are read from the file again, and none come from a file rewritten since", async () => {
+    const fromFile = new WorkerLoader({ positions: 'file' });
+    try {
+      const file = path.join(dir, 'reread.yaml');
+      const text = `${pool(1)}---\n${pool(2)}`;
+      await writeFile(file, text);
+      const r = await fromFile.load(file, text);
+      assert.equal(r.objects.length, 2);
+      assert.deepEqual(r.objects[1]!.source, { file, document: 1 });
+      assert.equal(r.objects[1]!.positionOf(['spec', 'addresses'])?.line, (await loader.load(file, text)).objects[1]!.positionOf(['spec', 'addresses'])?.line);
+      assert.ok((r.objects[1]!.positionOf(['spec', 'addresses'])?.line ?? 0) > 4);
+      // The same objects spread into new ones (as the resolver's callers do) still find their way back.
+      assert.equal({ ...r.objects[0]! }.positionOf(['metadata', 'name'])?.line, 3);
+      await new Promise((resolve) => setImmediate(resolve));
+      await writeFile(file, `# moved down\n${text}`);
+      assert.equal(r.objects[1]!.positionOf(['spec', 'addresses']), undefined);
+      await rm(file);
+      assert.equal(r.objects[0]!.positionOf(['metadata', 'name']), undefined);
+    } finally {
+      await fromFile.close();
+    }
+  });
+
   it('refuses a file nested too deeply, naming the file and the limit', async () => {
     const r = await loader.load('deep.yaml', `${'['.repeat(100_000)}${']'.repeat(100_000)}\n`);
     assert.equal(r.objects.length, 0);

@@ -6,11 +6,12 @@
 // re-derives positions from the text when an error about an object is reported. The resolved Config
 // is plain data (selectors compiled to requirement lists, addresses as bigints), so it crosses
 // intact; it is frozen again here, as resolveConfig leaves it.
+import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Diagnostic } from '../../api/diagnostics.ts';
-import type { LoadedObject } from '../../api/loaded.ts';
-import type { FieldPath } from '../../api/loaded.ts';
-import { reparsedOnDemand } from './loader.ts';
+import type { SourcePosition } from '../../api/diagnostics.ts';
+import type { FieldPath, LoadedObject } from '../../api/loaded.ts';
+import { loadText } from '../../api/load.ts';
 import { deepFreeze } from '../../config/resolve.ts';
 import type { Config } from '../../config/types.ts';
 import { defaultMaxDepth, defaultMaxFileBytes, sizeProblem } from './bounds.ts';
@@ -29,6 +30,46 @@ export interface WorkerLoaderOptions {
    * Config. On the shared 2-core test machine a second one made a 10,000-file start slower.
    */
   readonly parsers?: number;
+  /**
+   * Where positions come from when a problem is reported: 'text' keeps each file's text (the
+   * default); 'file' reads the file again then (the daemon: at 50,000 Services the kept texts,
+   * with a closure and two contexts per object, were ~20 MiB). A file changed since it was loaded
+   * gives no positions rather than wrong ones (its length and hash are kept to tell).
+   */
+  readonly positions?: 'text' | 'file';
+}
+
+/** One file's objects' way back to their positions. */
+interface Origin { readonly file: string; readonly text: string | undefined; readonly length: number; readonly hash: number }
+interface Positioned extends LoadedObject { readonly origin: Origin; readonly index: number }
+
+/** FNV-1a over the UTF-16 code units: tells a file rewritten since it was loaded. */
+function hashOf(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** The files parsed again for positions in this turn of the event loop (one resolve's diagnostics), then dropped. */
+const reparsed = new Map<Origin, LoadedObject[]>();
+function objectsAgain(o: Origin): LoadedObject[] {
+  let again = reparsed.get(o);
+  if (!again) {
+    let text = o.text;
+    if (text === undefined) {
+      try { text = readFileSync(o.file, 'utf8'); } catch { text = undefined; }
+      if (text !== undefined && (text.length !== o.length || hashOf(text) !== o.hash)) text = undefined;
+    }
+    again = text === undefined ? [] : loadText(text, o.file).objects;
+    if (reparsed.size === 0) setImmediate(() => reparsed.clear());
+    reparsed.set(o, again);
+  }
+  return again;
+}
+
+/** Shared by every object (no closure per object): `this` is the object asked. */
+function positionOf(this: Positioned, path: FieldPath): SourcePosition | undefined {
+  return objectsAgain(this.origin)[this.index]?.positionOf(path);
 }
 
 interface Pending { readonly slot: number; resolve(r: unknown): void; reject(e: Error): void }
@@ -47,11 +88,13 @@ export class WorkerLoader {
     const tooBig = sizeProblem(file, Buffer.byteLength(text), this.options.maxFileBytes ?? defaultMaxFileBytes);
     if (tooBig) return { objects: [], diagnostics: [tooBig] };
     const reply = await this.parse(file, text);
-    const again = reparsedOnDemand(text, file);
-    const objects = reply.objects.map((o, i): LoadedObject => ({
+    const keep = this.options.positions !== 'file';
+    const origin: Origin = { file, text: keep ? text : undefined, length: keep ? 0 : text.length, hash: keep ? 0 : hashOf(text) };
+    const objects = reply.objects.map((o, index): Positioned => ({
       object: o.object,
-      ...(o.source ? { source: o.source } : {}),
-      positionOf: (path) => again()[i]?.positionOf(path),
+      // The main thread's copy of the path, not one more per object from the worker.
+      ...(o.source ? { source: o.source.file === file ? { file, document: o.source.document } : o.source } : {}),
+      positionOf, origin, index,
     }));
     return { objects, diagnostics: reply.diagnostics };
   };
