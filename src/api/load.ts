@@ -7,6 +7,7 @@ import { formatFieldPath } from './loaded.ts';
 import type { CoreResource, MetalLBResource } from './resources.ts';
 import { annotationPrefixes } from './resources.ts';
 import { parseYaml } from './yaml-source.ts';
+import { parsePlainYaml } from './yaml-plain.ts';
 import type { Node as YamlNode } from 'yaml';
 import { checkStructure } from './structural.ts';
 import { checkCrdRules } from './crd-rules.ts';
@@ -41,8 +42,40 @@ export interface DocumentContext {
   readonly text?: string;
 }
 
-/** Loads every document of one YAML/JSON text. */
+/**
+ * Loads every document of one YAML/JSON text. Text in the plain subset of YAML (yaml-plain.ts) that
+ * loads without a single diagnostic takes a fast path: the same objects, their positions derived
+ * from a full parse only if one is asked for. Anything else (and any problem) takes the full parser.
+ */
 export function loadText(text: string, fileName: string): LoadResult {
+  return loadPlain(text, fileName) ?? loadTextFully(text, fileName);
+}
+
+/** The fast path of loadText, or undefined when it cannot give exactly what the full parser gives. */
+function loadPlain(text: string, fileName: string): LoadResult | undefined {
+  const values = parsePlainYaml(text);
+  if (values === undefined) return undefined;
+  const out: LoadResult = { objects: [], diagnostics: [], resources: [] };
+  let positioned = false;
+  const positionOf = (): SourcePosition => {
+    positioned = true;
+    return { file: fileName, line: 1, column: 1 };
+  };
+  for (let index = 0; index < values.length; index++) {
+    const v = values[index];
+    if (v === null || v === undefined) continue;
+    // The legacy ConfigMap reads YAML embedded in a string, with positions: the full parser's.
+    if (typeof v !== 'object' || (v as Json).kind === 'ConfigMap' || typeof (v as Json).kind !== 'string') return undefined;
+    loadValue(v, { file: fileName, document: index, positionOf }, out);
+    if (positioned || out.diagnostics.length > 0) return undefined;
+  }
+  let full: LoadResult | undefined;
+  out.objects = out.objects.map((o, i) => ({ ...o, positionOf: (path: FieldPath) => (full ??= loadTextFully(text, fileName)).objects[i]?.positionOf(path) }));
+  return out;
+}
+
+/** loadText with the `yaml` library's parser (positions, and every syntax problem reported). */
+export function loadTextFully(text: string, fileName: string): LoadResult {
   const out: LoadResult = { objects: [], diagnostics: [], resources: [] };
   const parsed = parseYaml(text, fileName);
   out.diagnostics.push(...parsed.diagnostics);

@@ -4,7 +4,7 @@ import { parseAllDocuments } from 'yaml';
 import type { Diagnostic } from '../../api/diagnostics.ts';
 import { type LoadedObject, unpositioned } from '../../api/loaded.ts';
 import type { CoreResource, MetalLBResource } from '../../api/resources.ts';
-import { loadText } from '../../api/load.ts';
+import { loadText, loadTextFully } from '../../api/load.ts';
 import { resolveConfig } from '../../config/resolve.ts';
 import type { ConfigResolver, FileLoader, FolderStoreOptions, LoadResult } from './folder-store.ts';
 
@@ -33,7 +33,7 @@ export function reparsedOnDemand(text: string, file: string): () => LoadedObject
   let again: LoadedObject[] | undefined;
   return () => {
     if (!again) {
-      again = loadText(text, file).objects;
+      again = loadTextFully(text, file).objects;
       setImmediate(() => { again = undefined; });
     }
     return again;
