@@ -70,6 +70,22 @@ describe('WorkerLoader: parsing off the event loop, with bounds', () => {
     }
   });
 
+  it('a parser that read many files is replaced by a fresh one once idle, and the next file finds it ready', async () => {
+    const small = new WorkerLoader({ recycleAfterFiles: 3 });
+    try {
+      for (const i of [1, 2, 3, 4]) await small.load(`p${i}.yaml`, pool(i));
+      assert.equal(small.recycled, 0);
+      await new Promise((resolve) => setTimeout(resolve, 3300));
+      assert.equal(small.recycled, 1);
+      const r = await small.load('p5.yaml', pool(5));
+      assert.equal(r.objects[0]?.object.metadata.name, 'p5');
+      await new Promise((resolve) => setTimeout(resolve, 3300));
+      assert.equal(small.recycled, 1, 'one file since: kept');
+    } finally {
+      await small.close();
+    }
+  });
+
   it('refuses a file nested too deeply, naming the file and the limit', async () => {
     const r = await loader.load('deep.yaml', `${'['.repeat(100_000)}${']'.repeat(100_000)}\n`);
     assert.equal(r.objects.length, 0);

@@ -37,6 +37,13 @@ export interface WorkerLoaderOptions {
    * gives no positions rather than wrong ones (its length and hash are kept to tell).
    */
   readonly positions?: 'text' | 'file';
+  /**
+   * Once idle, a parser that has read more than this many files since it started is replaced by a
+   * fresh one (default 2,000): V8 keeps the heap a big read grew (at 50,000 files, ~90 MiB more
+   * RSS than a fresh worker), and the replacement is started at once so that the next edit finds
+   * it ready.
+   */
+  readonly recycleAfterFiles?: number;
 }
 
 /** One file's objects' way back to their positions. */
@@ -80,6 +87,11 @@ export class WorkerLoader {
   private nextId = 1;
   private readonly waiting = new Map<number, Pending>();
   private idle: NodeJS.Timeout | undefined;
+  /** Files parsed by each worker since it started. */
+  private readonly parsed: number[] = [];
+  private closed = false;
+  /** How many times the first parser was replaced by a fresh one (recycleAfterFiles). */
+  recycled = 0;
 
   constructor(private readonly options: WorkerLoaderOptions = {}) {}
 
@@ -135,6 +147,7 @@ export class WorkerLoader {
       ? new Worker(`(async () => { (await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})).register(); await import(${JSON.stringify(url.href)}); })();`, { eval: true })
       : new Worker(url);
     w.unref();
+    this.parsed[slot] = 0;
     w.on('message', (r: { id: number }) => {
       const p = this.waiting.get(r.id);
       this.waiting.delete(r.id);
@@ -154,6 +167,7 @@ export class WorkerLoader {
     const n = Math.max(1, this.options.parsers ?? 1);
     const slot = job.kind === 'parseMany' ? this.next++ % n : 0;
     const w = (this.workers[slot] ??= this.start(slot));
+    if (job.kind === 'parseMany') this.parsed[slot] = (this.parsed[slot] ?? 0) + (job.files as readonly unknown[]).length;
     const id = this.nextId++;
     clearTimeout(this.idle);
     return new Promise((resolve, reject) => {
@@ -164,12 +178,22 @@ export class WorkerLoader {
       if (this.waiting.size > 0) return;
       for (const x of this.workers) x?.unref();
       clearTimeout(this.idle);
-      this.idle = setTimeout(() => { for (const x of this.workers.splice(1)) void x?.terminate(); }, 3000);
+      this.idle = setTimeout(() => {
+        for (const x of this.workers.splice(1)) void x?.terminate();
+        this.parsed.length = Math.min(this.parsed.length, 1);
+        const first = this.workers[0];
+        if (first && !this.closed && (this.parsed[0] ?? 0) > (this.options.recycleAfterFiles ?? 2000) && this.waiting.size === 0) {
+          void first.terminate();
+          this.workers[0] = this.start(0);
+          this.recycled++;
+        }
+      }, 3000);
       this.idle.unref();
     }) as Promise<R>;
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     clearTimeout(this.idle);
     const ws = this.workers.splice(0);
     await Promise.all(ws.map((w) => (w ? w.terminate() : Promise.resolve(0))));
