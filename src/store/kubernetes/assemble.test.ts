@@ -76,3 +76,19 @@ test('a v1beta1 BGPPeer as the API may hand it over is read as v1beta2', () => {
   const r = a.assemble(objects({ config: [pool('a', ['10.0.0.0/24']), peer] }));
   assert.equal(r.kind, 'snapshot');
 });
+
+test('a pool status write (new resourceVersion, same generation) keeps the resolved Config; a spec or label change does not', () => {
+  const a = new SnapshotAssembler(defaultResolver, ns);
+  const p = { ...pool('a', ['10.0.0.0/24']), metadata: { ...meta('a', ns), generation: 1 } };
+  const config = (o: Record<string, unknown>) => { const r = a.assemble(objects({ config: [o] })); assert.equal(r.kind, 'snapshot'); return r.kind === 'snapshot' ? r.snapshot.config : undefined; };
+  const first = config(p);
+  // The controller wrote the pool's usage: the apiserver bumps resourceVersion, not generation.
+  const statusWritten = { ...p, metadata: { ...p.metadata, resourceVersion: String(rv++) }, status: { assignedIPv4: 1, assignedIPv6: 0, availableIPv4: 255, availableIPv6: 0 } };
+  assert.equal(config(statusWritten), first, 'same Config object: consumers keep their incremental state');
+  const labelled = { ...statusWritten, metadata: { ...statusWritten.metadata, resourceVersion: String(rv++), labels: { tier: 'front' } } };
+  assert.notEqual(config(labelled), first, 'labels select pools: a new resolution');
+  const edited = { ...labelled, metadata: { ...labelled.metadata, resourceVersion: String(rv++), generation: 2 }, spec: { addresses: ['10.0.1.0/24'] } };
+  const after = config(edited);
+  assert.notEqual(after, first);
+  assert.equal(after?.pools[0]?.ranges.length, 1);
+});

@@ -28,7 +28,21 @@ export interface ObjectsByKind {
   readonly frrConfigurations?: readonly Json[];
 }
 
-const metaOf = (o: Json) => (o.metadata ?? {}) as { namespace?: string; name?: string; resourceVersion?: string; uid?: string; annotations?: Record<string, string> };
+const metaOf = (o: Json) => (o.metadata ?? {}) as { namespace?: string; name?: string; resourceVersion?: string; generation?: number; uid?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+
+/**
+ * What a metallb.io object's configuration depends on: its generation (the apiserver bumps it on
+ * a spec change, not on a status write) with its labels (pool selectors) and annotations. The
+ * controller writes IPAddressPool status with every allocation: keyed by resourceVersion, each
+ * of those writes re-resolved the configuration and made the next snapshot a full one (every
+ * Service re-allocated and re-planned, in the controller and in every speaker). Without a
+ * generation (objects not from an apiserver), the resourceVersion.
+ */
+function specVersion(o: Json): string {
+  const m = metaOf(o);
+  if (typeof m.generation !== 'number') return `rv${m.resourceVersion ?? ''}`;
+  return `g${m.generation}${m.labels ? JSON.stringify(m.labels) : ''}${m.annotations ? JSON.stringify(m.annotations) : ''}`;
+}
 const idOf = (o: Json): string => `${String(o.kind)}/${metaOf(o).namespace ?? ''}/${metaOf(o).name ?? ''}`;
 
 export type AssembleResult =
@@ -103,7 +117,7 @@ export class SnapshotAssembler {
     const keyParts: string[] = [];
     for (const raw of o.config) {
       present.add(idOf(raw));
-      keyParts.push(`${idOf(raw)}@${metaOf(raw).resourceVersion ?? ''}`);
+      keyParts.push(`${idOf(raw)}@${specVersion(raw)}`);
       const r = this.load(raw);
       configObjects.push(...r.objects);
       diagnostics.push(...r.diagnostics);

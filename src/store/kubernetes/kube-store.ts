@@ -30,14 +30,22 @@ export interface KubernetesStoreOptions {
   readonly frrk8sNamespace?: string;
   readonly loadBalancerClass?: string;
   readonly logger?: StoreLogger & { debug?(obj: object, msg?: string): void };
-  /** Quiet time before a snapshot is built after a change (default 50 ms)… */
+  /**
+   * The least time between two snapshot builds (default 0). Builds are paced by their own cost:
+   * after one that took c ms the next starts no sooner than c ms after it ended, so a burst of
+   * watch events is coalesced into builds that take at most about half the time, and a lone
+   * change waits for no timer.
+   */
   readonly debounceMs?: number;
-  /** …but never later than this after the first change of a burst (default 500 ms). */
+  /** The longest pause between builds however long the last one took (default 500 ms). */
   readonly maxDelayMs?: number;
   readonly watchTimeoutSeconds?: number;
   /** Controller: API writes in flight at most (default 32). */
   readonly writeConcurrency?: number;
 }
+
+/** Kinds whose changes reach snapshots only through the resolved Config (its identity says whether they changed it). */
+const configKinds = new Set([...res.metallbConfig.map((r) => r.kind), 'Namespace']);
 
 export class KubernetesStore implements Store {
   readonly reflectors = new Map<string, Reflector>();
@@ -49,9 +57,9 @@ export class KubernetesStore implements Store {
   private last: Snapshot | undefined;
   private lastRejectedKey: string | undefined;
   private debounce: NodeJS.Timeout | undefined;
-  private burstStarted = 0;
-  /** When the last snapshot was built (a change after a quiet spell is built at once). */
+  /** When the last snapshot build ended, and how long it took (the pause before the next one). */
   private lastBuilt = 0;
+  private lastBuildMs = 0;
   private started = false;
   private closed = false;
 
@@ -163,29 +171,35 @@ export class KubernetesStore implements Store {
         this.pending.deleted.delete(key);
         this.pending.upserted.add(key);
       }
-    } else {
+    } else if (!configKinds.has(kind)) {
+      // The configuration kinds are judged by the resolved Config itself (accept() compares it):
+      // a status write on a pool changes no Config and costs no full recomputation.
       this.pending.other = true;
     }
-    if (!this.started || this.closed) return;
-    const now = Date.now();
-    const debounceMs = this.o.debounceMs ?? 50;
-    // A change after a quiet spell (nothing built for a debounce interval) is built on the next
-    // turn of the loop, so a lone Service edit is not held back; what follows it within the
-    // interval is a burst, coalesced as before (at most maxDelayMs after the burst began).
-    const leading = this.debounce === undefined && now - this.lastBuilt >= debounceMs;
-    if (this.debounce === undefined) this.burstStarted = now;
-    clearTimeout(this.debounce);
-    const wait = leading ? 0 : Math.max(0, Math.min(debounceMs, this.burstStarted + (this.o.maxDelayMs ?? 500) - now));
+    if (!this.started || this.closed || this.debounce !== undefined) return; // joins the build already due
+    // Paced by the last build's cost rather than a quiet period: the controller's three writes
+    // for a new Service come back as three updates within a few ms, and a trailing debounce held
+    // the speaker's view of the IP until they were over (the gap to MetalLB's convergence).
+    const pause = Math.min(this.o.maxDelayMs ?? 500, Math.max(this.o.debounceMs ?? 0, this.lastBuildMs));
     this.debounce = setTimeout(() => {
       this.debounce = undefined;
       this.rebuild();
-    }, wait);
+    }, Math.max(0, this.lastBuilt + pause - Date.now()));
   }
 
-  /** Builds a snapshot from the caches now (tests; the debounce does it otherwise). */
+  /** Builds a snapshot from the caches now (tests; the pacing timer does it otherwise). */
   rebuild(): void {
     if (this.closed) return;
-    this.lastBuilt = Date.now();
+    const started = performance.now();
+    try {
+      this.build();
+    } finally {
+      this.lastBuildMs = performance.now() - started;
+      this.lastBuilt = Date.now();
+    }
+  }
+
+  private build(): void {
     const r = this.assemble();
     if (r.kind === 'rejected') {
       if (r.configKey !== this.lastRejectedKey) {

@@ -1,0 +1,92 @@
+// The Kubernetes store's pacing and deltas, against a fake API (lists and watch streams pushed by
+// the test) and mocked timers: a change is built without waiting for a quiet period, changes that
+// arrive while a build is due join it instead of postponing it, and a status write on a pool
+// (the controller's, with every allocation) is not a configuration change.
+import { mock, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { defaultResolver } from '../files/loader.ts';
+import type { Snapshot } from '../store.ts';
+import type { Json, KubeClient, WatchEvent } from './kube-client.ts';
+import { KubernetesStore } from './kube-store.ts';
+
+const ns = 'metallb-system';
+
+function fakeApi(initial: Record<string, Json[]>) {
+  const streams = new Map<string, (e: WatchEvent) => void>();
+  const client = {
+    request: (method: string, path: string) => {
+      const plural = path.split('/').at(-1)!;
+      return Promise.resolve(method === 'GET' ? { metadata: { resourceVersion: '1' }, items: initial[plural] ?? [] } : {});
+    },
+    watch: (path: string, _q: unknown, onEvent: (e: WatchEvent) => void) => {
+      streams.set(path.split('/').at(-1)!, onEvent);
+      return Promise.resolve(() => undefined);
+    },
+  } as unknown as KubeClient;
+  let rv = 100;
+  const push = (plural: string, type: 'ADDED' | 'MODIFIED', obj: Json) => {
+    streams.get(plural)!({ type, object: { ...obj, metadata: { ...(obj.metadata as Json), resourceVersion: String(++rv) } } });
+  };
+  return { client, push };
+}
+
+const pool = (generation: number, addresses: string[], status?: Json): Json => ({
+  apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'a', namespace: ns, generation, resourceVersion: '1' }, spec: { addresses }, ...(status ? { status } : {}),
+});
+const service = (name: string): Json => ({
+  apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default', resourceVersion: '1' },
+  spec: { type: 'LoadBalancer', clusterIP: '10.96.0.10', clusterIPs: ['10.96.0.10'], ports: [{ port: 80, protocol: 'TCP' }] },
+});
+
+async function started(opts: { debounceMs: number; maxDelayMs: number }) {
+  const api = fakeApi({ ipaddresspools: [pool(1, ['10.0.0.0/24'])] });
+  const store = new KubernetesStore({ client: api.client, role: 'controller', namespace: ns, resolver: defaultResolver, ...opts });
+  const snapshots: Snapshot[] = [];
+  await store.start({ snapshot: (s) => snapshots.push(s) });
+  snapshots.length = 0; // the first one, from the lists
+  return { ...api, store, snapshots };
+}
+
+test('builds are paced, not debounced: a change is built at once after a quiet spell, and later ones join the build due instead of postponing it', async (t) => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  t.after(() => mock.timers.reset());
+  // A pause of 40 ms between builds (the floor; a build of these few objects costs far less).
+  const { push, store, snapshots } = await started({ debounceMs: 40, maxDelayMs: 500 });
+  mock.timers.tick(1000);
+  push('services', 'ADDED', service('a'));
+  mock.timers.tick(0);
+  assert.equal(snapshots.length, 1, 'built on the next turn, no quiet period waited for');
+  assert.deepEqual(snapshots[0]!.delta?.upserted.map((s) => s.metadata.name), ['a']);
+  // Changes right after a build wait for the pause, and a steady stream does not postpone it.
+  push('services', 'ADDED', service('b'));
+  mock.timers.tick(30);
+  push('services', 'MODIFIED', service('b'));
+  push('services', 'ADDED', service('c'));
+  mock.timers.tick(9);
+  assert.equal(snapshots.length, 1);
+  mock.timers.tick(1);
+  assert.equal(snapshots.length, 2, 'built 40 ms after the last build, not 40 ms after the last change');
+  assert.deepEqual(snapshots[1]!.delta?.upserted.map((s) => s.metadata.name).sort(), ['b', 'c']);
+  assert.equal(snapshots[1]!.delta?.servicesOnly, true);
+  await store.close();
+});
+
+test('a pool status write is not a configuration change: the next snapshot keeps the Config and stays a Services-only delta', async (t) => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  t.after(() => mock.timers.reset());
+  const { push, store, snapshots } = await started({ debounceMs: 0, maxDelayMs: 0 });
+  const first = store.current()!;
+  push('ipaddresspools', 'MODIFIED', pool(1, ['10.0.0.0/24'], { assignedIPv4: 1, assignedIPv6: 0, availableIPv4: 255, availableIPv6: 0 }));
+  push('services', 'ADDED', service('a'));
+  mock.timers.tick(0);
+  assert.equal(snapshots.length, 1);
+  assert.equal(snapshots[0]!.config, first.config);
+  assert.equal(snapshots[0]!.delta?.servicesOnly, true);
+  // A spec edit (the apiserver bumps the generation) is one.
+  push('ipaddresspools', 'MODIFIED', pool(2, ['10.0.1.0/24']));
+  mock.timers.tick(0);
+  assert.equal(snapshots.length, 2);
+  assert.notEqual(snapshots[1]!.config, first.config);
+  assert.equal(snapshots[1]!.delta?.servicesOnly, false);
+  await store.close();
+});
