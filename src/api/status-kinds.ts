@@ -73,6 +73,17 @@ const meta: Json = {
   metadata: { type: 'object' },
 };
 
+/** What the two per-Service kinds share: their columns after the node's, and their status fields. */
+const serviceColumns = [
+  { name: 'Service Name', jsonPath: '.status.serviceName', type: 'string' },
+  { name: 'Service Namespace', jsonPath: '.status.serviceNamespace', type: 'string' },
+];
+const serviceStatusFields: Json = {
+  node: str('The node announcing the Service.', { 'x-kubernetes-validations': immutable }),
+  serviceName: str('The Service this status is about.', { 'x-kubernetes-validations': immutable }),
+  serviceNamespace: str('The namespace of the Service.', { 'x-kubernetes-validations': immutable }),
+};
+
 interface StatusCrd {
   readonly group: string;
   readonly version: string;
@@ -90,16 +101,13 @@ const statusCrds: readonly StatusCrd[] = [
     description: 'ServiceBGPStatus: the BGP peers a Service is configured to be announced to, per announcing node.',
     columns: [
       { name: 'Node', jsonPath: '.status.node', type: 'string' },
-      { name: 'Service Name', jsonPath: '.status.serviceName', type: 'string' },
-      { name: 'Service Namespace', jsonPath: '.status.serviceNamespace', type: 'string' },
+      ...serviceColumns,
     ],
     spec: { type: 'object' },
     status: {
       type: 'object',
       properties: {
-        node: str('The node announcing the Service.', { 'x-kubernetes-validations': immutable }),
-        serviceName: str('The Service this status is about.', { 'x-kubernetes-validations': immutable }),
-        serviceNamespace: str('The namespace of the Service.', { 'x-kubernetes-validations': immutable }),
+        ...serviceStatusFields,
         peers: { type: 'array', items: { type: 'string' }, description: 'The BGPPeers the Service is announced to from this node.' },
       },
     },
@@ -109,16 +117,13 @@ const statusCrds: readonly StatusCrd[] = [
     description: 'ServiceL2Status: the node answering ARP/NDP for a Service, and on which interfaces.',
     columns: [
       { name: 'Allocated Node', jsonPath: '.status.node', type: 'string' },
-      { name: 'Service Name', jsonPath: '.status.serviceName', type: 'string' },
-      { name: 'Service Namespace', jsonPath: '.status.serviceNamespace', type: 'string' },
+      ...serviceColumns,
     ],
     spec: { type: 'object' },
     status: {
       type: 'object',
       properties: {
-        node: str('The node announcing the Service.', { 'x-kubernetes-validations': immutable }),
-        serviceName: str('The Service this status is about.', { 'x-kubernetes-validations': immutable }),
-        serviceNamespace: str('The namespace of the Service.', { 'x-kubernetes-validations': immutable }),
+        ...serviceStatusFields,
         interfaces: {
           type: 'array', description: 'The interfaces the Service is announced on (when an interface selector applies).',
           items: { type: 'object', required: ['name'], properties: { name: str('Interface name.') } },
