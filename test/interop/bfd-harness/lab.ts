@@ -3,10 +3,10 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { BfdSessionInfo, BfdSessionSpec } from '../../../src/bfd/manager.ts';
 import type { BfdProfile } from '../../../src/config/types.ts';
+import { AgentChannel, type AgentMessage } from '../agent-lines.ts';
 
 const FRR = '/usr/lib/frr';
 const here = dirname(fileURLToPath(import.meta.url));
@@ -150,23 +150,19 @@ export class Frr {
   }
 }
 
-type Msg = { ev?: string; req?: number; ok?: boolean; data?: unknown; error?: string; [k: string]: unknown };
+type Msg = AgentMessage;
 
 export class Agent {
   readonly events: Msg[] = [];
   readonly ready: Promise<Msg>;
-  private req = 0;
-  private readonly waiting = new Map<number, (m: Msg) => void>();
+  private readonly channel: AgentChannel;
   private readonly watchers: ((m: Msg) => void)[] = [];
   transport: { name: string; receivedTtl: boolean } | undefined;
 
   constructor(readonly child: ChildProcess) {
-    const rl = createInterface({ input: child.stdout! });
     let ready!: (m: Msg) => void;
     this.ready = new Promise((r) => { ready = r; });
-    rl.on('line', (line) => {
-      const m = JSON.parse(line) as Msg;
-      if (m.req !== undefined) { this.waiting.get(m.req)?.(m); this.waiting.delete(m.req); return; }
+    this.channel = new AgentChannel(child, (m) => {
       if (m.ev === 'ready') { this.transport = m['transport'] as never; ready(m); return; }
       this.events.push(m);
       for (const w of this.watchers) w(m);
@@ -174,11 +170,7 @@ export class Agent {
   }
 
   private call(o: object): Promise<unknown> {
-    const req = ++this.req;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(req, (m) => (m.ok ? resolve(m.data) : reject(new Error(m.error))));
-      this.child.stdin!.write(`${JSON.stringify({ ...o, req })}\n`);
-    });
+    return this.channel.call(o);
   }
 
   add(spec: BfdSessionSpec): Promise<unknown> { return this.call({ op: 'add', spec }); }
@@ -205,11 +197,7 @@ export class Agent {
     });
   }
 
-  async close(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.stdin!.end();
-    await Promise.race([exited, sleep(2000)]);
-    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  close(): Promise<void> {
+    return this.channel.close(2000);
   }
 }

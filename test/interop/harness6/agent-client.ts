@@ -1,12 +1,12 @@
 // The test's side of agent.ts: spawns it inside a namespace and speaks its JSON lines.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { PeerConfig, PeerStatus, Route } from '../../../src/bgp/speaker.ts';
 import { parseCommunity, type Community } from '../../../src/net/community.ts';
 import { parseIp, type IpAddress } from '../../../src/net/ip.ts';
 import { parsePrefix } from '../../../src/net/prefix.ts';
+import { AgentChannel } from '../agent-lines.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
@@ -78,15 +78,18 @@ export function route(r: RouteSpec): Route {
 }
 
 export type AgentEvent = { ev: string; peerId?: string; to?: string; [k: string]: unknown };
-type Reply = { req: number; ok: boolean; data?: unknown; error?: string };
 
 export class BgpAgent {
   readonly events: AgentEvent[] = [];
-  private req = 0;
-  private readonly waiting = new Map<number, (m: Reply) => void>();
-  private stderr = '';
+  private readonly channel: AgentChannel;
+  private onReady: (() => void) | undefined;
 
-  private constructor(readonly child: ChildProcess) {}
+  private constructor(readonly child: ChildProcess) {
+    this.channel = new AgentChannel(child, (m) => {
+      if (m.ev === 'ready') this.onReady?.();
+      else this.events.push(m as AgentEvent);
+    });
+  }
 
   /** Starts the agent in `ns` and resolves once it is ready (the native addon loaded). */
   static async start(ns: string): Promise<BgpAgent> {
@@ -94,29 +97,18 @@ export class BgpAgent {
       cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' },
     });
     const a = new BgpAgent(child);
-    child.stderr.on('data', (d: Buffer) => { a.stderr += d.toString(); });
+    const stderr = () => a.channel.stderr.trim();
     const ready = new Promise<void>((resolve, reject) => {
-      const rl = createInterface({ input: child.stdout });
-      rl.on('line', (line) => {
-        let m: Record<string, unknown>;
-        try { m = JSON.parse(line) as Record<string, unknown>; } catch { return; } // not ours (a stray log line)
-        if (typeof m.req === 'number') { a.waiting.get(m.req)?.(m as Reply); a.waiting.delete(m.req); return; }
-        if (m.ev === 'ready') resolve(); else a.events.push(m as AgentEvent);
-      });
-      child.once('exit', (code) => reject(new Error(`BGP agent in ${ns} exited (${code}) before it was ready: ${a.stderr.trim()}`)));
+      a.onReady = resolve;
+      child.once('exit', (code) => reject(new Error(`BGP agent in ${ns} exited (${code}) before it was ready: ${stderr()}`)));
     });
-    const timer = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`BGP agent in ${ns} not ready in 15 s: ${a.stderr.trim()}`)), 15000).unref());
+    const timer = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`BGP agent in ${ns} not ready in 15 s: ${stderr()}`)), 15000).unref());
     try { await Promise.race([ready, timer]); } catch (e) { await a.close(); throw e; }
     return a;
   }
 
   private call(o: object): Promise<unknown> {
-    if (this.child.exitCode !== null) return Promise.reject(new Error(`BGP agent exited: ${this.stderr.trim()}`));
-    const req = ++this.req;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(req, (m) => (m.ok ? resolve(m.data) : reject(new Error(m.error))));
-      this.child.stdin!.write(`${JSON.stringify({ ...o, req })}\n`);
-    });
+    return this.channel.call(o);
   }
 
   addPeer(peer: PeerSpec): Promise<unknown> { return this.call({ op: 'addPeer', peer }); }
@@ -126,14 +118,7 @@ export class BgpAgent {
   async state(id: string): Promise<PeerStatus | null> { return (await this.call({ op: 'state', id })) as PeerStatus | null; }
 
   /** Closes stdin (the agent withdraws, sends Cease and exits); kills it if it lingers. */
-  async close(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.stdin!.end();
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      this.child.kill('SIGKILL');
-      await exited;
-    }
+  close(): Promise<void> {
+    return this.channel.close();
   }
 }
