@@ -7,6 +7,7 @@ import type { Metrics } from '../observe/metrics.ts';
 import type { Service } from '../api/resources.ts';
 import { type ControllerStatus, type ServiceAssignment, serviceKey, type Snapshot, type SnapshotDelta, type StatusEvent, type Store, withIngress } from '../store/store.ts';
 import type { Allocate, AllocationResult } from './engines.ts';
+import { CappedLog } from '../observe/log.ts';
 
 const keptEvents = 200;
 
@@ -203,25 +204,30 @@ export class ControllerRole {
     }
     const same = r.changed ? r.changed.size === 0 : sameAssignments(base.services, r.services);
     if (fresh.length === 0 && same && sameJson(base.pools, r.pools)) return undefined;
-    for (const e of fresh) this.o.logger[e.type === 'Warning' ? 'warn' : 'info']({ object: e.object, reason: e.reason }, e.message);
+    const log = new CappedLog(this.o.logger);
+    for (const e of fresh) log[e.type === 'Warning' ? 'warn' : 'info'](() => ({ object: e.object, reason: e.reason }), e.message);
+    log.done();
     return { services: r.services, pools: r.pools, events: [...base.events, ...fresh].slice(-keptEvents), updated: time };
   }
 
   private logChanges(before: ControllerStatus, after: ControllerStatus, r: AllocationResult): void {
+    const log = new CappedLog(this.o.logger);
     if (r.changed) {
       for (const [key, previous] of r.changed) {
         const a = after.services[key];
-        if (a) this.o.logger.info({ service: key, ips: a.ips, pool: a.pool, previous: previous?.ips }, 'service IPs assigned');
-        else this.o.logger.info({ service: key, previous: previous?.ips }, 'service IPs released');
+        if (a) log.info(() => ({ service: key, ips: a.ips, pool: a.pool, previous: previous?.ips }), 'service IPs assigned');
+        else log.info(() => ({ service: key, previous: previous?.ips }), 'service IPs released');
       }
+      log.done();
       return;
     }
     for (const [key, a] of Object.entries(after.services)) {
       const b = before.services[key];
-      if (!sameAssignment(a, b)) this.o.logger.info({ service: key, ips: a.ips, pool: a.pool, previous: b?.ips }, 'service IPs assigned');
+      if (!sameAssignment(a, b)) log.info(() => ({ service: key, ips: a.ips, pool: a.pool, previous: b?.ips }), 'service IPs assigned');
     }
     for (const key of Object.keys(before.services)) {
-      if (!(key in after.services)) this.o.logger.info({ service: key, previous: before.services[key]?.ips }, 'service IPs released');
+      if (!(key in after.services)) log.info(() => ({ service: key, previous: before.services[key]?.ips }), 'service IPs released');
     }
+    log.done();
   }
 }

@@ -13,6 +13,7 @@ import { formatIp, type IpAddress } from '../net/ip.ts';
 import { formatPrefix } from '../net/prefix.ts';
 import type { Metrics } from '../observe/metrics.ts';
 import { ConflictLog } from './conflict-log.ts';
+import { CappedLog } from '../observe/log.ts';
 import { bgpSummaryOf, layer2OnlyPools, type ServiceSummary, summaryOf } from '../speaker/bgp-summary.ts';
 import type { AnnouncementPlan, PeerPlan } from '../speaker/plan-types.ts';
 import type { PeerAnnouncement, Snapshot, SpeakerStatus, Store } from '../store/store.ts';
@@ -222,18 +223,21 @@ export class SpeakerRole {
       if (!p || id === undefined) continue;
       const announce: Route[] = [];
       const withdraw: Route['prefix'][] = [];
+      const log = new CappedLog(this.log);
       for (const c of changes) {
         const k = c.prefixKey;
         if (c.route) {
-          announce.push(c.route);
-          p.routes.set(k, c.route);
-          this.log.info({ peer: id, ...describeRoute(c.route) }, c.previous ? 'announce (attributes changed)' : 'announce');
+          const route = c.route;
+          announce.push(route);
+          p.routes.set(k, route);
+          log.info(() => ({ peer: id, ...describeRoute(route) }), c.previous ? 'announce (attributes changed)' : 'announce');
         } else {
           withdraw.push(c.prefix);
           p.routes.delete(k);
-          this.log.info({ peer: id, prefix: formatPrefix(c.prefix), ...(c.previous ? { was: describeRoute(c.previous) } : {}) }, 'withdraw');
+          log.info(() => ({ peer: id, prefix: formatPrefix(c.prefix), ...(c.previous ? { was: describeRoute(c.previous) } : {}) }), 'withdraw');
         }
       }
+      log.done({ peer: id });
       this.o.bgp.updateRoutes(id, announce, withdraw);
       this.o.metrics?.bgpAnnouncedPrefixes.set({ peer: id }, p.routes.size);
     }
@@ -268,17 +272,19 @@ export class SpeakerRole {
     const next = new Map<string, Route>();
     for (const r of routes) next.set(prefixKey(r.prefix), r);
     let changed = false;
+    const log = new CappedLog(this.log);
     for (const [prefix, n] of next) {
       const old = p.routes.get(prefix);
       if (old && (old.attributes === n.attributes || attributeKey(old.attributes) === attributeKey(n.attributes))) continue;
       changed = true;
-      this.log.info({ peer: config.id, ...describeRoute(n) }, old ? 'announce (attributes changed)' : 'announce');
+      log.info(() => ({ peer: config.id, ...describeRoute(n) }), old ? 'announce (attributes changed)' : 'announce');
     }
     for (const [prefix, old] of p.routes) {
       if (next.has(prefix)) continue;
       changed = true;
-      this.log.info({ peer: config.id, prefix: formatPrefix(old.prefix), was: describeRoute(old) }, 'withdraw');
+      log.info(() => ({ peer: config.id, prefix: formatPrefix(old.prefix), was: describeRoute(old) }), 'withdraw');
     }
+    log.done({ peer: config.id });
     p.routes = next;
     if (changed || routes.length === 0) this.o.bgp.setRoutes(config.id, routes);
     this.o.metrics?.bgpAnnouncedPrefixes.set({ peer: config.id }, routes.length);

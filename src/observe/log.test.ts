@@ -1,7 +1,7 @@
 // Logs: JSON for machines, one readable line for a person at a terminal.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseLogFormat, createLogger, prettyLogLine } from './log.ts';
+import { CappedLog, chooseLogFormat, createLogger, prettyLogLine } from './log.ts';
 
 test('the format follows the terminal unless IRONLB_LOG_FORMAT says otherwise', () => {
   assert.equal(chooseLogFormat({}, true), 'pretty');
@@ -34,4 +34,21 @@ test('pretty lines: errors show their message, non-JSON passes through', () => {
   const line = prettyLogLine(JSON.stringify({ level: 50, time: 0, msg: 'failed', err: { type: 'Error', message: 'boom', stack: 'Error: boom\n at x' } }));
   assert.equal(line, '00:00:00.000 ERROR failed  err="boom"\n');
   assert.equal(prettyLogLine('not json'), 'not json\n');
+});
+
+test('a pass of per-object lines: the first ones one by one, then one count per message', () => {
+  const lines: { fields: object; msg: string }[] = [];
+  const sink = { info: (fields: object, msg: string) => lines.push({ fields, msg }), warn: (fields: object, msg: string) => lines.push({ fields, msg }) };
+  const log = new CappedLog(sink as never, 3);
+  let built = 0;
+  for (let i = 0; i < 10; i++) log.info(() => { built++; return { i }; }, i % 2 === 0 ? 'announce' : 'withdraw');
+  log.done({ peer: 'p' });
+  assert.equal(built, 3, 'fields are built only for the lines written');
+  assert.deepEqual(lines.slice(0, 3).map((l) => l.msg), ['announce', 'withdraw', 'announce']);
+  assert.deepEqual(lines.slice(3), [
+    { fields: { peer: 'p', more: 4 }, msg: 'withdraw: 4 more in this pass, not logged one by one' },
+    { fields: { peer: 'p', more: 3 }, msg: 'announce: 3 more in this pass, not logged one by one' },
+  ]);
+  log.info(() => ({}), 'again');
+  assert.equal(lines.length, 6, 'done() starts a new pass');
 });
