@@ -148,34 +148,48 @@ export class FileCache {
    * held unchanged until it has stayed so for settleMs.
    */
   async load(file: string): Promise<CachedFile | undefined> {
+    const r = await this.read(file);
+    return 'parse' in r ? r.parse() : r.entry;
+  }
+
+  /**
+   * The reading half of load(): the file's stat and text. When the text must be parsed, `parse`
+   * finishes the job: a folder is read while the parser thread works on what was read before.
+   */
+  async read(file: string): Promise<{ entry: CachedFile | undefined } | { parse: () => Promise<CachedFile | undefined> }> {
     let st;
     try {
       st = await this.o.fs.stat(file);
     } catch (e) {
-      if (!gone.has(errCode(e))) return this.markUnreadable(file, errCode(e));
+      if (!gone.has(errCode(e))) return { entry: this.markUnreadable(file, errCode(e)) };
       this.forget(file);
-      return undefined;
+      return { entry: undefined };
     }
-    if (!st.isFile()) return undefined;
+    if (!st.isFile()) return { entry: undefined };
     const signature = statSignature(st);
     const cached = this.entries.get(file);
-    if (cached?.signature === signature && !this.unreadable.has(file)) return cached;
+    if (cached?.signature === signature && !this.unreadable.has(file)) return { entry: cached };
     const tooBig = sizeProblem(file, st.size, this.o.maxFileBytes ?? defaultMaxFileBytes);
     // Not even read: the configuration is rejected naming the file and the limit.
-    if (tooBig) return this.set(file, { signature, result: { objects: [], diagnostics: [tooBig] }, configRelevant: true });
+    if (tooBig) return { entry: this.set(file, { signature, result: { objects: [], diagnostics: [tooBig] }, configRelevant: true }) };
     let text: string | undefined;
     try {
       text = await this.readText(file);
     } catch (e) {
-      if (e instanceof UnreadableError) return this.markUnreadable(file, e.code);
+      if (e instanceof UnreadableError) return { entry: this.markUnreadable(file, e.code) };
       throw e;
     }
     if (this.unreadable.delete(file)) this.o.logger?.info({ file }, 'file readable again');
     if (text === undefined) {
       this.forget(file);
-      return undefined;
+      return { entry: undefined };
     }
-    const result = await this.o.loader(file, text);
+    const parsing = this.o.loader(file, text);
+    return { parse: () => this.parsed(file, signature, cached, text, parsing) };
+  }
+
+  private async parsed(file: string, signature: string, cached: CachedFile | undefined, text: string, parsing: LoadResult | Promise<LoadResult>): Promise<CachedFile | undefined> {
+    const result = await parsing;
     if (cached && this.looksTransient(cached.result, text, result)) {
       const u = this.unsettled.get(file);
       const now = Date.now();

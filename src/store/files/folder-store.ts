@@ -334,7 +334,14 @@ export class FolderStore implements Store {
     if (this.watch.started || this.listener !== undefined) this.watch.sync(dirs);
     const present = new Set(files);
     for (const f of [...this.cache.entries.keys()]) if (!present.has(f)) this.cache.forget(f);
-    await eachLimited(files, this.options.readConcurrency ?? 64, (f) => this.cache.load(f));
+    // Reading goes on while the parser thread works on the files read before (their replies come
+    // back between the reads' turns of the event loop).
+    const parses: Promise<unknown>[] = [];
+    await eachLimited(files, this.options.readConcurrency ?? 64, async (f) => {
+      const r = await this.cache.read(f);
+      if ('parse' in r) parses.push(r.parse());
+    });
+    await Promise.all(parses);
   }
 
   /** The status files' identity (inode, size, mtime): cheaper than reading them to see they changed. */
