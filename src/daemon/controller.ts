@@ -4,12 +4,16 @@
 // moves a Service to another IP.
 import type { Logger } from 'pino';
 import type { Metrics } from '../observe/metrics.ts';
+import { fingerprint } from '../api/fingerprint.ts';
 import type { Service } from '../api/resources.ts';
 import { type ControllerStatus, type ServiceAssignment, serviceKey, type Snapshot, type SnapshotDelta, type StatusEvent, type Store, withIngress } from '../store/store.ts';
 import type { Allocate, AllocationResult } from './engines.ts';
 import { CappedLog } from '../observe/log.ts';
 
 const keptEvents = 200;
+
+/** What an event says, as a fingerprint: equal when reason and message are. */
+const saidOf = (e: { readonly reason: string; readonly message: string }): number => fingerprint(`${e.reason}\u0000${e.message}`);
 
 function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -61,8 +65,10 @@ export class ControllerRole {
   /**
    * The latest event per object, for every object (the status keeps only the last 200): the
    * allocator repeats itself on every run, and an event is new only when it says something else.
+   * Kept as a fingerprint of reason and message (saidOf), not the event: at 50,000 Services the
+   * events were 12 MiB of the heap.
    */
-  private readonly lastEvent = new Map<string, StatusEvent>();
+  private readonly lastEvent = new Map<string, number>();
   private eventsSeeded = false;
   /**
    * Events not yet handed to the store, coalesced per object and reason as client-go's correlator
@@ -188,16 +194,16 @@ export class ControllerRole {
     // An event is new when the object's latest event says something else: the allocator repeats
     // itself on every run, and the status file must not grow (or be rewritten) because of it.
     if (!this.eventsSeeded) {
-      for (const e of base.events) this.lastEvent.set(e.object, e);
+      for (const e of base.events) this.lastEvent.set(e.object, saidOf(e));
       this.eventsSeeded = true;
     }
     const fresh: StatusEvent[] = [];
     for (const e of r.events) {
-      const l = this.lastEvent.get(e.object);
-      if (l && l.reason === e.reason && l.message === e.message) continue;
+      const said = saidOf(e);
+      if (this.lastEvent.get(e.object) === said) continue;
       const ev = { time, ...e };
       fresh.push(ev);
-      this.lastEvent.set(e.object, ev);
+      this.lastEvent.set(e.object, said);
       const key = `${e.object}\0${e.reason}`;
       this.undelivered.delete(key); // re-inserted last: delivery keeps the order they happened in
       this.undelivered.set(key, ev);

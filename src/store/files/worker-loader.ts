@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Diagnostic } from '../../api/diagnostics.ts';
 import type { SourcePosition } from '../../api/diagnostics.ts';
+import { fingerprint } from '../../api/fingerprint.ts';
 import type { FieldPath, LoadedObject } from '../../api/loaded.ts';
 import { loadText } from '../../api/load.ts';
 import { deepFreeze } from '../../config/resolve.ts';
@@ -34,7 +35,7 @@ export interface WorkerLoaderOptions {
    * Where positions come from when a problem is reported: 'text' keeps each file's text (the
    * default); 'file' reads the file again then (the daemon: at 50,000 Services the kept texts,
    * with a closure and two contexts per object, were ~20 MiB). A file changed since it was loaded
-   * gives no positions rather than wrong ones (its length and hash are kept to tell).
+   * gives no positions rather than wrong ones (its length and fingerprint are kept to tell).
    */
   readonly positions?: 'text' | 'file';
   /**
@@ -50,13 +51,6 @@ export interface WorkerLoaderOptions {
 interface Origin { readonly file: string; readonly text: string | undefined; readonly length: number; readonly hash: number }
 interface Positioned extends LoadedObject { readonly origin: Origin; readonly index: number }
 
-/** FNV-1a over the UTF-16 code units: tells a file rewritten since it was loaded. */
-function hashOf(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
 /** The files parsed again for positions in this turn of the event loop (one resolve's diagnostics), then dropped. */
 const reparsed = new Map<Origin, LoadedObject[]>();
 function objectsAgain(o: Origin): LoadedObject[] {
@@ -65,7 +59,7 @@ function objectsAgain(o: Origin): LoadedObject[] {
     let text = o.text;
     if (text === undefined) {
       try { text = readFileSync(o.file, 'utf8'); } catch { text = undefined; }
-      if (text !== undefined && (text.length !== o.length || hashOf(text) !== o.hash)) text = undefined;
+      if (text !== undefined && (text.length !== o.length || fingerprint(text) !== o.hash)) text = undefined;
     }
     again = text === undefined ? [] : loadText(text, o.file).objects;
     if (reparsed.size === 0) setImmediate(() => reparsed.clear());
@@ -101,7 +95,7 @@ export class WorkerLoader {
     if (tooBig) return { objects: [], diagnostics: [tooBig] };
     const reply = await this.parse(file, text);
     const keep = this.options.positions !== 'file';
-    const origin: Origin = { file, text: keep ? text : undefined, length: keep ? 0 : text.length, hash: keep ? 0 : hashOf(text) };
+    const origin: Origin = { file, text: keep ? text : undefined, length: keep ? 0 : text.length, hash: keep ? 0 : fingerprint(text) };
     const objects = reply.objects.map((o, index): Positioned => ({
       object: o.object,
       // The main thread's copy of the path, not one more per object from the worker.
