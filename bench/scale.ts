@@ -4,7 +4,7 @@
 // receivers; peak RSS; heap bytes per Service; idle CPU; one-Service edit (add / change / delete)
 // → route at all 4 receivers, p50/p99 over 100 edits; churn of 1k creates + 1k deletes settling;
 // and a restart with graceful restart (every route re-announced: End-of-RIB at all 4; IPs moved).
-// Figures are printed, never asserted. ILBL_SCALE_PROFILE=DIR adds --cpu-prof to the daemon.
+// Figures are printed, never asserted. ILBL_SCALE_PROFILE=DIR adds --cpu-prof to the daemon (start and restart).
 // ILBL_SCALE_HEAP=DIR: once converged and idle, a heap snapshot of the daemon's main thread and its
 // /metrics and smaps_rollup go to DIR, and the size ends there (no edits, churn or restart).
 // ILBL_SCALE_NODE_ARGS: more node flags for the daemon (e.g. --trace-gc, --max-semi-space-size=4).
@@ -292,7 +292,7 @@ async function runSize(n: number): Promise<Figures> {
     for (const r of rx) r.skipLog();
     await stopDaemon(d);
     const before = { ...beforeStop, ...(await assignments(folder)) };
-    d = startDaemon(folder, undefined);
+    d = startDaemon(folder, profileDir); // the restart is profiled too (its own files: another pid)
     const pid2 = d.child.pid!;
     let peak2 = 0;
     const sampler2 = setInterval(() => { try { peak2 = Math.max(peak2, procStatus(pid2, 'VmRSS')); } catch { /* exited */ } }, 100);

@@ -159,7 +159,7 @@ export class SpeakerRole {
       if (this.o.incremental) {
         this.planner = this.o.incremental(input);
         peers = this.planner.peerPlans();
-        services = this.planner.servicePlans(); // built one at a time as the conflict log reads them
+        services = this.planner.conflictedPlans(); // the conflict log needs no other Service's plan
       } else {
         const whole = this.o.plan(input);
         peers = whole.peers;

@@ -25,6 +25,8 @@ const world = config(
     ad('agg2', { pools: ['p4'], aggregationLength: 31, localPref: 70, peers: ['ri', 'r2'], serviceSelectors: [{ tier: 'web' }] }),
     ad('only-r1', { pools: ['other'], peers: ['r1'], communities: ['65000:1'] }),
     ad('lp', { pools: ['p4'], localPref: 200, peers: ['ri'], serviceSelectors: [{ tier: 'db' }] }),
+    // A web and a db Service sharing an IP: 'lp' and 'lp-web' disagree on its /32 for iBGP peer ri.
+    ad('lp-web', { pools: ['p4'], localPref: 300, peers: ['ri'], serviceSelectors: [{ tier: 'web' }] }),
   ],
 );
 const ips = ['192.0.2.1', '192.0.2.2', '192.0.2.5', '192.0.2.6', '192.0.2.9', '198.51.100.1', '198.51.100.2', '2001:db8::1', '2001:db8::2', '203.0.113.1'];
@@ -54,6 +56,9 @@ function checkSummaries(inc: IncrementalPlan): void {
   const summaries = [...inc.summaries()];
   assert.equal(summaries.length, plans.size);
   for (const s of summaries) assert.deepEqual(s, summaryOf(plans.get(s.key)!), s.key);
+  // conflictedPlans(): exactly the plans with a conflictingAdvertisements entry (the conflict log's input).
+  const conflicted = [...plans.values()].filter((sp) => sp.entries.some((e) => e.kind === 'notAnnounced' && e.reason === 'conflictingAdvertisements'));
+  assert.deepEqual([...inc.conflictedPlans()].map((sp) => `${sp.namespace}/${sp.name}`).sort(), conflicted.map((sp) => `${sp.namespace}/${sp.name}`).sort());
 }
 
 const normal = (p: AnnouncementPlan): unknown => ({

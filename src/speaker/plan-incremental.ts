@@ -137,6 +137,16 @@ export class IncrementalPlan {
     for (const h of this.held.values()) yield this.servicePlanOf(h);
   }
 
+  /**
+   * The plans of the Services that have a prefix some advertisements disagree on: the only plans
+   * with a conflictingAdvertisements entry (the conflict log reads these, not every Service's).
+   */
+  *conflictedPlans(): IterableIterator<ServicePlan> {
+    for (const h of this.held.values()) {
+      if (h.verdict.announce && h.candidates.some((c) => this.slots.get(c.prefixKey)?.conflicts !== undefined)) yield this.servicePlanOf(h);
+    }
+  }
+
   servicePlan(key: string): ServicePlan | undefined {
     const h = this.held.get(key);
     return h ? this.servicePlanOf(h) : undefined;
