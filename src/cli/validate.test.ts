@@ -85,3 +85,36 @@ test('validate an FRRConfiguration: raw FRR text is refused by name with file:li
   assert.equal(r.code, 1);
   assert.match(r.stdout, /frr\.yaml:5:3: error: FRRConfiguration\/metallb-system\/f: spec\.raw: raw FRR configuration is not supported by ironlb's own BGP speaker/);
 });
+
+test('validate --bgp-backend frr-k8s: also what the speaker refuses in that mode, at the object; native accepts the same files', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ilb-frrmode-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'cfg.yaml');
+  const peer = (name: string, addr: string, extra = '') => `apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: ${name}, namespace: metallb-system}\nspec: {myASN: 64500, peerASN: 64501, peerAddress: ${addr}${extra}}\n`;
+  writeFileSync(file, [
+    'apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: p, namespace: metallb-system}\nspec: {addresses: [192.0.2.0/28]}\n',
+    peer('a', '10.0.0.1', ', routerID: 10.0.0.100'),
+    peer('b', '10.0.0.2', ', routerID: 10.0.0.101'),
+    peer('c', '10.0.0.3', ', routerID: 10.0.0.100, localASN: 64999'),
+    'apiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: ad, namespace: metallb-system}\nspec: {med: 10}\n',
+  ].join('---\n'));
+  const native = ironlb('validate', '--bgp-backend', 'native', file);
+  assert.equal(native.code, 0, native.stdout + native.stderr);
+  assert.equal(ironlb('validate', file).stdout, native.stdout, 'native is the default');
+
+  const r = ironlb('validate', '--bgp-backend', 'frr-k8s', file);
+  assert.equal(r.code, 1);
+  assert.deepEqual(r.stdout.trimEnd().split('\n'), [
+    `${file}:11:1: error: BGPPeer/metallb-system/b: BGPPeer "b" has routerID 10.0.0.101 and "a" 10.0.0.100: with --bgp-backend frr-k8s every BGPPeer must have the same routerID (frr-k8s runs one BGP router per VRF)`,
+    `${file}:16:1: error: BGPPeer/metallb-system/c: --bgp-backend frr-k8s: localASN 64999 cannot be handed to frr-k8s (its FRRConfiguration has no localASN): drop it or run ironlb's own speaker`,
+    `${file}:21:1: warning: BGPAdvertisement/metallb-system/ad: --bgp-backend frr-k8s: med 10 is not sent: FRRConfiguration has no MED field, frr-k8s announces without it`,
+    'invalid: 5 objects, 2 errors, 1 warning',
+  ]);
+  const j = JSON.parse(ironlb('validate', '--bgp-backend', 'frr-k8s', '--output', 'json', file).stdout) as { valid: boolean; errors: { object: { name: string } }[] };
+  assert.equal(j.valid, false);
+  assert.deepEqual(j.errors.map((e) => e.object.name), ['b', 'c']);
+
+  const bad = ironlb('validate', '--bgp-backend', 'frr', file);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--bgp-backend: "frr" is not supported: want native .* or frr-k8s/);
+});

@@ -38,13 +38,16 @@ export interface CommonFlags {
 
 /** `--bgp-backend` (else MetalLB's $METALLB_BGP_TYPE): native, or frr-k8s (write FRRConfiguration, speak no BGP). */
 function bgpBackend(f: CommonFlags): RunOptions['bgpBackend'] {
-  const kind = f.bgpBackend ?? process.env.METALLB_BGP_TYPE ?? 'native';
+  const kind = bgpBackendKind(f.bgpBackend ?? process.env.METALLB_BGP_TYPE ?? 'native');
   if (kind === 'native') return undefined;
-  if (kind !== 'frr-k8s') {
-    throw new Error(`--bgp-backend: "${kind}" is not supported: want native (ironlb's own BGP speaker) or frr-k8s (write FRRConfiguration for frr-k8s)${kind === 'frr' ? '; MetalLB\'s frr mode (FRR in the speaker pod) has no ironlb counterpart' : ''}`);
-  }
   const namespace = f.frrk8sNamespace ?? process.env.FRRK8S_NAMESPACE;
   return { kind, ...(namespace ? { namespace } : {}), ...(f.frrk8sOutput !== undefined ? { output: f.frrk8sOutput } : {}) };
+}
+
+/** The value of `--bgp-backend`, checked. */
+export function bgpBackendKind(kind: string): 'native' | 'frr-k8s' {
+  if (kind === 'native' || kind === 'frr-k8s') return kind;
+  throw new Error(`--bgp-backend: "${kind}" is not supported: want native (ironlb's own BGP speaker) or frr-k8s (write FRRConfiguration for frr-k8s)${kind === 'frr' ? '; MetalLB\'s frr mode (FRR in the speaker pod) has no ironlb counterpart' : ''}`);
 }
 
 /** MetalLB's memberlist flags: the secret file turns layer-2 gossip on (also $METALLB_ML_SECRET_KEY_PATH). */

@@ -134,21 +134,33 @@ function neighborKey(peer: Peer): string {
 
 const routerKey = (peer: Peer): string => `${peer.myAsn}@${peer.routerId ? formatIp(peer.routerId) : goNil}@${peer.vrf}`;
 
+/** A limit of --bgp-backend frr-k8s, met by one object (the first its message names). */
+export interface FrrModeProblem {
+  readonly kind: 'BGPPeer' | 'BGPAdvertisement';
+  readonly name: string;
+  readonly message: string;
+}
+
 /** MetalLB's frr-k8s mode validation (config.DiscardNativeOnly): one router per VRF, one neighbour per address. */
 export function frrModeErrors(config: Config): string[] {
-  const errors: string[] = [];
+  return frrModeRules(config).map((e) => e.message);
+}
+
+function frrModeRules(config: Config): FrrModeProblem[] {
+  const errors: FrrModeProblem[] = [];
+  const error = (p: Peer, message: string) => errors.push({ kind: 'BGPPeer', name: p.name, message });
   const peers = config.peers;
   const idText = (p: Peer): string => (p.routerId ? formatIp(p.routerId) : 'none');
   const first = peers[0];
   const seen = new Map<string, Peer>();
   for (const p of peers) {
     if (first && p !== first && idText(p) !== idText(first)) {
-      errors.push(`BGPPeer "${p.name}" has routerID ${idText(p)} and "${first.name}" ${idText(first)}: with --bgp-backend frr-k8s every BGPPeer must have the same routerID (frr-k8s runs one BGP router per VRF)`);
+      error(p, `BGPPeer "${p.name}" has routerID ${idText(p)} and "${first.name}" ${idText(first)}: with --bgp-backend frr-k8s every BGPPeer must have the same routerID (frr-k8s runs one BGP router per VRF)`);
     }
     const where = p.interface ?? (p.address ? formatIp(p.address) : '');
     const key = `${where}|${p.vrf}`;
     const dup = seen.get(key);
-    if (dup) errors.push(`BGPPeers "${dup.name}" and "${p.name}" both peer with ${where}${p.vrf ? ` in VRF ${p.vrf}` : ''}: with --bgp-backend frr-k8s one BGPPeer per address and VRF (FRR has one neighbour per address)`);
+    if (dup) error(dup, `BGPPeers "${dup.name}" and "${p.name}" both peer with ${where}${p.vrf ? ` in VRF ${p.vrf}` : ''}: with --bgp-backend frr-k8s one BGPPeer per address and VRF (FRR has one neighbour per address)`);
     else seen.set(key, p);
   }
   const asnByVrf = new Map<string, Peer>();
@@ -156,7 +168,7 @@ export function frrModeErrors(config: Config): string[] {
     const other = asnByVrf.get(p.vrf);
     if (!other) { asnByVrf.set(p.vrf, p); continue; }
     if (other.myAsn !== p.myAsn) {
-      errors.push(`BGPPeers "${other.name}" (myASN ${other.myAsn}) and "${p.name}" (myASN ${p.myAsn}) are in the same VRF${p.vrf ? ` ${p.vrf}` : ' (default)'}: with --bgp-backend frr-k8s every BGPPeer of a VRF must have the same myASN`);
+      error(other, `BGPPeers "${other.name}" (myASN ${other.myAsn}) and "${p.name}" (myASN ${p.myAsn}) are in the same VRF${p.vrf ? ` ${p.vrf}` : ' (default)'}: with --bgp-backend frr-k8s every BGPPeer of a VRF must have the same myASN`);
     }
   }
   return errors;
@@ -246,20 +258,30 @@ function bfdProfileFor(p: BfdProfile, written: BFDProfileSpec | undefined): Emit
   };
 }
 
+/**
+ * What --bgp-backend frr-k8s refuses (errors: no object is written) or cannot carry out (warnings),
+ * for these peers (a node's; every BGPPeer for `ironlb validate --bgp-backend frr-k8s`).
+ */
+export function frrModeProblems(config: Config, peers: readonly Peer[] = config.peers): { errors: FrrModeProblem[]; warnings: FrrModeProblem[] } {
+  const { errors, warnings } = unexpressible(config, peers);
+  return { errors: [...frrModeRules(config), ...errors], warnings };
+}
+
 /** What frr-k8s cannot be told: ironlb's extensions and limits of frr-k8s's API. */
-function unexpressible(input: FrrEmitInput): { errors: string[]; warnings: string[] } {
-  const errors: string[] = [];
-  const warnings: string[] = [];
-  for (const ad of input.config.bgpAdvertisements) {
-    if (ad.med !== undefined) warnings.push(`BGPAdvertisement "${ad.name}": med ${ad.med} is not sent: FRRConfiguration has no MED field, frr-k8s announces without it`);
-    if (ad.asPrepend !== undefined) warnings.push(`BGPAdvertisement "${ad.name}": asPrepend is not applied: FRRConfiguration has no AS-path prepend, frr-k8s announces without it`);
+function unexpressible(config: Config, peers: readonly Peer[]): { errors: FrrModeProblem[]; warnings: FrrModeProblem[] } {
+  const errors: FrrModeProblem[] = [];
+  const warnings: FrrModeProblem[] = [];
+  const say = (to: FrrModeProblem[], kind: FrrModeProblem['kind'], name: string, message: string) => to.push({ kind, name, message });
+  for (const ad of config.bgpAdvertisements) {
+    if (ad.med !== undefined) say(warnings, 'BGPAdvertisement', ad.name, `BGPAdvertisement "${ad.name}": med ${ad.med} is not sent: FRRConfiguration has no MED field, frr-k8s announces without it`);
+    if (ad.asPrepend !== undefined) say(warnings, 'BGPAdvertisement', ad.name, `BGPAdvertisement "${ad.name}": asPrepend is not applied: FRRConfiguration has no AS-path prepend, frr-k8s announces without it`);
   }
-  for (const { peer } of input.peers) {
+  for (const peer of peers) {
     if (peer.gracefulRestart.enabled && peer.gracefulRestart.restartTimeMs !== frrRestartTimeMs) {
-      warnings.push(`BGPPeer "${peer.name}": gracefulRestart.restartTime is not applied: FRRConfiguration only has enableGracefulRestart (FRR's restart time, 120s)`);
+      say(warnings, 'BGPPeer', peer.name, `BGPPeer "${peer.name}": gracefulRestart.restartTime is not applied: FRRConfiguration only has enableGracefulRestart (FRR's restart time, 120s)`);
     }
     if (peer.localAsn !== undefined && peer.localAsn !== peer.myAsn) {
-      errors.push(`BGPPeer "${peer.name}": localASN ${peer.localAsn} cannot be handed to frr-k8s (its FRRConfiguration has no localASN): drop it or run ironlb's own speaker`);
+      say(errors, 'BGPPeer', peer.name, `BGPPeer "${peer.name}": localASN ${peer.localAsn} cannot be handed to frr-k8s (its FRRConfiguration has no localASN): drop it or run ironlb's own speaker`);
     }
   }
   return { errors, warnings };
@@ -267,8 +289,9 @@ function unexpressible(input: FrrEmitInput): { errors: string[]; warnings: strin
 
 /** This node's FRRConfiguration, as MetalLB's speaker in frr-k8s mode would write it. */
 export function emitFrrConfiguration(input: FrrEmitInput): FrrEmitResult {
-  const { errors, warnings } = unexpressible(input);
-  errors.unshift(...frrModeErrors(input.config));
+  const problems = frrModeProblems(input.config, input.peers.map((p) => p.peer));
+  const errors = problems.errors.map((e) => e.message);
+  const warnings = problems.warnings.map((w) => w.message);
   if (errors.length > 0) return { errors, warnings };
 
   const writtenPeers = specsOf<BGPPeerSpec>(input.objects, 'BGPPeer');
