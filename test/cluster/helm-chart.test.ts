@@ -60,9 +60,31 @@ describe('the Helm chart', clusterSuiteOptions(), () => {
     assert.deepEqual(args.filter((a) => a.includes('frr')), ['--bgp-backend=frr-k8s', '--frrk8s-namespace=frr-k8s-system']);
     const role = docs.find((d) => d.kind === 'Role' && d.metadata.name === 'ironlb-speaker-frrk8s')!;
     assert.equal(role.metadata.namespace, 'frr-k8s-system');
-    assert.deepEqual(role.rules, [{ apiGroups: ['frrk8s.metallb.io'], resources: ['frrconfigurations'], verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'] }]);
+    assert.deepEqual(role.rules, [
+      { apiGroups: ['frrk8s.metallb.io'], resources: ['frrconfigurations'], verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'] },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] },
+    ]);
     const binding = docs.find((d) => d.kind === 'RoleBinding' && d.metadata.name === 'ironlb-speaker-frrk8s')!;
     assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'ironlb-speaker', namespace: ns }]);
+  });
+
+  test('helm template with frrk8s.namespace only (the native speaker merging FRRConfigurations from frr-k8s\'s namespace): read there, nothing written', async () => {
+    const r = await cp.helm(['template', 'ironlb', chart, '-n', ns, '--set', 'frrk8s.namespace=frr-k8s-system']);
+    assert.equal(r.code, 0, r.stderr);
+    const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as Json).filter(Boolean);
+    const args = docs.find((d) => d.kind === 'DaemonSet')!.spec.template.spec.containers[0].args as string[];
+    assert.deepEqual(args.filter((a) => a.includes('frr')), ['--frrk8s-namespace=frr-k8s-system']);
+    const role = docs.find((d) => d.kind === 'Role' && d.metadata.name === 'ironlb-speaker-frrk8s')!;
+    assert.equal(role.metadata.namespace, 'frr-k8s-system');
+    assert.deepEqual(role.rules, [
+      { apiGroups: ['frrk8s.metallb.io'], resources: ['frrconfigurations'], verbs: ['list', 'watch'] },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] },
+    ]);
+    // frr-k8s in the release's own namespace: the speaker's Role there already covers it.
+    const own = await cp.helm(['template', 'ironlb', chart, '-n', ns, '--set', `frrk8s.namespace=${ns}`]);
+    assert.equal(own.code, 0, own.stderr);
+    assert.ok(!own.stdout.includes('ironlb-speaker-frrk8s'));
+    assert.ok(!own.stdout.includes('--frrk8s-namespace'));
   });
 
   test('deploy/ironlb.yaml is the chart rendered with its defaults', async () => {
@@ -122,5 +144,34 @@ describe('the Helm chart', clusterSuiteOptions(), () => {
       if (got !== want) wrong.push(`${sa} ${args.join(' ')}: ${got}, want ${want}`);
     }
     assert.deepEqual(wrong, []);
+  });
+
+  test('frr-k8s in another namespace: the speaker may read FRRConfigurations and Secrets there, and write FRRConfigurations only with frrk8s.enabled', async () => {
+    const frrNs = 'frr-k8s-elsewhere';
+    assert.equal((await cp.kubectl(['create', 'namespace', frrNs])).code, 0);
+    const can = async (args: string[]) => (await cp.kubectl(['auth', 'can-i', ...args, `--as=system:serviceaccount:${ns}:ironlb-speaker`])).stdout.trim();
+    for (const enabled of [false, true]) {
+      // Only the chart's objects in that namespace (the release itself is installed above).
+      const r = await cp.helm(['template', 'ironlb', chart, '-n', ns, '--set', `frrk8s.enabled=${enabled},frrk8s.namespace=${frrNs}`]);
+      assert.equal(r.code, 0, r.stderr);
+      const mine = parseAllDocuments(r.stdout).map((d) => d.toJS() as Json).filter((d) => d?.metadata?.namespace === frrNs);
+      assert.deepEqual(mine.map((d) => d.kind).sort(), ['Role', 'RoleBinding']);
+      const applied = await cp.kubectl(['apply', '-f', '-'], { input: mine.map((d) => JSON.stringify(d)).join('\n') });
+      assert.equal(applied.code, 0, applied.stderr);
+      const expectations: [string[], 'yes' | 'no'][] = [
+        [['watch', 'frrconfigurations.frrk8s.metallb.io', '-n', frrNs], 'yes'],
+        [['list', 'secrets', '-n', frrNs], 'yes'],
+        [['get', 'secrets', '-n', frrNs], 'no'],
+        [['create', 'frrconfigurations.frrk8s.metallb.io', '-n', frrNs], enabled ? 'yes' : 'no'],
+        [['update', 'frrconfigurations.frrk8s.metallb.io', '-n', frrNs], enabled ? 'yes' : 'no'],
+        [['list', 'secrets', '-n', 'default'], 'no'],
+      ];
+      const wrong: string[] = [];
+      for (const [args, want] of expectations) {
+        const got = await can(args);
+        if (got !== want) wrong.push(`frrk8s.enabled=${enabled}: ${args.join(' ')}: ${got}, want ${want}`);
+      }
+      assert.deepEqual(wrong, []);
+    }
   });
 });
