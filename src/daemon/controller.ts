@@ -211,7 +211,7 @@ export class ControllerRole {
     const same = r.changed ? r.changed.size === 0 : sameAssignments(base.services, r.services);
     if (fresh.length === 0 && same && sameJson(base.pools, r.pools)) return undefined;
     const log = new CappedLog(this.o.logger);
-    for (const e of fresh) log[e.type === 'Warning' ? 'warn' : 'info'](() => ({ object: e.object, reason: e.reason }), e.message);
+    for (const e of fresh) log[e.type === 'Warning' ? 'warn' : 'info'](() => ({ object: e.object, reason: e.reason }), e.message, `event ${e.reason}`);
     log.done();
     return { services: r.services, pools: r.pools, events: [...base.events, ...fresh].slice(-keptEvents), updated: time };
   }

@@ -51,4 +51,8 @@ test('a pass of per-object lines: the first ones one by one, then one count per 
   ]);
   log.info(() => ({}), 'again');
   assert.equal(lines.length, 6, 'done() starts a new pass');
+  const events = new CappedLog(sink as never, 1);
+  for (let i = 0; i < 5; i++) events.info(() => ({}), `Assigned IP 10.0.0.${i}`, 'event IPAllocated');
+  events.done();
+  assert.deepEqual(lines.slice(7).map((l) => l.msg), ['event IPAllocated: 4 more in this pass, not logged one by one'], 'counted by kind when each message names its object');
 });

@@ -78,14 +78,15 @@ export class CappedLog {
   private readonly skipped = new Map<string, number>();
   constructor(private readonly logger: Pick<Logger, 'info' | 'warn'>, private readonly limit = 100) {}
 
-  info(fields: () => object, msg: string): void {
+  /** `kind` names the line in the count (default the message; an event's reason when its message names the object). */
+  info(fields: () => object, msg: string, kind = msg): void {
     if (this.n++ < this.limit) this.logger.info(fields(), msg);
-    else this.skipped.set(msg, (this.skipped.get(msg) ?? 0) + 1);
+    else this.skipped.set(kind, (this.skipped.get(kind) ?? 0) + 1);
   }
 
-  warn(fields: () => object, msg: string): void {
+  warn(fields: () => object, msg: string, kind = msg): void {
     if (this.n++ < this.limit) this.logger.warn(fields(), msg);
-    else this.skipped.set(msg, (this.skipped.get(msg) ?? 0) + 1);
+    else this.skipped.set(kind, (this.skipped.get(kind) ?? 0) + 1);
   }
 
   done(context: object = {}): void {
