@@ -24,7 +24,7 @@ import type { ServicePlan } from '../speaker/plan-types.ts';
 import type { SnapshotDelta } from '../store/store.ts';
 import { peerConfigFor } from './peer-config.ts';
 import { FrrK8sHook } from './frrk8s-hook.ts';
-import { localSlice, withLocalEndpoints, withThisNode } from './synthesize.ts';
+import { standInSlices, withThisNode } from './synthesize.ts';
 
 /** JSON with bigints (addresses, prefixes), for comparing settings. */
 export const stableKey = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
@@ -100,8 +100,6 @@ export class SpeakerRole {
   private plannedGeneration: number | undefined;
   /** Session peer name -> BGP peer id, as last planned whole. */
   private peerIds = new Map<string, string>();
-  /** Services with an EndpointSlice of their own (standalone stands in for the others). */
-  private coveredBySlices = new Set<string>();
   /** Pools that only layer 2 announces (an L2Advertisement, no BGPAdvertisement): their Services are not BGP's to report. */
   private layer2OnlyPools: ReadonlySet<string> = new Set();
   private lastStatusMs = 0;
@@ -150,11 +148,14 @@ export class SpeakerRole {
       }
     }
     const nodes = withThisNode(s.nodes, this.o.nodeName);
-    const endpointSlices = this.o.assumeLocalEndpoints ? withLocalEndpoints(s.services, s.endpointSlices, this.o.nodeName) : s.endpointSlices;
     // The incremental planner gives the routes without every Service's plan (built when asked for).
     let peers: readonly PeerPlan[];
     let services: Iterable<ServicePlan>;
-    const input: PlanInput = { config: s.config, services: s.services, endpointSlices, nodes, nodeName: this.o.nodeName };
+    // A Service without EndpointSlices is served by this host (standalone): one stand-in for all.
+    const input: PlanInput = {
+      config: s.config, services: s.services, endpointSlices: s.endpointSlices, nodes, nodeName: this.o.nodeName,
+      ...(this.o.assumeLocalEndpoints ? { standInSlices: standInSlices(this.o.nodeName) } : {}),
+    };
     try {
       if (this.o.incremental) {
         this.planner = this.o.incremental(input);
@@ -172,11 +173,6 @@ export class SpeakerRole {
       return;
     }
     this.plannedGeneration = s.generation;
-    this.coveredBySlices = new Set();
-    for (const sl of s.endpointSlices) {
-      const svc = sl.metadata.labels?.['kubernetes.io/service-name'];
-      if (svc !== undefined) this.coveredBySlices.add(`${sl.metadata.namespace ?? 'default'}/${svc}`);
-    }
     this.peerIds = new Map();
     if (this.planner) this.lastPlan = undefined;
     this.conflicts.all(services);
@@ -203,13 +199,6 @@ export class SpeakerRole {
 
   /** Only Services changed: re-plan those, and hand bgp/ only the routes that changed. */
   private applyDelta(planner: IncrementalPlan, d: SnapshotDelta): void {
-    if (this.o.assumeLocalEndpoints) {
-      for (const svc of d.upserted) {
-        const key = `${svc.metadata.namespace ?? 'default'}/${svc.metadata.name ?? ''}`;
-        if (!this.coveredBySlices.has(key)) planner.setSlices(key, svc.spec.type === 'LoadBalancer' ? [localSlice(svc, this.o.nodeName)] : undefined);
-      }
-      for (const key of d.deleted) if (!this.coveredBySlices.has(key)) planner.setSlices(key, undefined);
-    }
     const byPeer = new Map<string, RouteChange[]>();
     const routeChanges = planner.apply(d.upserted, d.deleted);
     this.conflicts.some(planner.replanned());

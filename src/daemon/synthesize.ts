@@ -38,3 +38,11 @@ export function localSlice(svc: Service, nodeName: string): EndpointSlice {
     endpoints,
   };
 }
+
+/** The slices a planner gives every Service that has none (PlanInput.standInSlices): one list per node, frozen. */
+const standIns = new Map<string, readonly EndpointSlice[]>();
+export function standInSlices(nodeName: string): readonly EndpointSlice[] {
+  let out = standIns.get(nodeName);
+  if (!out) standIns.set(nodeName, (out = deepFreeze([localSlice({ apiVersion: 'v1', kind: 'Service', metadata: { name: '' }, spec: {} }, nodeName)])));
+  return out;
+}

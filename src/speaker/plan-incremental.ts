@@ -84,7 +84,7 @@ export class IncrementalPlan {
   private readonly ebgp: readonly boolean[];
   private readonly peersNotOnThisNode: readonly string[];
   private readonly families: (readonly Family[])[];
-  private readonly slices: ReturnType<typeof slicesByService>;
+  private readonly slices: ReadonlyMap<string, readonly EndpointSlice[]>;
   private readonly held = new Map<string, Held>();
   /** prefix key -> slot, for every peer. */
   private readonly slots = new Map<string, Slot>();
@@ -113,10 +113,6 @@ export class IncrementalPlan {
     this.apply(input.services, []);
   }
 
-  /** Replaces the EndpointSlices of one Service (standalone's stand-ins); takes effect on its next upsert. */
-  setSlices(key: string, slices: readonly EndpointSlice[] | undefined): void {
-    if (slices && slices.length > 0) this.slices.set(key, [...slices]); else this.slices.delete(key);
-  }
 
   /** The routes of one peer now, by prefix key (built on each call: for tests and explain). */
   routesOf(peer: string): ReadonlyMap<string, Route> {
@@ -272,7 +268,7 @@ export class IncrementalPlan {
 
   private add(svc: Service, key: string, touched: Map<string, Prefix>, affected: Set<string>): void {
     const input = this.input;
-    const verdict = judgeService(svc, { config: input.config, node: this.node, nodeLabels: this.nodeLabels, slices: this.slices.get(key) ?? [], options: input.options ?? {} });
+    const verdict = judgeService(svc, { config: input.config, node: this.node, nodeLabels: this.nodeLabels, slices: this.slices.get(key) ?? input.standInSlices ?? [], options: input.options ?? {} });
     const ads = verdict.announce ? [...verdict.ads].sort((a, b) => byText(a.name, b.name)) : [];
     const candidates = verdict.announce ? exact(candidatesFor(key, verdict.ips, ads)) : none;
     const ipTexts = verdict.ips.map(formatIp);

@@ -5,6 +5,8 @@ import type { Config } from '../config/types.ts';
 import { formatCommunity } from '../net/community.ts';
 import { formatPrefix } from '../net/prefix.ts';
 import { ad, config, node, peer, pool, service, slice } from '../../test/fixtures/speaker/builders.ts';
+import { standInSlices, withLocalEndpoints } from '../daemon/synthesize.ts';
+import { IncrementalPlan } from './plan-incremental.ts';
 import { planAnnouncements, type PlanOptions } from './plan.ts';
 import { type AnnouncementPlan, type NotAnnouncedReason, notAnnouncedReasons } from './plan-types.ts';
 
@@ -395,4 +397,19 @@ test('input order never changes the plan', () => {
 
 test('every reason code is exercised by this suite', () => {
   assert.deepEqual([...notAnnouncedReasons].filter((r) => !seen.has(r)), []);
+});
+
+test('standInSlices: a Service without EndpointSlices plans as if it had its own stand-in; one with slices keeps them', () => {
+  const services = [
+    service('a', { ips: ['192.0.2.1'] }), service('b', { ips: ['192.0.2.2'], etp: 'Local' }),
+    service('c', { ips: ['192.0.2.3'] }), service('d', { ips: ['192.0.2.4'], etp: 'Local' }),
+  ];
+  const slices = [slice('c', [{ node: 'n2' }]), slice('d', [{ node: 'n2' }])];
+  const base = { config: baseConfig, services, nodes: [n1, n2], nodeName: 'n1' };
+  const synthesized = planAnnouncements({ ...base, endpointSlices: withLocalEndpoints(services, slices, 'n1') });
+  const shared = { ...base, endpointSlices: slices, standInSlices: standInSlices('n1') };
+  assert.deepEqual(planAnnouncements(shared), synthesized);
+  assert.deepEqual(new IncrementalPlan(shared).plan(), synthesized);
+  const noLocal = synthesized.services.filter((s) => s.entries.some((e) => 'reason' in e && e.reason === 'noLocalEndpoints')).map((s) => s.name);
+  assert.deepEqual(noLocal, ['d'], 'd has its own slice, on another node only');
 });

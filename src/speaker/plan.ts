@@ -25,6 +25,11 @@ export interface PlanInput {
   /** Services with status.loadBalancer.ingress holding the IPs the controller assigned. */
   readonly services: readonly Service[];
   readonly endpointSlices: readonly EndpointSlice[];
+  /**
+   * The EndpointSlices of a Service that has none (standalone: this host serves it), shared by all
+   * of them; default none. One per Service cost ~300 bytes each at 50,000 Services.
+   */
+  readonly standInSlices?: readonly EndpointSlice[];
   readonly nodes: readonly Node[];
   /** This node. */
   readonly nodeName: string;
@@ -114,7 +119,7 @@ export function planAnnouncements(input: PlanInput): AnnouncementPlan {
   // 1. Which Services this node announces, and the (IP, prefix) candidates of each.
   const judged = services.map((svc) => {
     const key = serviceKey(svc.metadata.namespace ?? 'default', svc.metadata.name ?? '');
-    const verdict = judgeService(svc, { config: input.config, node, nodeLabels, slices: slices.get(key) ?? [], options });
+    const verdict = judgeService(svc, { config: input.config, node, nodeLabels, slices: slices.get(key) ?? input.standInSlices ?? [], options });
     const ads = verdict.announce ? [...verdict.ads].sort((a, b) => byText(a.name, b.name)) : [];
     return { svc, key, verdict, candidates: verdict.announce ? candidatesFor(key, verdict.ips, ads) : [] };
   });
