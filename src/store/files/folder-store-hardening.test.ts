@@ -173,4 +173,21 @@ describe('FolderStore hardening', () => {
     await writeFile(path.join(dir, 'pool.yaml'), pool.replace('10.9.0.0/16', '10.8.0.0/16'));
     await until('the fixed pool in force', () => store!.current()?.config.pools[0]?.cidrs.length === 1 && store!.current()?.config !== first.config);
   });
+  it('a read that fails (the parser thread died, say) is tried again: the change is taken without another event', async () => {
+    await writeFile(path.join(dir, 'pool.yaml'), pool);
+    await writeFile(path.join(dir, 'a.yaml'), service('a'));
+    const options = productionStoreOptions({ rescanMs: 0, debounceMs: 1 });
+    let failOnce = true;
+    const loader: typeof options.loader = (file, text) => {
+      if (file.endsWith('b.yaml') && failOnce) { failOnce = false; throw new Error('the parser worker exited (1)'); }
+      return options.loader(file, text);
+    };
+    const rec = recorder();
+    store = new FolderStore(dir, { ...options, loader });
+    await store.start(rec);
+    await writeFile(path.join(dir, 'b.yaml'), service('b'));
+    await until('b taken after the failed read', () => names(store!.current()).includes('b'), 6000);
+    assert.equal(failOnce, false, 'the first read of b failed');
+    assert.deepEqual(names(store.current()), ['a', 'b']);
+  });
 });

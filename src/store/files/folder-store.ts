@@ -263,7 +263,10 @@ export class FolderStore implements Store {
       try {
         await this.scanOnce();
       } catch (e) {
-        this.options.logger?.error({ err: e, folder: this.folder }, 'reading the folder failed');
+        // The paths the watcher named are marked again (refreshCache) and read once more in a
+        // second: a change must never wait for the next event or the safety re-scan.
+        this.options.logger?.error({ err: e, folder: this.folder }, 'reading the folder failed; trying again in a second');
+        this.retryLater(1000);
       }
     } while (this.scanAgain && !this.closed);
   }
@@ -298,7 +301,7 @@ export class FolderStore implements Store {
     this.listener?.snapshot(s);
   }
 
-  /** Re-reads the unreadable and unsettled files a little later. */
+  /** Re-reads the unreadable and unsettled files (and whatever is marked) a little later. */
   private retryLater(ms: number): void {
     if (this.retryTimer || this.closed) return;
     this.retryTimer = setTimeout(() => {
@@ -312,6 +315,15 @@ export class FolderStore implements Store {
   /** Brings the cache up to date: every file after a full listing, else only the paths the watcher named. */
   private async refreshCache(): Promise<void> {
     const dirty = this.watch.takeDirty();
+    try {
+      await this.refreshDirty(dirty);
+    } catch (e) {
+      if (dirty === 'all') this.watch.markAll(); else this.watch.mark(dirty);
+      throw e;
+    }
+  }
+
+  private async refreshDirty(dirty: Set<string> | 'all'): Promise<void> {
     if (dirty === 'all') return this.refreshAll();
     for (const f of dirty) {
       const rel = path.relative(this.folder, f);
