@@ -34,10 +34,10 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts MetalLB's controller for one namespace; its log goes to the control plane's folder. */
-export async function startMetallbController(cp: ControlPlane, namespace: string): Promise<Controller> {
+export async function startMetallbController(cp: ControlPlane, namespace: string, extra: string[] = []): Promise<Controller> {
   const port = await freePort();
   return startMetallb(cp, 'metallb-controller', `metallb-controller-${namespace}`, port, [
-    `--namespace=${namespace}`, '--webhook-mode=disabled', '--disable-cert-rotation', `--port=${port}`, '--log-level=info',
+    `--namespace=${namespace}`, '--webhook-mode=disabled', '--disable-cert-rotation', `--port=${port}`, '--log-level=info', ...extra,
   ]);
 }
 

@@ -24,7 +24,7 @@ export interface ScenarioSeen {
 
 /** A controller started for one scenario: it reads its configuration from `namespace`. */
 export interface Controller { stop(): Promise<void>; /** Its process, when it runs as one. */ pid?: number }
-export type StartController = (namespace: string) => Promise<Controller>;
+export type StartController = (namespace: string, o: { lbClass?: string }) => Promise<Controller>;
 
 async function until<T>(f: () => Promise<T | undefined>, ms: number): Promise<T | undefined> {
   const end = Date.now() + ms;
@@ -69,6 +69,7 @@ function serviceObject(ns: string, s: ServiceStep): Json {
       type: 'LoadBalancer', selector: { app: s.name },
       ports: (s.ports ?? [80]).map((port) => ({ name: `p${port}`, port, protocol: 'TCP' })),
       ...(s.loadBalancerIP ? { loadBalancerIP: s.loadBalancerIP } : {}),
+      ...(s.loadBalancerClass ? { loadBalancerClass: s.loadBalancerClass } : {}),
       ...(s.ipFamilyPolicy ? { ipFamilyPolicy: s.ipFamilyPolicy } : {}),
       ...(s.ipFamilies ? { ipFamilies: s.ipFamilies } : {}),
     },
@@ -107,8 +108,12 @@ export async function runScenario(cp: ControlPlane, prefix: string, scenario: Sc
     const r = await cp.kubectl(['apply', '-f', '-'], { input: objs.map((o) => stringify(o)).join('---\n') });
     assert.equal(r.code, 0, r.stderr);
   };
+  if (scenario.namespaceLabels) {
+    const r = await cp.kubectl(['label', 'namespace', ns, ...Object.entries(scenario.namespaceLabels).map(([k, v]) => `${k}=${v}`)]);
+    assert.equal(r.code, 0, r.stderr);
+  }
   await apply(scenario.pools.map((p) => poolObject(ns, p)));
-  const controller = await start(ns);
+  const controller = await start(ns, scenario.lbClass !== undefined ? { lbClass: scenario.lbClass } : {});
   const names: string[] = [];
   try {
     for (const step of scenario.steps) {
@@ -135,6 +140,7 @@ export async function runScenario(cp: ControlPlane, prefix: string, scenario: Sc
       }
       await apply([serviceObject(ns, step)]);
       names.push(step.name);
+      if (step.ignored) { await sleep(3000); continue; }
       await until(async () => {
         if (ingressOf(await get(cp, `/api/v1/namespaces/${ns}/services/${step.name}`)).length > 0) return true;
         return [...(await eventsOf(cp, ns)).get(step.name) ?? []].some((l) => l.startsWith('Warning ')) || undefined;

@@ -17,6 +17,16 @@ export interface ServiceStep {
   /** spec.loadBalancerIP (deprecated by Kubernetes, still honoured by MetalLB). */
   loadBalancerIP?: string;
   ports?: number[];
+  /** spec.loadBalancerClass. */
+  loadBalancerClass?: string;
+  /** The controller should leave this Service alone: wait 3 s (no IP, no Event to wait for). */
+  ignored?: true;
+}
+
+/** A Kubernetes label selector, as pools' serviceAllocation takes them. */
+export interface Selector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
 }
 
 export interface PoolSpec {
@@ -25,11 +35,15 @@ export interface PoolSpec {
   autoAssign?: boolean;
   avoidBuggyIPs?: boolean;
   /** `namespaces` may name `NS`, the scenario's namespace (random per run). */
-  serviceAllocation?: { priority?: number; namespaces?: string[]; serviceSelectors?: { matchLabels: Record<string, string> }[] };
+  serviceAllocation?: { priority?: number; namespaces?: string[]; namespaceSelectors?: Selector[]; serviceSelectors?: Selector[] };
 }
 
 export interface Scenario {
   name: string;
+  /** Labels on the scenario's namespace (for namespaceSelectors). */
+  namespaceLabels?: Record<string, string>;
+  /** The controller's --lb-class (default none: only Services without a loadBalancerClass). */
+  lbClass?: string;
   pools: PoolSpec[];
   steps: ServiceStep[];
 }
@@ -207,6 +221,47 @@ export const scenarios: Scenario[] = [
       { name: 'http-2', annotations: { 'metallb.io/allow-shared-ip': 'k' }, ports: [80] },
       { name: 'plain', delete: true },
       { name: 'next' },
+    ],
+  },
+  {
+    // Pools chosen by namespaceSelectors and by serviceSelectors with matchExpressions: team-a
+    // serves this namespace (labelled team=a), team-b never does, db only Services labelled
+    // tier=db (by priority before team-a); then what a Service gets asking for team-b's pool or
+    // one of its addresses, and a Service no pool with room selects.
+    name: 'selectors',
+    namespaceLabels: { team: 'a' },
+    pools: [
+      { name: 'team-a', addresses: ['192.0.2.0/31'], serviceAllocation: { priority: 2, namespaceSelectors: [{ matchLabels: { team: 'a' } }] } },
+      { name: 'team-b', addresses: ['192.0.2.8/31'], serviceAllocation: { namespaceSelectors: [{ matchLabels: { team: 'b' } }] } },
+      { name: 'db', addresses: ['192.0.2.16/31'], serviceAllocation: { priority: 1, serviceSelectors: [{ matchExpressions: [{ key: 'tier', operator: 'In', values: ['db'] }] }] } },
+    ],
+    steps: [
+      { name: 'db1', labels: { tier: 'db' } },
+      { name: 's1' }, { name: 's2' }, { name: 's3' },
+      { name: 'db2', labels: { tier: 'db', other: 'x' } },
+      { name: 'web', labels: { tier: 'web' } },
+      { name: 'pinned-b', annotations: { 'metallb.io/address-pool': 'team-b' } },
+      { name: 'requested-b', annotations: { 'metallb.io/loadBalancerIPs': '192.0.2.9' } },
+    ],
+  },
+  {
+    // Without --lb-class only Services without a loadBalancerClass are served.
+    name: 'lb-class-none',
+    pools: [{ name: 'main', addresses: ['192.0.2.0/30'] }],
+    steps: [
+      { name: 'classed', loadBalancerClass: 'example.com/other', ignored: true },
+      { name: 'plain' },
+    ],
+  },
+  {
+    // With --lb-class only Services of that class are served: the others keep no IP and no Event.
+    name: 'lb-class',
+    lbClass: 'example.com/ironlb',
+    pools: [{ name: 'main', addresses: ['192.0.2.0/30'] }],
+    steps: [
+      { name: 'plain', ignored: true },
+      { name: 'other', loadBalancerClass: 'example.com/other', ignored: true },
+      { name: 'mine', loadBalancerClass: 'example.com/ironlb' },
     ],
   },
 ];
