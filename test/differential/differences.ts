@@ -85,3 +85,46 @@ export const l2Differences: Difference[] = [
   { line: "node-selectors-ipv6 @start v6-2 2001:db8:1::202: metallb [] ironlb [\"node-3\"]", why: ndpWhy },
   { line: "node-selectors-ipv6 @start v6-3 2001:db8:1::203: metallb [] ironlb [\"node-1\"]", why: ndpWhy },
 ];
+
+/**
+ * How ironlb's webhook answers a case of webhook-cases.ts differently from MetalLB's: both refuse
+ * with other words, or only one refuses. webhook.test.ts asserts the list below is exactly what it sees.
+ */
+export type WebhookDifferenceKind = 'wording' | 'only MetalLB refuses' | 'only ironlb refuses';
+
+export function webhookDifferenceKind(metallb: string, ironlb: string): WebhookDifferenceKind {
+  const refused = (x: string) => x.startsWith('refused: ');
+  return refused(metallb) && refused(ironlb) ? 'wording' : refused(metallb) ? 'only MetalLB refuses' : 'only ironlb refuses';
+}
+
+export interface WebhookDifference { case: string; kind: WebhookDifferenceKind; why: string }
+
+const wordingWhy = 'both refuse the object; ironlb\'s message names the object (Kind/namespace/name), the field and what is allowed, ' +
+  'where MetalLB\'s names the parser step (the README\'s rule for every error users see)';
+const wording = (c: string, extra = ''): WebhookDifference => ({ case: c, kind: 'wording', why: wordingWhy + extra });
+
+export const webhookDifferences: WebhookDifference[] = [
+  wording('pool overlapping another'),
+  wording('pool with a bad address'),
+  wording('pool with a reversed range'),
+  wording('pool edited onto itself overlapping'),
+  wording('pool outside the namespace'),
+  wording('peer with hold time 1s', ' (MetalLB prints the Go value: "&Duration{Duration:1s,}")'),
+  wording('peer with keepalive above hold time', '; MetalLB (native BGP) refuses any keepaliveTime ("has keepalive-time set on native bgp mode"), ' +
+    'ironlb uses keepaliveTime and refuses it only above the hold time (as MetalLB in FRR mode)'),
+  wording('community with a bad value'),
+  wording('BFD profile in use deleted'),
+  {
+    case: 'advertisement aggregating shorter than the pool', kind: 'only MetalLB refuses',
+    why: 'ironlb accepts an aggregationLength shorter than the pool\'s prefix and warns naming the routes announced (README: accepted with a warning where MetalLB refuses)',
+  },
+  {
+    case: 'advertisement with an unknown pool', kind: 'only ironlb refuses',
+    why: 'ironlb refuses references to pools that do not exist (README: more errors up front); MetalLB stores the advertisement, which then advertises nothing',
+  },
+  {
+    case: 'second peer at the same address', kind: 'only ironlb refuses',
+    why: 'two BGPPeers with one address whose nodeSelectors can select the same node would open two sessions from that node to one router; ' +
+      'ironlb refuses the pair (src/config/README.md), MetalLB stores it',
+  },
+];

@@ -34,11 +34,11 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts MetalLB's controller for one namespace; its log goes to the control plane's folder. */
-export async function startMetallbController(cp: ControlPlane, namespace: string, extra: string[] = []): Promise<Controller> {
+export async function startMetallbController(cp: ControlPlane, namespace: string, extra: string[] = [], env: Record<string, string> = {}): Promise<Controller> {
   const port = await freePort();
   return startMetallb(cp, 'metallb-controller', `metallb-controller-${namespace}`, port, [
     `--namespace=${namespace}`, '--webhook-mode=disabled', '--disable-cert-rotation', `--port=${port}`, '--log-level=info', ...extra,
-  ]);
+  ], env);
 }
 
 /**

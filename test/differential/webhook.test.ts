@@ -1,0 +1,161 @@
+// The differential suite's webhook half (issue #13): the objects of webhook-cases.ts applied one
+// after the other through the real apiserver, once with MetalLB's validating webhook (its
+// controller in `--webhook-mode=onlywebhook`, v0.15.x) and once with ironlb's, each on its own
+// control plane with MetalLB's CRDs. The apiserver calls the webhook at a URL on 127.0.0.1 (no
+// Service routing here). What each case gives (stored, or the reason it was refused) is recorded;
+// MetalLB's record is golden/webhook.json (UPDATE_GOLDEN=1 rewrites it), and every case answered
+// differently must be listed in differences.ts (webhookDifferences) with its kind (other words,
+// or only one refuses) and its reason.
+//
+// MetalLB outside its pod: its webhook server listens on :9443 (fixed) and, with
+// --disable-cert-rotation, reads tls.crt/tls.key from controller-runtime's default folder under
+// $TMPDIR; the test makes a certificate for 127.0.0.1 with openssl and writes the caBundle itself.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runDaemon, type RunningDaemon } from '../../src/daemon/run.ts';
+import { silentLogger } from '../../src/observe/log.ts';
+import { admissionPaths } from '../../src/webhooks/server.ts';
+import { clusterSuiteOptions, coreTools, startControlPlane, toolVersions, type ControlPlane } from '../cluster/index.ts';
+import { installCrds } from '../cluster/ironlb-setup.ts';
+import { webhookDifferenceKind, webhookDifferences } from './differences.ts';
+import { haveMetallb } from './implementations.ts';
+import { installMetallbCrds, startMetallbController } from './metallb.ts';
+import type { Controller } from './observe.ts';
+import { webhookCases } from './webhook-cases.ts';
+
+type Json = Record<string, unknown>;
+/** Per case: "stored" or "refused: <reason>" (the webhook's text; the namespace written NS). */
+type WebhookRecord = Record<string, string>;
+interface Golden { metallb: string; cases: WebhookRecord }
+const goldenPath = new URL('./golden/webhook.json', import.meta.url);
+const ns = 'metallb-system';
+
+/** MetalLB's ValidatingWebhookConfiguration (its name and webhooks), pointed at 127.0.0.1:port. */
+function webhookConfiguration(port: number, caBundle?: string): Json {
+  const kinds: [string, string, string][] = [['IPAddressPool', 'v1beta1', 'ipaddresspools'], ['BGPPeer', 'v1beta2', 'bgppeers'], ['BGPAdvertisement', 'v1beta1', 'bgpadvertisements'],
+    ['L2Advertisement', 'v1beta1', 'l2advertisements'], ['Community', 'v1beta1', 'communities'], ['BFDProfile', 'v1beta1', 'bfdprofiles']];
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'metallb-webhook-configuration' },
+    webhooks: kinds.map(([kind, version, plural]) => ({
+      name: `${kind.toLowerCase()}validationwebhook.metallb.io`, admissionReviewVersions: ['v1'], sideEffects: 'None', failurePolicy: 'Fail', matchPolicy: 'Equivalent',
+      clientConfig: { url: `https://127.0.0.1:${port}${admissionPaths[kind]}`, ...(caBundle ? { caBundle } : {}) },
+      rules: [{ apiGroups: ['metallb.io'], apiVersions: [version], operations: kind === 'BFDProfile' ? ['CREATE', 'UPDATE', 'DELETE'] : ['CREATE', 'UPDATE'], resources: [plural] }],
+    })),
+  };
+}
+
+/** Applies every case in order and records what the apiserver answered. */
+async function runCases(cp: ControlPlane): Promise<WebhookRecord> {
+  const out: WebhookRecord = {};
+  for (const c of webhookCases) {
+    const r = c.apply
+      ? await cp.kubectl(['apply', '-f', '-'], { input: c.apply.replaceAll('namespace: NS', `namespace: ${ns}`) })
+      : await cp.kubectl(['delete', '-n', ns, c.delete!]);
+    const denied = /denied the request: (.*)$/s.exec(r.stderr.trim());
+    out[c.name] = r.code === 0 ? 'stored' : denied ? `refused: ${denied[1]!.replaceAll(ns, 'NS')}` : `failed: ${r.stderr.trim().replaceAll(ns, 'NS')}`;
+    // The webhooks read the other objects through their controllers' caches: let them see this one.
+    await sleep(r.code === 0 ? 700 : 100);
+  }
+  return out;
+}
+
+const portFree = (port: number): Promise<boolean> => new Promise((resolve) => {
+  const s = createServer();
+  s.once('error', () => resolve(false));
+  s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+});
+
+/** Every case answered differently: its name and kind, and the two answers. */
+function webhookLines(metallb: WebhookRecord, ironlb: WebhookRecord): { key: string; line: string }[] {
+  const out: { key: string; line: string }[] = [];
+  for (const c of new Set([...Object.keys(metallb), ...Object.keys(ironlb)])) {
+    const m = metallb[c] ?? 'absent'; const i = ironlb[c] ?? 'absent';
+    if (m !== i) out.push({ key: `${c}: ${webhookDifferenceKind(m, i)}`, line: `${c}: metallb ${m} | ironlb ${i}` });
+  }
+  return out.sort((a, b) => (a.key < b.key ? -1 : 1));
+}
+
+const suite = (tools: Parameters<typeof clusterSuiteOptions>[0]) => ({ ...clusterSuiteOptions(tools), timeout: 600_000 });
+
+describe(`MetalLB's webhook v${toolVersions.metallb}: the golden record`, suite([...coreTools, 'metallb-controller']), () => {
+  let cp: ControlPlane;
+  let controller: Controller | undefined;
+  let dir: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'md-webhook-'));
+    assert.ok(await portFree(9443), "port 9443 (MetalLB's webhook port, fixed) is in use on 127.0.0.1");
+    cp = await startControlPlane({ name: 'diff-webhook-metallb' });
+    await installMetallbCrds(cp);
+    await cp.kubectl(['create', 'namespace', ns]);
+    const certs = join(dir, 'k8s-webhook-server', 'serving-certs');
+    mkdirSync(certs, { recursive: true });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(certs, 'tls.key'), '-out', join(certs, 'tls.crt')], { stdio: 'pipe' });
+    const caBundle = readFileSync(join(certs, 'tls.crt')).toString('base64');
+    const cfg = await cp.request('POST', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', webhookConfiguration(9443, caBundle));
+    assert.equal(cfg.status, 201, JSON.stringify(cfg.body));
+    controller = await startMetallbController(cp, ns, ['--webhook-mode=onlywebhook'], { TMPDIR: dir });
+    for (let i = 0; i < 100 && (await portFree(9443)); i++) await sleep(100);
+  });
+  after(async () => {
+    await controller?.stop();
+    await cp?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('every case: stored or refused, and why', async () => {
+    const seen = await runCases(cp);
+    if (process.env.UPDATE_GOLDEN === '1') {
+      writeFileSync(goldenPath, `${JSON.stringify({ metallb: `v${toolVersions.metallb}`, cases: seen }, null, 2)}\n`);
+      return;
+    }
+    const golden = JSON.parse(readFileSync(goldenPath, 'utf8')) as Golden;
+    assert.equal(golden.metallb, `v${toolVersions.metallb}`, 'the golden record is of another MetalLB release: rewrite it with UPDATE_GOLDEN=1');
+    assert.deepEqual(seen, golden.cases);
+  });
+});
+
+describe("ironlb's webhook beside MetalLB's golden record", suite(coreTools), () => {
+  let cp: ControlPlane;
+  let d: RunningDaemon | undefined;
+  before(async () => {
+    cp = await startControlPlane({ name: 'diff-webhook-ironlb' });
+    // MetalLB's CRDs when it is built (the objects are then checked by the same schemas), else ironlb's.
+    if (haveMetallb()) await installMetallbCrds(cp); else await installCrds(cp);
+    await cp.kubectl(['create', 'namespace', ns]);
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
+    });
+    const cfg = await cp.request('POST', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', webhookConfiguration(port));
+    assert.equal(cfg.status, 201, JSON.stringify(cfg.body));
+    d = await runDaemon({ controller: true, speaker: false }, {
+      folder: '', namespace: ns, logger: silentLogger(),
+      cluster: { kubeconfig: cp.kubeconfigPath, leaderElection: false, webhookPort: port, webhookHost: '127.0.0.1', webhookExtraHosts: ['127.0.0.1'] },
+    });
+    // ironlb injects its CA into the configuration: wait for it before the first case.
+    for (let i = 0; i < 100; i++) {
+      const w = (await cp.request('GET', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/metallb-webhook-configuration')).body as { webhooks: { clientConfig: { caBundle?: string } }[] };
+      if (w.webhooks.every((h) => h.clientConfig.caBundle)) break;
+      await sleep(100);
+    }
+  });
+  after(async () => {
+    await d?.stop();
+    await cp?.stop();
+  });
+
+  test('the differences are exactly the listed ones', async () => {
+    const golden = JSON.parse(readFileSync(goldenPath, 'utf8')) as Golden;
+    const seen = await runCases(cp);
+    if (process.env.DIFF_VERBOSE === '1') console.log(JSON.stringify(seen, null, 2));
+    const lines = webhookLines(golden.cases, seen);
+    assert.deepEqual(lines.map((l) => l.key), webhookDifferences.map((x) => `${x.case}: ${x.kind}`).sort(),
+      `differences seen:\n${lines.map((l) => l.line).join('\n')}`);
+  });
+});
