@@ -1,5 +1,6 @@
-// Runs one BGP scenario (bgp-scenarios.ts) with one implementation's controller and speakers in
+// Runs the BGP scenarios (bgp-scenarios.ts) with one implementation's controller and speakers in
 // the world of bgp-world.ts, and records what the routers hold after the start and after each step.
+// Each step ends on a condition: the routers hold this implementation's last record (settleOn).
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -104,59 +105,109 @@ export async function createService(cp: ControlPlane, namespace: string, s: BgpS
   }
 }
 
-/** Runs one scenario: config, routers, controller, Services, speakers; a record per step. */
-export async function runBgpScenario(cp: ControlPlane, world: BgpWorld, impl: Implementation, s: BgpScenario): Promise<ScenarioRecord> {
-  const ns = await createNamespace(cp, `${impl.name}-${s.name}`);
+/** The routers of a scenario before anything connects: no session, no route. */
+const quietRouters = (s: BgpScenario): WorldSeen =>
+  Object.fromEntries(Object.keys(s.routers).sort().map((r) => [r, { sessions: [], routes: {} }]));
+
+/**
+ * Runs `body` with a scenario's world up: its objects applied in a fresh namespace, the
+ * controller started, the Services created (each waiting for its IP, so that both
+ * implementations allocate in the same order), then the speakers started (all at once, with the
+ * whole configuration already there: MetalLB keeps its last valid configuration when a later one
+ * is refused, so speakers that saw the objects arrive one by one could hold a partial one).
+ */
+export async function withScenario<T>(
+  cp: ControlPlane, world: BgpWorld, impl: Implementation, s: { name: string; config: string; services: BgpService[] }, label: string,
+  body: (ns: string) => Promise<T>,
+): Promise<T> {
+  const t0 = Date.now();
+  const ns = await createNamespace(cp, `${impl.name}-${label}`);
   await createSpeakerPods(cp, ns);
   await applyYaml(cp, ns, s.config);
-  world.startRouters(s.routers);
   const controller = await impl.startController(cp, ns);
-  let speakers: RunningSpeakers | undefined;
-  const record: ScenarioRecord = {};
+  // The speakers boot (seconds of CPU under load) while the Services are created: they are told
+  // of each Service as it comes, as in a running cluster; only the configuration must be whole.
+  const speakers = startSpeakers(world, cp, impl, ns, label);
   try {
+    const t1 = Date.now();
     for (const [i, svc] of s.services.entries()) await createService(cp, ns, svc, i);
-    speakers = startSpeakers(world, cp, impl, ns, s.name);
+    const t2 = Date.now();
     // Under load a speaker may take seconds to start: "nothing changed" only counts once all run.
     await world.speakersListening(7472);
-    record.start = await settle(world, { minMs: 10_000, quietMs: 5000, maxMs: 60_000 });
-    for (const step of s.steps) {
-      if (step.apply) await applyYaml(cp, ns, step.apply);
-      if (step.deleteObject) {
-        const r = await cp.kubectl(['delete', '-n', ns, step.deleteObject]);
-        assert.equal(r.code, 0, r.stderr);
+    if (process.env.DIFF_TIMING === '1') console.log(`# ${impl.name} ${label}: objects+controller ${t1 - t0} ms, Services ${t2 - t1} ms, speakers up ${Date.now() - t2} ms later`);
+    const t3 = Date.now();
+    try { return await body(ns); } finally { if (process.env.DIFF_TIMING === '1') console.log(`# ${impl.name} ${label}: steps ${Date.now() - t3} ms`); }
+  } finally {
+    await Promise.all([speakers.stop(), controller.stop()]);
+    for (const svc of s.services) await cp.request('DELETE', `/api/v1/namespaces/${ns}/services/${svc.name}`);
+  }
+}
+
+/** Applies a step: YAML applied, an object or a Service deleted. */
+export async function applyStep(cp: ControlPlane, ns: string, step: { apply?: string; deleteObject?: string; deleteService?: string }): Promise<void> {
+  if (step.apply) await applyYaml(cp, ns, step.apply);
+  if (step.deleteObject) {
+    const r = await cp.kubectl(['delete', '-n', ns, step.deleteObject]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  if (step.deleteService) {
+    const r = await cp.request('DELETE', `/api/v1/namespaces/${ns}/services/${step.deleteService}`);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+  }
+}
+
+/**
+ * Runs one scenario: routers, objects, controller, Services, speakers; a record per step. `expect`
+ * (this implementation's last record) lets each step end as soon as the routers hold what they
+ * held then (settleOn); without it every step waits for a quiet spell.
+ */
+export async function runBgpScenario(cp: ControlPlane, world: BgpWorld, impl: Implementation, s: BgpScenario, expect?: ScenarioRecord): Promise<ScenarioRecord> {
+  world.startRouters(s.routers);
+  await world.routersListening(s.routers);
+  const record: ScenarioRecord = {};
+  try {
+    await withScenario(cp, world, impl, s, s.name, async (ns) => {
+      let before: WorldSeen = quietRouters(s);
+      record.start = await settle(world, expect?.start ? { minMs: 4000, quietMs: 2000, maxMs: 60_000, expect: expect.start, before } : { minMs: 10_000, quietMs: 5000, maxMs: 60_000 });
+      before = record.start;
+      for (const step of s.steps) {
+        await applyStep(cp, ns, step);
+        const want = expect?.[step.name];
+        record[step.name] = await settle(world, want ? { minMs: 3000, quietMs: 2000, maxMs: 40_000, expect: want, before } : { minMs: 4000, quietMs: 4000, maxMs: 40_000 });
+        before = record[step.name]!;
       }
-      if (step.deleteService) {
-        const r = await cp.request('DELETE', `/api/v1/namespaces/${ns}/services/${step.deleteService}`);
-        assert.equal(r.status, 200, JSON.stringify(r.body));
-      }
-      record[step.name] = await settle(world, { minMs: 4000, quietMs: 4000, maxMs: 40_000 });
-    }
+    });
     return record;
   } finally {
-    await speakers?.stop();
-    await controller.stop();
-    for (const svc of s.services) await cp.request('DELETE', `/api/v1/namespaces/${ns}/services/${svc.name}`);
     world.stopRouters();
   }
 }
 
+/** Calls `f` for every step of every scenario in either of two records (a side's missing step is {}). */
+export function eachStep<T>(
+  metallb: Record<string, Record<string, T>>, ironlb: Record<string, Record<string, T>>,
+  f: (where: string, m: T | undefined, i: T | undefined) => void,
+): void {
+  for (const scenario of new Set([...Object.keys(metallb), ...Object.keys(ironlb)])) {
+    const m = metallb[scenario] ?? {}; const i = ironlb[scenario] ?? {};
+    for (const step of new Set([...Object.keys(m), ...Object.keys(i)])) f(`${scenario} @${step}`, m[step], i[step]);
+  }
+}
+
+export const show = (v: unknown): string => JSON.stringify(v) ?? 'absent';
+
 /** Every difference between two records, one line each ("scenario @step router what: metallb … ironlb …"). */
 export function bgpDifferences(metallb: Record<string, ScenarioRecord>, ironlb: Record<string, ScenarioRecord>): string[] {
   const out: string[] = [];
-  const show = (v: unknown) => JSON.stringify(v) ?? 'absent';
-  for (const scenario of new Set([...Object.keys(metallb), ...Object.keys(ironlb)])) {
-    const m = metallb[scenario] ?? {}; const i = ironlb[scenario] ?? {};
-    for (const step of new Set([...Object.keys(m), ...Object.keys(i)])) {
-      const ms = m[step] ?? {}; const is = i[step] ?? {};
-      for (const router of new Set([...Object.keys(ms), ...Object.keys(is)])) {
-        const a = ms[router]; const b = is[router];
-        if (show(a?.sessions) !== show(b?.sessions)) out.push(`${scenario} @${step} ${router} sessions: metallb ${show(a?.sessions)} ironlb ${show(b?.sessions)}`);
-        for (const prefix of new Set([...Object.keys(a?.routes ?? {}), ...Object.keys(b?.routes ?? {})])) {
-          const pa = a?.routes[prefix]; const pb = b?.routes[prefix];
-          if (show(pa) !== show(pb)) out.push(`${scenario} @${step} ${router} ${prefix}: metallb ${show(pa)} ironlb ${show(pb)}`);
-        }
+  eachStep(metallb, ironlb, (where, ms = {}, is = {}) => {
+    for (const router of new Set([...Object.keys(ms), ...Object.keys(is)])) {
+      const a = ms[router]; const b = is[router];
+      if (show(a?.sessions) !== show(b?.sessions)) out.push(`${where} ${router} sessions: metallb ${show(a?.sessions)} ironlb ${show(b?.sessions)}`);
+      for (const prefix of new Set([...Object.keys(a?.routes ?? {}), ...Object.keys(b?.routes ?? {})])) {
+        const pa = a?.routes[prefix]; const pb = b?.routes[prefix];
+        if (show(pa) !== show(pb)) out.push(`${where} ${router} ${prefix}: metallb ${show(pa)} ironlb ${show(pb)}`);
       }
     }
-  }
+  });
   return out.sort();
 }

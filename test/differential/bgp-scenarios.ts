@@ -42,6 +42,27 @@ const pool = (name: string, addresses: string[], extra = '') =>
 const peer = (name: string, spec: string) => `apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: ${name}, namespace: NS}\nspec:\n${spec}---\n`;
 const adv = (name: string, spec: string) => `apiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: ${name}, namespace: NS}\nspec:\n${spec}---\n`;
 
+/** Seed 000 as MetalLB accepts its fields, with the development advertisement's aggregationLength. */
+function seed000(developmentAggregation: number): Omit<BgpScenario, 'name'> {
+  return {
+    routers: { r1: { asn: 64501, nodeAsn: 64500 }, r2: { asn: 64501, nodeAsn: 64500 }, r3: { asn: 64501, nodeAsn: 64500, password: 'bgp-shared-secret' } },
+    config: pool('production-pool', ['192.168.1.240-192.168.1.250'], '  autoAssign: true\n  avoidBuggyIPs: true\n')
+      + pool('development-pool', ['192.168.2.240-192.168.2.250'], '  autoAssign: false\n')
+      + peer('router-1', '  myASN: 64500\n  peerASN: 64501\n  peerAddress: 192.168.1.1\n  holdTime: 90s\n')
+      + peer('router-2', '  myASN: 64500\n  peerASN: 64501\n  peerAddress: 192.168.1.2\n  holdTime: 90s\n')
+      + peer('router-3', '  myASN: 64500\n  peerASN: 64501\n  peerAddress: 192.168.1.3\n  holdTime: 90s\n  password: "bgp-shared-secret"\n')
+      + adv('production-advertisement', '  ipAddressPools: [production-pool]\n  aggregationLength: 32\n  localPref: 100\n  communities: ["64500:100"]\n')
+      + adv('development-advertisement', `  ipAddressPools: [development-pool]\n  aggregationLength: ${developmentAggregation}\n  localPref: 50\n  communities: ["64500:50"]\n  peers: [router-1, router-2]\n`),
+    services: [
+      { name: 'critical-service', labels: { 'metallb-advertise': 'true' }, loadBalancerIP: '192.168.1.240' },
+      { name: 'web' },
+      { name: 'dev', annotations: { 'metallb.io/address-pool': 'development-pool' } },
+      { name: 'dev-2', annotations: { 'metallb.io/address-pool': 'development-pool' } },
+    ],
+    steps: [{ name: 'delete dev', deleteService: 'dev' }, { name: 'delete dev-2 (last in the aggregate)', deleteService: 'dev-2' }],
+  };
+}
+
 export const bgpScenarios: BgpScenario[] = [
   {
     // Seed 000: three eBGP routers (64500 → 64501), one with a password; production pool to every
@@ -53,43 +74,14 @@ export const bgpScenarios: BgpScenario[] = [
     // configuration with it: scenario keepalive-time). MetalLB refuses this one too: the
     // development pool is a range (192.168.2.240/29, .248/31, .250/32) and aggregationLength 24 is
     // shorter than its /29 ("invalid aggregation length"); ironlb announces the /24 with a warning.
-    // seed-000-aggregation-29 is the same with a length MetalLB accepts.
     name: 'seed-000',
-    routers: { r1: { asn: 64501, nodeAsn: 64500 }, r2: { asn: 64501, nodeAsn: 64500 }, r3: { asn: 64501, nodeAsn: 64500, password: 'bgp-shared-secret' } },
-    config: pool('production-pool', ['192.168.1.240-192.168.1.250'], '  autoAssign: true\n  avoidBuggyIPs: true\n')
-      + pool('development-pool', ['192.168.2.240-192.168.2.250'], '  autoAssign: false\n')
-      + peer('router-1', '  myASN: 64500\n  peerASN: 64501\n  peerAddress: 192.168.1.1\n  holdTime: 90s\n')
-      + peer('router-2', '  myASN: 64500\n  peerASN: 64501\n  peerAddress: 192.168.1.2\n  holdTime: 90s\n')
-      + peer('router-3', '  myASN: 64500\n  peerASN: 64501\n  peerAddress: 192.168.1.3\n  holdTime: 90s\n  password: "bgp-shared-secret"\n')
-      + adv('production-advertisement', '  ipAddressPools: [production-pool]\n  aggregationLength: 32\n  localPref: 100\n  communities: ["64500:100"]\n')
-      + adv('development-advertisement', '  ipAddressPools: [development-pool]\n  aggregationLength: 24\n  localPref: 50\n  communities: ["64500:50"]\n  peers: [router-1, router-2]\n'),
-    services: [
-      { name: 'critical-service', labels: { 'metallb-advertise': 'true' }, loadBalancerIP: '192.168.1.240' },
-      { name: 'web' },
-      { name: 'dev', annotations: { 'metallb.io/address-pool': 'development-pool' } },
-      { name: 'dev-2', annotations: { 'metallb.io/address-pool': 'development-pool' } },
-    ],
-    steps: [{ name: 'delete dev', deleteService: 'dev' }, { name: 'delete dev-2 (last in the aggregate)', deleteService: 'dev-2' }],
+    ...seed000(24),
   },
   {
     // Seed 000 with the development advertisement's aggregationLength 29, which MetalLB accepts
     // for the range (its largest CIDR is .240/29): dev and dev-2 (.240, .241) are one 192.168.2.240/29.
     name: 'seed-000-aggregation-29',
-    routers: { r1: { asn: 64501, nodeAsn: 64500 }, r2: { asn: 64501, nodeAsn: 64500 }, r3: { asn: 64501, nodeAsn: 64500, password: 'bgp-shared-secret' } },
-    config: pool('production-pool', ['192.168.1.240-192.168.1.250'], '  autoAssign: true\n  avoidBuggyIPs: true\n')
-      + pool('development-pool', ['192.168.2.240-192.168.2.250'], '  autoAssign: false\n')
-      + peer('router-1', '  myASN: 64500\n  peerASN: 64501\n  peerAddress: 192.168.1.1\n  holdTime: 90s\n')
-      + peer('router-2', '  myASN: 64500\n  peerASN: 64501\n  peerAddress: 192.168.1.2\n  holdTime: 90s\n')
-      + peer('router-3', '  myASN: 64500\n  peerASN: 64501\n  peerAddress: 192.168.1.3\n  holdTime: 90s\n  password: "bgp-shared-secret"\n')
-      + adv('production-advertisement', '  ipAddressPools: [production-pool]\n  aggregationLength: 32\n  localPref: 100\n  communities: ["64500:100"]\n')
-      + adv('development-advertisement', '  ipAddressPools: [development-pool]\n  aggregationLength: 29\n  localPref: 50\n  communities: ["64500:50"]\n  peers: [router-1, router-2]\n'),
-    services: [
-      { name: 'critical-service', labels: { 'metallb-advertise': 'true' }, loadBalancerIP: '192.168.1.240' },
-      { name: 'web' },
-      { name: 'dev', annotations: { 'metallb.io/address-pool': 'development-pool' } },
-      { name: 'dev-2', annotations: { 'metallb.io/address-pool': 'development-pool' } },
-    ],
-    steps: [{ name: 'delete dev', deleteService: 'dev' }, { name: 'delete dev-2 (last in the aggregate)', deleteService: 'dev-2' }],
+    ...seed000(29),
   },
   {
     // Seed 000's per-node peers (node-N peers only with router-N) and its ECMP advertisement.
@@ -114,7 +106,9 @@ export const bgpScenarios: BgpScenario[] = [
       + adv('local', '  ipAddressPools: [first-pool]\n  aggregationLength: 32\n  localPref: 100\n  communities: [vpn-only]\n')
       + adv('external', '  ipAddressPools: [first-pool]\n  aggregationLength: 24\n')
       + adv('example', '  ipAddressPools: [second-pool]\n  nodeSelectors:\n  - matchLabels: {kubernetes.io/hostname: node-1}\n  - matchLabels: {kubernetes.io/hostname: node-2}\n'),
-    services: [{ name: 'first' }, { name: 'second', annotations: { 'metallb.io/address-pool': 'second-pool' } }],
+    // Both pools auto-assign without priority: MetalLB picks one from a Go map (random), so each
+    // Service names its pool.
+    services: [{ name: 'first', annotations: { 'metallb.io/address-pool': 'first-pool' } }, { name: 'second', annotations: { 'metallb.io/address-pool': 'second-pool' } }],
     steps: [
       // A configuration change: the community of the /32 advertisement and its local-pref.
       { name: 'edit local', apply: adv('local', '  ipAddressPools: [first-pool]\n  aggregationLength: 32\n  localPref: 300\n  communities: [NO_ADVERTISE, "64512:7"]\n') },

@@ -15,16 +15,18 @@
 // a listener on 127.0.0.1:<apiserver port> inside the node's namespace forwards each connection to
 // a Unix socket (namespaces share the file system) that this process forwards to the apiserver. The
 // kubeconfig is then the same inside and out, and no address is added to the host's network.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FrrInstance } from '../e2e/frr.ts';
 import { addNs, inNs, sh } from '../e2e/netns.ts';
 
 export const mdPrefix = 'md-';
+const ndpAsk = fileURLToPath(new URL('./ndp-ask.py', import.meta.url));
 export const nodeNames = ['node-1', 'node-2', 'node-3'] as const;
 export type NodeName = typeof nodeNames[number];
 export const routerNames = ['r1', 'r2', 'r3'] as const;
@@ -97,20 +99,27 @@ export class BgpWorld {
     }
   }
 
-  /** Which nodes answer ARP (IPv4) or NDP (IPv6) for `ip` on the segment, asked from the client. */
-  whoAnswers(ip: string): string[] {
-    const macs = new Map<string, string>();
-    for (const n of nodeNames) macs.set((JSON.parse(inNs(this.nodeNs(n), 'ip', '-j', 'link', 'show', 'eth0')) as { address: string }[])[0]!.address, n);
-    let out: string;
-    try {
-      out = ip.includes(':')
-        ? inNs(this.clientNs, 'ndisc6', '-m', '-q', '-r', '1', '-w', '700', ip, 'eth0')
-        : inNs(this.clientNs, 'arping', '-c', '2', '-W', '0.2', '-w', '1', '-i', 'eth0', ip);
-    } catch (e) {
-      out = String((e as { stdout?: string }).stdout ?? '');
+  private macs?: Map<string, NodeName>;
+
+  /** Which nodes answer ARP (IPv4) or NDP (IPv6) for `ip` on the segment, asked from the client (several may be asked at once). */
+  async whoAnswers(ip: string): Promise<string[]> {
+    if (!this.macs) {
+      this.macs = new Map();
+      for (const n of nodeNames) this.macs.set((JSON.parse(inNs(this.nodeNs(n), 'ip', '-j', 'link', 'show', 'eth0')) as { address: string }[])[0]!.address, n);
     }
+    // IPv6: ndp-ask.py, not ndisc6, which drops MetalLB's answers (sent from the node's link-local
+    // address; see the script). A host's kernel takes them: MetalLB's NDP works, ndisc6 was wrong.
+    const argv = ip.includes(':')
+      ? ['python3', ndpAsk, ip, 'eth0', '700']
+      : ['arping', '-c', '2', '-W', '0.2', '-w', '1', '-i', 'eth0', ip];
+    // Both exit non-zero when nobody answers: what they printed is the answer.
+    const out = await new Promise<string>((resolve, reject) => execFile('ip', ['netns', 'exec', this.clientNs, ...argv], { encoding: 'utf8' }, (_e, stdout, stderr) => {
+      // A missing tool must fail loudly, never read as "nobody answers".
+      if (stderr.includes('exec of') || stderr.includes('Traceback')) reject(new Error(`${argv[0]} in ${this.clientNs}: ${stderr}`));
+      else resolve(stdout);
+    }));
     const seen = new Set<string>();
-    for (const m of out.toLowerCase().matchAll(/(?:[0-9a-f]{2}:){5}[0-9a-f]{2}/g)) seen.add(macs.get(m[0]) ?? `unknown ${m[0]}`);
+    for (const m of out.toLowerCase().matchAll(/(?:[0-9a-f]{2}:){5}[0-9a-f]{2}/g)) seen.add(this.macs.get(m[0]) ?? `unknown ${m[0]}`);
     return [...seen].sort();
   }
 
@@ -186,6 +195,17 @@ ${activate('ipv4')}${activate('ipv6')}exit
     }
   }
 
+  /** Waits (≤ 10 s) until every running router's bgpd listens on its port (a speaker connecting earlier is refused and backs off). */
+  async routersListening(specs: Partial<Record<RouterName, RouterSpec>>): Promise<void> {
+    const end = Date.now() + 10_000;
+    for (const [name, spec] of Object.entries(specs) as [RouterName, RouterSpec][]) {
+      while (!inNs(`${this.prefix}${name}`, 'ss', '-Hltn', `sport = :${spec.port ?? 179}`).trim()) {
+        if (Date.now() > end) throw new Error(`bgpd of ${name} does not listen on :${spec.port ?? 179} after 10 s`);
+        await sleep(100);
+      }
+    }
+  }
+
   stopRouters(): void {
     for (const f of this.routers.values()) f.kill();
     this.routers.clear();
@@ -245,17 +265,51 @@ async function routerSeen(frr: FrrInstance): Promise<RouterSeen> {
   return { sessions: sessions.sort(), routes };
 }
 
-/** Polls until what the routers hold has not changed for `quietMs` (after at least `minMs`), at most `maxMs`. */
-export async function settle(world: BgpWorld, o: { minMs: number; quietMs: number; maxMs: number }): Promise<WorldSeen> {
+/** JSON with object keys sorted: two records compare equal whatever order they were built or read in. */
+export function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x)
+    ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    : x));
+}
+
+export interface SettleOptions {
+  /** Without an expectation: at least this long, then `quietMs` without a change, at most `maxMs`. */
+  minMs: number; quietMs: number; maxMs: number;
+  /** What the routers should end up holding (the last record of this implementation), if known. */
+  expect?: unknown;
+  /** What they held before the step: reaching `expect` only proves a reaction when it differs from this. */
+  before?: unknown;
+  /** How long the expected state must hold unchanged before it is taken (default 2 s). */
+  confirmMs?: number;
+}
+
+/**
+ * Polls what `read` returns until it is final. When the expected state differs from the one before
+ * the step, reaching it and holding it for `confirmMs` is final (a condition, no fixed wait); else
+ * (no expectation, or the step should change nothing) "unchanged for `quietMs` after `minMs`". A
+ * state that never becomes the expected one is taken after 5 s of quiet, and the test shows the diff.
+ */
+export async function settleOn<T>(read: () => Promise<T>, o: SettleOptions, pollMs = 250): Promise<T> {
+  const want = o.expect !== undefined && canonical(o.expect) !== canonical(o.before) ? canonical(o.expect) : undefined;
+  const confirm = o.confirmMs ?? 2000;
   const start = Date.now();
   let last = '';
   let since = Date.now();
   for (;;) {
-    const seen = await world.seen();
-    const now = JSON.stringify(seen);
+    const seen = await read();
+    const now = canonical(seen);
     if (now !== last) { last = now; since = Date.now(); }
     const t = Date.now();
-    if ((t - start >= o.minMs && t - since >= o.quietMs) || t - start >= o.maxMs) return seen;
-    await sleep(500);
+    const done = (how: string) => { if (process.env.DIFF_TIMING === '1') console.log(`# settled (${how}) after ${t - start} ms, last change at ${since - start} ms`); return seen; };
+    if (want !== undefined && now === want && t - since >= confirm) return done('expected');
+    // A change is expected and has not come (yet): give a slow reaction 5 s of quiet at least.
+    const quiet = want !== undefined ? Math.max(o.quietMs, 5000) : o.quietMs;
+    if ((t - start >= o.minMs && t - since >= quiet) || t - start >= o.maxMs) return done(want !== undefined ? 'NOT the expected state: quiet' : 'quiet');
+    await sleep(pollMs);
   }
+}
+
+/** What the routers hold once it is final (settleOn). */
+export function settle(world: BgpWorld, o: SettleOptions): Promise<WorldSeen> {
+  return settleOn(() => world.seen(), o);
 }

@@ -1,11 +1,9 @@
-// Runs one layer-2 scenario (l2-scenarios.ts) with one implementation in the world of
+// Runs the layer-2 scenarios (l2-scenarios.ts) with one implementation in the world of
 // bgp-world.ts and records, after the start and after each step, which nodes answer ARP/NDP for
-// each Service address (asked from the client namespace, twice in a row until two rounds agree).
-import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { createNamespace, type ControlPlane } from '../cluster/index.ts';
-import { applyYaml, createService, createSpeakerPods, type Implementation, type RunningSpeakers, startSpeakers } from './bgp-observe.ts';
-import type { BgpWorld } from './bgp-world.ts';
+// each Service address (asked from the client namespace, every address at once, until final).
+import type { ControlPlane } from '../cluster/index.ts';
+import { applyStep, eachStep, type Implementation, show, withScenario } from './bgp-observe.ts';
+import { type BgpWorld, settleOn } from './bgp-world.ts';
 import type { L2Scenario } from './l2-scenarios.ts';
 
 /** Per step: "<service> <ip>" → the nodes answering for it (empty: nobody). */
@@ -21,68 +19,48 @@ async function ingress(cp: ControlPlane, ns: string, names: string[]): Promise<M
   return out;
 }
 
+/** Who answers for every address now, all asked at once. */
 async function answers(world: BgpWorld, ips: Map<string, string[]>): Promise<Record<string, string[]>> {
-  let last = '';
-  for (let round = 0; round < 6; round++) {
-    const seen: Record<string, string[]> = {};
-    for (const [svc, list] of [...ips].sort()) for (const ip of list) seen[`${svc} ${ip}`] = world.whoAnswers(ip);
-    const now = JSON.stringify(seen);
-    if (now === last) return seen;
-    last = now;
-    await sleep(1500);
-  }
-  return JSON.parse(last) as Record<string, string[]>;
+  const keys = [...ips].sort().flatMap(([svc, list]) => list.map((ip) => [`${svc} ${ip}`, ip] as const));
+  const found = await Promise.all(keys.map(([, ip]) => world.whoAnswers(ip)));
+  return Object.fromEntries(keys.map(([k], i) => [k, found[i]!]));
 }
 
-export async function runL2Scenario(cp: ControlPlane, world: BgpWorld, impl: Implementation, s: L2Scenario): Promise<L2Record> {
-  const ns = await createNamespace(cp, `${impl.name}-l2-${s.name}`);
-  await createSpeakerPods(cp, ns);
-  await applyYaml(cp, ns, s.config);
-  const controller = await impl.startController(cp, ns);
-  let speakers: RunningSpeakers | undefined;
+const nobody = (ips: Map<string, string[]>): Record<string, string[]> =>
+  Object.fromEntries([...ips].flatMap(([svc, list]) => list.map((ip) => [`${svc} ${ip}`, []])));
+
+/**
+ * Runs one scenario: after the start and after each step, who answers for every address, until it
+ * is final (settleOn: as soon as it is what `expect`, this implementation's last record, says,
+ * else after a quiet spell).
+ */
+export async function runL2Scenario(cp: ControlPlane, world: BgpWorld, impl: Implementation, s: L2Scenario, expect?: L2Record): Promise<L2Record> {
   const record: L2Record = {};
   const names = s.services.map((x) => x.name);
-  try {
-    for (const [i, svc] of s.services.entries()) await createService(cp, ns, svc, i);
-    speakers = startSpeakers(world, cp, impl, ns, `l2-${s.name}`);
-    await world.speakersListening(7472);
-    await sleep(10_000);
-    record.start = await answers(world, await ingress(cp, ns, names));
+  await withScenario(cp, world, impl, s, `l2-${s.name}`, async (ns) => {
+    let ips = await ingress(cp, ns, names);
+    const slow = { minMs: 10_000, quietMs: 3000, maxMs: 40_000 };
+    record.start = await settleOn(() => answers(world, ips), expect?.start ? { minMs: 5000, quietMs: 3000, maxMs: 40_000, expect: expect.start, before: nobody(ips) } : slow, 500);
+    let before = record.start;
     for (const step of s.steps) {
-      const before = await ingress(cp, ns, names);
-      if (step.apply) await applyYaml(cp, ns, step.apply);
-      if (step.deleteObject) {
-        const r = await cp.kubectl(['delete', '-n', ns, step.deleteObject]);
-        assert.equal(r.code, 0, r.stderr);
-      }
-      if (step.deleteService) {
-        const r = await cp.request('DELETE', `/api/v1/namespaces/${ns}/services/${step.deleteService}`);
-        assert.equal(r.status, 200, JSON.stringify(r.body));
-      }
-      await sleep(5000);
       // A deleted Service's address is still asked about: nobody should answer for it.
-      record[step.name] = await answers(world, before);
+      ips = await ingress(cp, ns, names);
+      await applyStep(cp, ns, step);
+      const want = expect?.[step.name];
+      record[step.name] = await settleOn(() => answers(world, ips), want ? { minMs: 5000, quietMs: 3000, maxMs: 40_000, expect: want, before } : { ...slow, minMs: 5000 }, 500);
+      before = record[step.name]!;
     }
-    return record;
-  } finally {
-    await speakers?.stop();
-    await controller.stop();
-    for (const n of names) await cp.request('DELETE', `/api/v1/namespaces/${ns}/services/${n}`);
-  }
+  });
+  return record;
 }
 
 /** Every difference between two layer-2 records, one line each. */
 export function l2Differences(metallb: Record<string, L2Record>, ironlb: Record<string, L2Record>): string[] {
   const out: string[] = [];
-  const show = (v: unknown) => JSON.stringify(v) ?? 'absent';
-  for (const scenario of new Set([...Object.keys(metallb), ...Object.keys(ironlb)])) {
-    const m = metallb[scenario] ?? {}; const i = ironlb[scenario] ?? {};
-    for (const step of new Set([...Object.keys(m), ...Object.keys(i)])) {
-      const ms = m[step] ?? {}; const is = i[step] ?? {};
-      for (const key of new Set([...Object.keys(ms), ...Object.keys(is)])) {
-        if (show(ms[key]) !== show(is[key])) out.push(`${scenario} @${step} ${key}: metallb ${show(ms[key])} ironlb ${show(is[key])}`);
-      }
+  eachStep(metallb, ironlb, (where, ms = {}, is = {}) => {
+    for (const key of new Set([...Object.keys(ms), ...Object.keys(is)])) {
+      if (show(ms[key]) !== show(is[key])) out.push(`${where} ${key}: metallb ${show(ms[key])} ironlb ${show(is[key])}`);
     }
-  }
+  });
   return out.sort();
 }
