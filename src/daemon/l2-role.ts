@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import type { Node } from '../api/resources.ts';
 import { L2Metrics } from '../l2/metrics.ts';
 import { type L2Announcement, Responder } from '../l2/responder.ts';
+import { BeatSender } from '../membership/beat-sender.ts';
 import { defaultHeartbeatMisses, defaultHeartbeatMs, heartbeatDeadlineMs, OwnerWatch } from '../membership/heartbeat.ts';
 import { deriveKey, joinHostPort, openUdpTransport, Swim } from '../membership/index.ts';
 import { formatIp } from '../net/ip.ts';
@@ -80,7 +81,7 @@ export class L2Role {
   /** Heartbeats: whom we send them to, the detector for those that send them to us, and its timers. */
   private beatTo: readonly string[] = [];
   private watch: OwnerWatch | undefined;
-  private beatTimer: NodeJS.Timeout | undefined;
+  private sender: BeatSender | undefined;
   private checkTimer: NodeJS.Timeout | undefined;
   /** Gossip incarnation of each owner when the heartbeats believed it down: a newer "alive" is a refutation. */
   private readonly downAt = new Map<string, number>();
@@ -100,6 +101,7 @@ export class L2Role {
     if (s.config.l2Advertisements.length > 0 && !this.starting) this.starting = this.startEngines();
     if (this.swim) this.swim.setSeeds(this.seeds(s));
     this.recompute();
+    this.sendBeatsTo(this.beatTo); // a successor's address may have changed with its Node object
   }
 
   /** Per layer-2 Service: the owner and, for Services this node owns, its interfaces. */
@@ -125,7 +127,7 @@ export class L2Role {
     if (this.stopped) return;
     this.stopped = true;
     await this.starting?.catch(() => undefined);
-    clearInterval(this.beatTimer);
+    this.sender?.close();
     clearTimeout(this.checkTimer);
     this.swim?.leave();
     this.responder?.close();
@@ -165,7 +167,7 @@ export class L2Role {
       this.log.warn({}, 'layer 2: no memberlist secret; every Node counts as live (a dead node keeps its IPs until its Node object changes)');
     }
     if (this.stopped) {
-      clearInterval(this.beatTimer);
+      this.sender?.close();
       clearTimeout(this.checkTimer);
       this.swim?.stop();
       this.responder?.close();
@@ -182,17 +184,13 @@ export class L2Role {
     if (every <= 0) return;
     const watch = new OwnerWatch(heartbeatDeadlineMs(every, m.heartbeatMisses ?? defaultHeartbeatMisses));
     this.watch = watch;
-    let lastTick = performance.now();
-    this.beatTimer = setInterval(() => {
-      // This process's own stall (its timer ran late) is nobody else's fault: while we did not
-      // run, the owners' heartbeats could not be judged (and on a machine-wide stall they were
-      // not even sent). Runs in the timers phase, before any deadline check (setImmediate).
-      const now = performance.now();
-      watch.extend(now - lastTick - 2 * every);
-      lastTick = now;
-      for (const n of this.beatTo) swim.sendDirect('beat', n);
-    }, every);
-    this.beatTimer.unref();
+    // Sent by a worker thread, so that our own event loop's stalls are not our death (beat-sender.ts).
+    this.sender = new BeatSender({
+      key: deriveKey(m.secret), name: this.o.nodeName, everyMs: every, incarnation: () => swim.currentIncarnation,
+      onStarted: (niced) => this.log.info({ niced }, niced ? 'layer 2: heartbeat thread at nice -10' : 'layer 2: heartbeat thread at the process\'s priority (no CAP_SYS_NICE)'),
+    });
+    // A refutation raises our incarnation: heartbeats signed for the old one would still be believed, but sign anew at once.
+    swim.on('refuted', () => this.sender?.sign());
     swim.on('direct', (kind: string, from: string) => {
       if (kind === 'beat') {
         if (watch.beat(from, performance.now())) {
@@ -227,7 +225,9 @@ export class L2Role {
   /**
    * One timer at the earliest deadline. Its check runs from setImmediate, after the poll phase: if
    * this process itself stalled, the heartbeats that queued meanwhile are read before any deadline
-   * is judged, so our own pause never passes for the owner's death.
+   * is judged, so our own pause never passes for the owner's death. And if the check ran later
+   * than a whole allowance (we were not running: our silence, not the owner's), nobody is judged:
+   * every owner gets its allowance again from now (OwnerWatch.resume).
    */
   private armCheck(): void {
     const watch = this.watch;
@@ -237,7 +237,12 @@ export class L2Role {
     this.checkTimer = setTimeout(() => setImmediate(() => {
       this.checkTimer = undefined;
       if (this.stopped) return;
-      const gone = watch.expire(performance.now());
+      const now = performance.now();
+      if (now - next > watch.deadlineMs) {
+        this.log.debug({ lateMs: Math.round(now - next) }, 'layer 2: this speaker was stalled; owners get their allowance again');
+        watch.resume(now);
+      }
+      const gone = watch.expire(now);
       for (const n of gone) {
         const m = this.swim?.members.get(n);
         this.downAt.set(n, m?.incarnation ?? 0);
@@ -258,6 +263,17 @@ export class L2Role {
     for (const n of this.beatTo) if (!next.includes(n)) for (let i = 0; i < 3; i++) this.swim.sendDirect('stop', n);
     for (const n of next) if (!this.beatTo.includes(n)) this.swim.sendDirect('beat', n);
     this.beatTo = next;
+    this.sendBeatsTo(next);
+  }
+
+  /** The worker sends to addresses; a member's address can change with its Node object. */
+  private sendBeatsTo(names: readonly string[]): void {
+    const addresses: string[] = [];
+    for (const n of names) {
+      const a = this.swim?.members.get(n)?.address;
+      if (a !== undefined) addresses.push(a);
+    }
+    this.sender?.setTargets(addresses);
   }
 
   private seeds(s: Snapshot): { name: string; address: string }[] {

@@ -44,6 +44,11 @@ export interface Direct {
 
 export const isDirectBytes = (b: Buffer): boolean => b.length >= 2 && b[0] === MAGIC && b[1] === DIRECT_VERSION;
 
+/** The process-wide monotonic clock in ms (shared by the main thread and the sending worker, beat-sender.ts). */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint() / 1000n) / 1000;
+}
+
 export function epochAt(monotonicMs: number): number {
   return Math.floor(monotonicMs / directEpochMs) >>> 0;
 }

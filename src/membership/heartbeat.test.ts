@@ -102,13 +102,17 @@ test('adaptive: an owner that stalled gets twice its longest recent gap, which h
   assert.equal(w.silenceAllowed('a'), 35);
 });
 
-test('extend: a watcher that was itself stalled moves every deadline by its stall', () => {
+test('resume: a watcher that did not run for a while gives every owner its allowance again from when it runs', () => {
   const w = new OwnerWatch(35);
   w.beat('a', 0);
   w.beat('b', 10);
-  w.extend(100); // our own timers ran 100 ms late: nobody could be judged meanwhile
-  assert.deepEqual(w.expire(120), []);
-  assert.deepEqual(w.expire(135), ['a']);
-  assert.deepEqual(w.expire(145), ['b']);
-  w.extend(-5); // nonsense is ignored
+  w.resume(100); // our own check ran at 100 instead of 35: nobody could be judged meanwhile
+  assert.deepEqual(w.expire(100), [], 'the silence while we were stalled proves nothing');
+  assert.deepEqual(w.expire(134), []);
+  assert.deepEqual(w.expire(135), ['a', 'b'], 'still silent one allowance after we resumed: down');
+  w.beat('c', 200);
+  w.resume(201);
+  assert.equal(w.nextDeadline(), 236, 'a short lateness moves the deadline by at most the allowance');
+  w.resume(150);
+  assert.equal(w.nextDeadline(), 236, 'never earlier');
 });

@@ -54,13 +54,15 @@ export class OwnerWatch {
   }
 
   /**
-   * The watcher itself was stalled for `ms` (its own timers ran that late): the owners' silence
-   * over that time proves nothing (a machine-wide stall stops the owner's heartbeats too), so
-   * every deadline moves by it. A watcher's stall never counts against an owner.
+   * The watcher itself did not run until `now` for longer than the base deadline (its check ran
+   * that late: a stall of its own process, a machine-wide pause): the owners' silence over that
+   * time proves nothing (on a machine-wide stall they could not send either), so each armed owner
+   * gets its allowance again, counted from now. The heartbeats that arrived meanwhile are read
+   * before this is judged (daemon/l2-role.ts), so a live owner is simply heard; a dead one is
+   * found one allowance later. A watcher's stall never counts against an owner.
    */
-  extend(ms: number): void {
-    if (ms <= 0) return;
-    for (const a of this.armed.values()) a.deadline += ms;
+  resume(now: number): void {
+    for (const a of this.armed.values()) a.deadline = Math.max(a.deadline, now + Math.max(this.deadlineMs, Math.ceil(2 * a.gap)));
   }
 
   /** Peers whose deadline has passed by `now`: down from now on, each reported once. */

@@ -13,7 +13,7 @@
 // learns the other is back (they refute the death with a higher incarnation) without a rejoin.
 import { EventEmitter } from 'node:events';
 import { decode, encode, type MemberStateCode, type Message, type Update } from './codec.ts';
-import { DirectEncoder, type DirectKind, DirectReceiver, isDirectBytes } from './direct.ts';
+import { DirectEncoder, type DirectKind, DirectReceiver, isDirectBytes, monotonicMs } from './direct.ts';
 
 export type MemberState = 'alive' | 'suspect' | 'dead';
 const stateName: readonly MemberState[] = ['alive', 'suspect', 'dead'];
@@ -32,17 +32,6 @@ export interface Transport {
   send(msg: Buffer, address: string): void;
   /** Calls back for every datagram received, with the sender's "host:port". */
   onMessage(cb: (msg: Buffer, from: string) => void): void;
-  close(): void;
-  /**
-   * A socket connected to one member, for the layer-2 heartbeats (hundreds a second: a connected
-   * socket skips the address parsing and look-up of every send). Optional: without it they go
-   * through send().
-   */
-  connect?(address: string): PeerLink;
-}
-
-export interface PeerLink {
-  send(msg: Buffer): void;
   close(): void;
 }
 
@@ -100,7 +89,6 @@ export class Swim extends EventEmitter {
   /** Layer-2 direct messages (direct.ts): encoded once per epoch, verified once per epoch and sender. */
   private readonly directOut: DirectEncoder;
   private readonly directIn: DirectReceiver;
-  private readonly links = new Map<string, { address: string; link: PeerLink }>();
   private stopped = false;
   readonly periodMs: number;
   private readonly ackTimeoutMs: number;
@@ -147,8 +135,6 @@ export class Swim extends EventEmitter {
         clearTimeout(m.suspectTimer);
         this.members.delete(n);
         this.directIn.forget(n);
-        this.links.get(n)?.link.close();
-        this.links.delete(n);
       }
     }
     this.emitIfChanged();
@@ -179,37 +165,23 @@ export class Swim extends EventEmitter {
     for (const p of this.pending.values()) for (const t of p.timers) clearTimeout(t);
     for (const m of this.members.values()) clearTimeout(m.suspectTimer);
     this.pending.clear();
-    for (const l of this.links.values()) l.link.close();
-    this.links.clear();
     this.o.transport.close();
   }
 
   /**
-   * A layer-2 direct message (no gossip rides on it) to a member, over a socket connected to it
-   * when the transport has them. Its bytes are cached per epoch (direct.ts), so a heartbeat costs
-   * a look-up and a send.
+   * A layer-2 direct message (no gossip rides on it) to a member. Its bytes are cached per epoch
+   * (direct.ts). The steady heartbeats are sent by a worker (beat-sender.ts); these are the
+   * first beat to a new successor, and the rare stop and back.
    */
   sendDirect(kind: DirectKind, to: string): void {
     const m = this.members.get(to);
     if (!m || this.stopped) return;
-    const b = this.directOut.bytes(kind, this.incarnation, performance.now());
-    const t = this.o.transport;
-    if (!t.connect) return this.safeSend(b, m.address);
-    let l = this.links.get(to);
-    if (!l || l.address !== m.address) {
-      l?.link.close();
-      try {
-        l = { address: m.address, link: t.connect(m.address) };
-      } catch {
-        return this.safeSend(b, m.address);
-      }
-      this.links.set(to, l);
-    }
-    try {
-      l.link.send(b);
-    } catch {
-      // No route right now (a link is down): the heartbeat is lost, as it would be on the wire.
-    }
+    this.safeSend(this.directOut.bytes(kind, this.incarnation, monotonicMs()), m.address);
+  }
+
+  /** This member's incarnation now (it rises when it refutes a suspicion). */
+  get currentIncarnation(): number {
+    return this.incarnation;
   }
 
   /** Another detector (layer-2 heartbeats) believes a member down: suspect it now; it refutes if alive. */

@@ -1,7 +1,7 @@
 // The membership transport: one UDP socket, dual-stack when the kernel has IPv6 (IPv4 peers are
 // reached as ::ffff:a.b.c.d), IPv4 only otherwise. Addresses are "host:port" / "[v6]:port".
 import { createSocket, type Socket } from 'node:dgram';
-import type { PeerLink, Transport } from './swim.ts';
+import type { Transport } from './swim.ts';
 
 export const defaultMemberPort = 7946;
 
@@ -53,36 +53,7 @@ export async function openUdpTransport(host: string, port: number): Promise<Tran
     onMessage(cb) {
       s.on('message', (msg, rinfo) => cb(msg, joinHostPort(unmap(rinfo.address), rinfo.port)));
     },
-    connect(address) {
-      return connectedLink(address);
-    },
     close() {
-      try { s.close(); } catch { /* closed */ }
-    },
-  };
-}
-
-/**
- * A socket connected to one member (from an ephemeral port; the receiver knows the sender by the
- * name inside the message): send() then takes no address, so Node skips its per-send address
- * parsing and look-up (measured: half the CPU of a heartbeat). Sends made before the connection
- * completes are queued by Node. Errors (ICMP port unreachable while the member restarts, no
- * route while a link is down) only lose heartbeats.
- */
-function connectedLink(address: string): PeerLink {
-  const { host, port } = splitHostPort(address);
-  const s = createSocket(host.includes(':') ? 'udp6' : 'udp4');
-  s.on('error', () => { /* a lost heartbeat */ });
-  s.connect(port, host, () => s.unref());
-  s.unref();
-  let closed = false;
-  return {
-    send(msg) {
-      if (!closed) s.send(msg);
-    },
-    close() {
-      if (closed) return;
-      closed = true;
       try { s.close(); } catch { /* closed */ }
     },
   };

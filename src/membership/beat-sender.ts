@@ -1,0 +1,118 @@
+// The owner's side of the layer-2 heartbeats: a small worker thread sends them, so that a stall of
+// the speaker's own event loop (garbage collection, a large configuration change planned
+// synchronously, a slow disk read) does not look like the owner's death to its successors.
+// The main thread still vouches for itself, but in advance and for a bounded time: it signs the
+// heartbeats of the next `aheadMs` (epochs of direct.ts) and hands them to the worker every
+// `refreshMs`; the worker sends the bytes of the current epoch and nothing once they run out. So
+// a main loop stalled for longer than `aheadMs` (stuck: it answers no ARP) loses its IPs as a dead
+// one would, and a shorter stall costs nothing.
+//
+// The worker is plain JavaScript with Node's built-ins only (no tsx, no project modules: ~9 MiB,
+// the smallest isolate Node makes). It asks the kernel for a higher priority for its own thread
+// (nice -10, per thread on Linux); without CAP_SYS_NICE that fails and it runs at the process's.
+import { Worker } from 'node:worker_threads';
+import { type DirectKind, directEpochMs, encodeDirect, epochAt, monotonicMs } from './direct.ts';
+
+const workerSource = `
+const { parentPort } = require('node:worker_threads');
+const { createSocket } = require('node:dgram');
+const { setPriority } = require('node:os');
+let niced = false;
+try { setPriority(0, -10); niced = true; } catch { /* no CAP_SYS_NICE: the process's priority */ }
+const sockets = new Map();
+let bytes = new Map();
+let timer;
+const epochMs = ${directEpochMs};
+const epochNow = () => Math.floor(Number(process.hrtime.bigint() / 1000n) / 1000 / epochMs) >>> 0;
+function open(address) {
+  const m = /^\\[?([^\\]]+?)\\]?:(\\d+)$/.exec(address);
+  const s = createSocket(m[1].includes(':') ? 'udp6' : 'udp4');
+  s.on('error', () => { /* a lost heartbeat */ });
+  s.connect(Number(m[2]), m[1]);
+  return s;
+}
+function tick() {
+  const b = bytes.get(epochNow());
+  if (b === undefined) return; // the main thread has not vouched for this epoch: stay silent
+  for (const s of sockets.values()) s.send(b);
+}
+parentPort.on('message', (m) => {
+  if (m.targets) {
+    for (const [a, s] of sockets) if (!m.targets.includes(a)) { s.close(); sockets.delete(a); }
+    for (const a of m.targets) if (!sockets.has(a)) sockets.set(a, open(a));
+    tick();
+  }
+  if (m.bytes) {
+    const e = epochNow();
+    if (m.replace) bytes = new Map();
+    for (const [k] of bytes) if (k < e) bytes.delete(k);
+    for (const [k, b] of m.bytes) bytes.set(k, b);
+  }
+  if (m.every !== undefined) { clearInterval(timer); timer = setInterval(tick, m.every); }
+  if (m.stop) { clearInterval(timer); for (const s of sockets.values()) s.close(); parentPort.close(); }
+});
+parentPort.postMessage({ niced });
+`;
+
+export interface BeatSenderOptions {
+  readonly key: Buffer;
+  readonly name: string;
+  readonly everyMs: number;
+  /** How far ahead the main thread signs: the longest main-loop stall its successors tolerate. */
+  readonly aheadMs?: number;
+  readonly refreshMs?: number;
+  /** The gossip incarnation now (it rises when this node refutes a suspicion). */
+  readonly incarnation: () => number;
+  /** Whether the worker thread got its higher priority (for the start-up log). */
+  readonly onStarted?: (niced: boolean) => void;
+}
+
+export class BeatSender {
+  private readonly worker: Worker;
+  private readonly refresh: NodeJS.Timeout;
+  private signedUpTo = -1;
+  private signedInc = Number.NaN;
+  private targets: readonly string[] = [];
+  private closed = false;
+
+  constructor(private readonly o: BeatSenderOptions) {
+    this.worker = new Worker(workerSource, { eval: true, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 } });
+    this.worker.unref();
+    this.worker.once('message', (m: { niced: boolean }) => o.onStarted?.(m.niced));
+    this.worker.on('error', () => { /* heartbeats stop: the successors fall back to taking over, the gossip decides */ });
+    this.worker.postMessage({ every: o.everyMs });
+    this.sign();
+    this.refresh = setInterval(() => this.sign(), o.refreshMs ?? 100);
+    this.refresh.unref();
+  }
+
+  /** Member addresses ("host:port") to send heartbeats to; [] = none. */
+  setTargets(addresses: readonly string[]): void {
+    if (this.closed || addresses.join(',') === this.targets.join(',')) return;
+    this.targets = [...addresses];
+    this.worker.postMessage({ targets: this.targets });
+  }
+
+  /** Signs the epochs up to `aheadMs` from now (all of them again when the incarnation changed). */
+  sign(): void {
+    if (this.closed) return;
+    const inc = this.o.incarnation();
+    const now = epochAt(monotonicMs());
+    const last = epochAt(monotonicMs() + (this.o.aheadMs ?? 400));
+    const replace = inc !== this.signedInc;
+    const from = replace ? now : Math.max(now, this.signedUpTo + 1);
+    const out: [number, Buffer][] = [];
+    for (let e = from; e <= last; e++) out.push([e, encodeDirect(this.o.key, { kind: 'beat' satisfies DirectKind, from: this.o.name, inc, epoch: e })]);
+    this.signedInc = inc;
+    this.signedUpTo = last;
+    if (out.length > 0 || replace) this.worker.postMessage({ bytes: out, replace });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.refresh);
+    this.worker.postMessage({ stop: true });
+    void this.worker.terminate();
+  }
+}
