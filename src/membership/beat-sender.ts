@@ -65,10 +65,11 @@ export interface BeatSenderOptions {
   readonly incarnation: () => number;
   /** Whether the worker thread got its higher priority (for the start-up log). */
   readonly onStarted?: (niced: boolean) => void;
+  readonly onError?: (e: Error) => void;
 }
 
 export class BeatSender {
-  private readonly worker: Worker;
+  private worker!: Worker;
   private readonly refresh: NodeJS.Timeout;
   private signedUpTo = -1;
   private signedInc = Number.NaN;
@@ -76,14 +77,29 @@ export class BeatSender {
   private closed = false;
 
   constructor(private readonly o: BeatSenderOptions) {
-    this.worker = new Worker(workerSource, { eval: true, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 } });
-    this.worker.unref();
-    this.worker.once('message', (m: { niced: boolean }) => o.onStarted?.(m.niced));
-    this.worker.on('error', () => { /* heartbeats stop: the successors fall back to taking over, the gossip decides */ });
-    this.worker.postMessage({ every: o.everyMs });
-    this.sign();
+    this.worker = this.startWorker();
     this.refresh = setInterval(() => this.sign(), o.refreshMs ?? 100);
     this.refresh.unref();
+  }
+
+  private startWorker(): Worker {
+    const w = new Worker(workerSource, { eval: true });
+    w.unref();
+    w.once('message', (m: { niced: boolean }) => this.o.onStarted?.(m.niced));
+    // The worker should never fail; if it does, the heartbeats stop (the successors take over as
+    // for a death, the gossip refutes): say so, and start another one.
+    w.once('error', (e) => this.o.onError?.(e));
+    w.once('exit', () => {
+      if (this.closed) return;
+      this.o.onError?.(new Error('the layer-2 heartbeat worker exited; starting another'));
+      this.worker = this.startWorker();
+    });
+    w.postMessage({ every: this.o.everyMs });
+    w.postMessage({ targets: this.targets });
+    this.signedInc = Number.NaN;
+    this.worker = w;
+    this.sign();
+    return w;
   }
 
   /** Member addresses ("host:port") to send heartbeats to; [] = none. */
