@@ -44,6 +44,7 @@ test('the worker sends signed heartbeats while the main thread is stalled, but o
     const lastSigned = epochAt(t0 + 100) + 1; // signed ahead at most aheadMs from the last refresh before t0 (plus one epoch boundary)
     assert.ok(Math.max(...during.map((g) => g.epoch)) <= lastSigned, `no heartbeat for an epoch the main thread had not signed (${Math.max(...during.map((g) => g.epoch))} > ${lastSigned})`);
     assert.ok(epochAt(t0 + 600) - lastSigned >= 300 / directEpochMs, 'the stall outlasted what was signed');
+    assert.deepEqual(errors, [], 'the worker never failed');
   } finally {
     s.close();
     rx.close();

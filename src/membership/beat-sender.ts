@@ -27,18 +27,22 @@ const epochNow = () => Math.floor(Number(process.hrtime.bigint() / 1000n) / 1000
 function open(address) {
   const m = /^\\[?([^\\]]+?)\\]?:(\\d+)$/.exec(address);
   const s = createSocket(m[1].includes(':') ? 'udp6' : 'udp4');
+  const link = { s, ready: false };
   s.on('error', () => { /* a lost heartbeat */ });
-  s.connect(Number(m[2]), m[1]);
-  return s;
+  s.connect(Number(m[2]), m[1], () => { link.ready = true; });
+  return link;
 }
 function tick() {
   const b = bytes.get(epochNow());
   if (b === undefined) return; // the main thread has not vouched for this epoch: stay silent
-  for (const s of sockets.values()) s.send(b);
+  for (const l of sockets.values()) {
+    if (!l.ready) continue; // Node sends on a connected socket only once the connection is made
+    try { l.s.send(b); } catch { /* a lost heartbeat */ }
+  }
 }
 parentPort.on('message', (m) => {
   if (m.targets) {
-    for (const [a, s] of sockets) if (!m.targets.includes(a)) { s.close(); sockets.delete(a); }
+    for (const [a, l] of sockets) if (!m.targets.includes(a)) { l.s.close(); sockets.delete(a); }
     for (const a of m.targets) if (!sockets.has(a)) sockets.set(a, open(a));
     tick();
   }
@@ -49,7 +53,7 @@ parentPort.on('message', (m) => {
     for (const [k, b] of m.bytes) bytes.set(k, b);
   }
   if (m.every !== undefined) { clearInterval(timer); timer = setInterval(tick, m.every); }
-  if (m.stop) { clearInterval(timer); for (const s of sockets.values()) s.close(); parentPort.close(); }
+  if (m.stop) { clearInterval(timer); for (const l of sockets.values()) l.s.close(); parentPort.close(); }
 });
 parentPort.postMessage({ niced });
 `;
