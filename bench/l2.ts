@@ -5,18 +5,20 @@
 //    is the longest run of lost pings. Then the node comes back (and, first in MetalLB's order,
 //    takes its address back). `kills` times (default 20): median and p95.
 // 2. ironlb, loud death: SIGTERM (the speaker tells the others before it goes).
-// 3. ironlb with heartbeats every 5 ms (--l2-heartbeat-interval 5), then without the layer-2 heartbeats (--l2-heartbeat-interval 0): gossip alone, as
-//    before the heartbeats existed.
+// 3. ironlb with heartbeats every 5 ms (--l2-heartbeat-interval 5), then without the layer-2
+//    heartbeats (--l2-heartbeat-interval 0): gossip alone, as before the heartbeats existed.
 // 4. keepalived (VRRPv3, Debian), the same silent death of the master, at its fastest sub-second
 //    advert interval (10 ms), when keepalived is installed.
+// The silent kills of 1 and 4 also measure HTTP: a new connection every 10 ms (HttpLoop).
 //
 // `npm run bench -- l2 idle [services]`: the three speakers idle with 1,000 layer-2 Services (RSS and
-// CPU seconds per minute of each speaker process, after the takeover announcements are over), with
-// the heartbeats (default) and then without them (their CPU cost is the difference).
+// CPU seconds per minute of each speaker process, after the takeover announcements are over): the
+// compiled daemon (dist/, built first) with the heartbeats (default) and without them (their CPU
+// cost is the difference), then the sources through tsx (the lab's way) with the heartbeats.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { failover, L2Lab, PingLoop } from '../test/e2e/l2-lab.ts';
+import { failover, HttpLoop, L2Lab, PingLoop } from '../test/e2e/l2-lab.ts';
 import { inNs } from '../test/e2e/netns.ts';
 
 const idle = process.argv[2] === 'idle';
@@ -62,7 +64,7 @@ class Vrrp {
   }
 }
 
-async function vrrpKills(lab: L2Lab, advertS: number, n: number): Promise<number[]> {
+async function vrrpKills(lab: L2Lab, advertS: number, n: number, httpOut: number[]): Promise<number[]> {
   const v = new Vrrp(lab, advertS);
   const prio: Record<string, number> = { node1: 150, node2: 100, node3: 50 };
   for (const [node, p] of Object.entries(prio)) v.start(node, p);
@@ -72,11 +74,13 @@ async function vrrpKills(lab: L2Lab, advertS: number, n: number): Promise<number
       for (let i = 0; i < 100 && v.master() !== 'node1'; i++) await sleep(100);
       await sleep(1000);
       const ping = new PingLoop('192.168.50.250', 3);
+      const http = new HttpLoop('http://192.168.50.250/', 3);
       await sleep(800);
       inNs('l2-node1', 'ip', 'link', 'set', 'eth0', 'down');
       v.kill('node1');
       const r = await ping.outage();
       out.push(r.outageMs);
+      httpOut.push((await http.outage()).gapMs);
       inNs('l2-node1', 'ip', 'link', 'set', 'eth0', 'up');
       // The killed keepalived left the VIP on the interface: a dead node keeps nothing.
       try { inNs('l2-node1', 'ip', 'addr', 'del', '192.168.50.250/32', 'dev', 'eth0'); } catch { /* not there */ }
@@ -108,6 +112,17 @@ function skip(e: unknown): undefined {
   return undefined;
 }
 
+/** `n` failovers of web4's owner; a round whose speakers did not agree beforehand is skipped. */
+async function killRounds(n: number, mode: 'silent' | 'loud', http: boolean, each: (r: Awaited<ReturnType<typeof failover>>, k: number) => void): Promise<void> {
+  for (let k = 0; k < n; k++) {
+    const r = await failover(lab, 'web4', mode, { seconds: 3, http }).catch(skip);
+    if (!r) continue;
+    each(r, k);
+    await lab.allOwned(['web4'], undefined, 20_000);
+    await sleep(500);
+  }
+}
+
 async function restartSpeakers(lab: L2Lab, args: string[]): Promise<void> {
   lab.speakerArgs = args;
   for (const n of ['node1', 'node2', 'node3'] as const) {
@@ -130,12 +145,21 @@ process.once('SIGINT', () => { lab.stop(false); process.exit(130); });
 try {
   if (idle) {
     lab.extraFiles = { 'many.yaml': manyServices(idleServices) };
+    console.log('building dist/ (npm run build) for the compiled rows');
+    execFileSync(process.execPath, [path.join('node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+    lab.compiled = true;
     const t0 = Date.now();
     await lab.start();
     const all = await lab.allOwned(Array.from({ length: idleServices }, (_, i) => `s${i}`), undefined, 120_000).catch(() => undefined);
     console.log(`l2 idle bench: ${idleServices} layer-2 Services ${all ? `owned and agreed in ${Date.now() - t0} ms` : 'NOT all agreed in 120 s'}`);
-    for (const [label, args] of [['heartbeats every 10 ms (default)', []], ['no heartbeats (--l2-heartbeat-interval 0)', ['--l2-heartbeat-interval', '0']]] as const) {
-      if (args.length > 0) {
+    const rows = [
+      ['compiled (dist/), heartbeats every 10 ms (default)', [], true],
+      ['compiled (dist/), no heartbeats (--l2-heartbeat-interval 0)', ['--l2-heartbeat-interval', '0'], true],
+      ['tsx (sources), heartbeats every 10 ms (default)', [], false],
+    ] as const;
+    for (const [i, [label, args, compiled]] of rows.entries()) {
+      if (i > 0) {
+        lab.compiled = compiled;
         await restartSpeakers(lab, [...args]);
         await lab.allOwned(Array.from({ length: idleServices }, (_, i) => `s${i}`), undefined, 120_000).catch(() => undefined);
       }
@@ -161,63 +185,42 @@ try {
   const silent: number[] = [];
   const loud: number[] = [];
   const http: number[] = [];
-  for (let k = 0; k < kills; k++) {
-    const r = await failover(lab, 'web4', 'silent', { seconds: 3, http: true }).catch(skip);
-    if (!r) continue;
+  await killRounds(kills, 'silent', true, (r, k) => {
     silent.push(r.outageMs);
     http.push(r.httpGapMs);
     if (process.env.L2_BENCH_HTTP_TRACE) console.log(`  kill ${k + 1}: ping outage ${r.outageMs} ms; HTTP gap ${r.httpGapMs} ms: ${r.httpAttempts.join(', ')}`);
-    await lab.allOwned(['web4'], undefined, 20_000);
-    await sleep(500);
-  }
-  for (let k = 0; k < Math.min(kills, 10); k++) {
-    const r = await failover(lab, 'web4', 'loud', { seconds: 3 }).catch(skip);
-    if (!r) continue;
-    loud.push(r.outageMs);
-    await lab.allOwned(['web4'], undefined, 20_000);
-    await sleep(500);
-  }
-  // The same silent kills with heartbeats every 5 ms (deadline 18 ms).
+  });
+  await killRounds(Math.min(kills, 10), 'loud', false, (r) => loud.push(r.outageMs));
+  // The same silent kills with heartbeats every 5 ms (deadline 18 ms), then with the gossip alone.
   await restartSpeakers(lab, ['--l2-heartbeat-interval', '5']);
   await lab.allOwned(['web4'], undefined, 60_000);
   await sleep(1000);
   const hb5: number[] = [];
-  for (let k = 0; k < Math.min(kills, 10); k++) {
-    const r = await failover(lab, 'web4', 'silent', { seconds: 3 }).catch(skip);
-    if (!r) continue;
-    hb5.push(r.outageMs);
-    await lab.allOwned(['web4'], undefined, 20_000);
-    await sleep(500);
-  }
-  // The same silent kills with the gossip alone (no heartbeats).
+  await killRounds(Math.min(kills, 10), 'silent', false, (r) => hb5.push(r.outageMs));
   await restartSpeakers(lab, ['--l2-heartbeat-interval', '0']);
   await lab.allOwned(['web4'], undefined, 30_000);
   await sleep(1000);
   const fast: number[] = [];
-  for (let k = 0; k < Math.min(kills, 5); k++) {
-    const r = await failover(lab, 'web4', 'silent', { seconds: 3 }).catch(skip);
-    if (!r) continue;
-    fast.push(r.outageMs);
-    await lab.allOwned(['web4'], undefined, 20_000);
-    await sleep(500);
-  }
+  await killRounds(Math.min(kills, 5), 'silent', false, (r) => fast.push(r.outageMs));
   const ka10: number[] = [];
+  const kaHttp: number[] = [];
   if (keepalivedInstalled()) {
-    ka10.push(...await vrrpKills(lab, 0.01, kills));
+    ka10.push(...await vrrpKills(lab, 0.01, kills, kaHttp));
   } else {
     console.log('keepalived is not installed (apt-get install keepalived): no VRRP comparison');
   }
   console.log('client-observed outage (ms)          median    p95    min    max   runs');
   console.log(row('ironlb, silent (link down + KILL)', silent));
-  console.log(row('ironlb, silent: HTTP gap (20 ms loop)', http));
+  console.log(row('ironlb, silent: HTTP outage (new conn/10 ms)', http));
   console.log(row('ironlb, loud (SIGTERM)', loud));
   console.log(row('ironlb, silent, heartbeats every 5 ms', hb5));
   console.log(row('ironlb, silent, gossip only (no heartbeats)', fast));
   if (ka10.length > 0) console.log(row('keepalived VRRPv3 advert 10 ms, silent', ka10));
+  if (kaHttp.length > 0) console.log(row('keepalived: HTTP outage (new conn/10 ms)', kaHttp));
   const ok = (xs: number[]): number[] => xs.filter((x) => x >= 0);
   const ratio = (a: number[], b: number[]): string => `median ${(pct(ok(a), 50) / Math.max(10, pct(ok(b), 50))).toFixed(2)}, p95 ${(pct(ok(a), 95) / Math.max(10, pct(ok(b), 95))).toFixed(2)}`;
   if (ok(ka10).length > 0) {
-    console.log(`ratio ironlb (default: heartbeats every 10 ms) / keepalived 10 ms: ${ratio(silent, ka10)}`);
+    console.log(`ratio ironlb (default) / keepalived 10 ms: ${ratio(silent, ka10)}; HTTP outage: ${ratio(http, kaHttp)}`);
     console.log(`ratio ironlb (heartbeats every 5 ms) / keepalived 10 ms: ${ratio(hb5, ka10)}`);
     console.log(`ratio ironlb (gossip only, 100 ms period) / keepalived 10 ms: ${ratio(fast, ka10)}`);
   }
