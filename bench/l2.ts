@@ -17,6 +17,7 @@
 // cost is the difference), then the sources through tsx (the lab's way) with the heartbeats.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { openSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import * as path from 'node:path';
 import { failover, HttpLoop, L2Lab, PingLoop } from '../test/e2e/l2-lab.ts';
 import { inNs } from '../test/e2e/netns.ts';
@@ -133,6 +134,11 @@ async function restartSpeakers(lab: L2Lab, args: string[]): Promise<void> {
   }
 }
 
+/** Takeovers a speaker logged so far: while everyone is alive, each one is a false takeover (a stall, lost heartbeats). */
+function takeovers(n: string): number {
+  try { return readFileSync(path.join(lab.root, `speaker-${n}.log`), 'utf8').split('no heartbeat from the owner').length - 1; } catch { return 0; }
+}
+
 function procStats(pid: number): { cpuS: number; rssMiB: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   const ticks = Number(stat[11]) + Number(stat[12]); // utime + stime, in clock ticks (100/s)
@@ -154,6 +160,7 @@ try {
     console.log(`l2 idle bench: ${idleServices} layer-2 Services ${all ? `owned and agreed in ${Date.now() - t0} ms` : 'NOT all agreed in 120 s'}`);
     const rows = [
       ['compiled (dist/), heartbeats every 10 ms (default)', [], true],
+      ['compiled (dist/), heartbeats every 5 ms', ['--l2-heartbeat-interval', '5'], true],
       ['compiled (dist/), no heartbeats (--l2-heartbeat-interval 0)', ['--l2-heartbeat-interval', '0'], true],
       ['tsx (sources), heartbeats every 10 ms (default)', [], false],
     ] as const;
@@ -167,21 +174,22 @@ try {
       const pids = (['node1', 'node2', 'node3'] as const).map((n) => ({ n, pid: lab.procs.get(`speaker-${n}`)!.pid! }));
       if (process.env.L2_BENCH_KEEP) console.log(`logs in ${lab.root}`);
       const before = pids.map((p) => procStats(p.pid));
+      const takeoversBefore = pids.map((p) => takeovers(p.n));
       const seconds = 30;
       await sleep(seconds * 1000);
       console.log(`${label}:`);
-      console.log(`  speaker      IPs owned   RSS MiB   CPU s/min (idle, ${seconds} s sampled)`);
+      console.log(`  speaker      IPs owned   RSS MiB   CPU s/min   false takeovers (idle, ${seconds} s sampled; load ${loadavg()[0]!.toFixed(1)})`);
       pids.forEach((p, i) => {
         const after = procStats(p.pid);
         const owned = Object.values(lab.speakerLayer2(p.n)).filter((e) => e.node === p.n).length;
-        console.log(`    ${p.n.padEnd(10)} ${String(owned).padStart(9)} ${after.rssMiB.toFixed(1).padStart(9)} ${(((after.cpuS - before[i]!.cpuS) * 60) / seconds).toFixed(2).padStart(11)}`);
+        console.log(`    ${p.n.padEnd(10)} ${String(owned).padStart(9)} ${after.rssMiB.toFixed(1).padStart(9)} ${(((after.cpuS - before[i]!.cpuS) * 60) / seconds).toFixed(2).padStart(11)} ${String(takeovers(p.n) - takeoversBefore[i]!).padStart(9)}`);
       });
     }
   } else {
   await lab.start();
   const owners = await lab.allOwned(['web4', 'web6'], undefined, 120_000);
   if (!owners) throw new Error(`the lab did not converge; logs in ${lab.root}`);
-  console.log(`l2 bench: ${kills} kills each; client pings every 10 ms; outage = longest run of lost pings (10 ms resolution)`);
+  console.log(`l2 bench: ${kills} kills each; client pings every 10 ms; outage = longest run of lost pings (10 ms resolution); load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   const silent: number[] = [];
   const loud: number[] = [];
   const http: number[] = [];
@@ -209,7 +217,7 @@ try {
   } else {
     console.log('keepalived is not installed (apt-get install keepalived): no VRRP comparison');
   }
-  console.log('client-observed outage (ms)          median    p95    min    max   runs');
+  console.log(`client-observed outage (ms; load now ${loadavg().map((x) => x.toFixed(1)).join(' ')})  median    p95    min    max   runs`);
   console.log(row('ironlb, silent (link down + KILL)', silent));
   console.log(row('ironlb, silent: HTTP outage (new conn/10 ms)', http));
   console.log(row('ironlb, loud (SIGTERM)', loud));
