@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FolderStore } from './folder-store.ts';
-import { productionStoreOptions } from './loader.ts';
+import { apiLoader, productionStoreOptions } from './loader.ts';
 import { WorkerLoader } from './worker-loader.ts';
 import { resolveConfig } from '../../config/resolve.ts';
 import type { Rejection, Snapshot } from '../store.ts';
@@ -84,6 +84,13 @@ describe('WorkerLoader: parsing off the event loop, with bounds', () => {
     } finally {
       await small.close();
     }
+  });
+
+  it('objects arrive as api/ loads them, nested lists included, however many files a batch holds', async () => {
+    const svc = (i: number): string => `apiVersion: v1\nkind: Service\nmetadata: { name: s${i}, namespace: ns, labels: { a: "${i}" } }\n` +
+      `spec:\n  type: LoadBalancer\n  ports: [${Array.from({ length: 1 + (i % 3) }, (_, k) => `{ port: ${80 + k}, name: p${k} }`).join(', ')}]\n  ipFamilies: [IPv4]\n`;
+    const got = await Promise.all(Array.from({ length: 3000 }, (_, i) => Promise.resolve(loader.load(`s${i}.yaml`, svc(i)))));
+    for (const i of [0, 1, 2, 1500, 2999]) assert.deepEqual(got[i]!.objects.map((o) => o.object), (await apiLoader(`s${i}.yaml`, svc(i))).objects.map((o) => o.object));
   });
 
   it('refuses a file nested too deeply, naming the file and the limit', async () => {
