@@ -155,7 +155,7 @@ export class ControllerRole {
     }
     const from = this.allocatedGeneration;
     this.allocatedGeneration = s.generation;
-    return { ...rest, services: [...this.allocated.values()], status, delta: { from, servicesOnly: true, upserted: [...upserted.values()], deleted: delta.deleted } };
+    return { ...rest, services: [...this.allocated.values()], status, delta: { from, servicesOnly: true, upserted: [...upserted.values()], deleted: delta.deleted, ...(delta.slices ? { slices: delta.slices } : {}) } };
   }
 
   /**

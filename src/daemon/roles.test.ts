@@ -452,4 +452,27 @@ describe('SpeakerRole: incremental planning', () => {
     assert.ok(bgp.calls.slice(before).some((x) => x.startsWith('routes ')), 'whole routes handed over');
     await role.stop();
   });
+
+  it('EndpointSlice changes named in the delta re-plan only their Service: an ETP Local Service is announced when its endpoint comes to this node, withdrawn when it leaves', async () => {
+    const cfg = fixtureConfig([fixturePool('p4', ['192.0.2.0/24'])], [peer('r1', '10.0.0.1')], [ad('all', { pools: ['p4'] })]);
+    const local = service('web', { ips: ['192.0.2.7'], etp: 'Local' });
+    const other = service('other', { ips: ['192.0.2.8'] });
+    const bgp = new FakeBgp();
+    const role = new SpeakerRole({
+      store: new FakeStore(), nodeName: 'n1', plan: planAnnouncements, incremental: (i) => new IncrementalPlan(i), bgp, logger: silentLogger(),
+      hostIpv4: parseIp('192.0.2.254')!, statusEveryMs: 1,
+    });
+    const prefixes = () => [...bgp.routes.values()].flat().map((r) => formatPrefix(r.prefix)).sort();
+    const elsewhere = slice('web', [{ node: 'n2' }]);
+    role.onSnapshot({ ...snapshot(cfg, 1), services: [local, other], endpointSlices: [elsewhere, slice('other', [{ node: 'n1' }])] });
+    assert.deepEqual(prefixes(), ['192.0.2.8/32']);
+    const here = slice('web', [{ node: 'n1' }]);
+    const before = bgp.calls.length;
+    role.onSnapshot({ ...snapshot(cfg, 2), services: [local, other], endpointSlices: [here, slice('other', [{ node: 'n1' }])], delta: { from: 1, servicesOnly: true, upserted: [local], deleted: [], slices: new Map([['default/web', [here]]]) } });
+    assert.deepEqual(prefixes(), ['192.0.2.7/32', '192.0.2.8/32']);
+    assert.ok(bgp.calls.slice(before).every((x) => !x.startsWith('routes ')), `no whole table handed over: ${bgp.calls.slice(before).join('; ')}`);
+    role.onSnapshot({ ...snapshot(cfg, 3), services: [local, other], endpointSlices: [slice('other', [{ node: 'n1' }])], delta: { from: 2, servicesOnly: true, upserted: [local], deleted: [], slices: new Map([['default/web', []]]) } });
+    assert.deepEqual(prefixes(), ['192.0.2.8/32']);
+    await role.stop();
+  });
 });

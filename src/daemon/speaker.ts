@@ -199,6 +199,7 @@ export class SpeakerRole {
 
   /** Only Services changed: re-plan those, and hand bgp/ only the routes that changed. */
   private applyDelta(planner: IncrementalPlan, d: SnapshotDelta): void {
+    for (const [key, slices] of d.slices ?? []) planner.setSlices(key, slices);
     const byPeer = new Map<string, RouteChange[]>();
     const routeChanges = planner.apply(d.upserted, d.deleted);
     this.conflicts.some(planner.replanned());

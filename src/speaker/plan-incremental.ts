@@ -84,7 +84,7 @@ export class IncrementalPlan {
   private readonly ebgp: readonly boolean[];
   private readonly peersNotOnThisNode: readonly string[];
   private readonly families: (readonly Family[])[];
-  private readonly slices: ReadonlyMap<string, readonly EndpointSlice[]>;
+  private readonly slices: Map<string, readonly EndpointSlice[]>;
   private readonly held = new Map<string, Held>();
   /** prefix key -> slot, for every peer. */
   private readonly slots = new Map<string, Slot>();
@@ -113,6 +113,11 @@ export class IncrementalPlan {
     this.apply(input.services, []);
   }
 
+
+  /** Replaces the EndpointSlices of one Service (a store's delta names them); takes effect on its next upsert. */
+  setSlices(key: string, slices: readonly EndpointSlice[]): void {
+    if (slices.length > 0) this.slices.set(key, [...slices]); else this.slices.delete(key);
+  }
 
   /** The routes of one peer now, by prefix key (built on each call: for tests and explain). */
   routesOf(peer: string): ReadonlyMap<string, Route> {

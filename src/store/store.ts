@@ -90,7 +90,10 @@ export interface SpeakerStatus {
  * - `from` is the generation of the snapshot this one follows; a consumer that did not see that
  *   one (or any snapshot without a delta) recomputes from the whole snapshot.
  * - `servicesOnly`: nothing but Services changed (the Config, Nodes, EndpointSlices and Namespaces
- *   are those of `from`). When false, consumers recompute everything.
+ *   are those of `from`), or the EndpointSlices of the Services `slices` names. When false,
+ *   consumers recompute everything.
+ * - `slices`: per Service key, its EndpointSlices now, for every Service whose slices changed
+ *   since `from` (that Service, when it exists, is upserted too).
  * - `upserted`: every Service added or changed since `from`, as the snapshot holds it (status
  *   merged); `deleted`: the keys of every Service gone since `from`. A key is in at most one.
  *   Services not named are the same objects as in `from`.
@@ -105,6 +108,7 @@ export interface SnapshotDelta {
   readonly servicesOnly: boolean;
   readonly upserted: readonly Service[];
   readonly deleted: readonly ServiceKey[];
+  readonly slices?: ReadonlyMap<ServiceKey, readonly EndpointSlice[]>;
 }
 
 export interface Snapshot {

@@ -38,9 +38,9 @@ const service = (name: string): Json => ({
   spec: { type: 'LoadBalancer', clusterIP: '10.96.0.10', clusterIPs: ['10.96.0.10'], ports: [{ port: 80, protocol: 'TCP' }] },
 });
 
-async function started(opts: { debounceMs: number; maxDelayMs: number }) {
+async function started(opts: { debounceMs: number; maxDelayMs: number }, role: 'controller' | 'speaker' = 'controller') {
   const api = fakeApi({ ipaddresspools: [pool(1, ['10.0.0.0/24'])] });
-  const store = new KubernetesStore({ client: api.client, role: 'controller', namespace: ns, resolver: defaultResolver, ...opts });
+  const store = new KubernetesStore({ client: api.client, role, namespace: ns, resolver: defaultResolver, ...(role === 'speaker' ? { node: 'n1' } : {}), ...opts });
   const snapshots: Snapshot[] = [];
   await store.start({ snapshot: (s) => snapshots.push(s) });
   snapshots.length = 0; // the first one, from the lists
@@ -88,5 +88,26 @@ test('a pool status write is not a configuration change: the next snapshot keeps
   assert.equal(snapshots.length, 2);
   assert.notEqual(snapshots[1]!.config, first.config);
   assert.equal(snapshots[1]!.delta?.servicesOnly, false);
+  await store.close();
+});
+
+test('an EndpointSlice change is a Services-only delta naming that Service and its slices now', async (t) => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  t.after(() => mock.timers.reset());
+  const { push, store, snapshots } = await started({ debounceMs: 0, maxDelayMs: 0 }, 'speaker');
+  push('services', 'ADDED', service('a'));
+  mock.timers.tick(0);
+  const eps = (name: string, node: string): Json => ({
+    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', addressType: 'IPv4',
+    metadata: { name, namespace: 'default', resourceVersion: '1', labels: { 'kubernetes.io/service-name': 'a' } },
+    endpoints: [{ addresses: ['10.244.0.5'], nodeName: node, conditions: { ready: true } }],
+  });
+  push('endpointslices', 'ADDED', eps('a-1', 'n1'));
+  push('endpointslices', 'ADDED', eps('a-2', 'n2'));
+  mock.timers.tick(0);
+  const d = snapshots.at(-1)!.delta!;
+  assert.equal(d.servicesOnly, true);
+  assert.deepEqual(d.upserted.map((s) => s.metadata.name), ['a']);
+  assert.deepEqual(d.slices?.get('default/a')?.map((s) => s.metadata.name).sort(), ['a-1', 'a-2']);
   await store.close();
 });

@@ -7,7 +7,7 @@
 import type { ConfigResolver, StoreLogger } from '../files/folder-store.ts';
 import { ConfigRejectedError } from '../files/folder-store.ts';
 import { formatDiagnostic } from '../../api/diagnostics.ts';
-import type { Service } from '../../api/resources.ts';
+import type { EndpointSlice, Service } from '../../api/resources.ts';
 import type { ControllerStatus, Snapshot, SnapshotDelta, SpeakerStatus, Store, StoreListener } from '../store.ts';
 import { SnapshotAssembler } from './assemble.ts';
 import { ConfigurationStateWriter } from './configuration-state.ts';
@@ -42,6 +42,13 @@ export interface KubernetesStoreOptions {
   readonly watchTimeoutSeconds?: number;
   /** Controller: API writes in flight at most (default 32). */
   readonly writeConcurrency?: number;
+}
+
+/** The key of the Service an EndpointSlice belongs to (its kubernetes.io/service-name label, same namespace). */
+function sliceService(o: Json): string | undefined {
+  const m = o.metadata as { namespace?: string; labels?: Record<string, string> } | undefined;
+  const name = m?.labels?.['kubernetes.io/service-name'];
+  return name === undefined ? undefined : `${m?.namespace ?? 'default'}/${name}`;
 }
 
 /** Kinds whose changes reach snapshots only through the resolved Config (its identity says whether they changed it). */
@@ -158,7 +165,7 @@ export class KubernetesStore implements Store {
   }
 
   /** What changed since the last snapshot handed out: its delta (see SnapshotDelta in store.ts). */
-  private pending = { upserted: new Set<string>(), deleted: new Set<string>(), other: false };
+  private pending = { upserted: new Set<string>(), deleted: new Set<string>(), slices: new Set<string>(), other: false };
 
   private changed(kind: string, change: 'add' | 'update' | 'delete', obj: Json): void {
     if (kind === 'Service') {
@@ -171,6 +178,9 @@ export class KubernetesStore implements Store {
         this.pending.deleted.delete(key);
         this.pending.upserted.add(key);
       }
+    } else if (kind === 'EndpointSlice' && sliceService(obj) !== undefined) {
+      // A Service's endpoints: that Service is re-planned with its slices, not the whole world.
+      this.pending.slices.add(sliceService(obj)!);
     } else if (!configKinds.has(kind)) {
       // The configuration kinds are judged by the resolved Config itself (accept() compares it):
       // a status write on a pool changes no Config and costs no full recomputation.
@@ -221,8 +231,14 @@ export class KubernetesStore implements Store {
       void this.configurationState.report([]);
     }
     const p = this.pending;
-    this.pending = { upserted: new Set(), deleted: new Set(), other: false };
+    this.pending = { upserted: new Set(), deleted: new Set(), slices: new Set(), other: false };
     const services = this.reflectors.get('Service')!.cache;
+    let slices: Map<string, Json[]> | undefined;
+    if (p.slices.size > 0) {
+      slices = new Map([...p.slices].map((k) => [k, []]));
+      for (const o of this.reflectors.get('EndpointSlice')?.cache.values() ?? []) slices.get(sliceService(o) ?? '')?.push(o);
+      for (const k of p.slices) if (!p.deleted.has(k)) p.upserted.add(k);
+    }
     // Own status writes come back as updates and are named too: the delta is advisory, and a
     // Service named needlessly only costs its own recomputation.
     const delta: SnapshotDelta | undefined = this.last === undefined ? undefined : {
@@ -230,6 +246,7 @@ export class KubernetesStore implements Store {
       servicesOnly: !p.other && !stale && this.last.config === s.config,
       upserted: [...p.upserted].map((k) => services.get(k) as unknown as Service | undefined).filter((x): x is Service => x !== undefined),
       deleted: [...p.deleted],
+      ...(slices ? { slices: slices as unknown as ReadonlyMap<string, EndpointSlice[]> } : {}),
     };
     this.last = { ...s, ...(stale ? { stale } : {}), ...(delta ? { delta } : {}) };
     this.listener?.snapshot(this.last);
