@@ -168,12 +168,12 @@ export async function runBgpScenario(cp: ControlPlane, world: BgpWorld, impl: Im
   try {
     await withScenario(cp, world, impl, s, s.name, async (ns) => {
       let before: WorldSeen = quietRouters(s);
-      record.start = await settle(world, expect?.start ? { minMs: 4000, quietMs: 2000, maxMs: 60_000, expect: expect.start, before } : { minMs: 10_000, quietMs: 5000, maxMs: 60_000 });
+      record.start = await settle(world, { label: `${impl.name} ${s.name} @start`, ...(expect?.start ? { minMs: 4000, quietMs: 2000, maxMs: 60_000, expect: expect.start, before } : { minMs: 10_000, quietMs: 5000, maxMs: 60_000 }) });
       before = record.start;
       for (const step of s.steps) {
         await applyStep(cp, ns, step);
         const want = expect?.[step.name];
-        record[step.name] = await settle(world, want ? { minMs: 3000, quietMs: 2000, maxMs: 40_000, expect: want, before } : { minMs: 4000, quietMs: 4000, maxMs: 40_000 });
+        record[step.name] = await settle(world, { label: `${impl.name} ${s.name} @${step.name}`, ...(want ? { minMs: 3000, quietMs: 2000, maxMs: 40_000, expect: want, before } : { minMs: 4000, quietMs: 4000, maxMs: 40_000 }) });
         before = record[step.name]!;
       }
     });

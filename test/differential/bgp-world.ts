@@ -219,9 +219,10 @@ ${activate('ipv4')}${activate('ipv6')}exit
 
   /** What every router holds now. */
   async seen(): Promise<WorldSeen> {
-    const out: WorldSeen = {};
-    for (const [name, frr] of [...this.routers.entries()].sort()) out[name] = await routerSeen(frr);
-    return out;
+    // Every router and prefix asked at once: under load one vtysh call takes a few hundred ms.
+    const routers = [...this.routers.entries()].sort();
+    const seen = await Promise.all(routers.map(([, frr]) => routerSeen(frr)));
+    return Object.fromEntries(routers.map(([name], i) => [name, seen[i]!]));
   }
 
   async stop(): Promise<void> {
@@ -243,25 +244,23 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
  */
 async function routerSeen(frr: FrrInstance): Promise<RouterSeen> {
   const sessions: string[] = [];
-  const neighbors = await frr.json<Json>('show bgp neighbors json');
-  for (const [addr, n] of Object.entries(neighbors)) if ((n as Json).bgpState === 'Established') sessions.push(addr);
+  const [neighbors, ...tables] = await Promise.all(['show bgp neighbors json', 'show bgp ipv4 unicast json', 'show bgp ipv6 unicast json'].map((c) => frr.json<Json>(c)));
+  for (const [addr, n] of Object.entries(neighbors!)) if ((n as Json).bgpState === 'Established') sessions.push(addr);
+  const prefixes = ['ipv4', 'ipv6'].flatMap((afi, i) => Object.keys(tables[i]!.routes ?? {}).sort().map((prefix) => [afi, prefix] as const));
+  const details = await Promise.all(prefixes.map(([afi, prefix]) => frr.json<Json>(`show bgp ${afi} unicast ${prefix} json`)));
   const routes: Record<string, string[]> = {};
-  for (const afi of ['ipv4', 'ipv6']) {
-    const j = await frr.json<Json>(`show bgp ${afi} unicast json`);
-    for (const prefix of Object.keys(j.routes ?? {}).sort()) {
-      const d = await frr.json<Json>(`show bgp ${afi} unicast ${prefix} json`);
-      routes[prefix] = ((d.paths ?? []) as Json[]).map((p) => [
-        `from ${p.peer?.peerId ?? '?'}`,
-        `nh ${((p.nexthops ?? []) as Json[]).map((h) => (h.scope === 'link-local' ? 'll' : h.ip)).join(',')}`,
-        `origin ${p.origin ?? '-'}`,
-        `aspath "${p.aspath?.string ?? ''}"`,
-        `med ${p.med ?? '-'}`,
-        `lp ${p.locPrf ?? p.localpref ?? '-'}`,
-        `comm ${p.community?.string ?? '-'}`,
-        `large ${p.largeCommunity?.string ?? '-'}`,
-      ].join(' ')).sort();
-    }
-  }
+  prefixes.forEach(([, prefix], i) => {
+    routes[prefix] = ((details[i]!.paths ?? []) as Json[]).map((p) => [
+      `from ${p.peer?.peerId ?? '?'}`,
+      `nh ${((p.nexthops ?? []) as Json[]).map((h) => (h.scope === 'link-local' ? 'll' : h.ip)).join(',')}`,
+      `origin ${p.origin ?? '-'}`,
+      `aspath "${p.aspath?.string ?? ''}"`,
+      `med ${p.med ?? '-'}`,
+      `lp ${p.locPrf ?? p.localpref ?? '-'}`,
+      `comm ${p.community?.string ?? '-'}`,
+      `large ${p.largeCommunity?.string ?? '-'}`,
+    ].join(' ')).sort();
+  });
   return { sessions: sessions.sort(), routes };
 }
 
@@ -281,6 +280,8 @@ export interface SettleOptions {
   before?: unknown;
   /** How long the expected state must hold unchanged before it is taken (default 2 s). */
   confirmMs?: number;
+  /** Names the step in DIFF_TIMING=1's lines. */
+  label?: string;
 }
 
 /**
@@ -300,7 +301,7 @@ export async function settleOn<T>(read: () => Promise<T>, o: SettleOptions, poll
     const now = canonical(seen);
     if (now !== last) { last = now; since = Date.now(); }
     const t = Date.now();
-    const done = (how: string) => { if (process.env.DIFF_TIMING === '1') console.log(`# settled (${how}) after ${t - start} ms, last change at ${since - start} ms`); return seen; };
+    const done = (how: string) => { if (process.env.DIFF_TIMING === '1') console.log(`# ${o.label ?? ''} settled (${how}) after ${t - start} ms, last change at ${since - start} ms`); return seen; };
     if (want !== undefined && now === want && t - since >= confirm) return done('expected');
     // A change is expected and has not come (yet): give a slow reaction 5 s of quiet at least.
     const quiet = want !== undefined ? Math.max(o.quietMs, 5000) : o.quietMs;
