@@ -19,6 +19,21 @@ async function ingress(cp: ControlPlane, ns: string, names: string[]): Promise<M
   return out;
 }
 
+/** The record's last "step": per Service, the Events the speakers wrote on it over the scenario. */
+export const speakerEvents = 'speaker events';
+
+/** "Type reason: message" of every Event a speaker wrote on each Service (MetalLB's: `metallb-speaker`; ironlb's: `ironlb-speaker`), each once. */
+async function speakerEventsOf(cp: ControlPlane, ns: string, names: string[]): Promise<Record<string, string[]>> {
+  const out: Record<string, Set<string>> = Object.fromEntries(names.map((n) => [n, new Set<string>()]));
+  const r = await cp.request('GET', `/api/v1/namespaces/${ns}/events`);
+  for (const e of (r.body.items ?? []) as { involvedObject?: { kind?: string; name?: string }; reportingComponent?: string; source?: { component?: string }; type: string; reason: string; message: string }[]) {
+    const by = e.reportingComponent || e.source?.component || '';
+    if (e.involvedObject?.kind !== 'Service' || !/speaker/.test(by)) continue;
+    out[e.involvedObject.name ?? '']?.add(`${e.type} ${e.reason}: ${e.message}`);
+  }
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, [...v].sort()]));
+}
+
 /** Who answers for every address now, all asked at once. */
 async function answers(world: BgpWorld, ips: Map<string, string[]>): Promise<Record<string, string[]>> {
   const keys = [...ips].sort().flatMap(([svc, list]) => list.map((ip) => [`${svc} ${ip}`, ip] as const));
@@ -50,6 +65,7 @@ export async function runL2Scenario(cp: ControlPlane, world: BgpWorld, impl: Imp
       record[step.name] = await settleOn(() => answers(world, ips), want ? { minMs: 5000, quietMs: 3000, maxMs: 40_000, expect: want, before } : { ...slow, minMs: 5000 }, 500);
       before = record[step.name]!;
     }
+    record[speakerEvents] = await speakerEventsOf(cp, ns, names);
   });
   return record;
 }
