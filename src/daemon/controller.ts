@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../observe/metrics.ts';
 import { fingerprint } from '../api/fingerprint.ts';
 import type { Service } from '../api/resources.ts';
-import { type ControllerStatus, type ServiceAssignment, serviceKey, type Snapshot, type SnapshotDelta, type StatusEvent, type Store, withIngress } from '../store/store.ts';
+import { type ControllerStatus, type ServiceAssignment, serviceKey, type Snapshot, type SnapshotDelta, snapshotBase, type StatusEvent, type Store, withIngress, withLazyLists } from '../store/store.ts';
 import type { Allocate, AllocationResult } from './engines.ts';
 import { CappedLog } from '../observe/log.ts';
 
@@ -93,7 +93,7 @@ export class ControllerRole {
     this.lastGeneration = s.generation;
     let result: AllocationResult;
     try {
-      result = this.o.allocate(s.config, s.services, delta);
+      result = this.o.allocate(s.config, () => s.services, delta);
     } catch (e) {
       this.o.logger.error({ err: e, generation: s.generation }, 'allocator failed; status left as it was');
       return this.writing;
@@ -138,11 +138,12 @@ export class ControllerRole {
    */
   private allocatedSnapshot(s: Snapshot, status: ControllerStatus, r: AllocationResult, delta: SnapshotDelta | undefined): Snapshot {
     const ipsOf = (key: string): readonly string[] => r.services[key]?.ips ?? [];
-    const { delta: _ignored, ...rest } = s;
+    const base = { ...snapshotBase(s), status };
     if (!delta || !r.changed || this.allocatedGeneration === undefined) {
       this.allocated = new Map(s.services.map((svc) => { const key = serviceKey(svc); return [key, withIngress(svc, ipsOf(key))]; }));
       this.allocatedGeneration = s.generation;
-      return { ...rest, services: [...this.allocated.values()], status };
+      const services = [...this.allocated.values()];
+      return withLazyLists(base, () => services, () => s.objects);
     }
     const upserted = new Map<string, Service>();
     for (const key of delta.deleted) this.allocated.delete(key);
@@ -155,7 +156,9 @@ export class ControllerRole {
     }
     const from = this.allocatedGeneration;
     this.allocatedGeneration = s.generation;
-    return { ...rest, services: [...this.allocated.values()], status, delta: { from, servicesOnly: true, upserted: [...upserted.values()], deleted: delta.deleted, ...(delta.slices ? { slices: delta.slices } : {}) } };
+    // The list of every Service is built only if a consumer reads it (an edit's read the delta).
+    const allocated = this.allocated;
+    return withLazyLists({ ...base, delta: { from, servicesOnly: true, upserted: [...upserted.values()], deleted: delta.deleted, ...(delta.slices ? { slices: delta.slices } : {}) } }, () => [...allocated.values()], () => s.objects);
   }
 
   /**

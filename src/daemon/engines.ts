@@ -18,8 +18,11 @@ export interface AllocationResult {
   readonly pools: Readonly<Record<string, PoolUsage>>;
   readonly events: readonly Omit<StatusEvent, 'time'>[];
 }
-/** `delta`: only these Services changed since the last call (same Config): reconcile just them. */
-export type Allocate = (config: Config, services: readonly Service[], delta?: { readonly upserted: readonly Service[]; readonly deleted: readonly string[] }) => AllocationResult;
+/**
+ * `services`: every Service, asked for only when needed. `delta`: only these Services changed since
+ * the last call (same Config): reconcile just them (the list of every Service is then not read).
+ */
+export type Allocate = (config: Config, services: () => readonly Service[], delta?: { readonly upserted: readonly Service[]; readonly deleted: readonly string[] }) => AllocationResult;
 
 export type { PlanInput };
 export type Plan = (input: PlanInput) => AnnouncementPlan;

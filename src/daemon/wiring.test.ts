@@ -31,10 +31,10 @@ describe('makeAllocate (the allocator over snapshots)', () => {
   it('gives each new Service its own address, keeps the others, and reports pool usage', async () => {
     const config = await configOf(twoAddresses);
     const allocate = makeAllocate();
-    const a = allocate(config, [svc('a')]);
+    const a = allocate(config, () => [svc('a')]);
     assert.deepEqual(a.services['default/a'], { ips: ['192.0.2.10'], pool: 'tiny' });
     // next snapshot: a carries its IP (as the store merges it), b is new
-    const b = allocate(config, [withIngress(svc('a'), ['192.0.2.10']), svc('b')]);
+    const b = allocate(config, () => [withIngress(svc('a'), ['192.0.2.10']), svc('b')]);
     assert.deepEqual(b.services['default/a']?.ips, ['192.0.2.10']);
     assert.deepEqual(b.services['default/b']?.ips, ['192.0.2.11']);
     assert.equal(b.pools.tiny?.assignedIPv4, 2);
@@ -44,17 +44,17 @@ describe('makeAllocate (the allocator over snapshots)', () => {
   it('a deleted Service frees its address for a pending one', async () => {
     const config = await configOf(twoAddresses);
     const allocate = makeAllocate();
-    allocate(config, [svc('a'), svc('b'), svc('c')]);
-    const full = allocate(config, [withIngress(svc('a'), ['192.0.2.10']), withIngress(svc('b'), ['192.0.2.11']), svc('c')]);
+    allocate(config, () => [svc('a'), svc('b'), svc('c')]);
+    const full = allocate(config, () => [withIngress(svc('a'), ['192.0.2.10']), withIngress(svc('b'), ['192.0.2.11']), svc('c')]);
     assert.equal(full.services['default/c'], undefined, 'no address left for c');
-    const after = allocate(config, [withIngress(svc('b'), ['192.0.2.11']), svc('c')]);
+    const after = allocate(config, () => [withIngress(svc('b'), ['192.0.2.11']), svc('c')]);
     assert.deepEqual(after.services['default/c']?.ips, ['192.0.2.10']);
     assert.equal(after.services['default/a'], undefined);
   });
 
   it('a restart (fresh allocator) keeps every Service on the address it carries', async () => {
     const config = await configOf(twoAddresses);
-    const r = makeAllocate()(config, [svc('new'), withIngress(svc('old'), ['192.0.2.11'])]);
+    const r = makeAllocate()(config, () => [svc('new'), withIngress(svc('old'), ['192.0.2.11'])]);
     assert.deepEqual(r.services['default/old']?.ips, ['192.0.2.11']);
     assert.deepEqual(r.services['default/new']?.ips, ['192.0.2.10']);
   });
@@ -65,7 +65,7 @@ kind: IPAddressPool
 metadata: { name: v6, namespace: metallb-system }
 spec: { addresses: [2001:db8::/126] }
 `);
-    const r = makeAllocate()(config, [svc('six', { ipFamilies: ['IPv6'] })]);
+    const r = makeAllocate()(config, () => [svc('six', { ipFamilies: ['IPv6'] })]);
     assert.deepEqual(r.services['default/six']?.ips, ['2001:db8::']);
   });
 });
@@ -101,8 +101,8 @@ describe('makeAllocate: requested addresses (issue #9)', () => {
   it('a snapshot adding a Service that takes any address and one that requests the first one: each gets its own', async () => {
     const allocate = makeAllocate();
     const config = await configOf(twoAddresses);
-    allocate(config, []);
-    const r = allocate(config, [svc('a-any'), svc('b-asks', { loadBalancerIP: '192.0.2.10' })]);
+    allocate(config, () => []);
+    const r = allocate(config, () => [svc('a-any'), svc('b-asks', { loadBalancerIP: '192.0.2.10' })]);
     assert.deepEqual(r.services['default/a-any']?.ips, ['192.0.2.11']);
     assert.deepEqual(r.services['default/b-asks']?.ips, ['192.0.2.10']);
   });

@@ -115,7 +115,7 @@ export function makeAllocate(options: { loadBalancerClass?: string } = {}): Allo
     return events;
   };
 
-  return (config: Config, services: readonly Service[], delta?: { upserted: readonly Service[]; deleted: readonly string[] }): AllocationResult => {
+  return (config: Config, allServices: () => readonly Service[], delta?: { upserted: readonly Service[]; deleted: readonly string[] }): AllocationResult => {
     const now = Date.now();
     changed = new Map();
     let events: Ev[];
@@ -124,14 +124,14 @@ export function makeAllocate(options: { loadBalancerClass?: string } = {}): Allo
       else {
         const present = new Set<string>();
         const upserted: Service[] = [];
-        for (const svc of services) {
+        for (const svc of allServices()) {
           const key = serviceKey(svc);
           present.add(key);
           if (seen.get(key) !== svc) upserted.push(svc);
         }
         events = incremental(state, upserted, [...seen.keys()].filter((k) => !present.has(k)), now);
       }
-    } else events = full(config, services, now);
+    } else events = full(config, allServices(), now);
     const pools: Record<string, PoolUsage> = {};
     for (const [name, st] of state!.poolStatuses()) pools[name] = { ...st };
     return { services: assignments, pools, events, changed };

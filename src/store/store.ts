@@ -116,7 +116,11 @@ export interface Snapshot {
   readonly generation: number;
   readonly config: Config;
   readonly objects: readonly LoadedObject[];
-  /** Services with `status.loadBalancer.ingress` filled from the controller's status. */
+  /**
+   * Services with `status.loadBalancer.ingress` filled from the controller's status. This list and
+   * `objects` may be built when first read (withLazyLists): read them while the snapshot is the
+   * newest, as a listener does on delivery; keep the list, not the snapshot, to read it later.
+   */
   readonly services: readonly Service[];
   readonly endpointSlices: readonly EndpointSlice[];
   readonly nodes: readonly Node[];
@@ -131,6 +135,28 @@ export interface Snapshot {
   readonly stale?: boolean;
   /** What changed since the previous snapshot (see SnapshotDelta); absent: assume everything. */
   readonly delta?: SnapshotDelta;
+}
+
+/**
+ * `base` with its `services` and `objects` lists built only when first read: an edit's consumers
+ * read the delta, and at 50,000 Services each list cost ~2 ms per edit. The lists are built from
+ * the producer's state when read, so read them while the snapshot is the newest one (listeners do).
+ */
+export function withLazyLists(base: SnapshotBase, services: () => readonly Service[], objects: () => readonly LoadedObject[]): Snapshot {
+  let svc: readonly Service[] | undefined;
+  let obj: readonly LoadedObject[] | undefined;
+  return Object.defineProperties({ ...base }, {
+    services: { get: () => (svc ??= services()), enumerable: true, configurable: true },
+    objects: { get: () => (obj ??= objects()), enumerable: true, configurable: true },
+  }) as Snapshot;
+}
+
+export type SnapshotBase = Omit<Snapshot, 'services' | 'objects'>;
+
+/** The fields of `s` but its lists and its delta, without reading the lists (a spread would build them). */
+export function snapshotBase(s: Snapshot): SnapshotBase {
+  const { generation, config, endpointSlices, nodes, namespaces, diagnostics, status, stale } = s;
+  return { generation, config, endpointSlices, nodes, namespaces, diagnostics, status, ...(stale !== undefined ? { stale } : {}) };
 }
 
 export interface Rejection {

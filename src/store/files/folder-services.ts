@@ -6,7 +6,7 @@ import type { LoadedObject } from '../../api/loaded.ts';
 import type { EndpointSlice, Namespace, Node, Service } from '../../api/resources.ts';
 import type { Config } from '../../config/types.ts';
 import type { ControllerStatus, Snapshot } from '../store.ts';
-import { serviceKey, withIngress } from '../store.ts';
+import { serviceKey, snapshotBase, withIngress, withLazyLists } from '../store.ts';
 import type { CachedFile } from './file-cache.ts';
 
 /** A Service defined a second time (in another file, or twice in one): an error naming both places. */
@@ -141,12 +141,12 @@ export class FolderServices {
       if (this.byKey.get(key) === svc) upserted.delete(key);
       else this.byKey.set(key, svc);
     }
-    const objects: LoadedObject[] = [];
-    for (const e of cache.values()) for (const o of e.result.objects) objects.push(o);
-    return {
-      ...last, generation: ++this.generation, objects, services: [...this.byKey.values()],
-      delta: { from: last.generation, servicesOnly: true, upserted: [...upserted.values()], deleted },
-    };
+    const byKey = this.byKey;
+    return withLazyLists(
+      { ...snapshotBase(last), generation: ++this.generation, delta: { from: last.generation, servicesOnly: true, upserted: [...upserted.values()], deleted } },
+      () => [...byKey.values()],
+      () => { const objects: LoadedObject[] = []; for (const e of cache.values()) for (const o of e.result.objects) objects.push(o); return objects; },
+    );
   }
 
   /** The last snapshot after our own status write: only the Services it changed are merged again. */
@@ -158,13 +158,9 @@ export class FolderServices {
       if (!raw) continue;
       this.byKey.set(key, mergeIngress(raw, status.services[key]?.ips));
     }
-    const { delta: _delta, ...rest } = last;
     // Not handed to anyone (our own write is no news): the list of every Service is built only if
     // current() is read, instead of after every edit.
-    const snapshot = { ...rest, status } as Snapshot;
     const byKey = this.byKey;
-    let services: Service[] | undefined;
-    Object.defineProperty(snapshot, 'services', { get: () => (services ??= [...byKey.values()]), enumerable: false, configurable: true });
-    return snapshot;
+    return withLazyLists({ ...snapshotBase(last), status }, () => [...byKey.values()], () => last.objects);
   }
 }

@@ -32,7 +32,8 @@ describe('FolderStore deltas', () => {
     for (const n of ['a', 'b', 'c']) await writeFile(path.join(dir, `${n}.yaml`), service(n));
     const snapshots: Snapshot[] = [];
     store = new FolderStore(dir, productionStoreOptions({ rescanMs: 0, settleMs: 0 }));
-    await store.start({ snapshot: (s) => { snapshots.push(s); } });
+    // Lists read on delivery, as a listener does (they are built when read: see withLazyLists).
+    await store.start({ snapshot: (s) => { snapshots.push({ ...s, services: [...s.services], objects: [...s.objects] }); } });
     const step = async (edit: () => Promise<unknown>): Promise<void> => { await edit(); await new Promise((r) => setTimeout(r, 30)); await store!.refresh(); };
     await step(() => writeFile(path.join(dir, 'd.yaml'), service('d')));
     await step(() => writeFile(path.join(dir, 'a.yaml'), service('a', 81)));
