@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { runDaemon } from '../src/daemon/run.ts';
 import { silentLogger } from '../src/observe/log.ts';
-import { ensureFrr, FrrInstance, waitFor } from '../test/e2e/frr.ts';
+import { ensureFrr, FrrInstance, loopbackBgpdConfig, waitFor } from '../test/e2e/frr.ts';
 
 const run = promisify(execFile);
 const count = Number(process.argv[2] ?? 1000);
@@ -21,25 +21,6 @@ const root = mkdtempSync(path.join(tmpdir(), 'ilbl-bench-'));
 
 const serviceIp = (i: number): string => `10.210.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function routerConfig(asn: number, id: string, extra = ''): string {
-  return `frr defaults traditional
-hostname ilbl-bench-router
-log file @DIR@/bgpd.log
-log timestamp precision 6
-debug bgp updates in
-router bgp ${asn}
- bgp router-id ${id}
- no bgp ebgp-requires-policy
- no bgp network import-check
- bgp allow-martian-nexthop
- neighbor SPEAKERS peer-group
- neighbor SPEAKERS remote-as external
- neighbor SPEAKERS timers 3 9
- bgp listen range 127.0.0.0/24 peer-group SPEAKERS
-${extra}exit
-`;
-}
 
 /** When the router's bgpd received each prefix (local-time log stamps → epoch ms). */
 function arrivals(router: FrrInstance): Map<string, number> {
@@ -70,7 +51,7 @@ function stats(latencies: number[]): { p50: number; p99: number; max: number; me
 
 async function ironlb(): Promise<number[]> {
   const router = new FrrInstance('router-a', root);
-  router.start('bgpd', routerConfig(64512, '127.0.0.71'), ['-Z', '-l', '127.0.0.71', '-p', '16071']);
+  router.start('bgpd', loopbackBgpdConfig({ asn: 64512, routerId: '127.0.0.71', logUpdates: true }), ['-Z', '-l', '127.0.0.71', '-p', '16071']);
   const folder = path.join(root, 'ironlb');
   mkdirSync(folder);
   writeFileSync(path.join(folder, 'metallb.yaml'), `apiVersion: metallb.io/v1beta1
@@ -119,7 +100,7 @@ spec: { ipAddressPools: [bench] }
 
 async function metallbFrrMode(): Promise<number[]> {
   const router = new FrrInstance('router-b', root);
-  router.start('bgpd', routerConfig(64512, '127.0.0.73'), ['-Z', '-l', '127.0.0.73', '-p', '16073']);
+  router.start('bgpd', loopbackBgpdConfig({ asn: 64512, routerId: '127.0.0.73', logUpdates: true }), ['-Z', '-l', '127.0.0.73', '-p', '16073']);
   const node = new FrrInstance('node-frr', root);
   const header = `frr defaults traditional
 hostname ilbl-bench-node

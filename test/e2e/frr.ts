@@ -128,12 +128,16 @@ export class FrrInstance {
   }
 }
 
-/** A bgpd without zebra on a loopback address and port, accepting any speaker from `listenRange` (default 127.0.0.0/24). */
-export function loopbackBgpdConfig(o: { asn: number; routerId: string; extra?: string; listenRange?: string }): string {
+/**
+ * A bgpd without zebra on a loopback address and port, accepting any speaker from `listenRange`
+ * (default 127.0.0.0/24). `logUpdates`: every prefix received is logged with microsecond
+ * timestamps (the convergence benchmark's arrival times).
+ */
+export function loopbackBgpdConfig(o: { asn: number; routerId: string; extra?: string; listenRange?: string; logUpdates?: boolean }): string {
   return `frr defaults traditional
 hostname ilbl-frr
 log file @DIR@/bgpd.log
-router bgp ${o.asn}
+${o.logUpdates ? 'log timestamp precision 6\ndebug bgp updates in\n' : ''}router bgp ${o.asn}
  bgp router-id ${o.routerId}
  bgp log-neighbor-changes
  no bgp ebgp-requires-policy
