@@ -41,7 +41,7 @@ export interface FolderStoreOptions {
   readonly debounceMs?: number;
   /**
    * Safety re-scan period (default 30 s; 0 disables it). A re-scan stats every file, so it is also
-   * spaced at least 50 times its own duration apart: the watcher does the work, not the re-scan.
+   * spaced at least 200 times its own CPU time apart: the watcher does the work, not the re-scan.
    */
   readonly rescanMs?: number;
   readonly logger?: StoreLogger;
