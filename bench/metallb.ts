@@ -9,7 +9,11 @@
 // `npm run bench -- metallb bgp [N...]`: the BGP figures (convergence to FRR's RIB, bulk, cost idle
 // and under churn at each N, config change, node loss) from test/differential/bench-bgp.ts, with
 // speakers in network namespaces (root, FRR), also as ratios ironlb/MetalLB.
-import { readFileSync } from 'node:fs';
+// `npm run bench -- metallb conv [SERVICES]`: only the convergence figure (default 200 Services),
+// split at the moment a watcher sees the IP in status (controller, then speaker).
+// `npm run bench -- metallb l2 [KILLS]` (root): layer-2 failover, a Service's owner killed silently
+// → client-observed outage, MetalLB's speakers (memberlist) vs ironlb's, median and p95
+// (test/differential/bench-l2.ts; default 5 kills each).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeClient } from '../src/store/kubernetes/kube-client.ts';
 import { Reflector } from '../src/store/kubernetes/reflector.ts';
@@ -17,19 +21,21 @@ import { startControlPlane, toolVersions, type ControlPlane } from '../test/clus
 import { installCrds } from '../test/cluster/ironlb-setup.ts';
 import { installMetallbCrds, startIronlbController, startMetallbController } from '../test/differential/metallb.ts';
 import { createLoadBalancerServices } from '../test/cluster/create-services.ts';
-import { benchBgp, benchImplementations, type BgpFigures, type Cost } from '../test/differential/bench-bgp.ts';
+import { benchL2, type L2Figures } from '../test/differential/bench-l2.ts';
+import { type BenchBgpOptions, benchBgp, benchImplementations, type BgpFigures, type Cost, cpuTicks, rssMb } from '../test/differential/bench-bgp.ts';
 
 const bgpMode = process.argv[2] === 'bgp';
-const counts = process.argv.slice(bgpMode ? 3 : 2).map(Number).filter((n) => n > 0);
+const convMode = process.argv[2] === 'conv';
+const l2Mode = process.argv[2] === 'l2';
+const counts = process.argv.slice(bgpMode || convMode || l2Mode ? 3 : 2).map(Number).filter((n) => n > 0);
 const ns = 'metallb-system';
-const rssMb = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1000);
 
 async function kubectlOk(cp: ControlPlane, args: string[], input?: string): Promise<void> {
   const r = await cp.kubectl(args, input === undefined ? undefined : { input });
   if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
 }
 
-async function allocate(impl: 'metallb' | 'ironlb', n: number): Promise<{ seconds: number; tail: number; rss: number }> {
+async function allocate(impl: 'metallb' | 'ironlb', n: number): Promise<{ seconds: number; tail: number; rss: number; idleCpuPct: number; idleRss: number }> {
   const cp = await startControlPlane({ name: `bench-metallb-${impl}-${n}` });
   try {
     if (impl === 'metallb') {
@@ -59,10 +65,17 @@ async function allocate(impl: 'metallb' | 'ironlb', n: number): Promise<{ second
     const seconds = (Date.now() - started) / 1000;
     const tail = (Date.now() - created) / 1000;
     const rss = rssMb(controller.pid!);
+    // Idle with n Services: 5 s to settle (pool status, Events), then 10 s sampled.
+    await sleep(5000);
+    const t0 = Date.now();
+    const c0 = cpuTicks(controller.pid!);
+    await sleep(10_000);
+    const idleCpuPct = (cpuTicks(controller.pid!) - c0) / 100 / ((Date.now() - t0) / 1000) * 100;
+    const idleRss = rssMb(controller.pid!);
     watcher.stop();
     client.close();
     await controller.stop();
-    return { seconds, tail, rss };
+    return { seconds, tail, rss, idleCpuPct, idleRss };
   } finally {
     await cp.stop();
   }
@@ -70,15 +83,20 @@ async function allocate(impl: 'metallb' | 'ironlb', n: number): Promise<{ second
 
 function ratio(i: number, m: number): string { return Number.isFinite(i) && Number.isFinite(m) && m > 0 ? (i / m).toFixed(2) : '-'; }
 
-async function bgp(sizes: number[]): Promise<void> {
+async function bgp(sizes: number[], opts: BenchBgpOptions = {}): Promise<void> {
   const out: Partial<Record<'metallb' | 'ironlb', BgpFigures>> = {};
-  for (const impl of benchImplementations) out[impl.name] = await benchBgp(impl, sizes, (l) => console.log(`  ${l}`));
+  for (const impl of benchImplementations) out[impl.name] = await benchBgp(impl, sizes, (l) => console.log(`  ${l}`), opts);
   const m = out.metallb!; const i = out.ironlb!;
   const row = (what: string, mv: number, iv: number, unit: string, digits = 0) =>
     console.log(`| ${what} | ${mv.toFixed(digits)} ${unit} | ${iv.toFixed(digits)} ${unit} | ${ratio(iv, mv)} |`);
   console.log(`\n| metallb bgp (MetalLB v${toolVersions.metallb} native vs ironlb) | MetalLB | ironlb | ironlb/MetalLB |\n|---|---|---|---|`);
   row('Service created → /32 at r1, p50 (200, 5/s)', m.convergenceP50Ms, i.convergenceP50Ms, 'ms');
   row('... p99', m.convergenceP99Ms, i.convergenceP99Ms, 'ms');
+  row('... of which create → IP in status (controller), p50', m.statusP50Ms, i.statusP50Ms, 'ms');
+  row('... p99', m.statusP99Ms, i.statusP99Ms, 'ms');
+  row('... of which IP in status → /32 at r1 (speaker), p50', m.speakerP50Ms, i.speakerP50Ms, 'ms');
+  row('... p99', m.speakerP99Ms, i.speakerP99Ms, 'ms');
+  if (opts.convergenceOnly) return;
   for (const n of sizes) {
     const a = m.bulk[n]!; const b = i.bulk[n]!;
     row(`${n} Services → all at r1 from 3 nodes`, a.seconds, b.seconds, 's', 1);
@@ -97,7 +115,23 @@ async function bgp(sizes: number[]): Promise<void> {
   row('node-1 link cut → r1 drops it (hold 9 s, no BFD)', m.nodeLossMs, i.nodeLossMs, 'ms');
 }
 
-if (bgpMode) {
+async function l2(kills: number): Promise<void> {
+  const out: Partial<Record<'metallb' | 'ironlb', L2Figures>> = {};
+  for (const impl of benchImplementations) out[impl.name] = await benchL2(impl, kills, (l) => console.log(`  ${l}`));
+  const m = out.metallb!; const i = out.ironlb!;
+  const q = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!; };
+  const row = (what: string, mv: number, iv: number) => console.log(`| ${what} | ${mv} ms | ${iv} ms | ${ratio(iv, mv)} |`);
+  console.log(`\n| metallb l2 (MetalLB v${toolVersions.metallb} memberlist vs ironlb), ${kills} silent kills each | MetalLB | ironlb | ironlb/MetalLB |\n|---|---|---|---|`);
+  row('owner link cut + speaker SIGKILL → client outage, median', q(m.outagesMs, 0.5), q(i.outagesMs, 0.5));
+  row('... p95', q(m.outagesMs, 0.95), q(i.outagesMs, 0.95));
+  console.log(`runs without recovery in the ping window: MetalLB ${m.failed}, ironlb ${i.failed}`);
+}
+
+if (l2Mode) {
+  await l2(counts[0] ?? 5);
+} else if (convMode) {
+  await bgp([], { convergenceOnly: true, convergenceServices: counts[0] ?? 200 });
+} else if (bgpMode) {
   await bgp(counts.length > 0 ? counts : [1000]);
 } else {
   for (const n of counts.length > 0 ? counts : [1000]) {
@@ -105,6 +139,7 @@ if (bgpMode) {
     const i = await allocate('ironlb', n);
     console.log(`metallb ${n} Services, every IP in status: MetalLB v${toolVersions.metallb} ${m.seconds.toFixed(1)} s (${m.tail.toFixed(1)} s after the last create), `
       + `ironlb ${i.seconds.toFixed(1)} s (${i.tail.toFixed(1)} s after); ironlb/MetalLB ${(i.seconds / m.seconds).toFixed(2)}; `
-      + `controller RSS MetalLB ${m.rss} MB, ironlb ${i.rss} MB`);
+      + `controller RSS MetalLB ${m.rss.toFixed(0)} MB, ironlb ${i.rss.toFixed(0)} MB (${ratio(i.rss, m.rss)}); `
+      + `idle after: RSS MetalLB ${m.idleRss.toFixed(0)} MB, ironlb ${i.idleRss.toFixed(0)} MB (${ratio(i.idleRss, m.idleRss)}), CPU MetalLB ${m.idleCpuPct.toFixed(1)} %, ironlb ${i.idleCpuPct.toFixed(1)} %`);
   }
 }

@@ -21,6 +21,8 @@ import { inNs } from '../e2e/netns.ts';
 import { applyYaml, createSpeakerPods, type Implementation, ironlbSpeakerArgv, metallbSpeakerArgv, startSpeakers } from './bgp-observe.ts';
 import { BgpWorld, nodeAddrs, nodeLabels, nodeNames } from './bgp-world.ts';
 import { installMetallbCrds, startIronlbController, startMetallbController } from './metallb.ts';
+import { KubeClient } from '../../src/store/kubernetes/kube-client.ts';
+import { Reflector } from '../../src/store/kubernetes/reflector.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- vtysh and API JSON
 
@@ -32,17 +34,19 @@ export const benchImplementations: Implementation[] = [
 export interface Cost { rssMb: number; cpuPct: number }
 export interface BgpFigures {
   convergenceP50Ms: number; convergenceP99Ms: number; convergenceMissing: number;
+  /** The two halves of convergence: create → IP in status (a watcher's view: the controller), status → /32 at r1 (the speaker). */
+  statusP50Ms: number; statusP99Ms: number; speakerP50Ms: number; speakerP99Ms: number;
   bulk: Record<number, { seconds: number; afterCreates: number; idle: { controller: Cost; speaker: Cost }; churn: { controller: Cost; speaker: Cost } }>;
   configChange: { resetsOthers: number; updatesOthers: number; resetsEdited: number };
   nodeLossMs: number;
 }
 
-function cpuTicks(pid: number): number {
+export function cpuTicks(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return Number(f[11]) + Number(f[12]); // utime + stime, fields 14 and 15
 }
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+export const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 /** Samples two processes' RSS (max) and CPU (% of one core) while `during` runs. */
 async function measure(pids: { controller: number; speaker: number }, during: () => Promise<void>): Promise<{ controller: Cost; speaker: Cost }> {
@@ -126,7 +130,14 @@ function arrivals(logFile: string): Map<string, number> {
 
 const quantile = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN; };
 
-export async function benchBgp(impl: Implementation, sizes: number[], say: (l: string) => void): Promise<BgpFigures> {
+export interface BenchBgpOptions {
+  /** Only the convergence figure (quick runs while working on it). */
+  readonly convergenceOnly?: boolean;
+  /** Services in the convergence run (default 200). */
+  readonly convergenceServices?: number;
+}
+
+export async function benchBgp(impl: Implementation, sizes: number[], say: (l: string) => void, opts: BenchBgpOptions = {}): Promise<BgpFigures> {
   const cp = await startControlPlane({ name: `bench-bgp-${impl.name}` });
   const world = new BgpWorld('mb-');
   try {
@@ -152,9 +163,19 @@ export async function benchBgp(impl: Implementation, sizes: number[], say: (l: s
       });
       say(`${impl.name}: 9 sessions up`);
 
-      // Convergence: 200 Services, 5 per second.
+      // Convergence: 200 Services, 5 per second; a watcher here sees when each IP is in status.
       const sent = new Map<string, number>();
-      for (let i = 0; i < 200; i++) {
+      const inStatus = new Map<string, number>();
+      const client = new KubeClient(cp.kubeConfig, 'bench');
+      const watcher = new Reflector({
+        client, path: '/api/v1/namespaces/bench/services', name: 'bench',
+        onChange: (_k, o) => {
+          for (const ing of (o.status as Json | undefined)?.loadBalancer?.ingress ?? []) if (!inStatus.has(`${ing.ip}/32`)) inStatus.set(`${ing.ip}/32`, Date.now());
+        },
+      });
+      await watcher.start();
+      const convergenceServices = opts.convergenceServices ?? 200;
+      for (let i = 0; i < convergenceServices; i++) {
         const ip = `10.210.200.${i}`;
         const t = Date.now();
         await createOne(cp, 'bench', `conv-${i}`, ip);
@@ -163,16 +184,23 @@ export async function benchBgp(impl: Implementation, sizes: number[], say: (l: s
         if (wait > 0) await sleep(wait);
       }
       await sleep(5000);
+      watcher.stop();
+      client.close();
       const got = arrivals(path.join(world.routers.get('r1')!.dir, 'bgpd.log'));
       const lat = [...sent].flatMap(([p, t]) => (got.has(p) ? [got.get(p)! - t] : []));
+      const toStatus = [...sent].flatMap(([p, t]) => (inStatus.has(p) ? [inStatus.get(p)! - t] : []));
+      const toRib = [...inStatus].flatMap(([p, t]) => (got.has(p) ? [got.get(p)! - t] : []));
       const figures: BgpFigures = {
         convergenceP50Ms: quantile(lat, 0.5), convergenceP99Ms: quantile(lat, 0.99), convergenceMissing: sent.size - lat.length,
+        statusP50Ms: quantile(toStatus, 0.5), statusP99Ms: quantile(toStatus, 0.99), speakerP50Ms: quantile(toRib, 0.5), speakerP99Ms: quantile(toRib, 0.99),
         bulk: {}, configChange: { resetsOthers: 0, updatesOthers: 0, resetsEdited: 0 }, nodeLossMs: NaN,
       };
-      say(`${impl.name}: convergence p50 ${figures.convergenceP50Ms.toFixed(0)} ms p99 ${figures.convergenceP99Ms.toFixed(0)} ms (${figures.convergenceMissing} missing)`);
+      say(`${impl.name}: convergence p50 ${figures.convergenceP50Ms.toFixed(0)} ms p99 ${figures.convergenceP99Ms.toFixed(0)} ms (${figures.convergenceMissing} missing); `
+        + `create → status p50 ${figures.statusP50Ms.toFixed(0)} p99 ${figures.statusP99Ms.toFixed(0)} ms, status → r1 p50 ${figures.speakerP50Ms.toFixed(0)} p99 ${figures.speakerP99Ms.toFixed(0)} ms`);
+      if (opts.convergenceOnly) return figures;
 
       const pids = { controller: controller.pid!, speaker: speakers.procs.get('node-1')!.pid! };
-      let made = 200;
+      let made = convergenceServices;
       let churnNext = 0;
       for (const n of [...sizes].sort((a, b) => a - b)) {
         const t0 = Date.now();

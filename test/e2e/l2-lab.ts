@@ -49,9 +49,10 @@ export class PingLoop {
   private readonly p: ChildProcess;
   private out = '';
   private readonly done: Promise<void>;
-  constructor(ip: string, seconds: number) {
+  /** `ns`: the client's network namespace (another lab's, e.g. the MetalLB comparison's). */
+  constructor(ip: string, seconds: number, ns = 'l2-client') {
     const v6 = ip.includes(':');
-    this.p = spawn('ip', ['netns', 'exec', 'l2-client', 'ping', ...(v6 ? ['-6'] : []), '-n', '-i', '0.01', '-W', '1', '-w', String(seconds), ip], { stdio: ['ignore', 'pipe', 'ignore'] });
+    this.p = spawn('ip', ['netns', 'exec', ns, 'ping', ...(v6 ? ['-6'] : []), '-n', '-i', '0.01', '-W', '1', '-w', String(seconds), ip], { stdio: ['ignore', 'pipe', 'ignore'] });
     this.p.stdout!.on('data', (d: Buffer) => { this.out += d.toString(); });
     this.done = new Promise((r) => this.p.on('exit', () => r()));
   }
