@@ -41,6 +41,13 @@ export async function benchL2(impl: Implementation, kills: number, say: (l: stri
     if (impl.name === 'metallb') await installMetallbCrds(cp); else await installCrds(cp);
     for (const n of nodeNames) await createNode(cp, n, { labels: nodeLabels[n], addresses: [{ type: 'InternalIP', address: nodeAddrs[n].v4 }] });
     await world.build(cp.server);
+    // Each node takes traffic for the address as kube-proxy would (a local route) and its kernel
+    // answers ARP only for its own interface addresses (kube-proxy's strictARP): only the speaker
+    // answers for the Service address, and the pings are answered by whichever node holds it.
+    for (const n of nodeNames) {
+      inNs(world.nodeNs(n), 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/conf/all/arp_ignore && echo 2 > /proc/sys/net/ipv4/conf/all/arp_announce');
+      inNs(world.nodeNs(n), 'ip', 'route', 'add', 'local', `${vip}/32`, 'dev', 'lo');
+    }
     await cp.request('POST', '/api/v1/namespaces', { metadata: { name: ns } });
     await cp.request('POST', '/api/v1/namespaces', { metadata: { name: 'bench' } });
     await createSpeakerPods(cp, ns);
