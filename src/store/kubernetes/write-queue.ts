@@ -120,6 +120,14 @@ export class WriteQueue {
 
   private pump(): void {
     const limit = this.o.concurrency ?? 32;
+    const pausedFor = this.pausedUntil - Date.now();
+    if (pausedFor > 0 && !this.closed) {
+      // Timers run on a monotonic clock and may fire a millisecond before Date.now() reaches
+      // pausedUntil: re-arm for the rest, or the queued writes would wait for the next enqueue.
+      clearTimeout(this.pauseTimer);
+      this.pauseTimer = setTimeout(() => this.pump(), pausedFor);
+      return;
+    }
     while (!this.closed && this.inFlight.size < limit && Date.now() >= this.pausedUntil) {
       const job = this.next();
       if (!job) break;
