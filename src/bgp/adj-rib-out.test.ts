@@ -191,3 +191,57 @@ test('updateDesired changes only the routes named: the same end state as setDesi
   const keys = (r: AdjRibOut): string[] => [...r.tables[4].desired].map(([k, e]) => `${formatPrefix(prefixFromKey(4, k))} ${e.key}`).sort();
   assert.deepEqual(keys(rib), keys(reference));
 });
+
+test('what the peer holds, against a model peer fed the UPDATEs: random edits, partial packs, session loss and refresh', () => {
+  // The table keeps only where the peer differs from the desired state; the model applies every
+  // decoded UPDATE, so sentCount and the end state are checked against what went on the wire.
+  let seed = 15;
+  const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  const attrs: RouteAttributes[] = [a1, a2, { communities: [], med: 9 }];
+  const huge: RouteAttributes = { communities: Array.from({ length: 1100 }, (_, i) => ({ kind: 'standard' as const, value: i })) };
+  for (let round = 0; round < 40; round++) {
+    const rib = new AdjRibOut();
+    const packer = new UpdatePacker(ctx());
+    const peer = new Map<string, number | undefined>();
+    const want = new Map<number, RouteAttributes>();
+    let up = false;
+    const pack = (limit: number): void => {
+      const w = new BufferWriter();
+      for (const f of [4, 6] as const) if (rib.tables[f].dirty.size > 0) packer.pack(rib.tables[f], f, w, limit);
+      const framer = new MessageFramer();
+      framer.maxLength = 65535;
+      framer.push(w.toBuffer());
+      for (let m = framer.next(); m; m = framer.next()) {
+        const u = decodeUpdate(m.body, { fourOctetAsn: true, ebgp: true, addPathReceive: [] });
+        for (const n of [...u.withdrawn, ...(u.attributes.mpUnreach?.withdrawn ?? [])]) peer.delete(formatPrefix(n.prefix));
+        for (const n of [...u.nlri, ...(u.attributes.mpReach?.nlri ?? [])]) peer.set(formatPrefix(n.prefix), u.attributes.med);
+      }
+      assert.equal(rib.sentCount, peer.size);
+    };
+    const routes = (): Route[] => [...want].map(([i, a]) => ({ prefix: i % 2 ? v4(i) : v6(i), attributes: a }));
+    for (let step = 0; step < 60; step++) {
+      const op = rnd(10);
+      if (op < 3) {
+        for (let j = 0; j < 1 + rnd(20); j++) { const i = rnd(40); if (rnd(3) === 0) want.delete(i); else want.set(i, rnd(15) === 0 ? huge : attrs[rnd(3)]!); }
+        rib.setDesired(routes());
+      } else if (op < 5) {
+        const announce: Route[] = [];
+        const withdraw: Prefix[] = [];
+        for (let j = 0; j < 1 + rnd(5); j++) {
+          const i = rnd(40);
+          if (rnd(3) === 0) { want.delete(i); withdraw.push(i % 2 ? v4(i) : v6(i)); } else { const a = attrs[rnd(3)]!; want.set(i, a); announce.push({ prefix: i % 2 ? v4(i) : v6(i), attributes: a }); }
+        }
+        rib.updateDesired(announce, withdraw);
+      } else if (op < 8) { if (up) pack(1 + rnd(8)); } else if (op === 8) {
+        if (up && rnd(2) === 0) { rib.sessionDown(); peer.clear(); up = false; } else if (!up) { rib.sessionUp(); up = true; }
+      } else if (up) { rib.refresh(rnd(2) === 0 ? 4 : 6); }
+      if (!up) assert.equal(rib.sentCount, 0);
+    }
+    if (!up) rib.sessionUp();
+    pack(1000);
+    assert.equal(rib.hasPending(), false);
+    const sendable = [...want].filter(([, a]) => a !== huge);
+    assert.deepEqual([...peer.keys()].sort(), sendable.map(([i]) => formatPrefix(i % 2 ? v4(i) : v6(i))).sort(), `round ${round}`);
+    for (const [i, a] of sendable) assert.equal(peer.get(formatPrefix(i % 2 ? v4(i) : v6(i))), a.med);
+  }
+});

@@ -66,10 +66,44 @@ export const sameSet = (a: AttributeSet | undefined, b: AttributeSet | undefined
 export class FamilyTable {
   /** Prefix key -> the attribute set wanted: no object per route (at 50,000 prefixes x peers they add up). */
   readonly desired = new Map<string, AttributeSet>();
-  /** What the peer holds from this session. */
-  readonly sent = new Map<string, AttributeSet>();
+  /**
+   * What the peer holds where it is not what `desired` says (null: nothing); every other desired
+   * prefix is held as desired. Once the table is sent this is empty: a second 50,000-entry Map per
+   * peer ("sent") repeated `desired` (~1.75 MiB of table each at 50,000 prefixes).
+   */
+  readonly differs = new Map<string, AttributeSet | null>();
   /** Keys whose desired and sent state may differ. */
   readonly dirty = new Set<string>();
+  /** A session is up: only then does the peer hold anything. */
+  active = false;
+
+  /** What the peer holds for the key from this session. */
+  sent(k: string): AttributeSet | undefined {
+    if (!this.active) return undefined;
+    const d = this.differs.get(k);
+    return d !== undefined ? d ?? undefined : this.desired.get(k);
+  }
+
+  /** The peer now holds `set` (undefined: nothing) for the key. */
+  markSent(k: string, set: AttributeSet | undefined): void {
+    if (set === this.desired.get(k)) this.differs.delete(k);
+    else this.differs.set(k, set ?? null);
+  }
+
+  /** Called before `desired` changes for the key: keeps what the peer holds, then marks it dirty. */
+  changing(k: string): void {
+    if (!this.active) return;
+    if (!this.differs.has(k)) this.differs.set(k, this.desired.get(k) ?? null);
+    this.dirty.add(k);
+  }
+
+  /** How many prefixes the peer holds from this session. */
+  get sentCount(): number {
+    if (!this.active) return 0;
+    let n = this.desired.size;
+    for (const [k, v] of this.differs) n += (v !== null ? 1 : 0) - (this.desired.has(k) ? 1 : 0);
+    return n;
+  }
 }
 
 export class AdjRibOut {
@@ -109,19 +143,20 @@ export class AdjRibOut {
       const was = t.desired.get(k);
       const duplicate = seen[r.prefix.family].has(k);
       seen[r.prefix.family].add(k);
+      // An equal set: the peer holds what it should (the packer compares sets by key).
+      if (was !== undefined && sameSet(was, set)) { t.desired.set(k, set); continue; }
+      t.changing(k);
       t.desired.set(k, set);
-      if (was !== undefined && sameSet(was, set)) continue;
       // The same prefix twice in one call: the last one wins, counted once.
       if (!duplicate) changes++;
-      if (this.active) t.dirty.add(k);
     }
     for (const family of [4, 6] as const) {
       const t = this.tables[family];
       for (const k of t.desired.keys()) {
         if (seen[family].has(k)) continue;
+        t.changing(k);
         t.desired.delete(k);
         changes++;
-        if (this.active) t.dirty.add(k);
       }
     }
     this.sets = sets;
@@ -138,9 +173,10 @@ export class AdjRibOut {
     for (const p of withdraw) {
       const t = this.tables[p.family];
       const k = prefixKey(p);
-      if (!t.desired.delete(k)) continue;
+      if (!t.desired.has(k)) continue;
+      t.changing(k);
+      t.desired.delete(k);
       changes++;
-      if (this.active) t.dirty.add(k);
     }
     for (const r of announce) {
       const t = this.tables[r.prefix.family];
@@ -154,9 +190,9 @@ export class AdjRibOut {
       }
       const was = t.desired.get(k);
       if (was && sameSet(was, set)) continue;
+      t.changing(k);
       t.desired.set(k, set);
       changes++;
-      if (this.active) t.dirty.add(k);
     }
     return changes;
   }
@@ -165,26 +201,27 @@ export class AdjRibOut {
   sessionUp(): void {
     this.active = true;
     for (const t of Object.values(this.tables)) {
-      t.sent.clear();
+      t.active = true;
+      t.differs.clear();
       t.dirty.clear();
-      for (const k of t.desired.keys()) t.dirty.add(k);
+      for (const k of t.desired.keys()) { t.differs.set(k, null); t.dirty.add(k); }
     }
   }
 
   /** The session ended: forget what was sent; nothing is tracked until the next one. */
   sessionDown(): void {
     this.active = false;
-    for (const t of Object.values(this.tables)) { t.sent.clear(); t.dirty.clear(); }
+    for (const t of Object.values(this.tables)) { t.active = false; t.differs.clear(); t.dirty.clear(); }
   }
 
   /** ROUTE-REFRESH: send every desired route of the family again. */
   refresh(family: Family): void {
     if (!this.active) return;
     const t = this.tables[family];
-    for (const k of t.desired.keys()) { t.sent.delete(k); t.dirty.add(k); }
+    for (const k of t.desired.keys()) { t.differs.set(k, null); t.dirty.add(k); }
   }
 
   hasPending(): boolean { return this.tables[4].dirty.size > 0 || this.tables[6].dirty.size > 0; }
   get desiredCount(): number { return this.tables[4].desired.size + this.tables[6].desired.size; }
-  get sentCount(): number { return this.tables[4].sent.size + this.tables[6].sent.size; }
+  get sentCount(): number { return this.tables[4].sentCount + this.tables[6].sentCount; }
 }

@@ -43,21 +43,21 @@ export class UpdatePacker {
       n++;
       const want = canAnnounce ? table.desired.get(k) : undefined;
       if (!canAnnounce && table.desired.has(k)) this.unsendable++;
-      const have = table.sent.get(k);
-      if (!sameSet(want, have)) {
-        if (want && !this.fits(family, want)) {
-          // Attributes too large for any UPDATE (thousands of communities): never sent, never marked sent.
-          this.unsendable++;
-          if (have) { withdraw.push(k); table.sent.delete(k); }
-        } else if (want) {
-          let list = announce.get(want);
-          if (!list) { list = []; announce.set(want, list); }
-          list.push(k);
-          table.sent.set(k, want);
-        } else {
-          withdraw.push(k);
-          table.sent.delete(k);
-        }
+      const have = table.sent(k);
+      if (sameSet(want, have)) table.markSent(k, want);
+      else if (want && !this.fits(family, want)) {
+        // Attributes too large for any UPDATE (thousands of communities): never sent, never marked sent.
+        this.unsendable++;
+        if (have) withdraw.push(k);
+        table.markSent(k, undefined);
+      } else if (want) {
+        let list = announce.get(want);
+        if (!list) { list = []; announce.set(want, list); }
+        list.push(k);
+        table.markSent(k, want);
+      } else {
+        withdraw.push(k);
+        table.markSent(k, undefined);
       }
       if (n >= limit) break;
     }
