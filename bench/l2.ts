@@ -113,6 +113,14 @@ function skip(e: unknown): undefined {
   return undefined;
 }
 
+/** One line per silent kill: where the outage went (kill → takeover decision → first gratuitous round; the rest is the client's). */
+function breakdown(r: Awaited<ReturnType<typeof failover>>, k: number, label: string): ReturnType<L2Lab['takeoverTimes']> {
+  const t = lab.takeoverTimes(r.victim, r.killedAt, lab.ips().web4 ?? '');
+  const ms = (x: number | undefined): string => (x === undefined ? '-' : String(x));
+  console.log(`  ${label} kill ${k + 1}: ping outage ${r.outageMs} ms; ${t.by ?? '?'} decided at ${ms(t.detectMs)} ms (allowed ${ms(t.allowedMs)} ms of silence), first gratuitous round at ${ms(t.announceMs)} ms after the kill`);
+  return t;
+}
+
 /** `n` failovers of web4's owner; a round whose speakers did not agree beforehand is skipped. */
 async function killRounds(n: number, mode: 'silent' | 'loud', http: boolean, each: (r: Awaited<ReturnType<typeof failover>>, k: number) => void): Promise<void> {
   for (let k = 0; k < n; k++) {
@@ -193,9 +201,14 @@ try {
   const silent: number[] = [];
   const loud: number[] = [];
   const http: number[] = [];
+  const detect: number[] = [];
+  const announce: number[] = [];
   await killRounds(kills, 'silent', true, (r, k) => {
     silent.push(r.outageMs);
     http.push(r.httpGapMs);
+    const t = breakdown(r, k, 'default');
+    if (t.detectMs !== undefined) detect.push(t.detectMs);
+    if (t.announceMs !== undefined) announce.push(t.announceMs);
     if (process.env.L2_BENCH_HTTP_TRACE) console.log(`  kill ${k + 1}: ping outage ${r.outageMs} ms; HTTP gap ${r.httpGapMs} ms: ${r.httpAttempts.join(', ')}`);
   });
   await killRounds(Math.min(kills, 10), 'loud', false, (r) => loud.push(r.outageMs));
@@ -204,7 +217,7 @@ try {
   await lab.allOwned(['web4'], undefined, 60_000);
   await sleep(1000);
   const hb5: number[] = [];
-  await killRounds(Math.min(kills, 10), 'silent', false, (r) => hb5.push(r.outageMs));
+  await killRounds(Math.min(kills, 10), 'silent', false, (r, k) => { hb5.push(r.outageMs); breakdown(r, k, '5 ms'); });
   await restartSpeakers(lab, ['--l2-heartbeat-interval', '0']);
   await lab.allOwned(['web4'], undefined, 30_000);
   await sleep(1000);
@@ -220,6 +233,8 @@ try {
   console.log(`client-observed outage (ms; load now ${loadavg().map((x) => x.toFixed(1)).join(' ')})  median    p95    min    max   runs`);
   console.log(row('ironlb, silent (link down + KILL)', silent));
   console.log(row('ironlb, silent: HTTP outage (new conn/10 ms)', http));
+  if (detect.length > 0) console.log(row('ironlb, silent: kill → takeover decision', detect));
+  if (announce.length > 0) console.log(row('ironlb, silent: kill → first gratuitous', announce));
   console.log(row('ironlb, loud (SIGTERM)', loud));
   console.log(row('ironlb, silent, heartbeats every 5 ms', hb5));
   console.log(row('ironlb, silent, gossip only (no heartbeats)', fast));

@@ -243,11 +243,11 @@ export class L2Role {
         this.log.debug({ lateMs: Math.round(now - next) }, 'layer 2: this speaker was stalled; owners get their allowance again');
         watch.resume(now);
       }
-      const gone = watch.expire(now);
-      for (const n of gone) {
+      const gone = watch.expireWithSilence(now);
+      for (const { peer: n, silenceMs, allowedMs } of gone) {
         const m = this.swim?.members.get(n);
         this.downAt.set(n, m?.incarnation ?? 0);
-        this.log.warn({ node: n }, 'layer 2: no heartbeat from the owner: taking over its IPs, suspecting it in the gossip');
+        this.log.warn({ node: n, silenceMs, allowedMs, lateMs: Math.round(now - next) }, 'layer 2: no heartbeat from the owner: taking over its IPs, suspecting it in the gossip');
         this.swim?.suspectNow(n);
       }
       if (gone.length > 0) this.recompute();

@@ -313,14 +313,17 @@ export class Responder {
 
   private startBurst(k: string): void {
     this.cancelBurst(k);
-    const timers = (this.o.gratuitousScheduleMs ?? metallbGratuitousScheduleMs).map((ms) => {
+    const schedule = this.o.gratuitousScheduleMs ?? metallbGratuitousScheduleMs;
+    // The first round goes out now, not from a timer: on a takeover every loop turn is outage.
+    const timers = schedule.filter((ms) => ms > 0).map((ms) => {
       const t = setTimeout(() => this.gratuitous(k), ms);
       t.unref();
       return t;
     });
-    const last = setTimeout(() => this.bursts.delete(k), Math.max(0, ...(this.o.gratuitousScheduleMs ?? metallbGratuitousScheduleMs)) + 1);
+    const last = setTimeout(() => this.bursts.delete(k), Math.max(0, ...schedule) + 1);
     last.unref();
     this.bursts.set(k, [...timers, last]);
+    if (schedule.includes(0)) this.gratuitous(k);
   }
 
   private cancelBurst(k: string): void {

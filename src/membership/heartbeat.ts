@@ -67,14 +67,19 @@ export class OwnerWatch {
 
   /** Peers whose deadline has passed by `now`: down from now on, each reported once. */
   expire(now: number): string[] {
-    const out: string[] = [];
+    return this.expireWithSilence(now).map((e) => e.peer);
+  }
+
+  /** As expire, with the silence each one was last heard before `now` and the silence it was allowed (for the log). */
+  expireWithSilence(now: number): { peer: string; silenceMs: number; allowedMs: number }[] {
+    const out: { peer: string; silenceMs: number; allowedMs: number }[] = [];
     for (const [peer, a] of this.armed) {
       if (a.deadline > now) continue;
       this.armed.delete(peer);
       this.downSet.add(peer);
-      out.push(peer);
+      out.push({ peer, silenceMs: Math.round(now - a.last), allowedMs: Math.round(a.deadline - a.last) });
     }
-    return out.sort();
+    return out.sort((x, y) => (x.peer < y.peer ? -1 : x.peer > y.peer ? 1 : 0));
   }
 
   /** The gossip says the peer is alive after all (it refuted), or it left the cluster: forget it. True when it was down. */

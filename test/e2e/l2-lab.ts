@@ -278,6 +278,37 @@ export class L2Lab {
     }, 50).catch(() => undefined);
   }
 
+  /** A speaker's log lines (JSON) from `since` (ms since the epoch) on. */
+  logSince(n: L2Node, since: number): Record<string, unknown>[] {
+    let text: string;
+    try { text = readFileSync(path.join(this.root, `speaker-${n}.log`), 'utf8'); } catch { return []; }
+    const out: Record<string, unknown>[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.startsWith('{')) continue;
+      try { const o = JSON.parse(line) as Record<string, unknown>; if (typeof o.time === 'number' && o.time >= since) out.push(o); } catch { /* not JSON */ }
+    }
+    return out;
+  }
+
+  /**
+   * Where a silent failover's time went, from the survivors' logs: kill → the successor's
+   * takeover decision (`detectMs`, with the silence it allowed the owner), and kill → its first
+   * gratuitous round for `ip` (`announceMs`). Undefined parts were not logged.
+   */
+  takeoverTimes(victim: L2Node, killedAt: number, ip: string): { by?: string; detectMs?: number; allowedMs?: number; announceMs?: number } {
+    const out: { by?: string; detectMs?: number; allowedMs?: number; announceMs?: number } = {};
+    for (const n of l2Nodes.filter((x) => x !== victim)) {
+      for (const l of this.logSince(n, killedAt)) {
+        const t = (l.time as number) - killedAt;
+        if (out.detectMs === undefined && l.node === victim && String(l.msg).startsWith('layer 2: no heartbeat from the owner')) {
+          Object.assign(out, { by: n, detectMs: t, ...(typeof l.allowedMs === 'number' ? { allowedMs: l.allowedMs } : {}) });
+        }
+        if (String(l.msg).startsWith('layer 2: answering') && l.ip === ip && (out.announceMs === undefined || t < out.announceMs)) out.announceMs = t;
+      }
+    }
+    return out;
+  }
+
   stop(keep: boolean): void {
     for (const k of [...this.procs.keys()]) this.kill(k, k.startsWith('speaker') || k === 'controller' ? 'SIGTERM' : 'SIGKILL');
     deleteL2Namespaces();
@@ -291,7 +322,7 @@ export const l2Services = ['web4', 'api4', 'db4', 'web6', 'api6', 'side'] as con
  * One failover: the owner of `svc` dies (silently: link down, then SIGKILL; loudly: SIGTERM) while
  * the client pings it every 10 ms (and, with http, opens a connection and fetches it every 10 ms); then the node comes back.
  */
-export async function failover(lab: L2Lab, svc: string, mode: 'silent' | 'loud', o: { http?: boolean; seconds?: number; probe?: boolean } = {}): Promise<{ victim: L2Node; outageMs: number; httpGapMs: number; httpAttempts: string[]; newOwner?: string; otherMoved: string[]; answers?: { macs: string[]; want: string } }> {
+export async function failover(lab: L2Lab, svc: string, mode: 'silent' | 'loud', o: { http?: boolean; seconds?: number; probe?: boolean } = {}): Promise<{ victim: L2Node; killedAt: number; outageMs: number; httpGapMs: number; httpAttempts: string[]; newOwner?: string; otherMoved: string[]; answers?: { macs: string[]; want: string } }> {
   // A speaker restarted by the previous round may take a while to start on a loaded machine.
   const before = (await lab.allOwned(l2Services, undefined, 60_000)) ?? {};
   const victim = before[svc] as L2Node | undefined;
@@ -301,6 +332,7 @@ export async function failover(lab: L2Lab, svc: string, mode: 'silent' | 'loud',
   const ping = new PingLoop(ip, seconds);
   const http = o.http ? new HttpLoop(ip.includes(':') ? `http://[${ip}]/` : `http://${ip}/`, seconds) : undefined;
   await new Promise((r) => setTimeout(r, 800));
+  const killedAt = Date.now();
   if (mode === 'silent') {
     inNs(`l2-${victim}`, 'ip', 'link', 'set', 'eth0', 'down');
     lab.kill(`speaker-${victim}`, 'SIGKILL');
@@ -321,7 +353,7 @@ export async function failover(lab: L2Lab, svc: string, mode: 'silent' | 'loud',
   if (mode === 'silent') inNs(`l2-${victim}`, 'ip', 'link', 'set', 'eth0', 'up');
   rmSync(path.join(lab.cfg, '.ironlb-state', `speaker-${victim}.yaml`), { force: true });
   lab.startSpeaker(victim);
-  return { victim, outageMs: r.outageMs, httpGapMs: h.gapMs, httpAttempts: h.attempts, ...(after[svc] ? { newOwner: after[svc] } : {}), otherMoved, ...(answers ? { answers } : {}) };
+  return { victim, killedAt, outageMs: r.outageMs, httpGapMs: h.gapMs, httpAttempts: h.attempts, ...(after[svc] ? { newOwner: after[svc] } : {}), otherMoved, ...(answers ? { answers } : {}) };
 }
 
 export async function runL2Lab(o: { say?: (line: string) => void; keep?: boolean } = {}): Promise<LabReport> {
