@@ -14,6 +14,7 @@ export function registerController(program: Command): void {
     .option('--webhook-port <port>', 'in a cluster: serve the admission and conversion webhooks on this port (0: off)', '9443')
     .option('--webhook-cert-hosts <list>', 'in a cluster: extra DNS names or IPs (comma-separated) in the webhook serving certificate, for an API server that calls the webhook by URL rather than through metallb-webhook-service')
     .option('--no-leader-election', 'in a cluster: write without holding the Lease (a single replica)')
+    .option('--ml-secret-name <name>', 'in a cluster: create the speakers\' memberlist Secret (key secretkey, a random key) under this name when it does not exist (MetalLB\'s flag; the chart: metallb-memberlist)')
     .option('--metrics <[host:]port>', 'serve /metrics, /healthz, /status')
     .option('--accept-lost-state', 'when the stored status (assigned IPs) is damaged, allocate afresh instead of waiting for it to be restored')
     .action((opts) => startOrExit(() => runDaemon({ controller: true, speaker: false }, runOptions(opts, false))));

@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { runOptions } from './cli-options.ts';
 
 const withEnv = <T>(env: Record<string, string | undefined>, f: () => T): T => {
@@ -21,4 +24,28 @@ test('--bgp-backend: native by default; frr-k8s with its namespace and output; M
     assert.deepEqual(runOptions({ config: 'd', node: 'n' }, true).bgpBackend, { kind: 'frr-k8s', namespace: 'elsewhere' });
     assert.equal(runOptions({ config: 'd', node: 'n', bgpBackend: 'native' }, true).bgpBackend, undefined, 'the flag wins over the environment');
   });
+});
+
+test('--ml-secret-key-path: MetalLB\'s folder holding secretkey (the mounted Secret), or a file; empty or missing refused', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ml-secret-'));
+  try {
+    const folder = path.join(dir, 'ml_secret_key');
+    mkdirSync(folder);
+    writeFileSync(path.join(folder, 'secretkey'), 'from-the-secret\n');
+    const file = path.join(dir, 'plain');
+    writeFileSync(file, '  a-file  \n');
+    withEnv({ METALLB_ML_SECRET_KEY_PATH: undefined }, () => {
+      assert.equal(runOptions({ config: 'd', node: 'n', mlSecretKeyPath: folder }, true).membership?.secret, 'from-the-secret');
+      assert.equal(runOptions({ config: 'd', node: 'n', mlSecretKeyPath: file }, true).membership?.secret, 'a-file');
+      assert.equal(runOptions({ config: 'd', node: 'n' }, true).membership, undefined, 'no secret: no gossip');
+      assert.throws(() => runOptions({ config: 'd', node: 'n', mlSecretKeyPath: dir }, true), /cannot read .*secretkey \(MetalLB's layout: the folder holds the Secret's key secretkey\)/);
+      writeFileSync(path.join(folder, 'secretkey'), '\n');
+      assert.throws(() => runOptions({ config: 'd', node: 'n', mlSecretKeyPath: folder }, true), /secretkey is empty/);
+    });
+    withEnv({ METALLB_ML_SECRET_KEY_PATH: file }, () => {
+      assert.equal(runOptions({ config: 'd', node: 'n' }, true).membership?.secret, 'a-file', 'MetalLB\'s environment variable');
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -10,6 +10,7 @@ import { KubernetesStore } from '../store/kubernetes/kube-store.ts';
 import { LeaderElector } from '../store/kubernetes/lease.ts';
 import { metallbConfig } from '../store/kubernetes/resources.ts';
 import { type CertLifetimes, WebhookCertManager } from '../webhooks/certs.ts';
+import { ensureMemberlistSecret } from './memberlist-secret.ts';
 import { serveWebhooks, type WebhookServer } from '../webhooks/server.ts';
 
 export interface ClusterOptions {
@@ -37,6 +38,8 @@ export interface ClusterOptions {
   readonly frrk8sNamespace?: string;
   /** Controller: API writes in flight at most (default 32). */
   readonly writeConcurrency?: number;
+  /** Controller: create the speakers' memberlist Secret (key `secretkey`) under this name when missing (MetalLB's --ml-secret-name). */
+  readonly memberlistSecretName?: string;
 }
 
 export interface ClusterParts {
@@ -81,6 +84,7 @@ export function clusterStore(role: 'controller' | 'speaker', c: ClusterOptions, 
     client, store, ...(elector ? { elector } : {}),
     afterStart: async () => {
       elector?.start();
+      if (role === 'controller' && c.memberlistSecretName) await ensureMemberlistSecret(client, ns, c.memberlistSecretName, logger);
       if (role !== 'controller' || !c.webhookPort) return;
       certs = new WebhookCertManager({
         client, namespace: ns, logger: logger.child({ component: 'webhook-tls' }),

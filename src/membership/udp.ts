@@ -4,6 +4,8 @@ import { createSocket, type Socket } from 'node:dgram';
 import type { Transport } from './swim.ts';
 
 export const defaultMemberPort = 7946;
+/** The key of MetalLB's memberlist Secret, mounted as a folder: `<--ml-secret-key-path>/secretkey`. */
+export const memberlistSecretKey = 'secretkey';
 
 export function splitHostPort(address: string): { host: string; port: number } {
   const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(address);

@@ -41,6 +41,11 @@ describe('the Helm chart', clusterSuiteOptions(), () => {
     assert.deepEqual(ds.containers[0].securityContext.capabilities, { drop: ['ALL'], add: ['NET_RAW', 'NET_ADMIN', 'NET_BIND_SERVICE'] });
     assert.ok(ds.containers[0].args.includes('--lb-class=example.com/lb'));
     assert.ok(ds.tolerations.some((t: Json) => t.key === 'node-role.kubernetes.io/control-plane'));
+    // MetalLB's memberlist layout: the controller makes the Secret, each speaker mounts it as a folder holding secretkey.
+    assert.ok(ds.containers[0].args.includes('--ml-secret-key-path=/etc/ml_secret_key'));
+    assert.deepEqual(ds.containers[0].volumeMounts, [{ name: 'memberlist', mountPath: '/etc/ml_secret_key', readOnly: true }]);
+    assert.deepEqual(ds.volumes, [{ name: 'memberlist', secret: { secretName: 'metallb-memberlist', defaultMode: 420 } }]);
+    assert.ok(one('Deployment').spec.template.spec.containers[0].args.includes('--ml-secret-name=metallb-memberlist'));
     const dep = one('Deployment').spec.template.spec;
     assert.equal(dep.securityContext.runAsNonRoot, true);
     assert.deepEqual(dep.containers[0].securityContext.capabilities, { drop: ['ALL'] });
@@ -48,6 +53,9 @@ describe('the Helm chart', clusterSuiteOptions(), () => {
     JSON.parse(one('ConfigMap').data['ironlb.json'] as string);
     const both = await cp.helm(['template', 'ironlb', chart, '--set', 'prometheus.podMonitor.enabled=true,prometheus.serviceMonitor.enabled=true']);
     assert.notEqual(both.code, 0, 'podMonitor and serviceMonitor together fail, as in MetalLB');
+    const noMl = await cp.helm(['template', 'ironlb', chart, '-n', ns, '--set', 'speaker.memberlist.enabled=false']);
+    assert.equal(noMl.code, 0, noMl.stderr);
+    assert.ok(!/ml-secret|memberlist/.test(noMl.stdout.split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n')), 'speaker.memberlist.enabled=false: no gossip, no Secret');
     const inline = await cp.helm(['template', 'ironlb', chart, '--set', 'configInline.foo=bar']);
     assert.notEqual(inline.code, 0, 'configInline fails, as in MetalLB');
   });

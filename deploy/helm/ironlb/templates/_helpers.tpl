@@ -64,3 +64,8 @@ httpGet:
 {{- define "ironlb.frrk8sNamespace" -}}
 {{- default .Release.Namespace .Values.frrk8s.namespace -}}
 {{- end -}}
+
+{{/* MetalLB's memberlist Secret: made by the controller (--ml-secret-name), mounted by the speakers. */}}
+{{- define "ironlb.memberlistSecretName" -}}
+metallb-memberlist
+{{- end -}}
