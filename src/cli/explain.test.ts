@@ -40,6 +40,25 @@ describe('ironlb explain', () => {
     assert.ok(!r.text.includes('node "node2"'), 'only the nodes asked for');
   });
 
+  it('FRRConfigurations a speaker would refuse follow: the invalid one, and per node the one in conflict', async () => {
+    const frr = (name: string, spec: string) => `apiVersion: frrk8s.metallb.io/v1beta1\nkind: FRRConfiguration\nmetadata: {name: ${name}, namespace: metallb-system}\nspec:\n${spec}`;
+    writeFileSync(join(dir, 'frr.yaml'), [
+      frr('clash', '  nodeSelector: {matchLabels: {kubernetes.io/hostname: node1}}\n  bgp:\n    routers:\n    - asn: 64512\n      neighbors:\n      - {address: 127.0.0.2, asn: 64999, port: 1179}\n'),
+      frr('raw', '  raw: {rawConfig: "router bgp 64512"}\n'),
+    ].join('---\n'));
+    try {
+      const r = await explainText(dir, 'default/web', { nodes: ['node1', 'node3'] });
+      assert.equal(r.ok, true);
+      const section = r.text.slice(r.text.indexOf('FRRConfigurations refused'));
+      assert.match(section, /^ {2}\S*frr\.yaml:16:3: error: FRRConfiguration\/metallb-system\/raw: spec\.raw: raw FRR configuration is not supported/m);
+      assert.match(section, /^ {2}node node1: FRRConfiguration metallb-system\/clash: spec\.bgp\.routers\[0\]\.neighbors\[0\]: neighbour 127\.0\.0\.2 has ASN 64999 here and 64512 in BGPPeer metallb-system\/tor-a; not applied on this node$/m);
+      assert.ok(!section.includes('node node3'), 'clash selects node1 only');
+    } finally {
+      rmSync(join(dir, 'frr.yaml'));
+    }
+    assert.ok(!(await explainText(dir, 'default/web')).text.includes('FRRConfigurations refused'));
+  });
+
   it('a Service that is not there, and an invalid folder, are failures that say so', async () => {
     assert.deepEqual(await explainText(dir, 'default/nope'), { ok: false, text: `Service default/nope is not in ${dir}.\n` });
     writeFileSync(join(dir, 'broken.yaml'), 'apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata:\n  name: bad\n  namespace: metallb-system\nspec:\n  addresses: ["10.0.0.0/33"]\n');

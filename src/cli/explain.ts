@@ -1,14 +1,16 @@
 // `ironlb explain --config DIR NAMESPACE/NAME`: why a Service is or is not announced, node by node.
 // It runs the same pure plan the speakers run, over the folder's objects and the IPs the
 // controller wrote, so its answer is the speakers' answer — sessions aside (`ironlb status`
-// shows those).
+// shows those). FRRConfigurations a node's speaker would refuse (invalid, or in conflict) follow.
 import { hostname } from 'node:os';
 import type { Command } from '@commander-js/extra-typings';
 import type { EndpointSlice, Node, Service } from '../api/resources.ts';
 import { formatDiagnostic } from '../api/diagnostics.ts';
+import { resolveFrrConfigurations } from '../config/frrk8s-configurations.ts';
 import { resolveConfig } from '../config/resolve.ts';
 import { withLocalEndpoints, withThisNode } from '../daemon/synthesize.ts';
 import { explainService, planAnnouncements } from '../speaker/index.ts';
+import { mergeFrrConfigurations } from '../speaker/frrk8s-merge.ts';
 import { explainLayer2, planLayer2 } from '../speaker/l2-owner.ts';
 import { readControllerStatus, readSpeakerStatuses } from '../store/files/status-file.ts';
 import { loadPaths } from './load-paths.ts';
@@ -46,16 +48,27 @@ export async function explainText(folder: string, target: string, o: ExplainOpti
     lines.push(`  controller ${e.time} ${e.type} ${e.reason}: ${e.message}`);
   }
   const nodeNames = o.nodes && o.nodes.length > 0 ? o.nodes : nodes.length > 0 ? nodes.map((n) => n.metadata.name ?? '').sort() : [hostname()];
+  const frr = loaded.objects.some((x) => x.object.kind === 'FRRConfiguration') ? resolveFrrConfigurations(loaded.objects) : undefined;
+  const refused = frr?.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic) ?? [];
   for (const nodeName of nodeNames) {
+    const withNode = withThisNode(nodes, nodeName);
     const plan = planAnnouncements({
       config: resolved.config,
       services,
       endpointSlices: o.standalone ? withLocalEndpoints(services, slices, nodeName) : slices,
-      nodes: withThisNode(nodes, nodeName),
+      nodes: withNode,
       nodeName,
     });
     lines.push(...explainService(plan, namespace, name));
+    if (!frr) continue;
+    // The merge each speaker makes, here without its history (a refused edit's last good version).
+    const merged = mergeFrrConfigurations({
+      peers: plan.peers, bfdProfiles: resolved.config.bfdProfiles, configurations: frr.configurations,
+      nodeLabels: withNode.find((n) => n.metadata.name === nodeName)?.metadata.labels ?? {},
+    });
+    refused.push(...merged.errors.map((e) => `node ${nodeName}: ${e.message}`));
   }
+  if (refused.length > 0) lines.push('FRRConfigurations refused (the speakers report them in their status too):', ...refused.map((r) => `  ${r}`));
   // Layer 2: one election for the whole cluster, over the speakers alive right now (from their
   // status files; every Node when none has written one).
   const key = `${namespace}/${name}`;

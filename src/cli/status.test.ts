@@ -52,6 +52,17 @@ test('a route waiting on a session that is down is not under "announced"', async
   assert.match(line(text, 'r1 10.0.0.1'), /Connect: 1 prefixes waiting for the session/);
 });
 
+test('the FRRConfigurations a speaker refused are listed under it', async (t) => {
+  const dir = await folder(t);
+  await writeControllerStatus(dir, { services: {}, pools: {}, events: [] });
+  const message = 'FRRConfiguration frr-k8s-system/extra: spec.bgp.routers[0].asn: 64999 differs from 64512, the ASN BGPPeer metallb-system/tor gives the router of the default VRF (one router per VRF, one ASN); not applied on this node';
+  await writeSpeakerStatus(dir, { node: 'n1', peers: {}, notAnnounced: [], frrConfigurationProblems: [{ configuration: 'frr-k8s-system/extra', message }] });
+  await writeSpeakerStatus(dir, { node: 'n2', peers: {}, notAnnounced: [], frrConfigurationProblems: [] });
+  const lines = (await statusText(dir)).split('\n');
+  assert.equal(lines[lines.indexOf('  n1') + 1], `    refused: ${message}`);
+  assert.equal(lines.filter((l) => l.includes('refused:')).length, 1);
+});
+
 test('Services without an IP are listed, with the controller\'s reason', async (t) => {
   const dir = await folder(t);
   await writeFile(path.join(dir, 'svc.yaml'), [

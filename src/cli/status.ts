@@ -101,6 +101,7 @@ export function statusTextOf(c: ControllerStatus, speakers: readonly SpeakerStat
       if (p.received) lines.push(`      received ${p.received.routes} routes, ${p.received.accepted} accepted, ${p.received.installed} installed in the kernel`);
       if (p.lastError) lines.push(`      last error: ${p.lastError}`);
     }
+    for (const p of s.frrConfigurationProblems ?? []) lines.push(`    refused: ${p.message}`);
     for (const n of s.notAnnounced.slice(0, 10)) lines.push(`    not announced: ${n.service}: ${n.reason}`);
   }
   const warnings = c.events.filter((e) => e.type === 'Warning').slice(-5);

@@ -1,12 +1,13 @@
 // The speaker role's FRRConfiguration support (issue #14), kept out of speaker.ts: per full
 // reconcile, the snapshot's FRRConfigurations are checked and merged with the plan's sessions
-// (speaker/frrk8s-merge.ts; errors logged at warn when they change), and each session's receive
-// policy goes to the route importer (bgp/route-import.ts). Only sessions with a toReceive keep
-// an Adj-RIB-In (a peer sending a full table to a node that wants none of it costs nothing, as
-// before); so a toReceive added to a running session asks the peer for its routes again with
-// ROUTE-REFRESH (RFC 2918), or, when the peer did not advertise it, resets the session once
-// (Cease 6/6, "other configuration change"). The
-// rtnetlink socket is opened only once there is a route to install.
+// (speaker/frrk8s-merge.ts; errors logged at warn when they change, and put in the speaker's
+// status: ConfigurationState and Events in a cluster, `ironlb status` on a folder), and each
+// session's receive policy goes to the route importer (bgp/route-import.ts). Only sessions with a
+// toReceive keep an Adj-RIB-In (a peer sending a full table to a node that wants none of it costs
+// nothing, as before); so a toReceive added to a running session asks the peer for its routes
+// again with ROUTE-REFRESH (RFC 2918), or, when the peer did not advertise it, resets the session
+// once (Cease 6/6, "other configuration change"). The rtnetlink socket is opened only once there
+// is a route to install.
 import type { Logger } from 'pino';
 import { KernelRoutes } from '../bgp/kernel-routes.ts';
 import { type ImportStatus, RouteImporter } from '../bgp/route-import.ts';
@@ -18,7 +19,7 @@ import type { BfdProfile, Peer } from '../config/types.ts';
 import type { Labels } from '../net/selector.ts';
 import { mergeFrrConfigurations } from '../speaker/frrk8s-merge.ts';
 import type { PeerPlan } from '../speaker/plan-types.ts';
-import type { Snapshot } from '../store/store.ts';
+import type { FrrConfigurationProblem, Snapshot } from '../store/store.ts';
 import type { BgpEngine } from './engines.ts';
 import { CeaseSubcode } from '../bgp/errors.ts';
 import { formatDiagnostic } from '../api/diagnostics.ts';
@@ -35,6 +36,7 @@ export interface FrrK8sHookOptions {
 export class FrrK8sHook {
   private lastGood = new Map<string, FrrConfiguration>();
   private lastProblems = '';
+  private problems: readonly FrrConfigurationProblem[] = [];
   private readonly withPolicy = new Set<string>();
   private readonly importer: RouteImporter;
 
@@ -46,6 +48,8 @@ export class FrrK8sHook {
   /** ironlb's sessions for this node merged with the FRRConfigurations selecting it. */
   merge(s: Snapshot, peers: readonly PeerPlan[], nodeLabels: Labels): { peers: readonly PeerPlan[]; receive: ReadonlyMap<string, ReceivePolicy>; bfdProfiles: readonly BfdProfile[] } {
     if (!s.objects.some((o) => o.object.kind === 'FRRConfiguration') && this.lastGood.size === 0) {
+      this.lastProblems = '';
+      this.problems = [];
       return { peers, receive: new Map(), bfdProfiles: [] };
     }
     const resolved = resolveFrrConfigurations(s.objects);
@@ -56,13 +60,23 @@ export class FrrK8sHook {
       peers, bfdProfiles: s.config.bfdProfiles, configurations: resolved.configurations, nodeLabels, lastGood: this.lastGood, invalid,
     });
     this.lastGood = new Map(r.lastGood);
-    const problems = [...resolved.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic), ...r.errors.map((e) => e.message)];
-    const text = problems.join('\n');
+    const problems: FrrConfigurationProblem[] = [
+      ...resolved.diagnostics.filter((d) => d.severity === 'error')
+        .map((d) => ({ configuration: `${d.object?.namespace ?? ''}/${d.object?.name ?? ''}`, message: formatDiagnostic(d) })),
+      ...r.errors,
+    ];
+    const text = problems.map((p) => p.message).join('\n');
     if (text !== this.lastProblems) {
       this.lastProblems = text;
-      for (const p of problems) this.o.logger.warn({ problem: p }, 'FRRConfiguration not applied');
+      this.problems = problems;
+      for (const p of problems) this.o.logger.warn({ problem: p.message }, 'FRRConfiguration not applied');
     }
     return r;
+  }
+
+  /** The FRRConfigurations the last merge refused on this node, and why (for status). */
+  refused(): readonly FrrConfigurationProblem[] {
+    return this.problems;
   }
 
   /** The session's receive policy (none: it learns nothing). */

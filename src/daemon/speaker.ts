@@ -422,7 +422,10 @@ export class SpeakerRole {
     }
     const { notAnnounced, announced } = bgpSummaryOf(this.summaries(), this.layer2OnlyPools);
     const layer2 = this.o.layer2Status?.();
-    return { node: this.o.nodeName, peers, notAnnounced, announced, ...(layer2 && Object.keys(layer2).length > 0 ? { layer2 } : {}), updated: new Date().toISOString() };
+    return {
+      node: this.o.nodeName, peers, notAnnounced, announced, ...(layer2 && Object.keys(layer2).length > 0 ? { layer2 } : {}),
+      frrConfigurationProblems: this.frrk8s.refused(), updated: new Date().toISOString(),
+    };
   }
 
   /** Something outside the BGP plan (layer 2) changed what status() reports. */

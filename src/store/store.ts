@@ -72,6 +72,13 @@ export interface PeerAnnouncement {
   readonly received?: { readonly routes: number; readonly accepted: number; readonly installed: number };
 }
 
+/** An FRRConfiguration (frr-k8s's kind) this node's speaker did not apply, or not in its current version, and why. */
+export interface FrrConfigurationProblem {
+  /** `namespace/name`. */
+  readonly configuration: string;
+  readonly message: string;
+}
+
 /** What one speaker owns: its sessions and what it announces on each; what it does not, and why. */
 export interface SpeakerStatus {
   readonly node: string;
@@ -81,6 +88,12 @@ export interface SpeakerStatus {
   readonly layer2?: Readonly<Record<string, { readonly node: string; readonly ips: readonly string[]; readonly interfaces: readonly string[] }>>;
   /** The Services this node announces over BGP and to which peers (a cluster's ServiceBGPStatus). */
   readonly announced?: readonly { readonly service: string; readonly peers: readonly string[] }[];
+  /**
+   * The FRRConfigurations refused on this node (invalid, or conflicting with what is already in
+   * force). Present, maybe empty, when the speaker merges FRRConfigurations itself (its own BGP
+   * speaker); absent with `--bgp-backend frr-k8s`, where frr-k8s judges them.
+   */
+  readonly frrConfigurationProblems?: readonly FrrConfigurationProblem[];
   readonly updated?: string;
 }
 

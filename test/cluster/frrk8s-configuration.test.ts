@@ -3,7 +3,8 @@
 // up once the CRD is installed; the speaker reads them in the frr-k8s namespace only
 // (--frrk8s-namespace), merges them (an extra neighbour becomes a session, here with a scripted
 // BGP peer, whose routes are counted in its BGPSessionState), drops the session when the object goes, refuses a conflicting one and keeps the last
-// good one, and takes a neighbour's password from a Secret beside the FRRConfiguration.
+// good one (saying so in the speaker's ConfigurationState and an Event on the object), and takes a
+// neighbour's password from a Secret beside the FRRConfiguration.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -128,7 +129,23 @@ spec: { myASN: 64512, peerASN: 64514, peerAddress: 127.0.0.3, peerPort: 11798, h
     await sleep(800);
     assert.equal(peer.connections.length, 1, 'the conflicting object changed nothing');
     assert.equal((await sessions(cp)).find((s) => s.status?.peer === 'frrk8s-127.0.0.1')?.status.bgpStatus, 'Established');
+    // Said where a MetalLB user looks: the speaker's ConfigurationState, and an Event on the object.
+    const state = async () => (await cp.request('GET', `/apis/metallb.io/v1beta1/namespaces/${ns}/configurationstates/speaker-node-1`)).body as Json;
+    const invalid = await until('ConfigurationState Invalid', async () => ((await state()).status?.result === 'Invalid' ? state() : undefined));
+    const condition = (invalid.status.conditions as Json[]).find((c) => c.type === 'frrConfigurationsValid')!;
+    assert.equal(condition.status, 'False');
+    assert.match(condition.message, new RegExp(`^FRRConfiguration ${ns}/conflict: .*neighbour 127\\.0\\.0\\.1 has ASN 64999 here and 64513 in FRRConfiguration ${ns}/receive; not applied on this node$`));
+    assert.equal(invalid.status.errorSummary, condition.message);
+    assert.equal((invalid.status.conditions as Json[]).find((c) => c.type === 'configReconcilerValid')?.status, 'True');
+    const events = await until('the Warning Event on the FRRConfiguration', async () => {
+      const items = ((await cp.request('GET', `/api/v1/namespaces/${ns}/events`)).body as Json).items as Json[];
+      const on = items.filter((e) => e.involvedObject.kind === 'FRRConfiguration' && e.involvedObject.name === 'conflict');
+      return on.length > 0 ? on : undefined;
+    });
+    assert.deepEqual([events.length, events[0]!.type, events[0]!.reason], [1, 'Warning', 'InvalidConfiguration']);
+    assert.equal(events[0]!.message, `node node-1: ${condition.message}`);
     await cp.kubectl(['delete', '-n', ns, 'frrconfiguration', 'conflict']);
+    await until('ConfigurationState Valid again', async () => (await state()).status?.result === 'Valid' || undefined);
 
     await cp.kubectl(['delete', '-n', ns, 'frrconfiguration', 'receive']);
     await until('the FRR neighbour\'s BGPSessionState removed', async () => (await sessions(cp)).every((s) => s.status?.peer !== 'frrk8s-127.0.0.1') || undefined);

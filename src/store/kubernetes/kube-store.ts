@@ -3,12 +3,13 @@
 // configuration keeps the last good one in force, for Services too: new Services still get IPs
 // under it, and ConfigurationState plus an Event say why the new one was refused (MetalLB's
 // behaviour). Status goes back through the writers (controller: Service status, annotation,
-// Events, pool status; speaker: ServiceBGPStatus, BGPSessionState), written only on change.
+// Events, pool status; speaker: ServiceBGPStatus, BGPSessionState, and in its ConfigurationState
+// the FRRConfigurations it refused), written only on change.
 import type { ConfigResolver, StoreLogger } from '../files/folder-store.ts';
 import { ConfigRejectedError } from '../files/folder-store.ts';
 import { formatDiagnostic } from '../../api/diagnostics.ts';
 import type { EndpointSlice, Service } from '../../api/resources.ts';
-import type { ControllerStatus, Snapshot, SnapshotDelta, SpeakerStatus, Store, StoreListener } from '../store.ts';
+import type { ControllerStatus, FrrConfigurationProblem, Snapshot, SnapshotDelta, SpeakerStatus, Store, StoreListener } from '../store.ts';
 import { SnapshotAssembler } from './assemble.ts';
 import { ConfigurationStateWriter } from './configuration-state.ts';
 import { ControllerStatusWriter } from './controller-writer.ts';
@@ -143,8 +144,22 @@ export class KubernetesStore implements Store {
     if (problems.join('\n') !== this.lastFrrProblems) {
       this.lastFrrProblems = problems.join('\n');
       for (const p of problems) this.o.logger?.warn({ problem: p }, 'FRRConfiguration refused; its last good version stays in force');
+      this.reportFrrConfigurations();
     }
     return r;
+  }
+
+  /** The speaker's word on the FRRConfigurations it merges (none yet, or frr-k8s as the backend: undefined). */
+  private speakerFrrProblems: readonly FrrConfigurationProblem[] | undefined;
+
+  /** Into ConfigurationState: the FRRConfigurations refused as written (load) and those the merge refused. */
+  private reportFrrConfigurations(): void {
+    if (this.speakerFrrProblems === undefined) return;
+    const refused = this.assembler.frrDiagnostics.map((d) => ({
+      configuration: `${d.object?.namespace ?? ''}/${d.object?.name ?? ''}`,
+      message: `${formatDiagnostic(d)} (refused as written; its last version that loaded, if any, stays in force)`,
+    }));
+    void this.configurationState.reportFrrConfigurations([...refused, ...this.speakerFrrProblems]);
   }
 
   current(): Snapshot | undefined {
@@ -259,6 +274,10 @@ export class KubernetesStore implements Store {
 
   async writeSpeakerStatus(s: SpeakerStatus): Promise<void> {
     if (!this.speakerWriter) throw new Error('writeSpeakerStatus: this store serves the controller');
+    if (s.frrConfigurationProblems !== undefined) {
+      this.speakerFrrProblems = s.frrConfigurationProblems;
+      this.reportFrrConfigurations();
+    }
     await this.speakerWriter.write(s);
   }
 
