@@ -124,10 +124,10 @@ export class FrrK8sEmitRole {
   }
 
   status(): SpeakerStatus {
-    const { notAnnounced, announced } = bgpSummary(this.lastPlan?.services ?? [], this.layer2OnlyPools);
+    const { notAnnounced, announced, announcedToNoPeer } = bgpSummary(this.lastPlan?.services ?? [], this.layer2OnlyPools);
     const layer2 = this.o.layer2Status?.();
     // Sessions are frr-k8s's (its own BGPSessionState objects): none of ours to report.
-    return { node: this.o.nodeName, peers: {}, notAnnounced, announced, ...(layer2 && Object.keys(layer2).length > 0 ? { layer2 } : {}), updated: new Date().toISOString() };
+    return { node: this.o.nodeName, peers: {}, notAnnounced, announced, ...(announcedToNoPeer.length > 0 ? { announcedToNoPeer } : {}), ...(layer2 && Object.keys(layer2).length > 0 ? { layer2 } : {}), updated: new Date().toISOString() };
   }
 
   statusChanged(): void {

@@ -79,3 +79,21 @@ test('member address: InternalIP first, then ExternalIP', () => {
   assert.equal(memberAddress({ ...node('x'), status: { addresses: [{ type: 'ExternalIP', address: '203.0.113.1' }, { type: 'Hostname', address: 'x' }] } }), '203.0.113.1');
   assert.equal(memberAddress(node('y')), undefined);
 });
+
+test("an owner none of whose advertisement's interfaces exists here says so per IP (MetalLB's announceFailed)", async () => {
+  const owner = rankNodes(['n1', 'n2', 'n3'], '192.0.2.10')[0]!;
+  const status = async (interfaces: string[], here: string[]) => {
+    const responder = new FakeResponder();
+    responder.interfacesFor = (ip: string) => (responder.claims.at(-1)?.some((c) => formatIp(c.ip) === ip) ? here : []);
+    const role = new L2Role({ nodeName: owner, logger: pino({ level: 'silent' }), responder });
+    role.onSnapshot(snapshot(1, { ...config, l2Advertisements: [{ ...ad, interfaces }] }));
+    await new Promise((r) => setImmediate(r));
+    const s = role.status()['default/web'];
+    await role.stop();
+    return s;
+  };
+  assert.deepEqual(await status(['eth9'], []), { node: owner, ips: ['192.0.2.10'], interfaces: [], noInterface: ['192.0.2.10'] });
+  assert.deepEqual(await status(['eth0'], ['eth0']), { node: owner, ips: ['192.0.2.10'], interfaces: ['eth0'] });
+  // No interfaces named: every usable one (MetalLB never fails those).
+  assert.deepEqual(await status([], []), { node: owner, ips: ['192.0.2.10'], interfaces: [] });
+});

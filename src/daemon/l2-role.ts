@@ -60,6 +60,11 @@ export interface L2ServiceStatus {
   readonly ips: readonly string[];
   /** Interfaces this node answers on; empty on other nodes' entries. */
   readonly interfaces: readonly string[];
+  /**
+   * On the owner's entry: the IPs it cannot answer for because none of the interfaces its
+   * L2Advertisements name exists on this node (MetalLB's `announceFailed`).
+   */
+  readonly noInterface?: readonly string[];
 }
 
 /** The node's address other speakers reach it at: InternalIP first, as MetalLB's pod IP would be. */
@@ -112,7 +117,10 @@ export class L2Role {
       const ips = d.ips.map(formatIp);
       const mine = d.owner === this.o.nodeName;
       const interfaces = mine && this.responder ? [...new Set(ips.flatMap((ip) => this.responder!.interfacesFor(ip)))].sort() : [];
-      out[d.service] = { node: d.owner, ips, interfaces };
+      // Named interfaces of which none is here (the responder's scan knows this node's interfaces).
+      const noInterface = mine && this.responder && d.interfaces !== undefined && d.interfaces !== 'all'
+        ? ips.filter((ip) => this.responder!.interfacesFor(ip).length === 0) : [];
+      out[d.service] = { node: d.owner, ips, interfaces, ...(noInterface.length > 0 ? { noInterface } : {}) };
     }
     return out;
   }

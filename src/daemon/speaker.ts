@@ -420,10 +420,10 @@ export class SpeakerRole {
         ...received(this.frrk8s.status(id)),
       };
     }
-    const { notAnnounced, announced } = bgpSummaryOf(this.summaries(), this.layer2OnlyPools);
+    const { notAnnounced, announced, announcedToNoPeer } = bgpSummaryOf(this.summaries(), this.layer2OnlyPools);
     const layer2 = this.o.layer2Status?.();
     return {
-      node: this.o.nodeName, peers, notAnnounced, announced, ...(layer2 && Object.keys(layer2).length > 0 ? { layer2 } : {}),
+      node: this.o.nodeName, peers, notAnnounced, announced, ...(announcedToNoPeer.length > 0 ? { announcedToNoPeer } : {}), ...(layer2 && Object.keys(layer2).length > 0 ? { layer2 } : {}),
       frrConfigurationProblems: this.frrk8s.refused(), updated: new Date().toISOString(),
     };
   }

@@ -6,7 +6,16 @@ import type { NotAnnouncedEntry, ServicePlan } from './plan-types.ts';
 export interface BgpSummary {
   readonly notAnnounced: { service: string; reason: string }[];
   readonly announced: { service: string; peers: readonly string[] }[];
+  /**
+   * Services this node announces over BGP that no peer takes: no session on this node, or the
+   * advertisements name other peers or the other address family. MetalLB counts them as announced
+   * from this node (its `nodeAssigned` Event), as `announced` ones.
+   */
+  readonly announcedToNoPeer: string[];
 }
+
+/** Reasons that leave the Service announced from this node, only not to a given peer. */
+const peerLevel = new Set<string>(['noPeers', 'peerNotSelectedByAdvertisement', 'addressFamilyMismatch']);
 
 /** Pools only layer 2 announces (an L2Advertisement, no BGPAdvertisement): their Services are not BGP's to report. */
 export function layer2OnlyPools(config: Config): ReadonlySet<string> {
@@ -43,11 +52,13 @@ export function bgpSummary(plans: Iterable<ServicePlan>, skipPools: ReadonlySet<
 export function bgpSummaryOf(summaries: Iterable<ServiceSummary>, skipPools: ReadonlySet<string>): BgpSummary {
   const notAnnounced: BgpSummary['notAnnounced'] = [];
   const announced: BgpSummary['announced'] = [];
+  const announcedToNoPeer: string[] = [];
   for (const s of summaries) {
     // A layer-2 Service is not "not announced" by BGP: the layer-2 status says who answers for it.
     if (s.pool !== undefined && skipPools.has(s.pool)) continue;
     if (s.ips.length > 0) for (const e of s.notAnnounced) notAnnounced.push({ service: s.key, reason: `${e.reason}: ${e.message}` });
     if (s.peers.length > 0) announced.push({ service: s.key, peers: s.peers });
+    else if (s.ips.length > 0 && s.notAnnounced.some((e) => peerLevel.has(e.reason))) announcedToNoPeer.push(s.key);
   }
-  return { notAnnounced, announced };
+  return { notAnnounced, announced, announcedToNoPeer };
 }

@@ -85,7 +85,7 @@ export interface SpeakerStatus {
   readonly peers: Readonly<Record<string, PeerAnnouncement>>;
   readonly notAnnounced: readonly { readonly service: string; readonly reason: string }[];
   /** Layer 2, per Service (namespace/name): the node answering ARP/NDP, the IPs, and (on that node) its interfaces. */
-  readonly layer2?: Readonly<Record<string, { readonly node: string; readonly ips: readonly string[]; readonly interfaces: readonly string[] }>>;
+  readonly layer2?: Readonly<Record<string, { readonly node: string; readonly ips: readonly string[]; readonly interfaces: readonly string[]; readonly noInterface?: readonly string[] }>>;
   /** The Services this node announces over BGP and to which peers (a cluster's ServiceBGPStatus). */
   readonly announced?: readonly { readonly service: string; readonly peers: readonly string[] }[];
   /**
@@ -94,6 +94,8 @@ export interface SpeakerStatus {
    * speaker); absent with `--bgp-backend frr-k8s`, where frr-k8s judges them.
    */
   readonly frrConfigurationProblems?: readonly FrrConfigurationProblem[];
+  /** The Services this node announces over BGP that no peer takes (MetalLB still says `nodeAssigned`). */
+  readonly announcedToNoPeer?: readonly string[];
   readonly updated?: string;
 }
 

@@ -3,7 +3,7 @@
 // writes IPs to Service status, the pool annotation, Events and pool status only when something
 // changed (API calls counted); a restarted controller keeps every IP; a refused configuration
 // keeps the last good one and says why in ConfigurationState; the speaker writes ServiceBGPStatus
-// and BGPSessionState, and removes them when the Service goes away.
+// and BGPSessionState, and removes them when the Service goes away, and MetalLB's nodeAssigned Event.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -191,6 +191,15 @@ spec: {}
     assert.notEqual(session.status.bgpStatus, 'Established'); // nothing listens on 11799
     assert.equal(session.status.bfdStatus, 'N/A');
     assert.equal(session.status.prefixesSent, 1);
+    // MetalLB's speaker Event on the Service, from the MetalLB speaker's source, once.
+    const assigned = await until('nodeAssigned Event', async () => {
+      const list = await get(cp, `/api/v1/namespaces/${apps}/events`);
+      return (list.items as Json[]).find((e) => e.involvedObject?.name === 'edge' && e.reason === 'nodeAssigned');
+    });
+    assert.equal(assigned.type, 'Normal');
+    assert.equal(assigned.message, 'announcing from node "node-1" with protocol "bgp"');
+    assert.deepEqual(assigned.source, { component: 'metallb-speaker', host: 'node-1' });
+    assert.equal(assigned.involvedObject.uid, (await get(cp, `/api/v1/namespaces/${apps}/services/edge`)).metadata.uid);
     await cp.kubectl(['delete', '-n', apps, 'service', 'edge']);
     await until('ServiceBGPStatus removed', async () => {
       const list = await get(cp, `/apis/metallb.io/v1beta1/namespaces/${ns}/servicebgpstatuses`);

@@ -29,8 +29,33 @@ export function ironlbSpeakerArgv(cp: ControlPlane, namespace: string, node: Nod
   return [process.execPath, ironlbCli, 'speaker', `--kubeconfig=${cp.kubeconfigPath}`, `--namespace=${namespace}`, `--node=${node}`, '--metrics=127.0.0.1:7472'];
 }
 
-/** Per step ("start", then each step's name): what every router holds. */
-export type ScenarioRecord = Record<string, WorldSeen>;
+/** Per Service: "Type reason: message" of every Event the speakers wrote on it, each once, sorted. */
+export type ServiceEvents = Record<string, string[]>;
+
+/** The record's last "step": per Service, the Events the speakers wrote on it over the scenario. */
+export const speakerEvents = 'speaker events';
+
+/**
+ * Per step ("start", then each step's name): what every router holds; then (`speakerEvents`) the
+ * speakers' Events per Service.
+ */
+export type ScenarioRecord = Record<string, WorldSeen | ServiceEvents>;
+const routersAt = (r: ScenarioRecord | undefined, step: string): WorldSeen | undefined => r?.[step] as WorldSeen | undefined;
+
+/**
+ * The Events the speakers wrote on each of `names` (source `metallb-speaker`: MetalLB's, and
+ * ironlb's, which uses MetalLB's name); the apiserver's and the controllers' are left out.
+ */
+export async function speakerEventsOf(cp: ControlPlane, ns: string, names: string[]): Promise<ServiceEvents> {
+  const out: Record<string, Set<string>> = Object.fromEntries(names.map((n) => [n, new Set<string>()]));
+  const r = await cp.request('GET', `/api/v1/namespaces/${ns}/events`);
+  for (const e of (r.body.items ?? []) as { involvedObject?: { kind?: string; name?: string }; reportingComponent?: string; source?: { component?: string }; type: string; reason: string; message: string }[]) {
+    const by = e.reportingComponent || e.source?.component || '';
+    if (e.involvedObject?.kind !== 'Service' || by !== 'metallb-speaker') continue;
+    out[e.involvedObject.name ?? '']?.add(`${e.type} ${e.reason}: ${e.message}`);
+  }
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, [...v].sort()]));
+}
 
 export interface RunningSpeakers { procs: Map<NodeName, ChildProcess>; stop(): Promise<void> }
 
@@ -168,13 +193,12 @@ export async function runBgpScenario(cp: ControlPlane, world: BgpWorld, impl: Im
   try {
     await withScenario(cp, world, impl, s, s.name, async (ns) => {
       let before: WorldSeen = quietRouters(s);
-      record.start = await settle(world, { label: `${impl.name} ${s.name} @start`, ...(expect?.start ? { minMs: 4000, quietMs: 2000, maxMs: 60_000, expect: expect.start, before } : { minMs: 10_000, quietMs: 5000, maxMs: 60_000 }) });
-      before = record.start;
+      const start = routersAt(expect, 'start');
+      before = record.start = await settle(world, { label: `${impl.name} ${s.name} @start`, ...(start ? { minMs: 4000, quietMs: 2000, maxMs: 60_000, expect: start, before } : { minMs: 10_000, quietMs: 5000, maxMs: 60_000 }) });
       for (const step of s.steps) {
         await applyStep(cp, ns, step);
-        const want = expect?.[step.name];
-        record[step.name] = await settle(world, { label: `${impl.name} ${s.name} @${step.name}`, ...(want ? { minMs: 3000, quietMs: 2000, maxMs: 40_000, expect: want, before } : { minMs: 4000, quietMs: 4000, maxMs: 40_000 }) });
-        before = record[step.name]!;
+        const want = routersAt(expect, step.name);
+        before = record[step.name] = await settle(world, { label: `${impl.name} ${s.name} @${step.name}`, ...(want ? { minMs: 3000, quietMs: 2000, maxMs: 40_000, expect: want, before } : { minMs: 4000, quietMs: 4000, maxMs: 40_000 }) });
       }
     });
     return record;
@@ -196,10 +220,24 @@ export function eachStep<T>(
 
 export const show = (v: unknown): string => JSON.stringify(v) ?? 'absent';
 
+/** The keys whose values differ, one line each ("<where> <key>: metallb … ironlb …"): a Service's Events, an address's answering nodes. */
+export function keyedDifferences(where: string, ms: Record<string, unknown>, is: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const key of new Set([...Object.keys(ms), ...Object.keys(is)])) {
+    if (show(ms[key]) !== show(is[key])) out.push(`${where} ${key}: metallb ${show(ms[key])} ironlb ${show(is[key])}`);
+  }
+  return out;
+}
+
 /** Every difference between two records, one line each ("scenario @step router what: metallb … ironlb …"). */
 export function bgpDifferences(metallb: Record<string, ScenarioRecord>, ironlb: Record<string, ScenarioRecord>): string[] {
   const out: string[] = [];
-  eachStep(metallb, ironlb, (where, ms = {}, is = {}) => {
+  eachStep(metallb, ironlb, (where, m = {}, i = {}) => {
+    if (where.endsWith(` @${speakerEvents}`)) {
+      out.push(...keyedDifferences(where, m, i));
+      return;
+    }
+    const ms = m as WorldSeen; const is = i as WorldSeen;
     for (const router of new Set([...Object.keys(ms), ...Object.keys(is)])) {
       const a = ms[router]; const b = is[router];
       if (show(a?.sessions) !== show(b?.sessions)) out.push(`${where} ${router} sessions: metallb ${show(a?.sessions)} ironlb ${show(b?.sessions)}`);

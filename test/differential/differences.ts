@@ -71,23 +71,12 @@ export const bgpDifferences: BgpDifference[] = [
 ];
 
 /**
- * Who answers ARP/NDP differently with ironlb's speakers than with MetalLB's (l2-scenarios.ts): none.
+ * Who answers ARP/NDP, and the speakers' Events on each Service (`nodeAssigned` from the node that
+ * answers), differently with ironlb's speakers than with MetalLB's (l2-scenarios.ts): none.
  * (MetalLB's NDP answers, sent from the node's link-local address, were once missed: the lab's
  * client was ndisc6, which drops those; ndp-ask.py takes them as a host's kernel does.)
  */
 export const l2Differences: Difference[] = [];
-
-/**
- * The speakers' Events (l2-observe.ts records them per Service as the step "speaker events"):
- * MetalLB's speaker writes `Normal nodeAssigned: announcing from node "<node>" with protocol
- * "layer2"` on every Service its node announces; ironlb's speaker writes none. Not deliberate: a
- * gap in ironlb's speaker (it reports through ServiceL2Status objects and its logs only).
- * differential-l2.test.ts asserts every such line is this gap and counts them.
- */
-export const speakerEventGap = {
-  lines: 18,
-  why: 'not deliberate, an ironlb gap: MetalLB\'s speaker writes a nodeAssigned Event on each Service it announces, ironlb\'s speaker none',
-};
 
 /**
  * How ironlb's webhook answers a case of webhook-cases.ts differently from MetalLB's: both refuse

@@ -2,7 +2,7 @@
 // bgp-world.ts and records, after the start and after each step, which nodes answer ARP/NDP for
 // each Service address (asked from the client namespace, every address at once, until final).
 import type { ControlPlane } from '../cluster/index.ts';
-import { applyStep, eachStep, type Implementation, show, withScenario } from './bgp-observe.ts';
+import { applyStep, eachStep, type Implementation, keyedDifferences, speakerEvents, speakerEventsOf, withScenario } from './bgp-observe.ts';
 import { type BgpWorld, settleOn } from './bgp-world.ts';
 import type { L2Scenario } from './l2-scenarios.ts';
 
@@ -17,21 +17,6 @@ async function ingress(cp: ControlPlane, ns: string, names: string[]): Promise<M
     out.set(n, ((r.body.status?.loadBalancer?.ingress ?? []) as { ip: string }[]).map((i) => i.ip));
   }
   return out;
-}
-
-/** The record's last "step": per Service, the Events the speakers wrote on it over the scenario. */
-export const speakerEvents = 'speaker events';
-
-/** "Type reason: message" of every Event a speaker wrote on each Service (MetalLB's: `metallb-speaker`; ironlb's: `ironlb-speaker`), each once. */
-async function speakerEventsOf(cp: ControlPlane, ns: string, names: string[]): Promise<Record<string, string[]>> {
-  const out: Record<string, Set<string>> = Object.fromEntries(names.map((n) => [n, new Set<string>()]));
-  const r = await cp.request('GET', `/api/v1/namespaces/${ns}/events`);
-  for (const e of (r.body.items ?? []) as { involvedObject?: { kind?: string; name?: string }; reportingComponent?: string; source?: { component?: string }; type: string; reason: string; message: string }[]) {
-    const by = e.reportingComponent || e.source?.component || '';
-    if (e.involvedObject?.kind !== 'Service' || !/speaker/.test(by)) continue;
-    out[e.involvedObject.name ?? '']?.add(`${e.type} ${e.reason}: ${e.message}`);
-  }
-  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, [...v].sort()]));
 }
 
 /** Who answers for every address now, all asked at once. */
@@ -73,10 +58,6 @@ export async function runL2Scenario(cp: ControlPlane, world: BgpWorld, impl: Imp
 /** Every difference between two layer-2 records, one line each. */
 export function l2Differences(metallb: Record<string, L2Record>, ironlb: Record<string, L2Record>): string[] {
   const out: string[] = [];
-  eachStep(metallb, ironlb, (where, ms = {}, is = {}) => {
-    for (const key of new Set([...Object.keys(ms), ...Object.keys(is)])) {
-      if (show(ms[key]) !== show(is[key])) out.push(`${where} ${key}: metallb ${show(ms[key])} ironlb ${show(is[key])}`);
-    }
-  });
+  eachStep(metallb, ironlb, (where, ms = {}, is = {}) => out.push(...keyedDifferences(where, ms, is)));
   return out.sort();
 }

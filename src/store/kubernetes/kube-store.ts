@@ -17,6 +17,7 @@ import type { Json, KubeClient } from './kube-client.ts';
 import { resourcePath } from './kube-client.ts';
 import { objectKey, Reflector } from './reflector.ts';
 import * as res from './resources.ts';
+import { EventRecorder } from './event-recorder.ts';
 import { readSpeakerStatuses, SpeakerStatusWriter } from './speaker-writer.ts';
 
 export interface KubernetesStoreOptions {
@@ -99,6 +100,7 @@ export class KubernetesStore implements Store {
       ? new SpeakerStatusWriter({
         client: o.client, namespace: o.namespace, node: o.node ?? '', ...(o.logger ? { logger: o.logger } : {}),
         vrfOf: (peer) => this.last?.config.peers.find((p) => p.name === peer)?.vrf,
+        events: new EventRecorder({ client: o.client, component: 'metallb-speaker', ...(o.node ? { host: o.node } : {}), services, ...(o.logger ? { logger: o.logger } : {}) }),
       })
       : undefined;
     this.configurationState = new ConfigurationStateWriter({

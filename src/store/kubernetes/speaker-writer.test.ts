@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KubeApiError, type KubeClient } from './kube-client.ts';
-import { SpeakerStatusWriter } from './speaker-writer.ts';
+import { EventRecorder } from './event-recorder.ts';
+import { SpeakerStatusWriter, speakerEvents } from './speaker-writer.ts';
 import type { SpeakerStatus } from '../store.ts';
 
 function recorder() {
@@ -85,4 +86,38 @@ test('after close() a failed write is not retried', async () => {
   const n = calls.length;
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(calls.length, n);
+});
+
+test("Events: nodeAssigned per Service and protocol when this node starts announcing it, as MetalLB's speaker words it", () => {
+  const held = new Set<string>();
+  const lines = (s: SpeakerStatus) => speakerEvents(s, held).map((e) => `${e.object} ${e.type} ${e.reason}: ${e.message}`);
+  assert.deepEqual(lines(status({ announcedToNoPeer: ['apps/no-session'] })), [
+    'apps/web Normal nodeAssigned: announcing from node "n1" with protocol "bgp"',
+    'apps/no-session Normal nodeAssigned: announcing from node "n1" with protocol "bgp"',
+    'apps/l2svc Normal nodeAssigned: announcing from node "n1" with protocol "layer2"',
+  ]);
+  // Nothing new: no Event (MetalLB's repeats only raise the count of the same Event object).
+  assert.deepEqual(lines(status({ announcedToNoPeer: ['apps/no-session'] })), []);
+  // Another node wins the layer-2 election, then this one again: announced anew.
+  assert.deepEqual(lines(status({ layer2: { 'apps/l2svc': { node: 'n2', ips: ['192.0.2.9'], interfaces: [] } } })), []);
+  assert.deepEqual(lines(status()), ['apps/l2svc Normal nodeAssigned: announcing from node "n1" with protocol "layer2"']);
+  // The interfaces the L2Advertisement names are not on this node: announceFailed per IP, still assigned.
+  held.clear();
+  assert.deepEqual(lines(status({ announced: [], layer2: { 'apps/dual': { node: 'n1', ips: ['192.0.2.9', '2001:db8::9'], interfaces: [], noInterface: ['192.0.2.9', '2001:db8::9'] } } })), [
+    'apps/dual Warning announceFailed: the interfaces specified by LB IP "192.0.2.9" doesn\'t exist in assigned node "n1" with protocol "layer2"',
+    'apps/dual Warning announceFailed: the interfaces specified by LB IP "2001:db8::9" doesn\'t exist in assigned node "n1" with protocol "layer2"',
+    'apps/dual Normal nodeAssigned: announcing from node "n1" with protocol "layer2"',
+  ]);
+});
+
+test('Events go to the recorder as the statuses come, even those a newer one replaces before it is written', async () => {
+  const { calls, client } = recorder();
+  const events = new EventRecorder({ client, component: 'metallb-speaker', host: 'n1' });
+  const w = new SpeakerStatusWriter({ client, namespace: 'metallb-system', node: 'n1', events });
+  const first = w.write(status({ layer2: {} }));
+  await w.write(status({ announced: [] }));
+  await first;
+  await events.idle();
+  assert.deepEqual(calls.filter((c) => c.endsWith('/events')), ['POST /api/v1/namespaces/apps/events', 'POST /api/v1/namespaces/apps/events']);
+  w.close();
 });

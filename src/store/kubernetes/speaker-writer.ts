@@ -7,11 +7,21 @@
 // when the status an object would hold changed. A write that failed (apiserver restarting, a new
 // CRD's storage still initializing: 429) is retried with backoff on its own: the speaker writes
 // again only when its status changes, which may be never.
+//
+// Events, as MetalLB's speaker writes them: `Normal nodeAssigned: announcing from node "<node>"
+// with protocol "bgp"|"layer2"` on a Service when this node starts announcing it (BGP: an
+// advertisement of its pool selects this node and its endpoints allow it, whether or not a peer
+// takes the route; layer 2: this node won the election), and `Warning announceFailed` per IP when
+// this node owns a layer-2 IP but none of the interfaces its L2Advertisements name exists here.
+// MetalLB writes them on every sync of the Service (client-go counts the repeats on one Event
+// object); ironlb on each change (the Service newly announced from this node, or the speaker
+// started): the same Event objects, a smaller count.
 import { createHash } from 'node:crypto';
 import { type BGPSessionStateStatus, statusLabels, statusResources } from '../../api/status-kinds.ts';
 import type { SpeakerStatus } from '../store.ts';
 import type { Json, KubeClient } from './kube-client.ts';
 import { KubeApiError, resourcePath } from './kube-client.ts';
+import type { EventRecorder, ServiceEvent } from './event-recorder.ts';
 
 export interface SpeakerWriterOptions {
   readonly client: KubeClient;
@@ -23,6 +33,44 @@ export interface SpeakerWriterOptions {
   readonly now?: () => number;
   /** First retry delay after a failed write, doubled up to 30 s (default 1 s). */
   readonly retryMs?: number;
+  /** Where the speaker's Events on Services go (none without). */
+  readonly events?: EventRecorder;
+}
+
+/**
+ * The Events a speaker's status calls for, given what it announced before (`held`, updated): per
+ * Service and protocol newly announced from this node, `nodeAssigned`; per layer-2 IP newly
+ * without an interface, `announceFailed`. Pure.
+ */
+export function speakerEvents(s: SpeakerStatus, held: Set<string>): ServiceEvent[] {
+  const out: ServiceEvent[] = [];
+  const now = new Set<string>();
+  const assigned = (service: string, protocol: 'bgp' | 'layer2') => {
+    const k = `${protocol} ${service}`;
+    if (now.has(k)) return;
+    now.add(k);
+    if (!held.has(k)) out.push({ object: service, type: 'Normal', reason: 'nodeAssigned', message: `announcing from node "${s.node}" with protocol "${protocol}"` });
+  };
+  for (const a of s.announced ?? []) assigned(a.service, 'bgp');
+  for (const service of s.announcedToNoPeer ?? []) assigned(service, 'bgp');
+  for (const [service, l2] of Object.entries(s.layer2 ?? {})) {
+    if (l2.node !== s.node) continue;
+    // MetalLB checks the interfaces per IP before it says the Service is announced.
+    for (const ip of l2.noInterface ?? []) {
+      const k = `noif ${service} ${ip}`;
+      now.add(k);
+      if (!held.has(k)) {
+        out.push({
+          object: service, type: 'Warning', reason: 'announceFailed',
+          message: `the interfaces specified by LB IP "${ip}" doesn't exist in assigned node "${s.node}" with protocol "layer2"`,
+        });
+      }
+    }
+    assigned(service, 'layer2');
+  }
+  held.clear();
+  for (const k of now) held.add(k);
+  return out;
 }
 
 /** A DNS-1123 name from free text, with a hash when it had to be changed or cut. */
@@ -52,6 +100,8 @@ export class SpeakerStatusWriter {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay = 0;
   private closed = false;
+  /** What the Events said so far: "<protocol> <service>" announced, "noif <service> <ip>" failed. */
+  private readonly announcedNow = new Set<string>();
 
   constructor(private readonly o: SpeakerWriterOptions) {}
 
@@ -110,6 +160,8 @@ export class SpeakerStatusWriter {
 
   /** Writes this status; when some of it could not be written, tries again later until it is. */
   write(s: SpeakerStatus): Promise<void> {
+    // Every status given counts for the Events, even one a newer status replaces before it is written.
+    if (this.o.events) for (const e of speakerEvents(s, this.announcedNow)) this.o.events.record(e);
     this.latest = s;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
@@ -142,6 +194,7 @@ export class SpeakerStatusWriter {
   close(): void {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    this.o.events?.close();
   }
 
   /** True when every object now holds what it should. */
