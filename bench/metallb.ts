@@ -101,6 +101,7 @@ async function bgp(sizes: number[], opts: BenchBgpOptions = {}): Promise<void> {
     const a = m.bulk[n]!; const b = i.bulk[n]!;
     row(`${n} Services → all at r1 from 3 nodes`, a.seconds, b.seconds, 's', 1);
     row('... after the last create', a.afterCreates, b.afterCreates, 's', 1);
+    row('... then node-1\'s ServiceBGPStatus written for all', a.statusSeconds, b.statusSeconds, 's', 1);
     for (const phase of ['idle', 'churn'] as const) {
       for (const who of ['controller', 'speaker'] as const) {
         const x: Cost = a[phase][who]; const y: Cost = b[phase][who];

@@ -36,7 +36,7 @@ export interface BgpFigures {
   convergenceP50Ms: number; convergenceP99Ms: number; convergenceMissing: number;
   /** The two halves of convergence: create → IP in status (a watcher's view: the controller), status → /32 at r1 (the speaker). */
   statusP50Ms: number; statusP99Ms: number; speakerP50Ms: number; speakerP99Ms: number;
-  bulk: Record<number, { seconds: number; afterCreates: number; idle: { controller: Cost; speaker: Cost }; churn: { controller: Cost; speaker: Cost } }>;
+  bulk: Record<number, { seconds: number; afterCreates: number; /** Routes at r1 → node-1's ServiceBGPStatus written for every Service (NaN: not within 15 min). */ statusSeconds: number; idle: { controller: Cost; speaker: Cost }; churn: { controller: Cost; speaker: Cost } }>;
   configChange: { resetsOthers: number; updatesOthers: number; resetsEdited: number };
   nodeLossMs: number;
 }
@@ -113,6 +113,18 @@ async function waitUntil(what: string, ms: number, f: () => Promise<boolean>): P
   while (!(await f().catch(() => false))) {
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms: ${what}`);
     await sleep(200);
+  }
+}
+
+/** Waits until `node`'s speaker has written a ServiceBGPStatus with its status for at least `n` Services; false after `ms`. */
+async function statusesWritten(cp: ControlPlane, ns: string, node: string, n: number, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const r = await cp.request('GET', `/apis/metallb.io/v1beta1/namespaces/${ns}/servicebgpstatuses?labelSelector=${encodeURIComponent(`metallb.io/node=${node}`)}`).catch(() => undefined);
+    const items = ((r?.body as Json | undefined)?.items ?? []) as Json[];
+    if (items.filter((i) => i.status?.serviceName).length >= n) return true;
+    if (Date.now() > end) return false;
+    await sleep(Math.max(2000, n / 2)); // a list of 10,000 is a few MB for the apiserver to encode
   }
 }
 
@@ -216,6 +228,13 @@ export async function benchBgp(impl: Implementation, sizes: number[], say: (l: s
         });
         const seconds = (Date.now() - t0) / 1000;
         const afterCreates = (Date.now() - created) / 1000;
+        // Idle means done: node-1's speaker has written a ServiceBGPStatus (with its status) for
+        // every Service. Both speakers write one per Service (two requests each: create, then the
+        // status subresource); a window opened before they finish measures the backlog.
+        const routed = Date.now();
+        const statusDone = await statusesWritten(cp, ns, 'node-1', n, 900_000);
+        const statusSeconds = (Date.now() - routed) / 1000;
+        say(`${impl.name}: node-1's ServiceBGPStatus ${statusDone ? `for all ${n}` : 'NOT complete'} ${statusSeconds.toFixed(1)} s after the routes`);
         await sleep(5000);
         const idle = await measure(pids, () => sleep(10_000));
         const churn = await measure(pids, async () => {
@@ -228,7 +247,7 @@ export async function benchBgp(impl: Implementation, sizes: number[], say: (l: s
             if (wait > 0) await sleep(wait);
           }
         });
-        figures.bulk[n] = { seconds, afterCreates, idle, churn };
+        figures.bulk[n] = { seconds, afterCreates, statusSeconds: statusDone ? statusSeconds : NaN, idle, churn };
         say(`${impl.name}: ${n} Services in r1's RIB from 3 nodes in ${seconds.toFixed(1)} s (${afterCreates.toFixed(1)} s after the last create); idle ${JSON.stringify(idle)}; churn ${JSON.stringify(churn)}`);
       }
 

@@ -49,4 +49,42 @@ describe('KubeClient', () => {
       await new Promise((r) => server.close(r));
     }
   });
+
+  test('credentials are worked out once, not per request; a 401 makes the next request read them again', async () => {
+    const ca = createCertificate({ commonName: 'test-ca', validDays: 1 });
+    const serving = createCertificate({ commonName: 'apiserver', validDays: 1, hosts: ['127.0.0.1'], issuer: ca });
+    let valid = 'Bearer t0ken';
+    const seen: string[] = [];
+    const server = createServer({ cert: serving.certPem, key: serving.keyPem }, (req, res) => {
+      seen.push(req.headers.authorization ?? '');
+      const ok = req.headers.authorization === valid;
+      res.writeHead(ok ? 200 : 401, { 'Content-Type': 'application/json' });
+      res.end(ok ? '{"kind":"Service"}' : '{"kind":"Status","reason":"Unauthorized","code":401}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, caData: Buffer.from(ca.certPem).toString('base64'), skipTLSVerify: false }],
+      users: [{ name: 'u', token: 't0ken' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x',
+    });
+    let applied = 0;
+    const apply = kc.applyToHTTPSOptions.bind(kc);
+    kc.applyToHTTPSOptions = async (o) => { applied++; await apply(o); };
+    const client = new KubeClient(kc);
+    try {
+      for (let i = 0; i < 5; i++) await client.request('GET', `/api/v1/namespaces/x/services/s${i}`);
+      assert.equal(applied, 1);
+      // The token rotates: the cached one is refused once, then the new one is read and used.
+      (kc.getCurrentUser() as { token?: string }).token = 'fresh';
+      valid = 'Bearer fresh';
+      const err = await client.request('GET', '/api/v1/namespaces/x/services/s5').catch((e: unknown) => e);
+      assert.ok(err instanceof KubeApiError && err.code === 401);
+      await client.request('GET', '/api/v1/namespaces/x/services/s6');
+      assert.equal(applied, 2);
+      assert.deepEqual(seen.slice(-2), ['Bearer t0ken', 'Bearer fresh']);
+    } finally {
+      client.close();
+      await new Promise((r) => server.close(r));
+    }
+  });
 });

@@ -53,6 +53,7 @@ export class KubeClient {
   readonly counts: Record<string, number> = {};
   private readonly server: URL;
   private readonly agent: http.Agent;
+  private creds: { until: number; opts: https.RequestOptions } | undefined;
 
   constructor(readonly kubeConfig: KubeConfig, readonly userAgent = 'ironlb') {
     const cluster = kubeConfig.getCurrentCluster();
@@ -76,16 +77,32 @@ export class KubeClient {
   private async options(method: string, path: string, query: RequestOptions['query'], headers: Record<string, string>): Promise<https.RequestOptions> {
     const url = new URL(this.server.href.replace(/\/$/, '') + path);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const { headers: auth, agent, ...tls } = await this.credentials();
     const opts: https.RequestOptions = {
-      method, protocol: url.protocol, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, path: url.pathname + url.search,
-      headers: { Accept: 'application/json', 'User-Agent': this.userAgent, ...headers }, agent: this.agent,
+      ...tls, method, protocol: url.protocol, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, path: url.pathname + url.search,
+      headers: { Accept: 'application/json', 'User-Agent': this.userAgent, ...headers, ...auth },
+      // client-node puts a fresh Agent on every request, so every request would open a new
+      // connection and do a TLS handshake (most of the apiserver's CPU per write, measured in
+      // bench/k8s.ts): keep the pooled keep-alive agent unless the cluster goes through a proxy.
+      // The TLS options client-node filled in stay on the request; the agent pools by them.
+      agent: this.kubeConfig.getCurrentCluster()?.proxyUrl ? agent : this.agent,
     };
+    return opts;
+  }
+
+  /**
+   * What client-node adds to a request (TLS material, the Authorization header, a proxy agent),
+   * worked out at most every 10 s rather than per request: it decodes or re-reads the CA,
+   * certificate and key each time, a tenth of a speaker's CPU per status write (1,000
+   * ServiceBGPStatus objects written at start). A token that rotates (in-cluster, exec plugins)
+   * is picked up within 10 s, and at once after a 401.
+   */
+  private async credentials(): Promise<https.RequestOptions> {
+    const now = Date.now();
+    if (this.creds && now < this.creds.until) return this.creds.opts;
+    const opts: https.RequestOptions = { headers: {} };
     await this.kubeConfig.applyToHTTPSOptions(opts);
-    // client-node puts a fresh Agent on every request, so every request would open a new
-    // connection and do a TLS handshake (most of the apiserver's CPU per write, measured in
-    // bench/k8s.ts): keep the pooled keep-alive agent unless the cluster goes through a proxy.
-    // The TLS options client-node filled in stay on the request; the agent pools by them.
-    if (!this.kubeConfig.getCurrentCluster()?.proxyUrl) opts.agent = this.agent;
+    this.creds = { until: now + 10_000, opts };
     return opts;
   }
 
@@ -110,6 +127,7 @@ export class KubeClient {
             parsed = { message: text.slice(0, 300) };
           }
           const status = res.statusCode ?? 0;
+          if (status === 401) this.creds = undefined;
           if (status >= 200 && status < 300) resolve(parsed as T);
           else reject(statusError(status, parsed, method, path, res.headers['retry-after']));
         });
@@ -137,6 +155,7 @@ export class KubeClient {
     };
     const req = (opts.protocol === 'https:' ? https : http).request(opts, (res) => {
       const status = res.statusCode ?? 0;
+      if (status === 401) this.creds = undefined;
       if (status !== 200) {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
