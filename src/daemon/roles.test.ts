@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import type { PeerConfig, PeerStatus, Route } from '../bgp/speaker.ts';
+import type { Service } from '../api/resources.ts';
 import { type Config, emptyConfig, type Peer, bfdDefaults } from '../config/types.ts';
 import { formatIp, parseIp } from '../net/ip.ts';
 import { formatPrefix, parsePrefix, type Prefix } from '../net/prefix.ts';
@@ -473,6 +474,53 @@ describe('SpeakerRole: incremental planning', () => {
     assert.ok(bgp.calls.slice(before).every((x) => !x.startsWith('routes ')), `no whole table handed over: ${bgp.calls.slice(before).join('; ')}`);
     role.onSnapshot({ ...snapshot(cfg, 3), services: [local, other], endpointSlices: [slice('other', [{ node: 'n1' }])], delta: { from: 2, servicesOnly: true, upserted: [local], deleted: [], slices: new Map([['default/web', []]]) } });
     assert.deepEqual(prefixes(), ['192.0.2.8/32']);
+    await role.stop();
+  });
+});
+
+describe('SpeakerRole: peers sharing one route table', () => {
+  it('peers given the same routes share them until a delta changes them differently; each peer\'s prefixes stay what a whole plan gives', async () => {
+    // r1..r3 get every p4 route; p5's advertisement names r2 only: its Services make r2 differ.
+    const cfg = fixtureConfig([fixturePool('p4', ['192.0.2.0/24']), fixturePool('p5', ['198.51.100.0/24'])], [peer('r1', '10.0.0.1'), peer('r2', '10.0.0.2'), peer('r3', '10.0.0.3')],
+      [ad('all', { pools: ['p4'] }), ad('only-r2', { pools: ['p5'], peers: ['r2'] })]);
+    const bgp = new FakeBgp();
+    const role = new SpeakerRole({
+      store: new FakeStore(), nodeName: 'n1', plan: planAnnouncements, incremental: (i) => new IncrementalPlan(i), bgp, logger: silentLogger(),
+      hostIpv4: parseIp('192.0.2.254')!, statusEveryMs: 1, assumeLocalEndpoints: true,
+    });
+    const node = { apiVersion: 'v1' as const, kind: 'Node' as const, metadata: { name: 'n1', labels: { 'kubernetes.io/hostname': 'n1' } }, spec: {} };
+    const check = (services: Service[], step: string): void => {
+      const whole = planAnnouncements({ config: cfg, services, endpointSlices: services.map((s) => slice(s.metadata.name!, [{ node: 'n1' }])), nodes: [node], nodeName: 'n1' });
+      const status = role.status();
+      for (const pp of whole.peers) {
+        const id = Object.keys(status.peers).find((k) => k.includes(pp.peer.name))!;
+        assert.deepEqual([...status.peers[id]!.prefixes].sort(), pp.routes.map((r) => formatPrefix(r.prefix)).sort(), `${step}: prefixes of ${pp.peer.name}`);
+        assert.deepEqual((bgp.routes.get(id) ?? []).map((r) => formatPrefix(r.prefix)).sort(), pp.routes.map((r) => formatPrefix(r.prefix)).sort(), `${step}: routes to ${pp.peer.name}`);
+      }
+    };
+    let services = [service('a', { ips: ['192.0.2.1'] }), service('b', { ips: ['192.0.2.2'] })];
+    role.onSnapshot({ ...snapshot(cfg, 1), services });
+    check(services, 'start');
+    const steps: [Service[], string[]][] = [
+      [[service('x', { ips: ['198.51.100.1'] })], []], // r2 only: r2 stops sharing
+      [[service('c', { ips: ['192.0.2.3'] })], []], // every peer alike
+      [[], ['default/a']],
+      [[service('y', { ips: ['198.51.100.2'] }), service('d', { ips: ['192.0.2.4'] })], ['default/x']],
+      [[], ['default/y']],
+    ];
+    steps.forEach(([upserted, deleted], i) => {
+      const gone = new Set([...deleted, ...upserted.map((s) => `default/${s.metadata.name!}`)]);
+      services = [...services.filter((s) => !gone.has(`default/${s.metadata.name!}`)), ...upserted];
+      role.onSnapshot({ ...snapshot(cfg, i + 2), services, delta: { from: i + 1, servicesOnly: true, upserted, deleted } });
+      check(services, `step ${i + 1}`);
+    });
+    // A whole plan again (no delta): peers with the same routes share again, and stay right.
+    role.onSnapshot({ ...snapshot(cfg, 20), services });
+    check(services, 'whole');
+    const more = [service('e', { ips: ['192.0.2.5'] })];
+    services = [...services, ...more];
+    role.onSnapshot({ ...snapshot(cfg, 21), services, delta: { from: 20, servicesOnly: true, upserted: more, deleted: [] } });
+    check(services, 'after whole');
     await role.stop();
   });
 });
