@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, it } from 'node:test';
 import type { PeerConfig, PeerStatus, Route } from '../bgp/speaker.ts';
 import type { Service } from '../api/resources.ts';
@@ -312,6 +314,31 @@ describe('ControllerRole', () => {
     const writes = store.controller.length;
     await role.onSnapshot(snapshot(emptyConfig, 5));
     assert.equal(store.controller.length, writes);
+  });
+
+  it('the snapshot handed to an in-process speaker does not keep the allocation result (its events) alive', async () => {
+    // The speaker and layer 2 keep the last snapshot until the next one: at 50,000 Services the
+    // start's result (50,000 events, the changed Map) was ~9 MiB kept for nothing.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    let kept: Snapshot | undefined;
+    let ref: WeakRef<object> | undefined;
+    const svc: Snapshot['services'][number] = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'apps' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } };
+    const role = new ControllerRole({
+      store: new FakeStore(), logger: silentLogger(), onAllocated: (s) => { kept = s; },
+      allocate: () => {
+        const r = { services: { 'apps/web': { ips: ['10.9.0.1'], pool: 'blue' } }, pools: {}, events: [{ type: 'Normal' as const, object: 'apps/web', reason: 'IPAllocated', message: 'Assigned IP ["10.9.0.1"]' }] };
+        ref = new WeakRef(r);
+        return r;
+      },
+    });
+    await role.onSnapshot({ ...snapshot(emptyConfig), services: [svc] });
+    await role.flush();
+    await new Promise((r) => setImmediate(r)); // a WeakRef's target lives until the end of the job that made it
+    gc();
+    assert.ok(kept, 'the speaker got a snapshot');
+    assert.equal(kept.services[0]?.status?.loadBalancer?.ingress?.[0]?.ip, '10.9.0.1');
+    assert.equal(ref?.deref(), undefined, 'the allocation result was collected while the snapshot is kept');
   });
 
   it('a Service deleted and re-created gets its events again', async () => {
