@@ -97,6 +97,11 @@ export class IncrementalPlan {
   /** IP text -> Services having this node announce it. */
   private readonly announcedIps: MultiMap = new Map();
   private lastAffected: ReadonlySet<string> = new Set();
+  /**
+   * Advertisement lists by their names: every Service of a pool has the same list (its verdict's
+   * and its candidates'), kept once instead of twice per Service (~110 bytes each).
+   */
+  private readonly adLists = new Map<string, readonly BgpAdvertisement[]>();
 
   constructor(private readonly input: PlanInput) {
     const options = input.options ?? {};
@@ -111,6 +116,8 @@ export class IncrementalPlan {
     this.families = this.sessionPeers.map(sessionFamilies);
     this.slices = slicesByService(input.endpointSlices);
     this.apply(input.services, []);
+    // Every Service was "replanned" by the build: nobody asks (the daemon reads conflictedPlans).
+    this.lastAffected = new Set();
   }
 
 
@@ -273,9 +280,10 @@ export class IncrementalPlan {
 
   private add(svc: Service, key: string, touched: Map<string, Prefix>, affected: Set<string>): void {
     const input = this.input;
-    const verdict = judgeService(svc, { config: input.config, node: this.node, nodeLabels: this.nodeLabels, slices: this.slices.get(key) ?? input.standInSlices ?? [], options: input.options ?? {} });
+    const judged = judgeService(svc, { config: input.config, node: this.node, nodeLabels: this.nodeLabels, slices: this.slices.get(key) ?? input.standInSlices ?? [], options: input.options ?? {} });
+    const verdict = judged.announce ? { ...judged, ads: this.adList(judged.ads) } : judged;
     const ads = verdict.announce ? [...verdict.ads].sort((a, b) => byText(a.name, b.name)) : [];
-    const candidates = verdict.announce ? exact(candidatesFor(key, verdict.ips, ads)) : none;
+    const candidates = verdict.announce ? exact(candidatesFor(key, verdict.ips, ads).map((c) => ({ ...c, ads: this.adList(c.ads) }))) : none;
     const ipTexts = verdict.ips.map(formatIp);
     const h: Held = { svc, key, verdict, ipTexts, candidates, announcedIps: none };
     this.held.set(key, h);
@@ -287,6 +295,15 @@ export class IncrementalPlan {
       else this.slots.set(c.prefixKey, { prefix: c.prefix, cands: [c], attrs: none });
       touched.set(c.prefixKey, c.prefix);
     }
+  }
+
+  /** The one kept list of these advertisements (in this order). */
+  private adList(ads: readonly BgpAdvertisement[]): readonly BgpAdvertisement[] {
+    const k = ads.map((a) => a.name).join('\u0000');
+    let l = this.adLists.get(k);
+    // Same names, other objects (a new Config builds a new planner): the kept list is of this Config.
+    if (l === undefined || l.some((a, i) => a !== ads[i])) this.adLists.set(k, (l = exact(ads)));
+    return l;
   }
 
   /** The candidate goes to session peer i: an advertisement names it (or none names any) and the family fits. */
