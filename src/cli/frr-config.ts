@@ -30,7 +30,7 @@ export interface NodeFrrConfiguration extends FrrEmitResult {
 
 /** Per node, what `--bgp-backend frr-k8s` writes for these objects; undefined with the configuration's errors when it is invalid. */
 export function frrConfigurationsFor(objects: readonly LoadedObject[], o: FrrConfigOptions = {}): { results?: NodeFrrConfiguration[]; errors: string[] } {
-  const resolved = resolveConfig(objects);
+  const resolved = resolveConfig(objects, { bgpBackend: 'frr-k8s' });
   const errors = resolved.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
   if (!resolved.config || errors.length > 0) return { errors };
   const all = objects.map((l) => l.object);

@@ -32,7 +32,9 @@ export function validatePaths(paths: readonly string[], options: ValidateOptions
   const loaded = loadPaths(paths);
   let resolved: { config?: Config; partial?: Config; diagnostics: Diagnostic[] };
   try {
-    resolved = resolveConfig(loaded.objects, options.namespace !== undefined ? { namespace: options.namespace } : {});
+    resolved = resolveConfig(loaded.objects, {
+      ...(options.namespace !== undefined ? { namespace: options.namespace } : {}), ...(options.bgpBackend !== undefined ? { bgpBackend: options.bgpBackend } : {}),
+    });
   } catch (err) {
     // A bug in resolution must still end in a report, not a stack trace.
     resolved = { diagnostics: [{ severity: 'error', path: '', message: `internal error while resolving the configuration: ${(err as Error).message}` }] };

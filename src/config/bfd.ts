@@ -21,7 +21,8 @@ const limits: readonly [keyof BFDProfileSpec, number, number, string][] = [
   ['minimumTtl', 1, 254, ''],
 ];
 
-export function resolveBfdProfiles(report: Report, los: readonly LoadedObject<BFDProfileResource>[]): Map<string, ResolvedBfdProfile> {
+/** `echo`: whether the BFD that runs the profiles has an echo function (FRR's, with --bgp-backend frr-k8s). */
+export function resolveBfdProfiles(report: Report, los: readonly LoadedObject<BFDProfileResource>[], o: { echo: boolean } = { echo: false }): Map<string, ResolvedBfdProfile> {
   const out = new Map<string, ResolvedBfdProfile>();
   for (const lo of los) {
     const name = lo.object.metadata.name ?? '';
@@ -33,9 +34,9 @@ export function resolveBfdProfiles(report: Report, los: readonly LoadedObject<BF
       }
     }
     // The speaker's BFD (bfd/profile.ts) has no echo function and refuses such a profile: say so
-    // here, where MetalLB (FRR) would run echo, rather than at run time.
-    if (spec.echoMode === true) {
-      report.error(lo, ['spec', 'echoMode'], 'echo mode is not supported by ironlb\'s BFD (no echo function): set echoMode: false; control packets alone detect failures (lower transmitInterval/receiveInterval for faster detection)');
+    // here, where MetalLB (FRR) would run echo, rather than at run time. frr-k8s's FRR runs it.
+    if (spec.echoMode === true && !o.echo) {
+      report.error(lo, ['spec', 'echoMode'], 'echo mode is not supported by ironlb\'s own BFD (no echo function): set echoMode: false; control packets alone detect failures (lower transmitInterval/receiveInterval for faster detection); or let frr-k8s run BGP and BFD (--bgp-backend frr-k8s), whose FRR does echo');
     }
     const earlier = out.get(name);
     if (earlier) {

@@ -29,6 +29,8 @@ export function checkBfdUse(
         const pool = v6.ad.pools.find((n) => pools.get(n)?.addresses.some((x) => x.range.family === 6))!;
         report.error(p.lo, ['spec', 'bfdProfile'], `BFD profile "${profile.profile.name}" has echoMode, which cannot be used by a peer receiving IPv6 advertisements, and BGPAdvertisement "${v6.ad.name}" announces IPv6 pool "${pool}" to this peer; use a profile without echoMode`);
       }
+      // Echo packets loop back through the neighbour's forwarding plane: one hop only (FRR's rule, frr-k8s's CRD says so).
+      if (p.peer.ebgpMultiHop) report.warn(p.lo, ['spec', 'bfdProfile'], `BFD profile "${profile.profile.name}" has echoMode, which works on single-hop sessions only, and this peer has ebgpMultiHop: its BFD session runs without echo`);
     }
     if (profile.minimumTtlSet && singleHop(p)) {
       report.warn(profile.lo, ['spec', 'minimumTtl'], `minimumTtl ${profile.profile.minimumTtl} applies to multi-hop BFD sessions only; BGPPeer "${p.peer.name}" is single-hop (eBGP without ebgpMultiHop), where packets must arrive with TTL 255 (RFC 5881), so it is ignored there`);

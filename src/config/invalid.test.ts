@@ -340,7 +340,7 @@ const cases: Case[] = [
     ] },
   { name: 'bfd: echo mode with a peer receiving IPv6', objects: [pool('v6', { addresses: ['fc00::/120'] }), peer('r1', { bfdProfile: 'echo' }), bfd('echo', { echoMode: true }), bgpAd('ad')],
     errors: [
-      ['BFDProfile/echo', 'spec.echoMode', 'echo mode is not supported by ironlb\'s BFD (no echo function): set echoMode: false; control packets alone detect failures (lower transmitInterval/receiveInterval for faster detection)'],
+      ['BFDProfile/echo', 'spec.echoMode', 'echo mode is not supported by ironlb\'s own BFD (no echo function): set echoMode: false; control packets alone detect failures (lower transmitInterval/receiveInterval for faster detection); or let frr-k8s run BGP and BFD (--bgp-backend frr-k8s), whose FRR does echo'],
       ['BGPPeer/r1', 'spec.bfdProfile', 'BFD profile "echo" has echoMode, which cannot be used by a peer receiving IPv6 advertisements, and BGPAdvertisement "ad" announces IPv6 pool "v6" to this peer; use a profile without echoMode'],
     ] },
   // ---- Community ----

@@ -22,6 +22,11 @@ export { configEquals } from './equals.ts';
 export interface ResolveOptions {
   /** The MetalLB namespace; default: the namespace most metallb.io resources use. */
   readonly namespace?: string;
+  /**
+   * Who runs the sessions: ironlb's own BGP and BFD (native, the default), or frr-k8s's FRR, to
+   * which `--bgp-backend frr-k8s` hands them; FRR's bfdd has the echo function ironlb's BFD lacks.
+   */
+  readonly bgpBackend?: 'native' | 'frr-k8s';
 }
 
 export interface ResolveResult {
@@ -67,7 +72,7 @@ export function resolveConfig(objects: readonly LoadedObject[], options: Resolve
 
   const namespaces: Namespace[] = ofKind(objects, 'Namespace').map((o) => o.object);
   const pools = resolvePools(report, ofKind(objects, 'IPAddressPool'), namespaces);
-  const bfdProfiles = resolveBfdProfiles(report, ofKind(objects, 'BFDProfile'));
+  const bfdProfiles = resolveBfdProfiles(report, ofKind(objects, 'BFDProfile'), { echo: options.bgpBackend === 'frr-k8s' });
   const aliases = resolveAliases(report, ofKind(objects, 'Community'));
   const peers = resolvePeers(report, ofKind(objects, 'BGPPeer'), {
     namespace,

@@ -43,10 +43,20 @@ test('minimumTtl on a single-hop eBGP session is ignored, and says so', () => {
   assert.deepEqual(warnings([peer('r1', { bfdProfile: 'mh', peerASN: 64500 }), bfd('mh', { minimumTtl: 10 })]), [], 'iBGP may be multi-hop');
 });
 
-test('echo mode is refused, as the speaker\'s BFD refuses it (README: not supported)', () => {
+test('echo mode is refused, as the speaker\'s BFD refuses it (README: not supported by ironlb\'s own BFD)', () => {
   const r = resolveConfig([peer('r1', { bfdProfile: 'echo', ebgpMultiHop: true }), bfd('echo', { echoMode: true })]);
   assert.equal(r.config, undefined);
   assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.object?.name} ${d.path}`), ['echo spec.echoMode']);
+});
+
+test('echo mode with frr-k8s running BGP and BFD (--bgp-backend frr-k8s): taken, its FRR does echo; a multi-hop peer is warned', () => {
+  const r = resolveConfig([peer('r1', { bfdProfile: 'echo' }), bfd('echo', { echoMode: true, echoInterval: 60 })], { bgpBackend: 'frr-k8s' });
+  assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), []);
+  assert.deepEqual([r.config?.bfdProfiles[0]?.echoMode, r.config?.bfdProfiles[0]?.echoIntervalMs], [true, 60]);
+  const multihop = resolveConfig([peer('r1', { bfdProfile: 'echo', ebgpMultiHop: true }), bfd('echo', { echoMode: true })], { bgpBackend: 'frr-k8s' });
+  assert.deepEqual(multihop.diagnostics.map((d) => `${d.severity} ${d.object?.name} ${d.path}: ${d.message}`), [
+    'warning r1 spec.bfdProfile: BFD profile "echo" has echoMode, which works on single-hop sessions only, and this peer has ebgpMultiHop: its BFD session runs without echo',
+  ]);
 });
 
 test('keepalive 0 with a non-zero hold time', () => {

@@ -4,6 +4,8 @@
 // replica, the standby too).
 import type { Logger } from 'pino';
 import { hostname } from 'node:os';
+import type { ResolveOptions } from '../config/resolve.ts';
+import type { ConfigResolver } from '../store/files/folder-store.ts';
 import { defaultResolver } from '../store/files/loader.ts';
 import { KubeClient, loadKubeConfig } from '../store/kubernetes/kube-client.ts';
 import { KubernetesStore } from '../store/kubernetes/kube-store.ts';
@@ -54,10 +56,14 @@ export interface ClusterParts {
 
 export const defaultNamespace = 'metallb-system';
 
-export function clusterStore(role: 'controller' | 'speaker', c: ClusterOptions, namespace: string | undefined, node: string | undefined, logger: Logger): ClusterParts {
+/** `resolveAs`: how the configuration is judged, by the store and the webhooks (the BGP backend). */
+export function clusterStore(
+  role: 'controller' | 'speaker', c: ClusterOptions, namespace: string | undefined, node: string | undefined, logger: Logger, resolveAs: ResolveOptions = {},
+): ClusterParts {
   const client = new KubeClient(loadKubeConfig(c.kubeconfig), `ironlb-${role}`);
+  const resolver: ConfigResolver = resolveAs.bgpBackend === undefined ? defaultResolver : (objects, opts) => defaultResolver(objects, { ...opts, ...resolveAs });
   const store = new KubernetesStore({
-    client, role, namespace: namespace ?? defaultNamespace, resolver: defaultResolver, logger: logger.child({ component: 'store' }),
+    client, role, namespace: namespace ?? defaultNamespace, resolver, logger: logger.child({ component: 'store' }),
     ...(node !== undefined ? { node } : {}),
     ...(c.loadBalancerClass !== undefined ? { loadBalancerClass: c.loadBalancerClass } : {}),
     ...(c.debounceMs !== undefined ? { debounceMs: c.debounceMs } : {}),
@@ -92,7 +98,7 @@ export function clusterStore(role: 'controller' | 'speaker', c: ClusterOptions, 
       });
       const tls = await certs.ensure();
       parts.webhooks = await serveWebhooks({
-        tls, port: c.webhookPort, ...(c.webhookHost ? { host: c.webhookHost } : {}), namespace: ns, logger: logger.child({ component: 'webhooks' }),
+        tls, port: c.webhookPort, ...(c.webhookHost ? { host: c.webhookHost } : {}), namespace: ns, logger: logger.child({ component: 'webhooks' }), resolveAs,
         current: () => metallbConfig.flatMap((r) => store.cached(r.kind)),
       });
       certs.watch(c.webhookCertCheckMs ?? 10 * 60_000, (t) => parts.webhooks?.setTls(t));

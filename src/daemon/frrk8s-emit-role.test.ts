@@ -1,5 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
 import type { LoadedObject } from '../api/loaded.ts';
 import type { EndpointSlice, Node, Service } from '../api/resources.ts';
 import { resolveConfig } from '../config/resolve.ts';
@@ -10,6 +14,7 @@ import { emptyControllerStatus, type Snapshot, type SpeakerStatus, type Store } 
 import { frrScenarios, scenarioObjects } from '../../test/differential/frrk8s-scenarios.ts';
 import { until } from '../../test/fakes/until.ts';
 import { FrrK8sEmitRole } from './frrk8s-emit-role.ts';
+import { runDaemon } from './run.ts';
 
 let generation = 0;
 function snapshot(objects: readonly LoadedObject[]): Snapshot {
@@ -93,4 +98,29 @@ spec: {myASN: 64500, peerASN: 64500, peerAddress: 10.0.0.2, routerID: 10.9.9.9}
   await new Promise((resolve) => setTimeout(resolve, 50));
   assert.equal(sink.writes.length, 1);
   await r.stop();
+});
+
+test('a folder with --bgp-backend frr-k8s takes a BFD profile with echo mode (frr-k8s\'s FRR runs it) and writes it for frr-k8s', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ilb-frr-echo-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'config.yaml'), `apiVersion: metallb.io/v1beta1
+kind: BFDProfile
+metadata: {name: echo, namespace: metallb-system}
+spec: {echoMode: true, echoInterval: 60}
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: tor, namespace: metallb-system}
+spec: {myASN: 64500, peerASN: 64501, peerAddress: 10.0.0.1, bfdProfile: echo}
+`);
+  const out = join(dir, 'out');
+  const d = await runDaemon({ controller: false, speaker: true }, { folder: dir, nodeName: 'n1', logger: silentLogger(), bgpBackend: { kind: 'frr-k8s', output: out } });
+  try {
+    const file = join(out, 'metallb-n1.yaml');
+    await until(() => existsSync(file), 'the FRRConfiguration file');
+    const spec = (parse(readFileSync(file, 'utf8')) as EmittedFrrConfiguration).spec;
+    assert.deepEqual(spec.bgp.bfdProfiles, [{ name: 'echo', echoInterval: 60, echoMode: true, passiveMode: false }]);
+  } finally {
+    await d.stop();
+  }
 });

@@ -14,6 +14,7 @@ import { productionStoreOptions } from '../store/files/loader.ts';
 import type { Snapshot, Store, StoreListener } from '../store/store.ts';
 import type { ClusterOptions, ClusterParts } from './cluster.ts';
 import { defaultNamespace } from '../config/namespace.ts';
+import type { ResolveOptions } from '../config/resolve.ts';
 import { FrrK8sEmitRole } from './frrk8s-emit-role.ts';
 import { FileFrrConfigurationWriter, defaultFrrOutput } from '../store/files/frr-configuration-file.ts';
 import { ControllerRole } from './controller.ts';
@@ -85,14 +86,17 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
   const logger = o.logger ?? createLogger({ role, ...(o.nodeName ? { node: o.nodeName } : {}) });
   const metrics = new Metrics({ processMetrics: o.logger === undefined });
   // Loaded only in cluster mode: the Kubernetes client is ~1,700 modules (~40 MiB of heap, seconds of start-up CPU) a folder never needs.
-  const cluster = o.cluster && role !== 'standalone' ? (await import('./cluster.ts')).clusterStore(role, o.cluster, o.namespace, o.nodeName, logger) : undefined;
+  // With frr-k8s running BGP and BFD, the configuration may ask for what only FRR does (BFD echo
+  // mode); the controller is told by $METALLB_BGP_TYPE, as MetalLB's is.
+  const resolveAs: ResolveOptions = o.bgpBackend?.kind === 'frr-k8s' ? { bgpBackend: 'frr-k8s' } : {};
+  const cluster = o.cluster && role !== 'standalone' ? (await import('./cluster.ts')).clusterStore(role, o.cluster, o.namespace, o.nodeName, logger, resolveAs) : undefined;
   const lbClass = o.cluster?.loadBalancerClass !== undefined ? { loadBalancerClass: o.cluster.loadBalancerClass } : {};
   const planOptions = { ...lbClass, ...(o.ignoreExcludeLb ? { ignoreExcludeLb: true } : {}) };
   // Files are parsed and validated on a worker thread: a huge or hostile file never stalls the sessions;
   // positions are read from the file again when a problem is reported (no text kept per file).
   const parser = cluster?.store ? undefined : new WorkerLoader({ positions: 'file' });
   const store: Store = cluster?.store
-    ?? new FolderStore(o.folder, productionStoreOptions({ ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), ...(o.rescanMs !== undefined ? { rescanMs: o.rescanMs } : {}), logger, ...(parser ? { loader: parser.load, resolver: parser.resolve } : {}) }));
+    ?? new FolderStore(o.folder, productionStoreOptions({ ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), ...(o.rescanMs !== undefined ? { rescanMs: o.rescanMs } : {}), logger, ...(parser ? { loader: parser.load, resolver: (objects, opts) => parser.resolve(objects, { ...opts, ...resolveAs }) } : {}) }));
   let controller: ControllerRole | undefined;
   let speaker: SpeakerRole | undefined;
   let emitter: FrrK8sEmitRole | undefined;

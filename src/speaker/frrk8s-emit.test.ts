@@ -111,6 +111,17 @@ spec: {ipAddressPools: [p], med: 5, asPrepend: {count: 2}}
   assert.ok(r.configuration);
 });
 
+test('BFD echo mode goes to frr-k8s (its FRR runs echo; ironlb\'s own BFD has none): echoMode and echoInterval as written', () => {
+  const r = one(world(`${peerYaml('a', '{myASN: 64500, peerASN: 64501, peerAddress: 10.0.0.1, bfdProfile: echo}')}apiVersion: metallb.io/v1beta1
+kind: BFDProfile
+metadata: {name: echo, namespace: ${ns}}
+spec: {echoMode: true, echoInterval: 60, transmitInterval: 100}
+`));
+  assert.deepEqual(r.errors, []);
+  assert.deepEqual(r.configuration!.spec.bgp.bfdProfiles, [{ name: 'echo', transmitInterval: 100, echoInterval: 60, echoMode: true, passiveMode: false }]);
+  assert.equal(neighbors(r)[0]!.bfdProfile, 'echo');
+});
+
 test('no session and no BFD profile on the node: no object', () => {
   const r = one(world(peerYaml('a', '{myASN: 64500, peerASN: 1, peerAddress: 10.0.0.1, nodeSelectors: [{matchLabels: {rack: r9}}]}')));
   assert.deepEqual([r.errors, r.configuration], [[], undefined]);

@@ -76,3 +76,11 @@ test('conversion: v1beta1 up to v1beta2 (timers made explicit) and back, metadat
   const r = convertReview({ uid: 'u', desiredAPIVersion: 'metallb.io/v2', objects: [old] });
   assert.equal(r.result.status, 'Failure');
 });
+
+test('a BFD profile with echo mode: refused for ironlb\'s own BFD, admitted when frr-k8s runs BFD ($METALLB_BGP_TYPE=frr-k8s)', () => {
+  const echo = { apiVersion: 'metallb.io/v1beta1', kind: 'BFDProfile', metadata: { name: 'echo', namespace: ns }, spec: { echoMode: true } };
+  const native = admit(req(echo), [], ns);
+  assert.equal(native.allowed, false);
+  assert.match(native.message!, /spec\.echoMode: echo mode is not supported by ironlb's own BFD .*--bgp-backend frr-k8s/);
+  assert.deepEqual(admit(req(echo), [], ns, { bgpBackend: 'frr-k8s' }), { allowed: true });
+});

@@ -8,7 +8,7 @@
 // BFDProfile a BGPPeer uses. Pure.
 import { type Diagnostic, formatDiagnostic } from '../api/diagnostics.ts';
 import { type LoadResult, loadValue } from '../api/load.ts';
-import { resolveConfig } from '../config/resolve.ts';
+import { type ResolveOptions, resolveConfig } from '../config/resolve.ts';
 
 type Json = Record<string, unknown>;
 
@@ -36,11 +36,11 @@ function laterReference(d: Diagnostic): boolean {
   return d.path.startsWith('spec.passwordSecret') || d.path === 'spec.bfdProfile' || d.message.startsWith('unknown community alias');
 }
 
-function errorsOf(objects: readonly Json[], namespace: string): { errors: Map<string, Diagnostic>; warnings: Diagnostic[] } {
+function errorsOf(objects: readonly Json[], namespace: string, resolveAs: ResolveOptions): { errors: Map<string, Diagnostic>; warnings: Diagnostic[] } {
   const out: LoadResult = { objects: [], diagnostics: [] };
   for (const o of objects) loadValue(o, { file: '', document: 0, positionOf: () => undefined }, out);
   const loadErrors = out.diagnostics.filter((d) => d.severity === 'error');
-  const resolved = loadErrors.length > 0 ? { diagnostics: [] } : resolveConfig(out.objects, { namespace });
+  const resolved = loadErrors.length > 0 ? { diagnostics: [] } : resolveConfig(out.objects, { ...resolveAs, namespace });
   const all = [...out.diagnostics, ...resolved.diagnostics].map(({ position: _p, ...d }) => d as Diagnostic);
   const errors = new Map<string, Diagnostic>();
   for (const d of all) if (d.severity === 'error' && !laterReference(d)) errors.set(formatDiagnostic(d), d);
@@ -51,7 +51,7 @@ function errorsOf(objects: readonly Json[], namespace: string): { errors: Map<st
  * Admits or refuses `req` given `current`: every metallb.io configuration object in the cluster
  * now (any kind, as the API holds them).
  */
-export function admit(req: AdmissionRequest, current: readonly Json[], namespace: string): AdmissionVerdict {
+export function admit(req: AdmissionRequest, current: readonly Json[], namespace: string, resolveAs: ResolveOptions = {}): AdmissionVerdict {
   const kind = req.kind.kind;
   if (req.operation === 'DELETE') {
     const name = req.name ?? metaOf(req.oldObject ?? {}).name ?? '';
@@ -70,8 +70,8 @@ export function admit(req: AdmissionRequest, current: readonly Json[], namespace
   const name = metaOf(obj).name ?? '';
   const candidate: Json = { ...obj, apiVersion: `${req.kind.group}/${req.kind.version}`, kind };
   const others = current.filter((o) => !sameObject(o, kind, name));
-  const before = errorsOf(current, namespace);
-  const after = errorsOf([...others, candidate], namespace);
+  const before = errorsOf(current, namespace, resolveAs);
+  const after = errorsOf([...others, candidate], namespace, resolveAs);
   const added = [...after.errors].filter(([k]) => !before.errors.has(k)).map(([, d]) => d);
   const warnings = after.warnings.filter((d) => d.object?.kind === kind && d.object.name === name).map(formatDiagnostic);
   if (added.length > 0) return { allowed: false, message: added.map(formatDiagnostic).join('; '), ...(warnings.length ? { warnings } : {}) };

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { type AdmissionRequest, admit } from './admission.ts';
 import { type ConversionRequest, convertReview } from './conversion.ts';
 import type { WebhookTls } from './certs.ts';
+import type { ResolveOptions } from '../config/resolve.ts';
 
 type Json = Record<string, unknown>;
 
@@ -14,6 +15,8 @@ export interface WebhookServerOptions {
   readonly port: number;
   readonly host?: string;
   readonly namespace: string;
+  /** How the configuration is judged (the BGP backend: frr-k8s takes BFD echo mode). */
+  readonly resolveAs?: ResolveOptions;
   /** Every metallb.io configuration object in the cluster now. */
   readonly current: () => readonly Json[];
   readonly logger?: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
@@ -74,7 +77,7 @@ export async function serveWebhooks(o: WebhookServerOptions): Promise<WebhookSer
       const r = review.request as AdmissionRequest;
       let verdict;
       try {
-        verdict = admit(r, o.current(), o.namespace);
+        verdict = admit(r, o.current(), o.namespace, o.resolveAs);
       } catch (e) {
         verdict = { allowed: false, message: `internal error while validating: ${(e as Error).message}` };
       }

@@ -66,6 +66,9 @@ describe('the Helm chart', clusterSuiteOptions(), () => {
     const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as Json).filter(Boolean);
     const args = docs.find((d) => d.kind === 'DaemonSet')!.spec.template.spec.containers[0].args as string[];
     assert.deepEqual(args.filter((a) => a.includes('frr')), ['--bgp-backend=frr-k8s', '--frrk8s-namespace=frr-k8s-system']);
+    // The controller's webhooks take what frr-k8s runs (BFD echo mode), as MetalLB's controller with METALLB_BGP_TYPE.
+    const controllerEnv = docs.find((d) => d.kind === 'Deployment')!.spec.template.spec.containers[0].env as Json[];
+    assert.deepEqual(controllerEnv.filter((e) => e.name === 'METALLB_BGP_TYPE'), [{ name: 'METALLB_BGP_TYPE', value: 'frr-k8s' }]);
     const role = docs.find((d) => d.kind === 'Role' && d.metadata.name === 'ironlb-speaker-frrk8s')!;
     assert.equal(role.metadata.namespace, 'frr-k8s-system');
     assert.deepEqual(role.rules, [
@@ -82,6 +85,7 @@ describe('the Helm chart', clusterSuiteOptions(), () => {
     const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as Json).filter(Boolean);
     const args = docs.find((d) => d.kind === 'DaemonSet')!.spec.template.spec.containers[0].args as string[];
     assert.deepEqual(args.filter((a) => a.includes('frr')), ['--frrk8s-namespace=frr-k8s-system']);
+    assert.ok(!JSON.stringify(docs.find((d) => d.kind === 'Deployment')).includes('METALLB_BGP_TYPE'), 'the native speaker: echo mode refused by the webhooks');
     const role = docs.find((d) => d.kind === 'Role' && d.metadata.name === 'ironlb-speaker-frrk8s')!;
     assert.equal(role.metadata.namespace, 'frr-k8s-system');
     assert.deepEqual(role.rules, [

@@ -3,7 +3,8 @@
 // FRRConfiguration; frr-k8s's own controller (v0.0.21, built from its Go module by
 // scripts/k8s-tools.sh) renders it to FRR configuration and asks its reloader to apply it to FRR
 // (zebra, bgpd, bfdd) in the node's network namespace; the router (FRR bgpd) then has the Service's
-// prefix, with its community, and loses it when the Service goes. Namespaces `fe-*`.
+// prefix, with its community, and loses it when the Service goes; a BFD profile with echo mode
+// (which ironlb's own BFD cannot run) reaches FRR's bfdd. Namespaces `fe-*`.
 //
 // Outside its pod image frr-k8s needs: /etc/frr_reloader (hard-coded; here a private bind mount of
 // a temp folder in a mount namespace of its own, the directory itself created empty once) and a
@@ -146,5 +147,27 @@ spec: {myASN: 64500, peerASN: 64501, peerAddress: 10.215.0.1, holdTime: 9s}
     assert.equal(del.status, 200, JSON.stringify(del.body));
     await waitFor('198.51.100.10/32 withdrawn', 120_000, async () => ((await router.route('198.51.100.10/32').catch(() => [])).length === 0 ? true : undefined), 500)
       .catch((e: Error) => { throw new Error(`${e.message}\n${logs()}`); });
+  });
+
+  it('a BFD profile with echo mode (ironlb\'s own BFD has none) reaches FRR\'s bfdd through frr-k8s', async () => {
+    const apply = await cp.kubectl(['apply', '-f', '-'], {
+      input: `apiVersion: metallb.io/v1beta1
+kind: BFDProfile
+metadata: {name: echo, namespace: ${ns}}
+spec: {echoMode: true, echoInterval: 60}
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: rtr, namespace: ${ns}}
+spec: {myASN: 64500, peerASN: 64501, peerAddress: 10.215.0.1, holdTime: 9s, bfdProfile: echo}
+`,
+    });
+    assert.equal(apply.code, 0, apply.stderr);
+    const running = () => inNs(net.nodeNs, 'vtysh', '--vty_socket', nodeFrr.dir, '-c', 'show running-config');
+    const config = await waitFor('the echo profile in FRR\'s running config', 120_000, () => (/neighbor 10\.215\.0\.1 bfd profile echo/.test(running()) ? running() : undefined), 500)
+      .catch((e: Error) => { throw new Error(`${e.message}\n${logs()}`); });
+    const profile = /^ profile echo\n((?: {2}.*\n)*)/m.exec(config)?.[1] ?? '';
+    assert.match(profile, /^ {2}echo-mode$/m, config);
+    assert.match(profile, /^ {2}echo transmit-interval 60$/m, config);
   });
 });

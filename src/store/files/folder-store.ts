@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import type { Diagnostic } from '../../api/diagnostics.ts';
 import type { LoadedObject } from '../../api/loaded.ts';
 import type { Config } from '../../config/types.ts';
+import type { ResolveOptions } from '../../config/resolve.ts';
 import type { ControllerStatus, Snapshot, SpeakerStatus, Store, StoreListener } from '../store.ts';
 import { emptyControllerStatus } from '../store.ts';
 import { type CachedFile, errCode, FileCache, type FileLoader, gone, type LoadResult, nodeFs, perServiceKinds, type StoreFs, type StoreLogger } from './file-cache.ts';
@@ -29,7 +30,7 @@ import { ControllerStatusWriter } from './status-journal.ts';
 export type { FileLoader, LoadResult, StoreFs, StoreLogger, StoreStat } from './file-cache.ts';
 
 /** Resolves all objects into one Config (config/'s resolveConfig in production). */
-export type ConfigResolver = (objects: readonly LoadedObject[], options: { namespace?: string }) => { config?: Config; diagnostics: Diagnostic[] };
+export type ConfigResolver = (objects: readonly LoadedObject[], options: ResolveOptions) => { config?: Config; diagnostics: Diagnostic[] };
 /** A resolver the folder store may wait for (WorkerLoader.resolve runs it on the parser's thread). */
 export type FolderResolver = (...args: Parameters<ConfigResolver>) => ReturnType<ConfigResolver> | Promise<ReturnType<ConfigResolver>>;
 

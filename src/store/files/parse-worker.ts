@@ -5,7 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { FieldPath, LoadedObject } from '../../api/loaded.ts';
 import { loadText } from '../../api/load.ts';
-import { resolveConfig } from '../../config/resolve.ts';
+import { type ResolveOptions, resolveConfig } from '../../config/resolve.ts';
 import { nestingProblem } from './bounds.ts';
 import { positionToken } from './resolve-positions.ts';
 
@@ -13,7 +13,7 @@ interface ResolveJob {
   readonly kind: 'resolve';
   readonly id: number;
   readonly objects: readonly { object: LoadedObject['object']; source?: LoadedObject['source'] }[];
-  readonly options: { namespace?: string };
+  readonly options: ResolveOptions;
 }
 
 interface ParseManyJob { readonly kind: 'parseMany'; readonly id: number; readonly files: readonly { file: string; text: string }[]; readonly maxDepth: number }
