@@ -57,6 +57,11 @@ describe('the Kubernetes store against the real apiserver', clusterSuiteOptions(
     await until('add a', () => events.includes('add a'));
     await cp.request('PATCH', `/api/v1/namespaces/${apps}/configmaps/a`, { data: { v: '2' } }, 'application/merge-patch+json');
     await until('update a', () => events.includes('update a'));
+    // The cache keeps the object without its field owners (the server has them).
+    assert.ok(((await cp.request('GET', `/api/v1/namespaces/${apps}/configmaps/a`)).body as { metadata: Json }).metadata.managedFields);
+    const cached = r.list().find((o) => (o.metadata as Json).name === 'a')!;
+    assert.equal((cached.metadata as Json).managedFields, undefined);
+    assert.deepEqual(cached.data, { v: '2' });
     await cp.request('DELETE', `/api/v1/namespaces/${apps}/configmaps/a`);
     await until('delete a', () => events.includes('delete a'));
     // Changes while the watch is down, then the history compacted: only a relist can tell.

@@ -1,13 +1,16 @@
-// A small JSON client for the Kubernetes API on top of @kubernetes/client-node's KubeConfig (which
-// loads kubeconfig files and in-cluster credentials and applies TLS and tokens to a request). Why
-// not the generated clients: they turn timestamps into Date objects (so a listed object and the
-// same object from a watch differ), default PATCH to json-patch, and their watch has no timeout in
-// 1.4. Here every request is plain JSON over node:https, each one is counted (tests assert "no
-// write storms" on these counters), and a watch is a line stream the caller can abort.
+// A small JSON client for the Kubernetes API on a kubeconfig (kube-config.ts: a kubeconfig file or
+// in-cluster credentials, which apply TLS and tokens to a request). Why not
+// @kubernetes/client-node's generated clients: they turn timestamps into Date objects (so a listed
+// object and the same object from a watch differ), default PATCH to json-patch, their watch has no
+// timeout in 1.4, and loading them costs ~75 MB of RSS per process. Here every request is plain
+// JSON over node:https, each one is counted (tests assert "no write storms" on these counters), and
+// a watch is a line stream the caller can abort.
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { createInterface } from 'node:readline';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfigLike } from './kube-config.ts';
+
+export { loadKubeConfig } from './kube-config.ts';
 
 export type Json = Record<string, unknown>;
 
@@ -38,16 +41,6 @@ export interface RequestOptions {
   readonly accept?: string;
 }
 
-/** Loads `--kubeconfig FILE`, else in-cluster credentials, else $KUBECONFIG / ~/.kube/config. */
-export function loadKubeConfig(file?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (file) kc.loadFromFile(file);
-  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
-  else kc.loadFromDefault();
-  if (!kc.getCurrentCluster()) throw new Error(`no cluster in the kubeconfig${file ? ` ${file}` : ''}`);
-  return kc;
-}
-
 export class KubeClient {
   /** Requests sent, by verb (GET, LIST, WATCH, POST, PUT, PATCH, DELETE). */
   readonly counts: Record<string, number> = {};
@@ -55,7 +48,7 @@ export class KubeClient {
   private readonly agent: http.Agent;
   private creds: { until: number; opts: https.RequestOptions } | undefined;
 
-  constructor(readonly kubeConfig: KubeConfig, readonly userAgent = 'ironlb') {
+  constructor(readonly kubeConfig: KubeConfigLike, readonly userAgent = 'ironlb') {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('no current cluster in the kubeconfig');
     this.server = new URL(cluster.server);
@@ -91,8 +84,8 @@ export class KubeClient {
   }
 
   /**
-   * What client-node adds to a request (TLS material, the Authorization header, a proxy agent),
-   * worked out at most every 10 s rather than per request: it decodes or re-reads the CA,
+   * What the configuration adds to a request (TLS material, the Authorization header, a proxy
+   * agent), worked out at most every 10 s rather than per request: it decodes or re-reads the CA,
    * certificate and key each time, a tenth of a speaker's CPU per status write (1,000
    * ServiceBGPStatus objects written at start). A token that rotates (in-cluster, exec plugins)
    * is picked up within 10 s, and at once after a 401.

@@ -42,6 +42,29 @@ export const objectKey = (o: Json): string => {
   return m.namespace ? `${m.namespace}/${m.name ?? ''}` : (m.name ?? '');
 };
 
+/** kubectl's copy of the object it applied last: as large as the object, read by no one here. */
+const lastApplied = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * The object as the cache keeps it: without `metadata.managedFields` (server-side apply's field
+ * owners: more than half of a Service's JSON once three writers touched it, and a few dozen small
+ * objects per Service in the heap) and kubectl's last-applied copy. Nothing here reads them, and
+ * no cached object is written back whole (PUTs start from a fresh GET).
+ */
+export function slim(o: Json): Json {
+  const m = o.metadata as Json | undefined;
+  if (m === undefined) return o;
+  const annotations = m.annotations as Record<string, string> | undefined;
+  const strip = annotations !== undefined && lastApplied in annotations;
+  if (!('managedFields' in m) && !strip) return o;
+  const { managedFields: _mf, ...meta } = m;
+  if (strip) {
+    const { [lastApplied]: _la, ...rest } = annotations;
+    meta.annotations = rest;
+  }
+  return { ...o, metadata: meta };
+}
+
 const rvOf = (o: Json): string | undefined => ((o.metadata ?? {}) as { resourceVersion?: string }).resourceVersion;
 
 export class Reflector {
@@ -116,7 +139,7 @@ export class Reflector {
     const seen = new Set<string>();
     for (const item of list.items ?? []) {
       // Items of a list carry no kind/apiVersion: put them back, the loader needs them.
-      const obj: Json = { ...(apiVersion ? { apiVersion } : {}), ...(kind ? { kind } : {}), ...item };
+      const obj: Json = slim({ ...(apiVersion ? { apiVersion } : {}), ...(kind ? { kind } : {}), ...item });
       const key = objectKey(obj);
       seen.add(key);
       this.put(obj);
@@ -188,7 +211,7 @@ export class Reflector {
         if (this.cache.delete(key)) this.emit('delete', obj);
         return;
       }
-      this.put(obj);
+      this.put(slim(obj));
     };
     const done = (err?: Error) => {
       this.abort = undefined;
