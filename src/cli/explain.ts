@@ -12,7 +12,8 @@ import { withLocalEndpoints, withThisNode } from '../daemon/synthesize.ts';
 import { explainService, planAnnouncements } from '../speaker/index.ts';
 import { mergeFrrConfigurations } from '../speaker/frrk8s-merge.ts';
 import { explainLayer2, planLayer2 } from '../speaker/l2-owner.ts';
-import { readControllerStatus, readSpeakerStatuses } from '../store/files/status-file.ts';
+import { readControllerStatus } from '../store/files/status-file.ts';
+import { readSpeakerStatuses } from '../store/files/speaker-status-journal.ts';
 import { loadPaths } from './load-paths.ts';
 
 export interface ExplainOptions {

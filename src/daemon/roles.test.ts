@@ -12,8 +12,8 @@ import { createLogger, silentLogger } from '../observe/log.ts';
 import { planAnnouncements } from '../speaker/plan.ts';
 import { ad, config as fixtureConfig, pool as fixturePool, service, slice } from '../../test/fixtures/speaker/builders.ts';
 import type { AnnouncementPlan } from '../speaker/plan-types.ts';
-import type { ControllerStatus, Snapshot, SpeakerStatus, Store } from '../store/store.ts';
-import { emptyControllerStatus } from '../store/store.ts';
+import type { ControllerStatus, Snapshot, SpeakerStatus, SpeakerStatusWrite, Store } from '../store/store.ts';
+import { emptyControllerStatus, wholeSpeakerStatus } from '../store/store.ts';
 import { ControllerRole } from './controller.ts';
 import type { AllocationResult, BfdEngine, BfdSessionSpec, BgpEngine, PlanInput } from './engines.ts';
 import { crc32, peerConfigFor } from './peer-config.ts';
@@ -26,7 +26,7 @@ class FakeStore implements Store {
   start(): Promise<Snapshot> { throw new Error('unused'); }
   current(): Snapshot | undefined { return undefined; }
   writeControllerStatus(s: ControllerStatus): Promise<void> { this.controller.push(s); return Promise.resolve(); }
-  writeSpeakerStatus(s: SpeakerStatus): Promise<void> { this.speaker.push(s); return Promise.resolve(); }
+  writeSpeakerStatus(s: SpeakerStatusWrite): Promise<void> { this.speaker.push(wholeSpeakerStatus(s)); return Promise.resolve(); }
   readSpeakerStatuses(): Promise<SpeakerStatus[]> { return Promise.resolve(this.speaker); }
   close(): Promise<void> { return Promise.resolve(); }
 }

@@ -14,9 +14,9 @@ import { formatPrefix } from '../net/prefix.ts';
 import type { Metrics } from '../observe/metrics.ts';
 import { ConflictLog } from './conflict-log.ts';
 import { CappedLog } from '../observe/log.ts';
-import { bgpSummaryOf, layer2OnlyPools, type ServiceSummary, summaryOf } from '../speaker/bgp-summary.ts';
+import { bgpEntriesOf, bgpSummaryOf, layer2OnlyPools, type ServiceSummary, summaryOf } from '../speaker/bgp-summary.ts';
 import type { AnnouncementPlan, PeerPlan } from '../speaker/plan-types.ts';
-import type { PeerAnnouncement, Snapshot, SpeakerStatus, Store } from '../store/store.ts';
+import type { PeerAnnouncement, ServiceBgpEntries, Snapshot, SpeakerStatus, SpeakerStatusChanges, SpeakerStatusWrite, Store } from '../store/store.ts';
 import type { BfdEngine, BfdStateEvent, BgpEngine, Plan, PlanInput } from './engines.ts';
 import type { IncrementalPlan, RouteChange } from '../speaker/plan-incremental.ts';
 import { prefixKey } from '../speaker/plan.ts';
@@ -107,11 +107,16 @@ export class SpeakerRole {
   /** Pools that only layer 2 announces (an L2Advertisement, no BGPAdvertisement): their Services are not BGP's to report. */
   private layer2OnlyPools: ReadonlySet<string> = new Set();
   private lastStatusMs = 0;
-  /** The pending status write waits for edits to pause (see scheduleStatus), and is due by statusDueBy at the latest. */
-  private statusQuiet = false;
-  private statusAt = 0;
-  private statusDueBy: number | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
+  /**
+   * What changed in status since the last write, for a write of changes only (SpeakerStatusChanges):
+   * the Services re-planned and, per session, the prefixes announced (true) or withdrawn (false).
+   * `statusWhole`: something else changed (a whole plan, a session added or removed): write it all.
+   */
+  private statusWhole = true;
+  private readonly statusServices = new Set<string>();
+  private readonly statusPrefixes = new Map<string, Map<string, boolean>>();
+  private layer2Changed = false;
   private statusWrite: Promise<void> = Promise.resolve();
   private stopped = false;
   /** Connection attempts that fail the same way repeat the same transitions: once a minute each. */
@@ -145,7 +150,7 @@ export class SpeakerRole {
         this.applyDelta(this.planner, d);
         this.plannedGeneration = s.generation;
         this.o.metrics?.reconcileSeconds.observe({ role: 'speaker' }, Number(process.hrtime.bigint() - started) / 1e9);
-        this.scheduleStatus('routes');
+        this.scheduleStatus();
         return;
       } catch (e) {
         this.log.error({ err: e, generation: s.generation }, 'incremental planning failed; planning everything');
@@ -177,6 +182,7 @@ export class SpeakerRole {
       return;
     }
     this.plannedGeneration = s.generation;
+    this.statusWhole = true;
     this.peerIds = new Map();
     if (this.planner) this.lastPlan = undefined;
     this.conflicts.all(services);
@@ -206,7 +212,9 @@ export class SpeakerRole {
     for (const [key, slices] of d.slices ?? []) planner.setSlices(key, slices);
     const byPeer = new Map<string, RouteChange[]>();
     const routeChanges = planner.apply(d.upserted, d.deleted);
-    this.conflicts.some(planner.replanned());
+    const replanned = planner.replanned();
+    this.conflicts.some(replanned);
+    for (const [key] of replanned) this.statusServices.add(key);
     for (const c of routeChanges) {
       const list = byPeer.get(c.peer);
       if (list) list.push(c); else byPeer.set(c.peer, [c]);
@@ -226,8 +234,11 @@ export class SpeakerRole {
       const announce: Route[] = [];
       const withdraw: Route['prefix'][] = [];
       const log = new CappedLog(this.log);
+      let sent = this.statusPrefixes.get(id);
+      if (!sent) this.statusPrefixes.set(id, (sent = new Map()));
       for (const c of changes) {
         const k = c.prefixKey;
+        sent.set(prefixText(c.prefix), c.route !== undefined);
         if (c.route) {
           const route = c.route;
           announce.push(route);
@@ -362,6 +373,7 @@ export class SpeakerRole {
     const p = this.peers.get(id);
     if (!p) return;
     this.peers.delete(id);
+    this.statusWhole = true;
     this.frrk8s.dropPeer(id);
     for (const r of p.routes.values()) this.log.info({ peer: id, prefix: formatPrefix(r.prefix) }, 'withdraw');
     if (p.bfd) this.o.bfd?.removeSession(id);
@@ -447,70 +459,92 @@ export class SpeakerRole {
     if (!this.stopped) this.o.bgp.releasePeer(id);
   }
 
+  /** One session as status says it, its prefixes aside. */
+  private peerStatus(id: string, p: ActivePeer): Omit<PeerAnnouncement, 'prefixes'> {
+    const bfd = this.bfdState.get(id) ?? (p.bfd ? 'Down' : undefined);
+    const st = this.o.bgp.peerState(id);
+    const state = st?.state ?? this.sessionState.get(id) ?? 'Idle';
+    // Why a session is not up (or keeps failing): the refused UPDATE, with its Services, first.
+    const refused = st?.refusedUpdate;
+    const lastError = refused
+      ? `${refusedText(refused)} (Services ${this.announcedBy(id, new Set(refused.sets.flatMap((x) => x.prefixes))).services.join(', ') || 'unknown'})${st.flaps ? `; ${st.flaps} flaps` : ''}${st.retryInMs !== undefined ? `, next attempt in ${Math.round(st.retryInMs / 1000)} s` : ''}`
+      : state !== 'Established' ? st?.lastError : undefined;
+    return {
+      address: formatIp(p.config.peerAddress),
+      state,
+      ...(bfd !== undefined ? { bfd } : {}),
+      ...(lastError !== undefined ? { lastError } : {}),
+      ...(st?.uptimeMs !== undefined ? { uptimeMs: st.uptimeMs } : {}),
+      ...received(this.frrk8s.status(id)),
+    };
+  }
+
   status(): SpeakerStatus {
     const peers: Record<string, PeerAnnouncement> = {};
-    for (const [id, p] of this.peers) {
-      const bfd = this.bfdState.get(id) ?? (p.bfd ? 'Down' : undefined);
-      const st = this.o.bgp.peerState(id);
-      const state = st?.state ?? this.sessionState.get(id) ?? 'Idle';
-      // Why a session is not up (or keeps failing): the refused UPDATE, with its Services, first.
-      const refused = st?.refusedUpdate;
-      const lastError = refused
-        ? `${refusedText(refused)} (Services ${this.announcedBy(id, new Set(refused.sets.flatMap((x) => x.prefixes))).services.join(', ') || 'unknown'})${st.flaps ? `; ${st.flaps} flaps` : ''}${st.retryInMs !== undefined ? `, next attempt in ${Math.round(st.retryInMs / 1000)} s` : ''}`
-        : state !== 'Established' ? st?.lastError : undefined;
-      peers[id] = {
-        address: formatIp(p.config.peerAddress),
-        state,
-        prefixes: [...p.routes.values()].map((r) => prefixText(r.prefix)),
-        ...(bfd !== undefined ? { bfd } : {}),
-        ...(lastError !== undefined ? { lastError } : {}),
-        ...(st?.uptimeMs !== undefined ? { uptimeMs: st.uptimeMs } : {}),
-        ...received(this.frrk8s.status(id)),
-      };
-    }
+    for (const [id, p] of this.peers) peers[id] = { ...this.peerStatus(id, p), prefixes: [...p.routes.values()].map((r) => prefixText(r.prefix)) };
     const { notAnnounced, announced, announcedToNoPeer } = bgpSummaryOf(this.summaries(), this.layer2OnlyPools);
-    const layer2 = this.o.layer2Status?.();
     return {
-      node: this.o.nodeName, peers, notAnnounced, announced, ...(announcedToNoPeer.length > 0 ? { announcedToNoPeer } : {}), ...(layer2 && Object.keys(layer2).length > 0 ? { layer2 } : {}),
+      node: this.o.nodeName, peers, notAnnounced, announced, ...(announcedToNoPeer.length > 0 ? { announcedToNoPeer } : {}), ...this.layer2Part(),
       frrConfigurationProblems: this.frrk8s.refused(), updated: new Date().toISOString(),
     };
   }
 
+  private layer2Part(): Pick<SpeakerStatus, 'layer2'> {
+    const layer2 = this.o.layer2Status?.();
+    return layer2 && Object.keys(layer2).length > 0 ? { layer2 } : {};
+  }
+
+  /**
+   * What changed since the last write (see statusServices): every session's state, the prefixes
+   * and Services touched since. Costs what changed, not the number of Services or prefixes.
+   */
+  private statusChanges(planner: IncrementalPlan): SpeakerStatusChanges {
+    const peers: Record<string, PeerAnnouncement> = {};
+    for (const [id, p] of this.peers) peers[id] = { ...this.peerStatus(id, p), prefixes: [], prefixesSent: p.routes.size };
+    const services = new Map<string, ServiceBgpEntries>();
+    for (const key of this.statusServices) {
+      const sp = planner.servicePlan(key);
+      services.set(key, bgpEntriesOf(sp && summaryOf(sp), this.layer2OnlyPools));
+    }
+    const prefixes = new Map(this.statusPrefixes);
+    return {
+      node: this.o.nodeName, peers, prefixes, services, ...(this.layer2Changed ? { layer2: this.layer2Part().layer2 } : {}),
+      frrConfigurationProblems: this.frrk8s.refused(), updated: new Date().toISOString(),
+    };
+  }
+
+  /** The next write: the changes alone when the incremental planner knows them all, else the whole status. */
+  private statusWriteNow(): SpeakerStatusWrite {
+    const planner = this.planner;
+    const w: SpeakerStatusWrite = planner && !this.statusWhole ? { whole: () => this.status(), changes: this.statusChanges(planner) } : this.status();
+    this.statusWhole = false;
+    this.statusServices.clear();
+    this.statusPrefixes.clear();
+    this.layer2Changed = false;
+    return w;
+  }
+
   /** Something outside the BGP plan (layer 2) changed what status() reports. */
   statusChanged(): void {
+    this.layer2Changed = true;
     this.scheduleStatus();
   }
 
   /**
-   * Status is written at most every statusEveryMs, and at least 20 times its own cost apart: with
-   * tens of thousands of prefixes a write is not free (it lists every prefix), and edits must not
-   * queue behind it. Route changes of single edits (`routes`) wait until edits pause for as long,
-   * at most 10 s: a stream of edits does not pay for a whole status each time. Session and BFD
-   * changes keep the short delay.
+   * Status is written at most every statusEveryMs, and at least 20 times its own cost apart. A
+   * write after single edits carries only what they changed (statusWriteNow), so a stream of edits
+   * costs a journal line or a few objects per write, never a list of every prefix.
    */
-  private scheduleStatus(why: 'routes' | 'state' = 'state'): void {
-    if (this.stopped) return;
+  private scheduleStatus(): void {
+    if (this.stopped || this.statusTimer) return;
     const gap = Math.max(this.o.statusEveryMs ?? 200, 20 * this.lastStatusMs);
-    const now = Date.now();
-    if (why === 'routes') {
-      this.statusDueBy ??= now + Math.max(gap, 10_000);
-      if (this.statusTimer && !this.statusQuiet) return; // a state change is about to write it anyway
-    } else this.statusDueBy = undefined;
-    const at = why === 'routes' ? Math.min(now + gap, this.statusDueBy!) : now + gap;
-    if (this.statusTimer) {
-      if (!this.statusQuiet || why === 'state' && this.statusAt <= at) return;
-      clearTimeout(this.statusTimer);
-    }
-    this.statusQuiet = why === 'routes';
-    this.statusAt = at;
     this.statusTimer = setTimeout(() => {
       this.statusTimer = undefined;
-      this.statusDueBy = undefined;
       const t0 = performance.now();
-      const s = this.status();
+      const s = this.statusWriteNow();
       this.lastStatusMs = performance.now() - t0;
       this.statusWrite = this.statusWrite.then(() => this.o.store.writeSpeakerStatus(s)).catch((e: unknown) => this.log.warn({ err: e }, 'writing speaker status failed'));
-    }, Math.max(0, at - now));
+    }, gap);
     this.statusTimer.unref();
   }
 

@@ -49,16 +49,34 @@ export function bgpSummary(plans: Iterable<ServicePlan>, skipPools: ReadonlySet<
   return bgpSummaryOf((function* () { for (const sp of plans) yield summaryOf(sp); })(), skipPools);
 }
 
+/** What the status says of one Service over BGP: the peers it goes to, and why not (`reason: message`). */
+export interface BgpEntries {
+  readonly peers: readonly string[];
+  readonly notAnnounced: readonly string[];
+  /** Announced from this node but taken by no peer (see BgpSummary.announcedToNoPeer). */
+  readonly toNoPeer?: boolean;
+}
+
+const noEntries: BgpEntries = { peers: [], notAnnounced: [] };
+
+/** One Service's part of bgpSummaryOf (a Service gone, or absent, has none). */
+export function bgpEntriesOf(s: ServiceSummary | undefined, skipPools: ReadonlySet<string>): BgpEntries {
+  // A layer-2 Service is not "not announced" by BGP: the layer-2 status says who answers for it.
+  if (s === undefined || (s.pool !== undefined && skipPools.has(s.pool))) return noEntries;
+  const notAnnounced = s.ips.length > 0 ? s.notAnnounced.map((e) => `${e.reason}: ${e.message}`) : [];
+  const toNoPeer = s.peers.length === 0 && s.ips.length > 0 && s.notAnnounced.some((e) => peerLevel.has(e.reason));
+  return notAnnounced.length === 0 && s.peers.length === 0 ? noEntries : { peers: s.peers, notAnnounced, ...(toNoPeer ? { toNoPeer } : {}) };
+}
+
 export function bgpSummaryOf(summaries: Iterable<ServiceSummary>, skipPools: ReadonlySet<string>): BgpSummary {
   const notAnnounced: BgpSummary['notAnnounced'] = [];
   const announced: BgpSummary['announced'] = [];
   const announcedToNoPeer: string[] = [];
   for (const s of summaries) {
-    // A layer-2 Service is not "not announced" by BGP: the layer-2 status says who answers for it.
-    if (s.pool !== undefined && skipPools.has(s.pool)) continue;
-    if (s.ips.length > 0) for (const e of s.notAnnounced) notAnnounced.push({ service: s.key, reason: `${e.reason}: ${e.message}` });
-    if (s.peers.length > 0) announced.push({ service: s.key, peers: s.peers });
-    else if (s.ips.length > 0 && s.notAnnounced.some((e) => peerLevel.has(e.reason))) announcedToNoPeer.push(s.key);
+    const e = bgpEntriesOf(s, skipPools);
+    for (const reason of e.notAnnounced) notAnnounced.push({ service: s.key, reason });
+    if (e.peers.length > 0) announced.push({ service: s.key, peers: e.peers });
+    else if (e.toNoPeer === true) announcedToNoPeer.push(s.key);
   }
   return { notAnnounced, announced, announcedToNoPeer };
 }

@@ -100,6 +100,44 @@ export interface SpeakerStatus {
 }
 
 /**
+ * What changed in a speaker's status since its previous write, each part as it reads now: a writer
+ * that has the previous status writes only this (an edit at 50,000 Services then costs its own
+ * Service and prefixes, not a list of every prefix and Service of the node). A writer that has no
+ * previous status (its first write, a failed one, a compaction) builds the whole with `whole()`.
+ */
+export interface SpeakerStatusChanges {
+  readonly node: string;
+  /** Every session as the status says it, but `prefixes` empty and `prefixesSent` its count (few per node). */
+  readonly peers: Readonly<Record<string, PeerAnnouncement>>;
+  /** Per session: prefixes announced (true) or withdrawn (false) since the previous write. */
+  readonly prefixes: ReadonlyMap<string, ReadonlyMap<string, boolean>>;
+  /** Per Service (namespace/name) touched since the previous write: its entries now (both empty: none, or gone). */
+  readonly services: ReadonlyMap<ServiceKey, ServiceBgpEntries>;
+  /** The layer-2 part, when it may have changed since the previous write. */
+  readonly layer2?: SpeakerStatus['layer2'];
+  /** As in SpeakerStatus, whole (a few per node). */
+  readonly frrConfigurationProblems?: SpeakerStatus['frrConfigurationProblems'];
+  readonly updated?: string;
+}
+
+/** What a speaker's status says of one Service over BGP: the peers it goes to, and why not (`reason: message`). */
+export interface ServiceBgpEntries {
+  readonly peers: readonly string[];
+  readonly notAnnounced: readonly string[];
+  /** Announced from this node, taken by no peer (SpeakerStatus.announcedToNoPeer). */
+  readonly toNoPeer?: boolean;
+}
+
+/**
+ * A status write: the whole status, or the changes since the previous write of the same writer
+ * with the whole one on demand (see SpeakerStatusChanges).
+ */
+export type SpeakerStatusWrite = SpeakerStatus | { readonly whole: () => SpeakerStatus; readonly changes: SpeakerStatusChanges };
+
+/** The whole status of a write (builds it when the write carries only changes). */
+export const wholeSpeakerStatus = (w: SpeakerStatusWrite): SpeakerStatus => ('whole' in w ? w.whole() : w);
+
+/**
  * What changed since the store's previous snapshot: how an edit costs what it changes. The
  * contract, for every store (the folder one here, the Kubernetes informers next):
  * - `from` is the generation of the snapshot this one follows; a consumer that did not see that
@@ -194,7 +232,8 @@ export interface Store {
    * the store may then write only those.
    */
   writeControllerStatus(s: ControllerStatus, changed?: ReadonlySet<ServiceKey>): Promise<void>;
-  writeSpeakerStatus(s: SpeakerStatus): Promise<void>;
+  /** A write that carries changes may be written as those alone (the whole status is built only when needed). */
+  writeSpeakerStatus(s: SpeakerStatusWrite): Promise<void>;
   readSpeakerStatuses(): Promise<SpeakerStatus[]>;
   close(): Promise<void>;
 }

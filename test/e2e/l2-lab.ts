@@ -13,10 +13,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { parse } from 'yaml';
 import { waitFor } from './frr.ts';
 import { addNs, inNs, link, sh, spawnInNs } from './netns.ts';
-import { controllerJournalFile, controllerStatusFile, parseControllerStatus, stateDirName } from '../../src/store/files/status-file.ts';
+import { controllerJournalFile, controllerStatusFile, parseControllerStatus, speakerStatusFile, stateDirName } from '../../src/store/files/status-file.ts';
+import { parseSpeakerStatus, speakerJournalFile } from '../../src/store/files/speaker-status-journal.ts';
 
 const repo = path.resolve(import.meta.dirname, '..', '..');
 const fixtures = path.join(import.meta.dirname, 'fixtures', 'l2lab');
@@ -223,7 +223,8 @@ export class L2Lab {
 
   speakerLayer2(n: L2Node): Record<string, { node: string; ips: string[]; interfaces: string[] }> {
     try {
-      const s = parse(readFileSync(path.join(this.cfg, '.ironlb-state', `speaker-${n}.yaml`), 'utf8')) as { layer2?: Record<string, { node: string; ips: string[]; interfaces: string[] }> };
+      const read = (f: string): string => (existsSync(path.join(this.cfg, stateDirName, f)) ? readFileSync(path.join(this.cfg, stateDirName, f), 'utf8') : '');
+      const s = (parseSpeakerStatus(read(speakerStatusFile(n)), read(speakerJournalFile(n))) ?? {}) as { layer2?: Record<string, { node: string; ips: string[]; interfaces: string[] }> };
       return s.layer2 ?? {};
     } catch {
       return {};

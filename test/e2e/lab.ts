@@ -13,11 +13,11 @@ import type { ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { parse } from 'yaml';
 import { ensureFrr, type FrrInstance, waitFor } from './frr.ts';
 import { labAsn, type NodeName, nodeAddresses, type RouterName, startRouter } from './lab-routers.ts';
 import { addNs, deleteOurNamespaces, inNs, link, spawnInNs } from './netns.ts';
-import { controllerJournalFile, controllerStatusFile, parseControllerStatus, stateDirName } from '../../src/store/files/status-file.ts';
+import { controllerJournalFile, controllerStatusFile, parseControllerStatus, speakerStatusFile, stateDirName } from '../../src/store/files/status-file.ts';
+import { parseSpeakerStatus, speakerJournalFile } from '../../src/store/files/speaker-status-journal.ts';
 
 const repo = path.resolve(import.meta.dirname, '..', '..');
 const fixtures = path.join(import.meta.dirname, 'fixtures', 'lab');
@@ -115,7 +115,8 @@ class Lab {
 
   speakerPeer(n: NodeName, peer: string): { state?: string; bfd?: string } | undefined {
     try {
-      const s = parse(readFileSync(path.join(this.cfg, '.ironlb-state', `speaker-${n}.yaml`), 'utf8')) as { peers?: Record<string, { state?: string; bfd?: string }> };
+      const read = (f: string): string => (existsSync(path.join(this.cfg, stateDirName, f)) ? readFileSync(path.join(this.cfg, stateDirName, f), 'utf8') : '');
+      const s = (parseSpeakerStatus(read(speakerStatusFile(n)), read(speakerJournalFile(n))) ?? {}) as { peers?: Record<string, { state?: string; bfd?: string }> };
       return s.peers?.[peer];
     } catch {
       return undefined;

@@ -17,15 +17,16 @@ import type { Diagnostic } from '../../api/diagnostics.ts';
 import type { LoadedObject } from '../../api/loaded.ts';
 import type { Config } from '../../config/types.ts';
 import type { ResolveOptions } from '../../config/resolve.ts';
-import type { ControllerStatus, Snapshot, SpeakerStatus, Store, StoreListener } from '../store.ts';
+import type { ControllerStatus, Snapshot, SpeakerStatus, SpeakerStatusWrite, Store, StoreListener } from '../store.ts';
 import { emptyControllerStatus } from '../store.ts';
 import { type CachedFile, errCode, FileCache, type FileLoader, gone, type LoadResult, nodeFs, perServiceKinds, type StoreFs, type StoreLogger } from './file-cache.ts';
 import { FolderServices, holdsOnlyServices } from './folder-services.ts';
 import { FolderWatch, isYamlFile, listFiles } from './folder-watch.ts';
 import {
-  controllerJournalFile, controllerStatusFile, parseControllerStatus, readJournal, readSpeakerStatuses, removeStaleTemps, writeAtomic, stateDir, writeSpeakerStatus,
+  controllerJournalFile, controllerStatusFile, parseControllerStatus, readJournal, removeStaleTemps, writeAtomic, stateDir,
 } from './status-file.ts';
 import { ControllerStatusWriter } from './status-journal.ts';
+import { readSpeakerStatuses, SpeakerStatusJournal } from './speaker-status-journal.ts';
 
 export type { FileLoader, LoadResult, StoreFs, StoreLogger, StoreStat } from './file-cache.ts';
 
@@ -114,6 +115,8 @@ export class FolderStore implements Store {
   private lastGood: LoadResult | undefined;
   private persistedConfigKey: string | undefined;
   private persisting: Promise<void> = Promise.resolve();
+  /** Speaker status writers, by node. */
+  private readonly speakerJournals = new Map<string, SpeakerStatusJournal>();
   /** Scans run in the background only once start() has its first snapshot. */
   private started = false;
 
@@ -231,8 +234,17 @@ export class FolderStore implements Store {
     this.scheduleScan();
   }
 
-  writeSpeakerStatus(s: SpeakerStatus): Promise<void> {
-    return writeSpeakerStatus(this.folder, s);
+  /** Whole at first, then (for writes that carry their changes) a journal line per write. */
+  writeSpeakerStatus(w: SpeakerStatusWrite): Promise<void> {
+    const node = 'changes' in w ? w.changes.node : w.node;
+    let j = this.speakerJournals.get(node);
+    if (!j) this.speakerJournals.set(node, (j = new SpeakerStatusJournal(this.folder, node)));
+    return j.write(w);
+  }
+
+  /** The speaker status journals (tests: what an edit writes). */
+  speakerJournal(node: string): SpeakerStatusJournal | undefined {
+    return this.speakerJournals.get(node);
   }
 
   readSpeakerStatuses(): Promise<SpeakerStatus[]> {
@@ -247,6 +259,7 @@ export class FolderStore implements Store {
     await this.persisting;
     await this.statusWriter.flush();
     this.statusWriter.close();
+    for (const j of this.speakerJournals.values()) await j.flush();
   }
 
   private scheduleScan(): void {

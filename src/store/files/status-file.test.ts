@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { statusText } from '../../cli/status.ts';
-import { readControllerStatus, readSpeakerStatuses, stateDir, writeControllerStatus, writeSpeakerStatus } from './status-file.ts';
+import { readControllerStatus, stateDir, writeControllerStatus, writeSpeakerStatus } from './status-file.ts';
+import { readSpeakerStatuses } from './speaker-status-journal.ts';
 
 describe('status files', () => {
   let dir: string;

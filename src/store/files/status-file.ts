@@ -55,7 +55,7 @@ export async function removeStaleTemps(folder: string): Promise<string[]> {
   return removed;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
+export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
@@ -85,7 +85,7 @@ export async function readJournal(folder: string): Promise<string> {
 }
 
 /** The header comment, then JSON (which is YAML): fast to write and read with thousands of Services. */
-function jsonAfterComments(text: string): unknown {
+export function jsonAfterComments(text: string): unknown {
   const body = text.replace(/^(#[^\n]*\n)+/, '');
   if (body.startsWith('{')) {
     try {
@@ -189,27 +189,8 @@ export function speakerStatusFile(node: string): string {
   return `speaker-${node.replace(/[^A-Za-z0-9._-]/g, '_')}.yaml`;
 }
 
+/** Writes a speaker's status whole (no journal: see speaker-status-journal.ts for a daemon's writes). */
 export async function writeSpeakerStatus(folder: string, s: SpeakerStatus): Promise<void> {
   const header = `# Written by ironlb (the speaker on ${s.node}). Do not edit.\n`;
   await writeAtomic(path.join(stateDir(folder), speakerStatusFile(s.node)), header + JSON.stringify(s, null, 1) + '\n');
-}
-
-export async function readSpeakerStatuses(folder: string): Promise<SpeakerStatus[]> {
-  let names: string[];
-  try {
-    names = await readdir(stateDir(folder));
-  } catch {
-    return [];
-  }
-  const out: SpeakerStatus[] = [];
-  for (const n of names.sort()) {
-    if (!n.startsWith('speaker-') || !n.endsWith('.yaml')) continue;
-    try {
-      const doc: unknown = jsonAfterComments(await readFile(path.join(stateDir(folder), n), 'utf8'));
-      if (isRecord(doc) && typeof doc.node === 'string') out.push(doc as unknown as SpeakerStatus);
-    } catch {
-      // a file being replaced right now; the next read sees it
-    }
-  }
-  return out;
 }

@@ -9,7 +9,7 @@ import type { ConfigResolver, StoreLogger } from '../files/folder-store.ts';
 import { ConfigRejectedError } from '../files/folder-store.ts';
 import { formatDiagnostic } from '../../api/diagnostics.ts';
 import type { EndpointSlice, Service } from '../../api/resources.ts';
-import type { ControllerStatus, FrrConfigurationProblem, Snapshot, SnapshotDelta, SpeakerStatus, Store, StoreListener } from '../store.ts';
+import type { ControllerStatus, FrrConfigurationProblem, Snapshot, SnapshotDelta, SpeakerStatus, SpeakerStatusWrite, Store, StoreListener } from '../store.ts';
 import { SnapshotAssembler } from './assemble.ts';
 import { ConfigurationStateWriter } from './configuration-state.ts';
 import { ControllerStatusWriter } from './controller-writer.ts';
@@ -274,10 +274,11 @@ export class KubernetesStore implements Store {
     await this.controllerWriter.write(s, changed);
   }
 
-  async writeSpeakerStatus(s: SpeakerStatus): Promise<void> {
+  async writeSpeakerStatus(s: SpeakerStatusWrite): Promise<void> {
     if (!this.speakerWriter) throw new Error('writeSpeakerStatus: this store serves the controller');
-    if (s.frrConfigurationProblems !== undefined) {
-      this.speakerFrrProblems = s.frrConfigurationProblems;
+    const problems = 'changes' in s ? s.changes.frrConfigurationProblems : s.frrConfigurationProblems;
+    if (problems !== undefined) {
+      this.speakerFrrProblems = problems;
       this.reportFrrConfigurations();
     }
     await this.speakerWriter.write(s);

@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KubeApiError, type KubeClient } from './kube-client.ts';
 import { EventRecorder } from './event-recorder.ts';
-import { SpeakerStatusWriter, speakerEvents } from './speaker-writer.ts';
-import type { SpeakerStatus } from '../store.ts';
+import { SpeakerStatusWriter, speakerEvents, speakerEventsOfChanges } from './speaker-writer.ts';
+import type { SpeakerStatus, SpeakerStatusChanges } from '../store.ts';
 
 function recorder() {
   const calls: string[] = [];
@@ -120,4 +120,49 @@ test('Events go to the recorder as the statuses come, even those a newer one rep
   await events.idle();
   assert.deepEqual(calls.filter((c) => c.endsWith('/events')), ['POST /api/v1/namespaces/apps/events', 'POST /api/v1/namespaces/apps/events']);
   w.close();
+});
+
+test('a write that carries its changes looks only at the sessions and the Services it names', async () => {
+  const { calls, client } = recorder();
+  const w = new SpeakerStatusWriter({ client, namespace: 'metallb-system', node: 'n1', now: () => 1_000_000 });
+  const announced = Array.from({ length: 50 }, (_, i) => ({ service: `apps/s${i}`, peers: ['tor'] }));
+  let wholeBuilt = 0;
+  const whole = (): SpeakerStatus => { wholeBuilt++; return status({ announced, layer2: {} }); };
+  const tor = { address: '10.0.0.1', state: 'Established', prefixes: [], prefixesSent: 1, uptimeMs: 5000 };
+  const changes = (services: [string, string[]][]) => ({ node: 'n1', peers: { tor }, prefixes: new Map(), services: new Map(services.map(([k, peers]) => [k, { peers, notAnnounced: [] }])) });
+  // The first write is whole, whatever it carries.
+  await w.write({ whole, changes: changes([]) });
+  assert.equal(wholeBuilt, 1);
+  assert.equal(calls.filter((c) => c.startsWith('POST')).length, 51);
+  calls.length = 0;
+  // One Service added, one withdrawn: one object created, one deleted, nothing else looked at.
+  await w.write({ whole, changes: changes([['apps/new', ['tor']], ['apps/s3', []]]) });
+  assert.equal(wholeBuilt, 1, 'the whole status is not built for a write of changes');
+  assert.deepEqual(calls.map((c) => c.split(' ')[0]), ['POST', 'PATCH', 'DELETE'], calls.join('; '));
+  assert.match(calls[0]!, /servicebgpstatuses$/);
+  calls.length = 0;
+  // Nothing changed: nothing written.
+  await w.write({ whole, changes: changes([['apps/new', ['tor']]]) });
+  assert.deepEqual(calls, []);
+});
+
+test('Events from a write of changes are those the whole status gives', () => {
+  const whole = new Set<string>();
+  const byChanges = new Set<string>();
+  speakerEvents(status(), whole);
+  speakerEvents(status(), byChanges);
+  const entries = (peers: string[], toNoPeer = false) => ({ peers, notAnnounced: toNoPeer ? ['noPeers: none'] : [], ...(toNoPeer ? { toNoPeer } : {}) });
+  const steps: [SpeakerStatus, SpeakerStatusChanges][] = [
+    [status({ announced: [{ service: 'apps/web', peers: ['tor'] }, { service: 'apps/new', peers: ['tor'] }] }), { node: 'n1', peers: {}, prefixes: new Map(), services: new Map([['apps/new', entries(['tor'])]]) }],
+    [status({ announced: [{ service: 'apps/new', peers: ['tor'] }] }), { node: 'n1', peers: {}, prefixes: new Map(), services: new Map([['apps/web', entries([])]]) }],
+    [status({ announced: [{ service: 'apps/new', peers: ['tor'] }], announcedToNoPeer: ['apps/web'] }), { node: 'n1', peers: {}, prefixes: new Map(), services: new Map([['apps/web', entries([], true)]]) }],
+    [status({ announced: [{ service: 'apps/new', peers: ['tor'] }], announcedToNoPeer: ['apps/web'], layer2: {} }), { node: 'n1', peers: {}, prefixes: new Map(), services: new Map(), layer2: {} }],
+    [status({ announced: [{ service: 'apps/new', peers: ['tor'] }], announcedToNoPeer: ['apps/web'] }), { node: 'n1', peers: {}, prefixes: new Map(), services: new Map(), layer2: status().layer2 }],
+  ];
+  for (const [s, c] of steps) {
+    const a = speakerEvents(s, whole).map((e) => `${e.object} ${e.reason}`).sort();
+    const b = speakerEventsOfChanges(c, byChanges).map((e) => `${e.object} ${e.reason}`).sort();
+    assert.deepEqual(b, a);
+    assert.deepEqual([...byChanges].sort(), [...whole].sort());
+  }
 });

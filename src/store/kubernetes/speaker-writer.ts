@@ -18,7 +18,7 @@
 // started): the same Event objects, a smaller count.
 import { createHash } from 'node:crypto';
 import { type BGPSessionStateStatus, statusLabels, statusResources } from '../../api/status-kinds.ts';
-import type { SpeakerStatus } from '../store.ts';
+import { type PeerAnnouncement, type SpeakerStatus, type SpeakerStatusChanges, type SpeakerStatusWrite, wholeSpeakerStatus } from '../store.ts';
 import type { Json, KubeClient } from './kube-client.ts';
 import { KubeApiError, resourcePath } from './kube-client.ts';
 import type { EventRecorder, ServiceEvent } from './event-recorder.ts';
@@ -73,6 +73,33 @@ export function speakerEvents(s: SpeakerStatus, held: Set<string>): ServiceEvent
   return out;
 }
 
+/**
+ * speakerEvents for a write that carries only its changes: the Services it names (and layer 2,
+ * when it changed), `held` updated as speakerEvents would from the whole status. Pure.
+ */
+export function speakerEventsOfChanges(c: SpeakerStatusChanges, held: Set<string>): ServiceEvent[] {
+  const out: ServiceEvent[] = [];
+  for (const [service, e] of c.services) {
+    const k = `bgp ${service}`;
+    if (e.peers.length === 0 && e.toNoPeer !== true) held.delete(k);
+    else if (!held.has(k)) {
+      held.add(k);
+      out.push({ object: service, type: 'Normal', reason: 'nodeAssigned', message: `announcing from node "${c.node}" with protocol "bgp"` });
+    }
+  }
+  if ('layer2' in c) {
+    // The layer-2 part is whole: its keys are worked out as speakerEvents does, the BGP ones kept.
+    const bgp = new Set<string>();
+    for (const k of held) if (k.startsWith('bgp ')) bgp.add(k);
+    const l2 = new Set([...held].filter((k) => !k.startsWith('bgp ')));
+    out.push(...speakerEvents({ node: c.node, peers: {}, notAnnounced: [], ...(c.layer2 ? { layer2: c.layer2 } : {}) }, l2));
+    held.clear();
+    for (const k of bgp) held.add(k);
+    for (const k of l2) held.add(k);
+  }
+  return out;
+}
+
 /** A DNS-1123 name from free text, with a hash when it had to be changed or cut. */
 export function objectName(prefix: string, text: string): string {
   const clean = text.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '');
@@ -90,59 +117,84 @@ interface Desired {
   readonly status: Json;
 }
 
+type Kind = 'BGPSessionState' | 'ServiceBGPStatus' | 'ServiceL2Status';
+const kinds: readonly Kind[] = ['BGPSessionState', 'ServiceBGPStatus', 'ServiceL2Status'];
+
+/** What a write of changes must look at: the sessions always, these Services, layer 2 when it changed. */
+interface Dirty {
+  readonly services: Map<string, readonly string[]>;
+  layer2: boolean;
+}
+
 export class SpeakerStatusWriter {
-  /** name → the status JSON last written (per kind). */
-  private readonly held = new Map<string, string>();
+  /** Per kind: name → the status JSON last written. */
+  private readonly held = new Map<Kind, Map<string, string>>(kinds.map((k) => [k, new Map()]));
   private primed = false;
   /** Writes run one at a time, in order; a retry re-writes the newest status. */
   private chain: Promise<void> = Promise.resolve();
-  private latest: SpeakerStatus | undefined;
+  private latest: SpeakerStatusWrite | undefined;
+  /** What the writes since the last one written changed ('whole': look at everything). */
+  private dirty: Dirty | 'whole' = 'whole';
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay = 0;
   private closed = false;
   /** What the Events said so far: "<protocol> <service>" announced, "noif <service> <ip>" failed. */
   private readonly announcedNow = new Set<string>();
+  /** The Events have seen a whole status (after which a write's changes are enough). */
+  private eventsPrimed = false;
 
   constructor(private readonly o: SpeakerWriterOptions) {}
 
-  private desired(s: SpeakerStatus): Desired[] {
+  private sessionDesired(node: string, peer: string, p: PeerAnnouncement, now: number): Desired {
+    const status: BGPSessionStateStatus = {
+      node, peer, address: p.address, vrf: this.o.vrfOf?.(peer) ?? '',
+      bgpStatus: p.state, bfdStatus: p.bfd ?? 'N/A', prefixesSent: p.prefixesSent ?? p.prefixes.length,
+      // Rounded to the second so that a session that stays up is not rewritten every status tick.
+      ...(p.state === 'Established' && p.uptimeMs !== undefined ? { establishedSince: new Date(Math.floor((now - p.uptimeMs) / 1000) * 1000).toISOString().replace('.000Z', 'Z') } : {}),
+      ...(p.received ? { prefixesReceived: p.received.routes, prefixesAccepted: p.received.accepted, routesInstalled: p.received.installed } : {}),
+      ...(p.lastError ? { lastError: p.lastError } : {}),
+    };
+    return {
+      resource: statusResources.BGPSessionState, kind: 'BGPSessionState', name: objectName('', `${node}-${peer}`),
+      labels: { [statusLabels.node]: node, [statusLabels.peer]: objectName('', peer).slice(0, 63) },
+      status: status as unknown as Json,
+    };
+  }
+
+  private serviceName(node: string, service: string): string {
+    return `bgp-${createHash('sha256').update(`${node}/${service}`).digest('hex').slice(0, 16)}`;
+  }
+
+  private serviceDesired(node: string, service: string, peers: readonly string[]): Desired {
+    const [serviceNamespace = '', serviceName = ''] = service.split('/');
+    return {
+      resource: statusResources.ServiceBGPStatus, kind: 'ServiceBGPStatus', name: this.serviceName(node, service),
+      labels: { [statusLabels.node]: node, [statusLabels.serviceName]: serviceName, [statusLabels.serviceNamespace]: serviceNamespace },
+      status: { node, serviceName, serviceNamespace, peers: [...peers] },
+    };
+  }
+
+  /** Layer 2: one ServiceL2Status per Service this node answers ARP/NDP for (MetalLB's fields). */
+  private layer2Desired(node: string, layer2: SpeakerStatus['layer2']): Desired[] {
     const out: Desired[] = [];
-    const now = this.o.now?.() ?? Date.now();
-    for (const [peer, p] of Object.entries(s.peers)) {
-      const status: BGPSessionStateStatus = {
-        node: s.node, peer, address: p.address, vrf: this.o.vrfOf?.(peer) ?? '',
-        bgpStatus: p.state, bfdStatus: p.bfd ?? 'N/A', prefixesSent: p.prefixes.length,
-        // Rounded to the second so that a session that stays up is not rewritten every status tick.
-        ...(p.state === 'Established' && p.uptimeMs !== undefined ? { establishedSince: new Date(Math.floor((now - p.uptimeMs) / 1000) * 1000).toISOString().replace('.000Z', 'Z') } : {}),
-        ...(p.received ? { prefixesReceived: p.received.routes, prefixesAccepted: p.received.accepted, routesInstalled: p.received.installed } : {}),
-        ...(p.lastError ? { lastError: p.lastError } : {}),
-      };
-      out.push({
-        resource: statusResources.BGPSessionState, kind: 'BGPSessionState', name: objectName('', `${s.node}-${peer}`),
-        labels: { [statusLabels.node]: s.node, [statusLabels.peer]: objectName('', peer).slice(0, 63) },
-        status: status as unknown as Json,
-      });
-    }
-    for (const a of s.announced ?? []) {
-      const [serviceNamespace = '', serviceName = ''] = a.service.split('/');
-      const id = createHash('sha256').update(`${s.node}/${a.service}`).digest('hex').slice(0, 16);
-      out.push({
-        resource: statusResources.ServiceBGPStatus, kind: 'ServiceBGPStatus', name: `bgp-${id}`,
-        labels: { [statusLabels.node]: s.node, [statusLabels.serviceName]: serviceName, [statusLabels.serviceNamespace]: serviceNamespace },
-        status: { node: s.node, serviceName, serviceNamespace, peers: [...a.peers] },
-      });
-    }
-    // Layer 2: one ServiceL2Status per Service this node answers ARP/NDP for (MetalLB's fields).
-    for (const [service, l2] of Object.entries(s.layer2 ?? {})) {
-      if (l2.node !== s.node) continue;
+    for (const [service, l2] of Object.entries(layer2 ?? {})) {
+      if (l2.node !== node) continue;
       const [serviceNamespace = '', serviceName = ''] = service.split('/');
-      const id = createHash('sha256').update(`${s.node}/${service}`).digest('hex').slice(0, 16);
+      const id = createHash('sha256').update(`${node}/${service}`).digest('hex').slice(0, 16);
       out.push({
         resource: statusResources.ServiceL2Status, kind: 'ServiceL2Status', name: `l2-${id}`,
-        labels: { [statusLabels.node]: s.node, [statusLabels.serviceName]: serviceName, [statusLabels.serviceNamespace]: serviceNamespace },
-        status: { node: s.node, serviceName, serviceNamespace, interfaces: l2.interfaces.map((name) => ({ name })) },
+        labels: { [statusLabels.node]: node, [statusLabels.serviceName]: serviceName, [statusLabels.serviceNamespace]: serviceNamespace },
+        status: { node, serviceName, serviceNamespace, interfaces: l2.interfaces.map((name) => ({ name })) },
       });
     }
+    return out;
+  }
+
+  private desired(s: SpeakerStatus): Desired[] {
+    const now = this.o.now?.() ?? Date.now();
+    const out = Object.entries(s.peers).map(([peer, p]) => this.sessionDesired(s.node, peer, p, now));
+    for (const a of s.announced ?? []) out.push(this.serviceDesired(s.node, a.service, a.peers));
+    out.push(...this.layer2Desired(s.node, s.layer2));
     return out;
   }
 
@@ -152,29 +204,46 @@ export class SpeakerStatusWriter {
       const list = await this.o.client.request<{ items?: Json[] }>('GET', resourcePath(r, this.o.namespace), { query: { labelSelector: `${statusLabels.node}=${this.o.node}` } });
       for (const item of list.items ?? []) {
         const name = (item.metadata as { name: string }).name;
-        this.held.set(`${kind}/${name}`, JSON.stringify(item.status ?? null));
+        this.held.get(kind)!.set(name, JSON.stringify(item.status ?? null));
       }
     }
     this.primed = true;
   }
 
-  /** Writes this status; when some of it could not be written, tries again later until it is. */
-  write(s: SpeakerStatus): Promise<void> {
+  /**
+   * Writes this status; when some of it could not be written, tries again later until it is. A
+   * write that carries its changes looks only at the sessions and the Services (and layer 2) they
+   * name: an edit at 50,000 Services costs one object's comparison, not 50,000.
+   */
+  write(w: SpeakerStatusWrite): Promise<void> {
     // Every status given counts for the Events, even one a newer status replaces before it is written.
-    if (this.o.events) for (const e of speakerEvents(s, this.announcedNow)) this.o.events.record(e);
-    this.latest = s;
+    if (this.o.events) {
+      const events = 'changes' in w && this.eventsPrimed ? speakerEventsOfChanges(w.changes, this.announcedNow) : speakerEvents(wholeSpeakerStatus(w), this.announcedNow);
+      this.eventsPrimed = true;
+      for (const e of events) this.o.events.record(e);
+    }
+    this.latest = w;
+    if ('changes' in w && this.dirty !== 'whole') {
+      for (const [k, e] of w.changes.services) this.dirty.services.set(k, e.peers);
+      if ('layer2' in w.changes) this.dirty.layer2 = true;
+    } else this.dirty = 'whole';
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     const run = this.chain.then(async () => {
-      if (this.latest !== s) return; // a newer status is queued behind: it is the one to write
+      if (this.latest !== w) return; // a newer status is queued behind: it is the one to write
+      const dirty = this.dirty;
+      this.dirty = { services: new Map(), layer2: false };
       let ok = false;
       try {
-        ok = await this.writeOnce(s);
+        ok = dirty !== 'whole' && 'changes' in w && this.primed ? await this.writeChanges(w.changes, dirty) : await this.writeWhole(wholeSpeakerStatus(w));
       } catch (e) {
         this.o.logger?.warn({ err: (e as Error).message }, 'writing speaker status failed');
       }
       if (ok) this.retryDelay = 0;
-      else this.scheduleRetry();
+      else {
+        this.dirty = 'whole';
+        this.scheduleRetry();
+      }
     });
     this.chain = run;
     return run;
@@ -198,39 +267,69 @@ export class SpeakerStatusWriter {
   }
 
   /** True when every object now holds what it should. */
-  private async writeOnce(s: SpeakerStatus): Promise<boolean> {
+  private async writeWhole(s: SpeakerStatus): Promise<boolean> {
     if (!this.primed) await this.prime();
-    let ok = true;
     const want = this.desired(s);
     const wanted = new Set(want.map((d) => `${d.kind}/${d.name}`));
+    const stale: [Kind, string][] = [];
+    for (const [kind, names] of this.held) for (const name of names.keys()) if (!wanted.has(`${kind}/${name}`)) stale.push([kind, name]);
+    return await this.put(want) && await this.remove(stale);
+  }
+
+  /** Only the sessions, the Services named since the last write and (when it changed) layer 2. */
+  private async writeChanges(c: SpeakerStatusChanges, dirty: Dirty): Promise<boolean> {
+    const now = this.o.now?.() ?? Date.now();
+    const want: Desired[] = Object.entries(c.peers).map(([peer, p]) => this.sessionDesired(c.node, peer, p, now));
+    const stale: [Kind, string][] = [];
+    const sessions = new Set(want.map((d) => d.name));
+    for (const name of this.held.get('BGPSessionState')!.keys()) if (!sessions.has(name)) stale.push(['BGPSessionState', name]);
+    for (const [service, peers] of dirty.services) {
+      if (peers.length > 0) want.push(this.serviceDesired(c.node, service, peers));
+      else if (this.held.get('ServiceBGPStatus')!.has(this.serviceName(c.node, service))) stale.push(['ServiceBGPStatus', this.serviceName(c.node, service)]);
+    }
+    if (dirty.layer2) {
+      const l2 = this.layer2Desired(c.node, c.layer2);
+      const names = new Set(l2.map((d) => d.name));
+      for (const name of this.held.get('ServiceL2Status')!.keys()) if (!names.has(name)) stale.push(['ServiceL2Status', name]);
+      want.push(...l2);
+    }
+    return await this.put(want) && await this.remove(stale);
+  }
+
+  /** Creates or patches what differs from what is held; true when all went through. */
+  private async put(want: readonly Desired[]): Promise<boolean> {
+    let ok = true;
     for (const d of want) {
-      const id = `${d.kind}/${d.name}`;
+      const held = this.held.get(d.kind as Kind)!;
       const json = JSON.stringify(d.status);
-      const held = this.held.get(id);
-      if (held === json) continue;
+      const was = held.get(d.name);
+      if (was === json) continue;
       try {
-        if (held === undefined) await this.create(d);
+        if (was === undefined) await this.create(d);
         await this.o.client.request('PATCH', resourcePath(d.resource, this.o.namespace, d.name, 'status'), { body: { status: d.status } });
-        this.held.set(id, json);
+        held.set(d.name, json);
       } catch (e) {
-        this.held.delete(id);
+        held.delete(d.name);
         ok = false;
-        this.o.logger?.warn({ object: id, err: (e as Error).message }, 'writing speaker status failed');
+        this.o.logger?.warn({ object: `${d.kind}/${d.name}`, err: (e as Error).message }, 'writing speaker status failed');
       }
     }
-    for (const id of [...this.held.keys()]) {
-      if (wanted.has(id)) continue;
-      const [kind, name] = id.split('/') as [keyof typeof statusResources, string];
+    return ok;
+  }
+
+  private async remove(stale: readonly [Kind, string][]): Promise<boolean> {
+    let ok = true;
+    for (const [kind, name] of stale) {
       try {
         await this.o.client.request('DELETE', resourcePath(statusResources[kind], this.o.namespace, name));
       } catch (e) {
         if (!(e instanceof KubeApiError && e.code === 404)) {
           ok = false;
-          this.o.logger?.warn({ object: id, err: (e as Error).message }, 'deleting speaker status failed');
+          this.o.logger?.warn({ object: `${kind}/${name}`, err: (e as Error).message }, 'deleting speaker status failed');
           continue;
         }
       }
-      this.held.delete(id);
+      this.held.get(kind)!.delete(name);
     }
     return ok;
   }
