@@ -114,9 +114,14 @@ export class FolderServices {
     };
   }
 
-  /** The next snapshot when only Service files changed: only those files are looked at. */
-  next(last: Snapshot, changedFiles: ReadonlySet<string>, cache: ReadonlyMap<string, CachedFile>, before: ReadonlyMap<string, CachedFile>): Snapshot {
-    const status = last.status;
+  /**
+   * The next snapshot when only Service files changed: only those files are looked at. `statusChange`:
+   * the status moved on by another process's journal lines, which set or released `keys`: only
+   * those Services are merged again.
+   */
+  next(last: Snapshot, changedFiles: ReadonlySet<string>, cache: ReadonlyMap<string, CachedFile>, before: ReadonlyMap<string, CachedFile>,
+    statusChange?: { readonly status: ControllerStatus; readonly keys: Iterable<string> }): Snapshot {
+    const status = statusChange?.status ?? last.status;
     const upserted = new Map<string, Service>();
     const gone = new Set<string>();
     for (const f of changedFiles) {
@@ -137,13 +142,17 @@ export class FolderServices {
     for (const f of changedFiles) {
       for (const o of cache.get(f)?.result.objects ?? []) { const key = serviceKey(o.object); this.rawByKey.set(key, o.object as Service); this.serviceFile.set(key, f); }
     }
+    for (const key of statusChange?.keys ?? []) {
+      const raw = this.rawByKey.get(key);
+      if (raw && !upserted.has(key)) upserted.set(key, mergeIngress(raw, status.services[key]?.ips));
+    }
     for (const [key, svc] of upserted) {
       if (this.byKey.get(key) === svc) upserted.delete(key);
       else this.byKey.set(key, svc);
     }
     const byKey = this.byKey;
     return withLazyLists(
-      { ...snapshotBase(last), generation: ++this.generation, delta: { from: last.generation, servicesOnly: true, upserted: [...upserted.values()], deleted } },
+      { ...snapshotBase(last), status, generation: ++this.generation, delta: { from: last.generation, servicesOnly: true, upserted: [...upserted.values()], deleted } },
       () => [...byKey.values()],
       () => { const objects: LoadedObject[] = []; for (const e of cache.values()) for (const o of e.result.objects) objects.push(o); return objects; },
     );

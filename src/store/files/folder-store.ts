@@ -11,19 +11,19 @@
 //
 // The first snapshot waits until every file has been read: a file that cannot be read is never
 // taken for a deleted one (see file-cache.ts).
-import { mkdir, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Diagnostic } from '../../api/diagnostics.ts';
 import type { LoadedObject } from '../../api/loaded.ts';
 import type { Config } from '../../config/types.ts';
 import type { ResolveOptions } from '../../config/resolve.ts';
-import type { ControllerStatus, Snapshot, SpeakerStatus, SpeakerStatusWrite, Store, StoreListener } from '../store.ts';
+import type { ControllerStatus, ServiceAssignment, Snapshot, SpeakerStatus, SpeakerStatusWrite, Store, StoreListener } from '../store.ts';
 import { emptyControllerStatus } from '../store.ts';
 import { type CachedFile, errCode, FileCache, type FileLoader, gone, type LoadResult, nodeFs, perServiceKinds, type StoreFs, type StoreLogger } from './file-cache.ts';
 import { FolderServices, holdsOnlyServices } from './folder-services.ts';
 import { FolderWatch, isYamlFile, listFiles } from './folder-watch.ts';
 import {
-  controllerJournalFile, controllerStatusFile, parseControllerStatus, readJournal, removeStaleTemps, writeAtomic, stateDir,
+  applyJournalLine, baseToken, controllerJournalFile, controllerStatusFile, journalHead, type JournalTarget, parseControllerStatus, removeStaleTemps, writeAtomic, stateDir,
 } from './status-file.ts';
 import { ControllerStatusWriter } from './status-journal.ts';
 import { readSpeakerStatuses, SpeakerStatusJournal } from './speaker-status-journal.ts';
@@ -55,7 +55,7 @@ export interface FolderStoreOptions {
   readonly settleMs?: number;
   /** The file system calls (tests inject failures). */
   readonly fs?: StoreFs;
-  /** Quiet time after which the controller status journal is folded into status.yaml (default 1 s). */
+  /** Quiet time after which the controller status journal is folded into status.yaml (default: never; it is when it outgrows the base). */
   readonly statusCompactAfterMs?: number;
 }
 
@@ -104,7 +104,13 @@ export class FolderStore implements Store {
   /** The status files' signature as last looked at. */
   private readStatusSig: string | undefined;
   private readonly statusWriter: ControllerStatusWriter;
-  private parsedStatus: { signature: string; status: ControllerStatus } | undefined;
+  /**
+   * The controller status as last read from the files. `target` (when the journal belongs to the
+   * base) is the status being kept up to date, in place, from the lines the journal appends: in
+   * split mode the controller's every edit is one line, and this process reads that line, not the
+   * whole status again. `offset`: the journal's bytes applied so far (whole lines).
+   */
+  private parsedStatus: { signature: string; status: ControllerStatus; base: string; journalIno?: number; offset: number; target?: JournalTarget } | undefined;
   private lastResolved: { key: string; result: ReturnType<ConfigResolver> } | undefined;
   private lastFileSignatures = '';
   private closed = false;
@@ -115,6 +121,8 @@ export class FolderStore implements Store {
   private lastGood: LoadResult | undefined;
   private persistedConfigKey: string | undefined;
   private persisting: Promise<void> = Promise.resolve();
+  /** Bytes of the controller's status files read (tests: another process's edit costs its journal line). */
+  statusBytesRead = 0;
   /** Speaker status writers, by node. */
   private readonly speakerJournals = new Map<string, SpeakerStatusJournal>();
   /** Scans run in the background only once start() has its first snapshot. */
@@ -383,9 +391,16 @@ export class FolderStore implements Store {
     return `${await sig(controllerStatusFile)}|${await sig(controllerJournalFile)}`;
   }
 
-  private async readStatus(signature: string): Promise<ControllerStatus> {
-    if (this.ownStatus?.signature === signature) return this.ownStatus.status;
-    if (this.parsedStatus?.signature === signature) return this.parsedStatus.status;
+  /**
+   * The controller status the files hold. `from` and `changed`, when the status follows `from`
+   * by journal lines alone: the Services those lines set or released (`from.services` is then
+   * updated in place: a status is read while its snapshot is the newest).
+   */
+  private async readStatus(signature: string): Promise<{ status: ControllerStatus; from?: ControllerStatus; changed?: ReadonlySet<string> }> {
+    if (this.ownStatus?.signature === signature) return { status: this.ownStatus.status };
+    if (this.parsedStatus?.signature === signature) return { status: this.parsedStatus.status };
+    const appended = await this.readAppended(signature).catch(() => undefined);
+    if (appended) return appended;
     let text = '';
     let status: ControllerStatus | undefined;
     try {
@@ -394,9 +409,46 @@ export class FolderStore implements Store {
       // none yet is an empty status; one that exists but cannot be read is a damaged one
       if (errCode(e) !== 'ENOENT') status = { ...emptyControllerStatus, damaged: `cannot read ${controllerStatusFile}: ${errCode(e)}` };
     }
-    status ??= parseControllerStatus(text, await readJournal(this.folder));
-    this.parsedStatus = { signature, status };
-    return status;
+    const journal = await readWithIno(path.join(stateDir(this.folder), controllerJournalFile));
+    this.statusBytesRead += text.length + (journal?.text.length ?? 0);
+    status ??= parseControllerStatus(text, journal?.text ?? '');
+    const base = signature.split('|')[0] ?? 'none';
+    const token = baseToken(text);
+    // Kept up to date from the journal's next lines when the journal belongs to this base.
+    const follows = status.damaged === undefined && token !== undefined && journal !== undefined && journalHead(journal.text) === token;
+    const target: JournalTarget | undefined = follows
+      ? { services: status.services as Record<string, ServiceAssignment>, pools: status.pools, events: status.events, ...(status.updated !== undefined ? { updated: status.updated } : {}) }
+      : undefined;
+    if (target && status.services === emptyControllerStatus.services) throw new Error('unreachable: the empty status is shared');
+    this.parsedStatus = {
+      signature, status, base, offset: journal ? Buffer.byteLength(journal.text.slice(0, journal.text.lastIndexOf('\n') + 1)) : 0,
+      ...(journal ? { journalIno: journal.ino } : {}), ...(target ? { target } : {}),
+    };
+    return { status };
+  }
+
+  /** The status after the lines the journal appended since it was last read (undefined: read it whole). */
+  private async readAppended(signature: string): Promise<{ status: ControllerStatus; from: ControllerStatus; changed: ReadonlySet<string> } | undefined> {
+    const p = this.parsedStatus;
+    const [base, journal = 'none'] = signature.split('|');
+    if (!p?.target || p.base !== base || journal === 'none' || Number(journal.split(':')[0]) !== p.journalIno) return undefined;
+    const fh = await open(path.join(stateDir(this.folder), controllerJournalFile), 'r');
+    try {
+      const st = await fh.stat();
+      if (st.ino !== p.journalIno || st.size < p.offset) return undefined; // replaced or cut: read it whole
+      const buf = Buffer.alloc(st.size - p.offset);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, p.offset);
+      const end = bytesRead > 0 ? buf.lastIndexOf(10, bytesRead - 1) + 1 : 0; // whole lines only: a line being appended waits
+      this.statusBytesRead += bytesRead;
+      const changed = new Set<string>();
+      for (const line of buf.subarray(0, end).toString('utf8').split('\n')) applyJournalLine(p.target, line, changed);
+      const t = p.target;
+      const status: ControllerStatus = { services: t.services, pools: t.pools, events: t.events, ...(t.updated !== undefined ? { updated: t.updated } : {}) };
+      this.parsedStatus = { ...p, signature, status, offset: p.offset + end };
+      return { status, from: p.status, changed };
+    } finally {
+      await fh.close();
+    }
   }
 
   private async read(): Promise<
@@ -415,12 +467,16 @@ export class FolderStore implements Store {
       if (this.last && this.last.status !== this.ownStatus.status) this.last = this.services.withOwnStatus(this.last, this.ownStatus.status);
       if (fileSignatures === this.lastFileSignatures) return { fingerprint, ownStatus: this.ownStatus.status };
     }
-    const status = await this.readStatus(statusSig);
+    const read = await this.readStatus(statusSig);
+    const status = read.status;
     const last = this.last;
     const changed = this.cache.changed;
     const servicesOnly = [...changed].every((f) => holdsOnlyServices(this.cache.get(f)) && holdsOnlyServices(this.snapshotFiles.get(f)));
-    if (last && servicesOnly && status === last.status && !this.services.duplicatesIn(changed, this.cache.entries)) {
-      return { fingerprint, fileSignatures, snapshot: this.services.next(last, changed, this.cache.entries, this.snapshotFiles) };
+    // Only Service files changed, and the status is the one the last snapshot holds or follows it
+    // by journal lines (another process's writes: the controller, in split mode): by delta.
+    const statusFollows = status === last?.status ? undefined : read.from !== undefined && read.from === last?.status ? read.changed : null;
+    if (last && servicesOnly && statusFollows !== null && !this.services.duplicatesIn(changed, this.cache.entries)) {
+      return { fingerprint, fileSignatures, snapshot: this.services.next(last, changed, this.cache.entries, this.snapshotFiles, statusFollows && { status, keys: statusFollows }) };
     }
 
     const configSignatures: string[] = [];
@@ -480,5 +536,21 @@ export class FolderStore implements Store {
     }
     const r = await this.options.loader(file, text);
     return r.diagnostics.some((d) => d.severity === 'error') ? undefined : r;
+  }
+}
+
+/** A file's text and inode (read through one handle, so both are of the same file); undefined when absent. */
+async function readWithIno(file: string): Promise<{ text: string; ino: number } | undefined> {
+  let fh;
+  try {
+    fh = await open(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = await fh.stat();
+    return { text: await fh.readFile('utf8'), ino: st.ino };
+  } finally {
+    await fh.close();
   }
 }

@@ -137,45 +137,63 @@ export interface JournalEntry {
 
 const keptEvents = 200;
 
+/** A status being built from a base and its journal lines (services updated in place). */
+export interface JournalTarget {
+  readonly services: Record<string, ServiceAssignment>;
+  pools: ControllerStatus['pools'];
+  events: readonly StatusEvent[];
+  updated?: string;
+}
+
+/** The token of the journal a journal's text starts with (undefined: none, or not a journal). */
+export function journalHead(text: string): string | undefined {
+  const nl = text.indexOf('\n');
+  try {
+    const head: unknown = JSON.parse(nl < 0 ? text : text.slice(0, nl));
+    return isRecord(head) && typeof head.journal === 'string' ? head.journal : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Applies one journal line to `t`; the keys it sets or releases go to `changed`. A torn or foreign line changes nothing. */
+export function applyJournalLine(t: JournalTarget, line: string, changed?: Set<string>): void {
+  if (line === '') return;
+  let e: unknown;
+  try {
+    e = JSON.parse(line);
+  } catch {
+    return; // a writer killed mid-line: that change never completed
+  }
+  if (!isRecord(e) || !isRecord(e.s)) return;
+  for (const [k, v] of Object.entries(e.s)) {
+    if (v === null) delete t.services[k];
+    else if (isRecord(v) && Array.isArray(v.ips)) {
+      const ips = v.ips.filter((x): x is string => typeof x === 'string');
+      t.services[k] = typeof v.pool === 'string' ? { ips, pool: v.pool } : { ips };
+    } else continue;
+    changed?.add(k);
+  }
+  if (isRecord(e.p)) t.pools = e.p as ControllerStatus['pools'];
+  if (Array.isArray(e.e)) t.events = [...t.events, ...(e.e as StatusEvent[])].slice(-keptEvents);
+  if (typeof e.u === 'string') t.updated = e.u;
+}
+
 /**
  * Applies a journal's text to the base it belongs to (`token`: the base's `journal` field). A
  * journal of another base is ignored; so is a torn last line.
  */
 export function applyJournal(base: ControllerStatus, token: string | undefined, text: string): ControllerStatus {
-  if (token === undefined || text === '') return base;
+  if (token === undefined || text === '' || journalHead(text) !== token) return base;
+  const t: JournalTarget = { services: { ...base.services }, pools: base.pools, events: base.events, ...(base.updated !== undefined ? { updated: base.updated } : {}) };
   const lines = text.split('\n');
-  let head: unknown;
-  try {
-    head = JSON.parse(lines[0] ?? '');
-  } catch {
-    return base;
-  }
-  if (!isRecord(head) || head.journal !== token) return base;
-  const services: Record<string, ServiceAssignment> = { ...base.services };
-  let pools = base.pools;
-  let events = [...base.events];
-  let updated = base.updated;
-  for (let i = 1; i < lines.length; i++) {
-    if (lines[i] === '') continue;
-    let e: unknown;
-    try {
-      e = JSON.parse(lines[i]!);
-    } catch {
-      continue; // a writer killed mid-line: that change never completed
-    }
-    if (!isRecord(e) || !isRecord(e.s)) continue;
-    for (const [k, v] of Object.entries(e.s)) {
-      if (v === null) delete services[k];
-      else if (isRecord(v) && Array.isArray(v.ips)) {
-        const ips = v.ips.filter((x): x is string => typeof x === 'string');
-        services[k] = typeof v.pool === 'string' ? { ips, pool: v.pool } : { ips };
-      }
-    }
-    if (isRecord(e.p)) pools = e.p as ControllerStatus['pools'];
-    if (Array.isArray(e.e)) events = [...events, ...(e.e as StatusEvent[])].slice(-keptEvents);
-    if (typeof e.u === 'string') updated = e.u;
-  }
-  return { services, pools, events, ...(updated !== undefined ? { updated } : {}) };
+  for (let i = 1; i < lines.length; i++) applyJournalLine(t, lines[i]!);
+  return { services: t.services, pools: t.pools, events: t.events, ...(t.updated !== undefined ? { updated: t.updated } : {}) };
+}
+
+/** The journal token a base's text names (undefined: none). */
+export function baseToken(text: string): string | undefined {
+  return /^\{\s*"journal":\s*"([^"\\]*)"/m.exec(text)?.[1];
 }
 
 /** Returns the text written. */

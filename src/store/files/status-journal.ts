@@ -7,9 +7,13 @@
 // pool usage when it changed, the new events. A reader applies the journal only when the tokens
 // match, so a base rewritten after the journal (a compaction cut short between its two renames)
 // never has stale lines replayed over it; a torn last line (a writer killed mid-append) is
-// ignored. The base is rewritten whole (compacted) when the writer has been quiet for a second, when
-// the journal outgrows the base, and on the first write of a process; built in slices that yield
-// to the event loop, and written atomically like every status file.
+// ignored. The base is rewritten whole (compacted) when the journal outgrows the base and on the
+// first write of a process (so a change costs its line plus, amortized, as many bytes again, and a
+// reader in another process reads the lines appended, not the base again); built in slices that
+// yield to the event loop, and written atomically like every status file. Compacting once the
+// writer is quiet is an option (compactAfterMs), off by default: an edit every few seconds would
+// otherwise rewrite the whole base (3 MB at 50,000 Services) after each, and make every reader
+// read it whole again.
 import { appendFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ControllerStatus, ServiceAssignment, StatusEvent } from '../store.ts';
@@ -44,7 +48,7 @@ export async function baseText(s: ControllerStatus, token: string, slice = 2000)
 let tokens = 0;
 
 export interface JournalWriterOptions {
-  /** Quiet time after which the base is rewritten with the journal folded in (default 1000 ms; 0: never). */
+  /** Quiet time after which the base is rewritten with the journal folded in (default 0: never). */
   readonly compactAfterMs?: number;
   /** Journal size that forces a compaction, at least (default 256 KiB; else the base's size). */
   readonly minJournalBytes?: number;
@@ -99,7 +103,7 @@ export class ControllerStatusWriter {
   }
 
   private armQuiet(): void {
-    const ms = this.options.compactAfterMs ?? 1000;
+    const ms = this.options.compactAfterMs ?? 0;
     if (ms <= 0 || this.closed) return;
     clearTimeout(this.quiet);
     this.quiet = setTimeout(() => {
