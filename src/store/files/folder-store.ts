@@ -417,7 +417,7 @@ export class FolderStore implements Store {
     // Kept up to date from the journal's next lines when the journal belongs to this base.
     const follows = status.damaged === undefined && token !== undefined && journal !== undefined && journalHead(journal.text) === token;
     const target: JournalTarget | undefined = follows
-      ? { services: status.services as Record<string, ServiceAssignment>, pools: status.pools, events: status.events, ...(status.updated !== undefined ? { updated: status.updated } : {}) }
+      ? { services: status.services, pools: status.pools, events: status.events, ...(status.updated !== undefined ? { updated: status.updated } : {}) }
       : undefined;
     if (target && status.services === emptyControllerStatus.services) throw new Error('unreachable: the empty status is shared');
     this.parsedStatus = {
