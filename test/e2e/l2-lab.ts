@@ -224,7 +224,8 @@ export class L2Lab {
   speakerLayer2(n: L2Node): Record<string, { node: string; ips: string[]; interfaces: string[] }> {
     try {
       const read = (f: string): string => (existsSync(path.join(this.cfg, stateDirName, f)) ? readFileSync(path.join(this.cfg, stateDirName, f), 'utf8') : '');
-      const s = (parseSpeakerStatus(read(speakerStatusFile(n)), read(speakerJournalFile(n))) ?? {}) as { layer2?: Record<string, { node: string; ips: string[]; interfaces: string[] }> };
+      const journal = read(speakerJournalFile(n)); // before the base: see readControllerStatus
+      const s = (parseSpeakerStatus(read(speakerStatusFile(n)), journal) ?? {}) as { layer2?: Record<string, { node: string; ips: string[]; interfaces: string[] }> };
       return s.layer2 ?? {};
     } catch {
       return {};

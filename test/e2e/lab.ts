@@ -109,14 +109,16 @@ class Lab {
     // The base and its journal, as the daemon reads them (status.yaml alone lags until the fold).
     const dir = path.join(this.cfg, stateDirName);
     const read = (f: string): string => (existsSync(path.join(dir, f)) ? readFileSync(path.join(dir, f), 'utf8') : '');
+    const journal = read(controllerJournalFile); // before the base: see readControllerStatus
     const base = read(controllerStatusFile);
-    return base === '' ? { services: {} } : (parseControllerStatus(base, read(controllerJournalFile)));
+    return base === '' ? { services: {} } : (parseControllerStatus(base, journal));
   }
 
   speakerPeer(n: NodeName, peer: string): { state?: string; bfd?: string } | undefined {
     try {
       const read = (f: string): string => (existsSync(path.join(this.cfg, stateDirName, f)) ? readFileSync(path.join(this.cfg, stateDirName, f), 'utf8') : '');
-      const s = (parseSpeakerStatus(read(speakerStatusFile(n)), read(speakerJournalFile(n))) ?? {}) as { peers?: Record<string, { state?: string; bfd?: string }> };
+      const journal = read(speakerJournalFile(n)); // before the base: see readControllerStatus
+      const s = (parseSpeakerStatus(read(speakerStatusFile(n)), journal) ?? {}) as { peers?: Record<string, { state?: string; bfd?: string }> };
       return s.peers?.[peer];
     } catch {
       return undefined;

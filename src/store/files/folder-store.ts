@@ -17,7 +17,7 @@ import type { Diagnostic } from '../../api/diagnostics.ts';
 import type { LoadedObject } from '../../api/loaded.ts';
 import type { Config } from '../../config/types.ts';
 import type { ResolveOptions } from '../../config/resolve.ts';
-import type { ControllerStatus, ServiceAssignment, Snapshot, SpeakerStatus, SpeakerStatusWrite, Store, StoreListener } from '../store.ts';
+import type { ControllerStatus, Snapshot, SpeakerStatus, SpeakerStatusWrite, Store, StoreListener } from '../store.ts';
 import { emptyControllerStatus } from '../store.ts';
 import { type CachedFile, errCode, FileCache, type FileLoader, gone, type LoadResult, nodeFs, perServiceKinds, type StoreFs, type StoreLogger } from './file-cache.ts';
 import { FolderServices, holdsOnlyServices } from './folder-services.ts';
@@ -401,6 +401,8 @@ export class FolderStore implements Store {
     if (this.parsedStatus?.signature === signature) return { status: this.parsedStatus.status };
     const appended = await this.readAppended(signature).catch(() => undefined);
     if (appended) return appended;
+    // The journal before the base (see status-file.ts, readControllerStatus).
+    const journal = await readWithIno(path.join(stateDir(this.folder), controllerJournalFile));
     let text = '';
     let status: ControllerStatus | undefined;
     try {
@@ -409,7 +411,6 @@ export class FolderStore implements Store {
       // none yet is an empty status; one that exists but cannot be read is a damaged one
       if (errCode(e) !== 'ENOENT') status = { ...emptyControllerStatus, damaged: `cannot read ${controllerStatusFile}: ${errCode(e)}` };
     }
-    const journal = await readWithIno(path.join(stateDir(this.folder), controllerJournalFile));
     this.statusBytesRead += text.length + (journal?.text.length ?? 0);
     status ??= parseControllerStatus(text, journal?.text ?? '');
     const base = signature.split('|')[0] ?? 'none';

@@ -208,8 +208,9 @@ export async function readSpeakerStatuses(folder: string): Promise<SpeakerStatus
   for (const n of names.sort()) {
     if (!n.startsWith('speaker-') || !n.endsWith('.yaml')) continue;
     try {
-      const text = await readFile(path.join(stateDir(folder), n), 'utf8');
+      // The journal before the base, as for the controller's status (status-file.ts, readControllerStatus).
       const journal = await readFile(path.join(stateDir(folder), n.replace(/\.yaml$/, '.journal')), 'utf8').catch(() => '');
+      const text = await readFile(path.join(stateDir(folder), n), 'utf8');
       const s = parseSpeakerStatus(text, journal);
       if (s) out.push(s);
     } catch {

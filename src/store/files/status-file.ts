@@ -65,6 +65,8 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
  * renumber every Service.
  */
 export async function readControllerStatus(folder: string): Promise<ControllerStatus> {
+  // The journal before the base (see readJournal).
+  const journal = await readJournal(folder);
   let text: string;
   try {
     text = await readFile(path.join(stateDir(folder), controllerStatusFile), 'utf8');
@@ -72,9 +74,16 @@ export async function readControllerStatus(folder: string): Promise<ControllerSt
     const code = (e as NodeJS.ErrnoException).code;
     return code === 'ENOENT' ? emptyControllerStatus : damaged(`cannot read ${controllerStatusFile}: ${code ?? String(e)}`);
   }
-  return parseControllerStatus(text, await readJournal(folder));
+  return parseControllerStatus(text, journal);
 }
 
+/**
+ * Readers read a journal before its base. A writer replaces the base first, then the journal
+ * (with the new base's token): read in that order, a reader gets a base and its own journal, or a
+ * newer base alone, which holds everything. Read base first, a compaction between the two reads
+ * gave the old base and the new journal, whose token does not match: the old base alone, without
+ * every change journaled since it was written (seen as 1,001 Services "moved" by a restart at 50,000).
+ */
 /** The journal's text ('' when there is none). */
 export async function readJournal(folder: string): Promise<string> {
   try {
