@@ -40,7 +40,6 @@ export const speakerEvents = 'speaker events';
  * speakers' Events per Service.
  */
 export type ScenarioRecord = Record<string, WorldSeen | ServiceEvents>;
-const routersAt = (r: ScenarioRecord | undefined, step: string): WorldSeen | undefined => r?.[step] as WorldSeen | undefined;
 
 /**
  * The Events the speakers wrote on each of `names` (source `metallb-speaker`: MetalLB's, and
@@ -168,8 +167,11 @@ export async function withScenario<T>(
   }
 }
 
-/** Applies a step: YAML applied, an object or a Service deleted. */
-export async function applyStep(cp: ControlPlane, ns: string, step: { apply?: string; deleteObject?: string; deleteService?: string }): Promise<void> {
+/** A step of a scenario: YAML applied, an object or a Service deleted. */
+interface Step { apply?: string; deleteObject?: string; deleteService?: string }
+
+/** Applies a step. */
+export async function applyStep(cp: ControlPlane, ns: string, step: Step): Promise<void> {
   if (step.apply) await applyYaml(cp, ns, step.apply);
   if (step.deleteObject) {
     const r = await cp.kubectl(['delete', '-n', ns, step.deleteObject]);
@@ -182,6 +184,30 @@ export async function applyStep(cp: ControlPlane, ns: string, step: { apply?: st
 }
 
 /**
+ * What the world shows after the start and after each step, each taken by `observe` (given this
+ * implementation's last record of that step, when there is one, and what the step before showed),
+ * then the speakers' Events: the record of one scenario, for the BGP and the layer-2 halves.
+ */
+export async function recordSteps<T>(
+  cp: ControlPlane, ns: string, s: { services: BgpService[]; steps: readonly ({ name: string } & Step)[] },
+  expect: Record<string, unknown> | undefined,
+  observe: (step: string, want: T | undefined, before: T | undefined) => Promise<T>,
+  beforeStep?: () => Promise<void>,
+): Promise<Record<string, T | ServiceEvents>> {
+  const record: Record<string, T | ServiceEvents> = {};
+  let before = await observe('start', expect?.start as T | undefined, undefined);
+  record.start = before;
+  for (const step of s.steps) {
+    await beforeStep?.();
+    await applyStep(cp, ns, step);
+    before = await observe(step.name, expect?.[step.name] as T | undefined, before);
+    record[step.name] = before;
+  }
+  record[speakerEvents] = await speakerEventsOf(cp, ns, s.services.map((x) => x.name));
+  return record;
+}
+
+/**
  * Runs one scenario: routers, objects, controller, Services, speakers; a record per step. `expect`
  * (this implementation's last record) lets each step end as soon as the routers hold what they
  * held then (settleOn); without it every step waits for a quiet spell.
@@ -189,19 +215,15 @@ export async function applyStep(cp: ControlPlane, ns: string, step: { apply?: st
 export async function runBgpScenario(cp: ControlPlane, world: BgpWorld, impl: Implementation, s: BgpScenario, expect?: ScenarioRecord): Promise<ScenarioRecord> {
   world.startRouters(s.routers);
   await world.routersListening(s.routers);
-  const record: ScenarioRecord = {};
   try {
-    await withScenario(cp, world, impl, s, s.name, async (ns) => {
-      let before: WorldSeen = quietRouters(s);
-      const start = routersAt(expect, 'start');
-      before = record.start = await settle(world, { label: `${impl.name} ${s.name} @start`, ...(start ? { minMs: 4000, quietMs: 2000, maxMs: 60_000, expect: start, before } : { minMs: 10_000, quietMs: 5000, maxMs: 60_000 }) });
-      for (const step of s.steps) {
-        await applyStep(cp, ns, step);
-        const want = routersAt(expect, step.name);
-        before = record[step.name] = await settle(world, { label: `${impl.name} ${s.name} @${step.name}`, ...(want ? { minMs: 3000, quietMs: 2000, maxMs: 40_000, expect: want, before } : { minMs: 4000, quietMs: 4000, maxMs: 40_000 }) });
-      }
-    });
-    return record;
+    return await withScenario(cp, world, impl, s, s.name, (ns) => recordSteps<WorldSeen>(cp, ns, s, expect, (step, want, before) => {
+      const first = step === 'start';
+      const slow = first ? { minMs: 10_000, quietMs: 5000, maxMs: 60_000 } : { minMs: 4000, quietMs: 4000, maxMs: 40_000 };
+      return settle(world, {
+        label: `${impl.name} ${s.name} @${step}`,
+        ...(want ? { minMs: first ? 4000 : 3000, quietMs: 2000, maxMs: first ? 60_000 : 40_000, expect: want, before: before ?? quietRouters(s) } : slow),
+      });
+    }));
   } finally {
     world.stopRouters();
   }

@@ -4,6 +4,7 @@
 // scenario's namespace. Addresses and node names are the world's (bgp-world.ts): the seeds'
 // peers at 192.168.1.1-3 are routers r1-r3, seed 001's 172.30.0.3 is r1 too.
 import type { NodeName, RouterName, RouterSpec } from './bgp-world.ts';
+import { bgpAdv as adv, community, pool, peerTo } from './metallb-yaml.ts';
 
 export interface BgpService {
   name: string;
@@ -37,20 +38,15 @@ export interface BgpScenario {
   steps: BgpStep[];
 }
 
-const pool = (name: string, addresses: string[], extra = '') =>
-  `apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: ${name}, namespace: NS}\nspec:\n  addresses: [${addresses.join(', ')}]\n${extra}---\n`;
-const peer = (name: string, spec: string) => `apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: ${name}, namespace: NS}\nspec:\n${spec}---\n`;
-const adv = (name: string, spec: string) => `apiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: ${name}, namespace: NS}\nspec:\n${spec}---\n`;
-
 /** Seed 000 as MetalLB accepts its fields, with the development advertisement's aggregationLength. */
 function seed000(developmentAggregation: number): Omit<BgpScenario, 'name'> {
   return {
     routers: { r1: { asn: 64501, nodeAsn: 64500 }, r2: { asn: 64501, nodeAsn: 64500 }, r3: { asn: 64501, nodeAsn: 64500, password: 'bgp-shared-secret' } },
     config: pool('production-pool', ['192.168.1.240-192.168.1.250'], '  autoAssign: true\n  avoidBuggyIPs: true\n')
       + pool('development-pool', ['192.168.2.240-192.168.2.250'], '  autoAssign: false\n')
-      + peer('router-1', '  myASN: 64500\n  peerASN: 64501\n  peerAddress: 192.168.1.1\n  holdTime: 90s\n')
-      + peer('router-2', '  myASN: 64500\n  peerASN: 64501\n  peerAddress: 192.168.1.2\n  holdTime: 90s\n')
-      + peer('router-3', '  myASN: 64500\n  peerASN: 64501\n  peerAddress: 192.168.1.3\n  holdTime: 90s\n  password: "bgp-shared-secret"\n')
+      + peerTo('router-1', 64500, 64501, '192.168.1.1', '  holdTime: 90s\n')
+      + peerTo('router-2', 64500, 64501, '192.168.1.2', '  holdTime: 90s\n')
+      + peerTo('router-3', 64500, 64501, '192.168.1.3', '  holdTime: 90s\n  password: "bgp-shared-secret"\n')
       + adv('production-advertisement', '  ipAddressPools: [production-pool]\n  aggregationLength: 32\n  localPref: 100\n  communities: ["64500:100"]\n')
       + adv('development-advertisement', `  ipAddressPools: [development-pool]\n  aggregationLength: ${developmentAggregation}\n  localPref: 50\n  communities: ["64500:50"]\n  peers: [router-1, router-2]\n`),
     services: [
@@ -88,7 +84,7 @@ export const bgpScenarios: BgpScenario[] = [
     name: 'seed-000-node-peers',
     routers: { r1: { asn: 64501, nodeAsn: 64500 }, r2: { asn: 64501, nodeAsn: 64500 }, r3: { asn: 64501, nodeAsn: 64500 } },
     config: pool('production-pool', ['192.168.1.240-192.168.1.250'], '  avoidBuggyIPs: true\n')
-      + [1, 2, 3].map((i) => peer(`node-${i}-router`, `  myASN: 64500\n  peerASN: 64501\n  peerAddress: 192.168.1.${i}\n  nodeSelectors:\n  - matchLabels: {kubernetes.io/hostname: node-${i}}\n`)).join('')
+      + [1, 2, 3].map((i) => peerTo(`node-${i}-router`, 64500, 64501, `192.168.1.${i}`, `  nodeSelectors:\n  - matchLabels: {kubernetes.io/hostname: node-${i}}\n`)).join('')
       + adv('ecmp-advertisement', '  ipAddressPools: [production-pool]\n  aggregationLength: 32\n  localPref: 100\n'),
     services: [{ name: 'web' }, { name: 'local', etp: 'Local', endpoints: ['node-2', 'node-3'] }],
     steps: [],
@@ -101,8 +97,8 @@ export const bgpScenarios: BgpScenario[] = [
     routers: { r1: { asn: 64512, port: 180 } },
     config: pool('first-pool', ['198.51.100.10/24'])
       + pool('second-pool', ['203.0.113.0/28'])
-      + peer('example', '  myASN: 64512\n  peerASN: 64512\n  peerAddress: 172.30.0.3\n  peerPort: 180\n  nodeSelectors:\n  - matchLabels: {rack: frontend}\n    matchExpressions:\n    - {key: network-speed, operator: NotIn, values: [slow]}\n  - matchExpressions:\n    - {key: kubernetes.io/hostname, operator: In, values: [node-2, node-3]}\n')
-      + 'apiVersion: metallb.io/v1beta1\nkind: Community\nmetadata: {name: communities, namespace: NS}\nspec:\n  communities:\n  - {name: vpn-only, value: "1234:1"}\n  - {name: NO_ADVERTISE, value: "65535:65282"}\n---\n'
+      + peerTo('example', 64512, 64512, '172.30.0.3', '  peerPort: 180\n  nodeSelectors:\n  - matchLabels: {rack: frontend}\n    matchExpressions:\n    - {key: network-speed, operator: NotIn, values: [slow]}\n  - matchExpressions:\n    - {key: kubernetes.io/hostname, operator: In, values: [node-2, node-3]}\n')
+      + community('communities', [['vpn-only', '1234:1'], ['NO_ADVERTISE', '65535:65282']])
       + adv('local', '  ipAddressPools: [first-pool]\n  aggregationLength: 32\n  localPref: 100\n  communities: [vpn-only]\n')
       + adv('external', '  ipAddressPools: [first-pool]\n  aggregationLength: 24\n')
       + adv('example', '  ipAddressPools: [second-pool]\n  nodeSelectors:\n  - matchLabels: {kubernetes.io/hostname: node-1}\n  - matchLabels: {kubernetes.io/hostname: node-2}\n'),
@@ -123,8 +119,8 @@ export const bgpScenarios: BgpScenario[] = [
     name: 'etp-and-peers',
     routers: { r1: { asn: 64500 }, r2: { asn: 64500 } },
     config: pool('main', ['10.200.0.0/28'])
-      + peer('to-r1', '  myASN: 64500\n  peerASN: 64500\n  peerAddress: 192.168.1.1\n')
-      + peer('to-r2', '  myASN: 64500\n  peerASN: 64500\n  peerAddress: 192.168.1.2\n  nodeSelectors:\n  - matchExpressions:\n    - {key: rack, operator: In, values: [frontend]}\n')
+      + peerTo('to-r1', 64500, 64500, '192.168.1.1')
+      + peerTo('to-r2', 64500, 64500, '192.168.1.2', '  nodeSelectors:\n  - matchExpressions:\n    - {key: rack, operator: In, values: [frontend]}\n')
       + adv('to-r1', '  ipAddressPools: [main]\n  peers: [to-r1]\n  localPref: 200\n  communities: ["64500:1", "64500:11"]\n')
       + adv('to-r2', '  ipAddressPools: [main]\n  peers: [to-r2]\n  communities: ["64500:2"]\n'),
     services: [
@@ -146,8 +142,8 @@ export const bgpScenarios: BgpScenario[] = [
     name: 'ipv6-dual-stack',
     routers: { r1: { asn: 64500 } },
     config: pool('both', ['10.201.0.0/29', '2001:db8:5::/124'])
-      + peer('r1-v4', '  myASN: 64500\n  peerASN: 64500\n  peerAddress: 192.168.1.1\n')
-      + peer('r1-v6', '  myASN: 64500\n  peerASN: 64500\n  peerAddress: "2001:db8:1::1"\n')
+      + peerTo('r1-v4', 64500, 64500, '192.168.1.1')
+      + peerTo('r1-v6', 64500, 64500, '2001:db8:1::1')
       + adv('all', '  ipAddressPools: [both]\n  communities: ["64500:6"]\n')
       + adv('aggregated', '  ipAddressPools: [both]\n  aggregationLengthV6: 124\n  localPref: 120\n  nodeSelectors:\n  - matchLabels: {kubernetes.io/hostname: node-3}\n'),
     services: [
@@ -163,7 +159,7 @@ export const bgpScenarios: BgpScenario[] = [
     name: 'large-community',
     routers: { r1: { asn: 64500 } },
     config: pool('main', ['10.203.0.0/30'])
-      + peer('r1', '  myASN: 64500\n  peerASN: 64500\n  peerAddress: 192.168.1.1\n')
+      + peerTo('r1', 64500, 64500, '192.168.1.1')
       + adv('large', '  ipAddressPools: [main]\n  communities: ["64500:1", "large:64500:1:2"]\n'),
     services: [{ name: 'a', endpoints: ['node-1'], etp: 'Local' }],
     steps: [],
@@ -174,7 +170,7 @@ export const bgpScenarios: BgpScenario[] = [
     name: 'keepalive-time',
     routers: { r1: { asn: 64500 } },
     config: pool('main', ['10.204.0.0/30'])
-      + peer('r1', '  myASN: 64500\n  peerASN: 64500\n  peerAddress: 192.168.1.1\n  holdTime: 90s\n  keepaliveTime: 30s\n')
+      + peerTo('r1', 64500, 64500, '192.168.1.1', '  holdTime: 90s\n  keepaliveTime: 30s\n')
       + adv('all', '  ipAddressPools: [main]\n'),
     services: [{ name: 'a', endpoints: ['node-2'], etp: 'Local' }],
     steps: [],
@@ -184,12 +180,12 @@ export const bgpScenarios: BgpScenario[] = [
     name: 'peer-change',
     routers: { r1: { asn: 64500 }, r2: { asn: 64501, nodeAsn: 64500 } },
     config: pool('main', ['10.202.0.0/29'])
-      + peer('r1', '  myASN: 64500\n  peerASN: 64500\n  peerAddress: 192.168.1.1\n')
+      + peerTo('r1', 64500, 64500, '192.168.1.1')
       + adv('all', '  ipAddressPools: [main]\n  localPref: 110\n  communities: ["64500:9"]\n'),
     services: [{ name: 'a' }, { name: 'b', etp: 'Local', endpoints: ['node-1'] }],
     steps: [
-      { name: 'add eBGP peer r2', apply: peer('r2', '  myASN: 64500\n  peerASN: 64501\n  peerAddress: 192.168.1.2\n') },
-      { name: 'r1 limited to node-2', apply: peer('r1', '  myASN: 64500\n  peerASN: 64500\n  peerAddress: 192.168.1.1\n  nodeSelectors:\n  - matchLabels: {kubernetes.io/hostname: node-2}\n') },
+      { name: 'add eBGP peer r2', apply: peerTo('r2', 64500, 64501, '192.168.1.2') },
+      { name: 'r1 limited to node-2', apply: peerTo('r1', 64500, 64500, '192.168.1.1', '  nodeSelectors:\n  - matchLabels: {kubernetes.io/hostname: node-2}\n') },
     ],
   },
 ];

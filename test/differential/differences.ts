@@ -24,6 +24,8 @@ const keyRule = 'Services share an address only with the same non-empty allow-sh
 export const controllerDifferences: Difference[] = [
   ...sharingRefusal('dual-stack', 'v6-requested', 'NS/prefer',
     '"2001:db8::3" is in use and neither Service has an allow-shared-ip key (both need the same one to share it)'),
+  ...sharingRefusal('etp-local-sharing', 'requested-mismatch', 'NS/local-http,NS/local-https',
+    '"192.0.2.0" is held under the same allow-shared-ip key by Services with externalTrafficPolicy Local and another pod selector ("app=web" vs "app=api"); sharing Services must send traffic to the same pods'),
   ...sharingRefusal('requested', 'taken', 'NS/by-annotation',
     '"192.0.2.5" is in use and neither Service has an allow-shared-ip key (both need the same one to share it)'),
   ...sharingRefusal('sharing', 'key-clash', 'NS/http,NS/https',
@@ -32,7 +34,10 @@ export const controllerDifferences: Difference[] = [
     `"192.0.2.0" is held with allow-shared-ip "k" and this Service has no allow-shared-ip key; ${keyRule}`),
 ];
 
-/** Why a line of bgpDifferences() differs: MetalLB refused the configuration, or sent LOCAL_PREF 0. */
+/**
+ * Why a line of bgpDifferences() differs: MetalLB refused the configuration (no route, no speaker
+ * Event), or sent LOCAL_PREF 0. Where MetalLB accepts it, the speakers' Events are the same.
+ */
 export type BgpDifferenceKind = 'refused' | 'local-pref-0';
 
 /**
@@ -55,19 +60,20 @@ export function bgpDifferenceKind(line: string): BgpDifferenceKind | undefined {
 const localPrefWhy = 'an iBGP advertisement without localPref: MetalLB\'s native speaker sends LOCAL_PREF 0 (the Go zero value), ' +
   'which ranks the route below every path with the usual default; ironlb sends 100, the default of RFC 4271 implementations and ' +
   'what MetalLB in FRR mode (FRR) sends for the same configuration';
-const refusedWhy = (what: string) => `MetalLB's native speaker refuses the whole configuration (ConfigurationState Invalid, no session at all): ${what}`;
+const refusedWhy = (what: string) => `MetalLB's native speaker refuses the whole configuration (ConfigurationState Invalid, no session at all, ` +
+  `and no nodeAssigned Event: one line per Service in "speaker events"): ${what}`;
 
 export const bgpDifferences: BgpDifference[] = [
   { scenario: 'etp-and-peers', kind: 'local-pref-0', lines: 3, why: localPrefWhy },
   { scenario: 'seed-001', kind: 'local-pref-0', lines: 4, why: localPrefWhy },
   {
-    scenario: 'seed-000', kind: 'refused', lines: 31,
+    scenario: 'seed-000', kind: 'refused', lines: 35,
     why: refusedWhy('"invalid aggregation length 24: prefix 29 in this pool is more specific than the aggregation length" for the ' +
       'range 192.168.2.240-192.168.2.250; ironlb announces 192.168.2.0/24 and warns that the aggregate covers addresses outside the pool'),
   },
-  { scenario: 'keepalive-time', kind: 'refused', lines: 2, why: refusedWhy('"peer has keepalive-time set on native bgp mode"; ironlb uses it, as MetalLB in FRR mode does') },
-  { scenario: 'large-community', kind: 'refused', lines: 2, why: refusedWhy('"native BGP mode only supports legacy communities"; ironlb sends large communities (RFC 8092), as MetalLB in FRR mode does') },
-  { scenario: 'ipv6-dual-stack', kind: 'refused', lines: 10, why: refusedWhy('"pool has ipv6 CIDR, native bgp mode does not support ipv6"; ironlb announces IPv6 over IPv6 sessions (MP-BGP), as MetalLB in FRR mode does') },
+  { scenario: 'keepalive-time', kind: 'refused', lines: 3, why: refusedWhy('"peer has keepalive-time set on native bgp mode"; ironlb uses it, as MetalLB in FRR mode does') },
+  { scenario: 'large-community', kind: 'refused', lines: 3, why: refusedWhy('"native BGP mode only supports legacy communities"; ironlb sends large communities (RFC 8092), as MetalLB in FRR mode does') },
+  { scenario: 'ipv6-dual-stack', kind: 'refused', lines: 13, why: refusedWhy('"pool has ipv6 CIDR, native bgp mode does not support ipv6"; ironlb announces IPv6 over IPv6 sessions (MP-BGP), as MetalLB in FRR mode does') },
 ];
 
 /**
@@ -82,10 +88,12 @@ export const l2Differences: Difference[] = [];
  * How ironlb's webhook answers a case of webhook-cases.ts differently from MetalLB's: both refuse
  * with other words, or only one refuses. webhook.test.ts asserts the list below is exactly what it sees.
  */
-export type WebhookDifferenceKind = 'wording' | 'only MetalLB refuses' | 'only ironlb refuses';
+export type WebhookDifferenceKind = 'wording' | 'only MetalLB refuses' | 'only ironlb refuses' | 'converted otherwise';
 
 export function webhookDifferenceKind(metallb: string, ironlb: string): WebhookDifferenceKind {
   const refused = (x: string) => x.startsWith('refused: ');
+  const read = (x: string) => x.startsWith('metallb.io/');
+  if (read(metallb) && read(ironlb)) return 'converted otherwise';
   return refused(metallb) && refused(ironlb) ? 'wording' : refused(metallb) ? 'only MetalLB refuses' : 'only ironlb refuses';
 }
 
@@ -94,6 +102,10 @@ export interface WebhookDifference { case: string; kind: WebhookDifferenceKind; 
 const wordingWhy = 'both refuse the object; ironlb\'s message names the object (Kind/namespace/name), the field and what is allowed, ' +
   'where MetalLB\'s names the parser step (the README\'s rule for every error users see)';
 const wording = (c: string, extra = ''): WebhookDifference => ({ case: c, kind: 'wording', why: wordingWhy + extra });
+const conversionWhy = 'the same peer, other text: ironlb\'s BGPPeer conversion writes the fields the object holds with their values as written ' +
+  '(holdTime 90s), MetalLB\'s prints Go\'s forms: durations re-printed (1m30s: a manifest applied as v1beta1 does not read back as applied), ' +
+  'zero values of unset fields (holdTime/keepaliveTime 0s in the v1beta1 view, passwordSecret: {} in the v1beta2 one). Written back through ' +
+  'v1beta1 both give the same v1beta2 object (an unset timer becomes 0s in both, src/api/bgppeer-conversion.ts)'
 
 export const webhookDifferences: WebhookDifference[] = [
   wording('pool overlapping another'),
@@ -114,6 +126,13 @@ export const webhookDifferences: WebhookDifference[] = [
     case: 'advertisement with an unknown pool', kind: 'only ironlb refuses',
     why: 'ironlb refuses references to pools that do not exist (README: more errors up front); MetalLB stores the advertisement, which then advertises nothing',
   },
+  {
+    case: 'advertisement naming an unknown peer', kind: 'only ironlb refuses',
+    why: 'ironlb refuses references to BGPPeers that do not exist, as to pools (README: more errors up front); MetalLB stores the advertisement, ' +
+      'which then reaches no peer. Unknown community aliases and BFD profiles are stored by both: the object may come later in the same apply',
+  },
+  ...['v1beta1 peer read as v1beta2', 'v1beta1 peer read as v1beta1', 'v1beta2 peer read as v1beta1', 'v1beta2 peer with v1beta2 fields read as v1beta1']
+    .map((c): WebhookDifference => ({ case: c, kind: 'converted otherwise', why: conversionWhy })),
   {
     case: 'second peer at the same address', kind: 'only ironlb refuses',
     why: 'two BGPPeers with one address whose nodeSelectors can select the same node would open two sessions from that node to one router; ' +

@@ -5,6 +5,7 @@
 // the spec MetalLB wrote, kept in golden/frrk8s/<name>.json.
 import { loadText } from '../../src/api/load.ts';
 import type { LoadedObject } from '../../src/api/loaded.ts';
+import { bfdProfile, bgpAdv, community, peer, peerTo, pool } from './metallb-yaml.ts';
 
 export interface FrrScenarioService {
   readonly name: string;
@@ -24,43 +25,16 @@ export interface FrrScenario {
   readonly services: readonly FrrScenarioService[];
 }
 
-const pool = (name: string, addresses: string[]): string =>
-  `apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: ${name}, namespace: NS}\nspec: {addresses: [${addresses.join(', ')}]}\n`;
-
 export const frrScenarios: readonly FrrScenario[] = [
   {
     name: 'communities-localpref',
     what: 'one iBGP peer; localPref, a community alias, standard and large communities, a second advertisement aggregating to /31; prefixes sorted as text; a Local Service without local endpoint left out',
     node: { name: 'frr-a' },
-    config: `${pool('p', ['192.0.2.0/24'])}---
-apiVersion: metallb.io/v1beta1
-kind: Community
-metadata: {name: aliases, namespace: NS}
-spec:
-  communities:
-  - {name: no-export, value: "65535:65281"}
----
-apiVersion: metallb.io/v1beta1
-kind: BGPAdvertisement
-metadata: {name: lp, namespace: NS}
-spec:
-  ipAddressPools: [p]
-  localPref: 150
-  communities: [no-export, "64500:7", "large:64500:1:2"]
----
-apiVersion: metallb.io/v1beta1
-kind: BGPAdvertisement
-metadata: {name: plain, namespace: NS}
-spec:
-  ipAddressPools: [p]
-  aggregationLength: 31
-  communities: ["64500:8"]
----
-apiVersion: metallb.io/v1beta2
-kind: BGPPeer
-metadata: {name: tor, namespace: NS}
-spec: {myASN: 64500, peerASN: 64500, peerAddress: 10.0.0.1}
-`,
+    config: pool('p', ['192.0.2.0/24'])
+      + community('aliases', [['no-export', '65535:65281']])
+      + bgpAdv('lp', '  ipAddressPools: [p]\n  localPref: 150\n  communities: [no-export, "64500:7", "large:64500:1:2"]\n')
+      + bgpAdv('plain', '  ipAddressPools: [p]\n  aggregationLength: 31\n  communities: ["64500:8"]\n')
+      + peer('tor', '{myASN: 64500, peerASN: 64500, peerAddress: 10.0.0.1}'),
     services: [
       { name: 'web', ips: ['192.0.2.10'] },
       { name: 'db', ips: ['192.0.2.2'] },
@@ -72,68 +46,25 @@ spec: {myASN: 64500, peerASN: 64500, peerAddress: 10.0.0.1}
     name: 'session-settings',
     what: 'eBGP peers: hold time alone (keepalive a third), both timers, connectTime, ebgpMultiHop, graceful restart, BFD profiles (written fields only), an inline password, a port, a source address',
     node: { name: 'frr-b' },
-    config: `${pool('p', ['198.51.100.0/28'])}---
-apiVersion: metallb.io/v1beta1
-kind: BGPAdvertisement
-metadata: {name: all, namespace: NS}
-spec: {ipAddressPools: [p]}
----
-apiVersion: metallb.io/v1beta1
-kind: BFDProfile
-metadata: {name: fast, namespace: NS}
-spec: {receiveInterval: 100, transmitInterval: 150, detectMultiplier: 4}
----
-apiVersion: metallb.io/v1beta1
-kind: BFDProfile
-metadata: {name: defaults, namespace: NS}
----
-apiVersion: metallb.io/v1beta1
-kind: BFDProfile
-metadata: {name: multihop, namespace: NS}
-spec: {minimumTtl: 10, passiveMode: true, echoInterval: 60}
----
-apiVersion: metallb.io/v1beta2
-kind: BGPPeer
-metadata: {name: r1, namespace: NS}
-spec: {myASN: 64500, peerASN: 64501, peerAddress: 10.0.0.1, holdTime: 90s, connectTime: 10s, bfdProfile: fast, enableGracefulRestart: true, password: s3cret}
----
-apiVersion: metallb.io/v1beta2
-kind: BGPPeer
-metadata: {name: r2, namespace: NS}
-spec: {myASN: 64500, peerASN: 64502, peerAddress: 10.0.1.1, sourceAddress: 10.0.1.2, peerPort: 1179, holdTime: 30s, keepaliveTime: 5s, ebgpMultiHop: true, bfdProfile: multihop}
-`,
+    config: pool('p', ['198.51.100.0/28'])
+      + bgpAdv('all', '{ipAddressPools: [p]}')
+      + bfdProfile('fast', '{receiveInterval: 100, transmitInterval: 150, detectMultiplier: 4}')
+      + bfdProfile('defaults')
+      + bfdProfile('multihop', '{minimumTtl: 10, passiveMode: true, echoInterval: 60}')
+      + peer('r1', '{myASN: 64500, peerASN: 64501, peerAddress: 10.0.0.1, holdTime: 90s, connectTime: 10s, bfdProfile: fast, enableGracefulRestart: true, password: s3cret}')
+      + peer('r2', '{myASN: 64500, peerASN: 64502, peerAddress: 10.0.1.1, sourceAddress: 10.0.1.2, peerPort: 1179, holdTime: 30s, keepaliveTime: 5s, ebgpMultiHop: true, bfdProfile: multihop}'),
     services: [{ name: 'web', ips: ['198.51.100.1'] }, { name: 'web2', ips: ['198.51.100.9'] }],
   },
   {
     name: 'dual-stack',
     what: 'an IPv4, an IPv6 and a dualStackAddressFamily peer; aggregation lengths; an advertisement for one peer only',
     node: { name: 'frr-c' },
-    config: `${pool('p', ['192.0.2.0/24', '2001:db8:1::/64'])}---
-apiVersion: metallb.io/v1beta1
-kind: BGPAdvertisement
-metadata: {name: aggregated, namespace: NS}
-spec: {ipAddressPools: [p], aggregationLength: 28, aggregationLengthV6: 120}
----
-apiVersion: metallb.io/v1beta1
-kind: BGPAdvertisement
-metadata: {name: to-v4-only, namespace: NS}
-spec: {ipAddressPools: [p], peers: [v4], communities: ["64500:4"]}
----
-apiVersion: metallb.io/v1beta2
-kind: BGPPeer
-metadata: {name: v4, namespace: NS}
-spec: {myASN: 64500, peerASN: 64510, peerAddress: 10.0.0.4}
----
-apiVersion: metallb.io/v1beta2
-kind: BGPPeer
-metadata: {name: v6, namespace: NS}
-spec: {myASN: 64500, peerASN: 64510, peerAddress: "fd00::6"}
----
-apiVersion: metallb.io/v1beta2
-kind: BGPPeer
-metadata: {name: both, namespace: NS}
-spec: {myASN: 64500, peerASN: 64511, peerAddress: 10.0.0.5, dualStackAddressFamily: true}
-`,
+    config: pool('p', ['192.0.2.0/24', '2001:db8:1::/64'])
+      + bgpAdv('aggregated', '{ipAddressPools: [p], aggregationLength: 28, aggregationLengthV6: 120}')
+      + bgpAdv('to-v4-only', '{ipAddressPools: [p], peers: [v4], communities: ["64500:4"]}')
+      + peer('v4', '{myASN: 64500, peerASN: 64510, peerAddress: 10.0.0.4}')
+      + peer('v6', '{myASN: 64500, peerASN: 64510, peerAddress: "fd00::6"}')
+      + peer('both', '{myASN: 64500, peerASN: 64511, peerAddress: 10.0.0.5, dualStackAddressFamily: true}'),
     services: [
       { name: 'dual', ips: ['192.0.2.33', '2001:db8:1::33'] },
       { name: 'v6', ips: ['2001:db8:1::1'] },
@@ -143,81 +74,30 @@ spec: {myASN: 64500, peerASN: 64511, peerAddress: 10.0.0.5, dualStackAddressFami
     name: 'vrf-routerid',
     what: 'a router ID; peers in the default VRF and in VRF red (two routers); dynamicASN; an unnumbered peer',
     node: { name: 'frr-d' },
-    config: `${pool('p', ['203.0.113.0/24'])}---
-apiVersion: metallb.io/v1beta1
-kind: BGPAdvertisement
-metadata: {name: all, namespace: NS}
-spec: {ipAddressPools: [p]}
----
-apiVersion: metallb.io/v1beta2
-kind: BGPPeer
-metadata: {name: default-vrf, namespace: NS}
-spec: {myASN: 64500, dynamicASN: external, peerAddress: 10.0.0.1, routerID: 10.10.10.10}
----
-apiVersion: metallb.io/v1beta2
-kind: BGPPeer
-metadata: {name: red, namespace: NS}
-spec: {myASN: 64600, peerASN: 64601, peerAddress: 10.0.0.1, vrf: red, routerID: 10.10.10.10}
----
-apiVersion: metallb.io/v1beta2
-kind: BGPPeer
-metadata: {name: unnumbered, namespace: NS}
-spec: {myASN: 64500, peerASN: 7, interface: eth1, routerID: 10.10.10.10}
-`,
+    config: pool('p', ['203.0.113.0/24'])
+      + bgpAdv('all', '{ipAddressPools: [p]}')
+      + peer('default-vrf', '{myASN: 64500, dynamicASN: external, peerAddress: 10.0.0.1, routerID: 10.10.10.10}')
+      + peer('red', '{myASN: 64600, peerASN: 64601, peerAddress: 10.0.0.1, vrf: red, routerID: 10.10.10.10}')
+      + peer('unnumbered', '{myASN: 64500, peerASN: 7, interface: eth1, routerID: 10.10.10.10}'),
     services: [{ name: 'web', ips: ['203.0.113.5'] }],
   },
   {
     name: 'secret-selectors',
     what: 'a passwordSecret (passed as a reference); a peer and an advertisement whose nodeSelectors leave the node out',
     node: { name: 'frr-e', labels: { rack: 'r1' } },
-    config: `${pool('p', ['192.0.2.0/24'])}---
-apiVersion: v1
-kind: Secret
-metadata: {name: bgp-auth, namespace: NS}
-type: kubernetes.io/basic-auth
-stringData: {password: from-secret}
----
-apiVersion: metallb.io/v1beta1
-kind: BGPAdvertisement
-metadata: {name: rack1, namespace: NS}
-spec:
-  ipAddressPools: [p]
-  nodeSelectors: [{matchLabels: {rack: r1}}]
----
-apiVersion: metallb.io/v1beta1
-kind: BGPAdvertisement
-metadata: {name: rack2, namespace: NS}
-spec:
-  ipAddressPools: [p]
-  aggregationLength: 24
-  nodeSelectors: [{matchLabels: {rack: r2}}]
----
-apiVersion: metallb.io/v1beta2
-kind: BGPPeer
-metadata: {name: secured, namespace: NS}
-spec: {myASN: 64500, peerASN: 64501, peerAddress: 10.0.0.1, passwordSecret: {name: bgp-auth}}
----
-apiVersion: metallb.io/v1beta2
-kind: BGPPeer
-metadata: {name: other-rack, namespace: NS}
-spec:
-  myASN: 64500
-  peerASN: 64501
-  peerAddress: 10.0.0.2
-  nodeSelectors: [{matchLabels: {rack: r2}}]
-`,
+    config: pool('p', ['192.0.2.0/24'])
+      + 'apiVersion: v1\nkind: Secret\nmetadata: {name: bgp-auth, namespace: NS}\ntype: kubernetes.io/basic-auth\nstringData: {password: from-secret}\n---\n'
+      + bgpAdv('rack1', '  ipAddressPools: [p]\n  nodeSelectors: [{matchLabels: {rack: r1}}]\n')
+      + bgpAdv('rack2', '  ipAddressPools: [p]\n  aggregationLength: 24\n  nodeSelectors: [{matchLabels: {rack: r2}}]\n')
+      + peer('secured', '{myASN: 64500, peerASN: 64501, peerAddress: 10.0.0.1, passwordSecret: {name: bgp-auth}}')
+      + peerTo('other-rack', 64500, 64501, '10.0.0.2', '  nodeSelectors: [{matchLabels: {rack: r2}}]\n'),
     services: [{ name: 'web', ips: ['192.0.2.7'] }],
   },
   {
     name: 'bfd-only',
     what: 'no BGPPeer, one BFD profile: an object with no router, the profile only',
     node: { name: 'frr-f' },
-    config: `${pool('p', ['192.0.2.0/24'])}---
-apiVersion: metallb.io/v1beta1
-kind: BFDProfile
-metadata: {name: only, namespace: NS}
-spec: {receiveInterval: 200}
-`,
+    config: pool('p', ['192.0.2.0/24']) + bfdProfile('only', '{receiveInterval: 200}'),
     services: [{ name: 'web', ips: ['192.0.2.8'] }],
   },
 ];

@@ -2,7 +2,7 @@
 // bgp-world.ts and records, after the start and after each step, which nodes answer ARP/NDP for
 // each Service address (asked from the client namespace, every address at once, until final).
 import type { ControlPlane } from '../cluster/index.ts';
-import { applyStep, eachStep, type Implementation, keyedDifferences, speakerEvents, speakerEventsOf, withScenario } from './bgp-observe.ts';
+import { eachStep, type Implementation, keyedDifferences, recordSteps, withScenario } from './bgp-observe.ts';
 import { type BgpWorld, settleOn } from './bgp-world.ts';
 import type { L2Scenario } from './l2-scenarios.ts';
 
@@ -35,24 +35,17 @@ const nobody = (ips: Map<string, string[]>): Record<string, string[]> =>
  * else after a quiet spell).
  */
 export async function runL2Scenario(cp: ControlPlane, world: BgpWorld, impl: Implementation, s: L2Scenario, expect?: L2Record): Promise<L2Record> {
-  const record: L2Record = {};
   const names = s.services.map((x) => x.name);
-  await withScenario(cp, world, impl, s, `l2-${s.name}`, async (ns) => {
+  return withScenario(cp, world, impl, s, `l2-${s.name}`, async (ns) => {
     let ips = await ingress(cp, ns, names);
-    const slow = { minMs: 10_000, quietMs: 3000, maxMs: 40_000 };
-    record.start = await settleOn(() => answers(world, ips), expect?.start ? { minMs: 5000, quietMs: 3000, maxMs: 40_000, expect: expect.start, before: nobody(ips) } : slow, 500);
-    let before = record.start;
-    for (const step of s.steps) {
+    return recordSteps<Record<string, string[]>>(cp, ns, s, expect, (step, want, before) => {
+      const slow = { minMs: step === 'start' ? 10_000 : 5000, quietMs: 3000, maxMs: 40_000 };
+      return settleOn(() => answers(world, ips), want ? { minMs: 5000, quietMs: 3000, maxMs: 40_000, expect: want, before: before ?? nobody(ips) } : slow, 500);
+    }, async () => {
       // A deleted Service's address is still asked about: nobody should answer for it.
       ips = await ingress(cp, ns, names);
-      await applyStep(cp, ns, step);
-      const want = expect?.[step.name];
-      record[step.name] = await settleOn(() => answers(world, ips), want ? { minMs: 5000, quietMs: 3000, maxMs: 40_000, expect: want, before } : { ...slow, minMs: 5000 }, 500);
-      before = record[step.name]!;
-    }
-    record[speakerEvents] = await speakerEventsOf(cp, ns, names);
+    });
   });
-  return record;
 }
 
 /** Every difference between two layer-2 records, one line each. */

@@ -3,6 +3,7 @@
 // counts every Node as eligible, ironlb without --ml-secret-key-path too); the client asks who
 // answers ARP (IPv4) and NDP (IPv6) for each Service IP. Addresses are on the nodes' segment.
 import type { BgpService } from './bgp-scenarios.ts';
+import { l2Adv as l2adv, pool } from './metallb-yaml.ts';
 
 export interface L2Scenario {
   name: string;
@@ -11,10 +12,6 @@ export interface L2Scenario {
   /** Steps as in the BGP scenarios: YAML applied, an object or a Service deleted. */
   steps: { name: string; apply?: string; deleteObject?: string; deleteService?: string }[];
 }
-
-const pool = (name: string, addresses: string[]) =>
-  `apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: ${name}, namespace: NS}\nspec:\n  addresses: [${addresses.join(', ')}]\n---\n`;
-const l2adv = (name: string, spec: string) => `apiVersion: metallb.io/v1beta1\nkind: L2Advertisement\nmetadata: {name: ${name}, namespace: NS}\nspec:\n${spec}---\n`;
 
 export const l2Scenarios: L2Scenario[] = [
   {
@@ -40,5 +37,14 @@ export const l2Scenarios: L2Scenario[] = [
       ...Array.from({ length: 4 }, (_, i) => ({ name: `v6-${i}`, ipFamilies: ['IPv6' as const], ipFamilyPolicy: 'SingleStack' as const })),
     ],
     steps: [{ name: 'every node', apply: l2adv('some', '  ipAddressPools: [lan]\n') }],
+  },
+  {
+    // An L2Advertisement naming an interface no node has: the elected owner says so on the Service
+    // (Warning announceFailed, per IP, beside nodeAssigned) and nobody answers; then the
+    // advertisement without interfaces: every usable interface, the same owners answer.
+    name: 'missing-interface',
+    config: pool('lan', ['192.168.1.230-192.168.1.233']) + l2adv('nic', '  ipAddressPools: [lan]\n  interfaces: [nope0]\n'),
+    services: [{ name: 'm0' }, { name: 'm1' }],
+    steps: [{ name: 'any interface', apply: l2adv('nic', '  ipAddressPools: [lan]\n') }],
   },
 ];

@@ -66,7 +66,8 @@ function serviceObject(ns: string, s: ServiceStep): Json {
     apiVersion: 'v1', kind: 'Service',
     metadata: { name: s.name, namespace: ns, ...(s.labels ? { labels: s.labels } : {}), ...(s.annotations ? { annotations: s.annotations } : {}) },
     spec: {
-      type: 'LoadBalancer', selector: { app: s.name },
+      type: 'LoadBalancer', selector: s.selector ?? { app: s.name },
+      ...(s.etp ? { externalTrafficPolicy: s.etp } : {}),
       ports: (s.ports ?? [80]).map((port) => ({ name: `p${port}`, port, protocol: 'TCP' })),
       ...(s.loadBalancerIP ? { loadBalancerIP: s.loadBalancerIP } : {}),
       ...(s.loadBalancerClass ? { loadBalancerClass: s.loadBalancerClass } : {}),
@@ -113,10 +114,17 @@ export async function runScenario(cp: ControlPlane, prefix: string, scenario: Sc
     assert.equal(r.code, 0, r.stderr);
   }
   await apply(scenario.pools.map((p) => poolObject(ns, p)));
-  const controller = await start(ns, scenario.lbClass !== undefined ? { lbClass: scenario.lbClass } : {});
+  const startIt = () => start(ns, scenario.lbClass !== undefined ? { lbClass: scenario.lbClass } : {});
+  let controller = await startIt();
   const names: string[] = [];
   try {
     for (const step of scenario.steps) {
+      if (step.restart) {
+        await controller.stop();
+        controller = await startIt();
+        await sleep(3000); // a restart that moves nothing writes nothing: nothing to wait for
+        continue;
+      }
       if (step.pool) {
         if ('delete' in step.pool) {
           const r = await cp.request('DELETE', `/apis/metallb.io/v1beta1/namespaces/${ns}/ipaddresspools/${step.pool.name}`);

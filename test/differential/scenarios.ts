@@ -21,6 +21,12 @@ export interface ServiceStep {
   loadBalancerClass?: string;
   /** The controller should leave this Service alone: wait 3 s (no IP, no Event to wait for). */
   ignored?: true;
+  /** spec.externalTrafficPolicy (default Cluster). */
+  etp?: 'Local' | 'Cluster';
+  /** spec.selector (default app: <name>): the backends, which ETP Local Services sharing an IP must have in common. */
+  selector?: Record<string, string>;
+  /** A step stops the controller and starts a new one (the name is only the step's). */
+  restart?: true;
 }
 
 /** A Kubernetes label selector, as pools' serviceAllocation takes them. */
@@ -242,6 +248,38 @@ export const scenarios: Scenario[] = [
       { name: 'web', labels: { tier: 'web' } },
       { name: 'pinned-b', annotations: { 'metallb.io/address-pool': 'team-b' } },
       { name: 'requested-b', annotations: { 'metallb.io/loadBalancerIPs': '192.0.2.9' } },
+    ],
+  },
+  {
+    // ETP Local Services share an address only with the same sharing key and the same selector
+    // (their backends: MetalLB's backend key); a Cluster one with the key never joins them.
+    name: 'etp-local-sharing',
+    pools: [{ name: 'shared', addresses: ['192.0.2.0/29'] }],
+    steps: [
+      { name: 'local-http', etp: 'Local', selector: { app: 'web' }, annotations: { 'metallb.io/allow-shared-ip': 'k' }, ports: [80] },
+      { name: 'local-https', etp: 'Local', selector: { app: 'web' }, annotations: { 'metallb.io/allow-shared-ip': 'k' }, ports: [443] },
+      { name: 'local-other', etp: 'Local', selector: { app: 'api' }, annotations: { 'metallb.io/allow-shared-ip': 'k' }, ports: [8080] },
+      { name: 'cluster-k', selector: { app: 'web' }, annotations: { 'metallb.io/allow-shared-ip': 'k' }, ports: [9090] },
+      { name: 'cluster-k2', selector: { app: 'db' }, annotations: { 'metallb.io/allow-shared-ip': 'k' }, ports: [9091] },
+      { name: 'local-other-2', etp: 'Local', selector: { app: 'api' }, annotations: { 'metallb.io/allow-shared-ip': 'k' }, ports: [8443] },
+      { name: 'requested-mismatch', etp: 'Local', selector: { app: 'api' }, annotations: { 'metallb.io/allow-shared-ip': 'k', 'metallb.io/loadBalancerIPs': '192.0.2.0' }, ports: [7070] },
+    ],
+  },
+  {
+    // A controller restarted with addresses assigned (auto, requested, shared, pinned to a pool, one
+    // freed just before): every IP stays; the next Services get the lowest free ones.
+    name: 'controller-restart',
+    pools: [{ name: 'main', addresses: ['192.0.2.0/29'] }, { name: 'reserved', addresses: ['192.0.2.16/30'], autoAssign: false }],
+    steps: [
+      { name: 'a' }, { name: 'b' },
+      { name: 'req', annotations: { 'metallb.io/loadBalancerIPs': '192.0.2.5' } },
+      { name: 'shared-1', annotations: { 'metallb.io/allow-shared-ip': 'k' }, ports: [80] },
+      { name: 'shared-2', annotations: { 'metallb.io/allow-shared-ip': 'k' }, ports: [443] },
+      { name: 'pinned', annotations: { 'metallb.io/address-pool': 'reserved' } },
+      { name: 'dual', ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv4', 'IPv6'] },
+      { name: 'a', delete: true },
+      { name: 'restart', restart: true },
+      { name: 'c' }, { name: 'd' },
     ],
   },
   {

@@ -5,7 +5,8 @@
 // Service routing here). What each case gives (stored, or the reason it was refused) is recorded;
 // MetalLB's record is golden/webhook.json (UPDATE_GOLDEN=1 rewrites it), and every case answered
 // differently must be listed in differences.ts (webhookDifferences) with its kind (other words,
-// or only one refuses) and its reason.
+// or only one refuses) and its reason. BGPPeer's conversion stanza points at the same webhook
+// server: BGPPeers written as v1beta1 and v1beta2 are read back at the other version (their spec).
 //
 // MetalLB outside its pod: its webhook server listens on :9443 (fixed) and, with
 // --disable-cert-rotation, reads tls.crt/tls.key from controller-runtime's default folder under
@@ -54,6 +55,11 @@ function webhookConfiguration(port: number, caBundle?: string): Json {
 async function runCases(cp: ControlPlane): Promise<WebhookRecord> {
   const out: WebhookRecord = {};
   for (const c of webhookCases) {
+    if (c.read) {
+      const g = await cp.request('GET', `/apis/metallb.io/${c.read.version}/namespaces/${ns}/bgppeers/${c.read.name}`);
+      out[c.name] = g.status === 200 ? `${String(g.body.apiVersion)} spec ${JSON.stringify(sorted(g.body.spec))}` : `failed: ${g.status} ${JSON.stringify(g.body).replaceAll(ns, 'NS')}`;
+      continue;
+    }
     const r = c.apply
       ? await cp.kubectl(['apply', '-f', '-'], { input: c.apply.replaceAll('namespace: NS', `namespace: ${ns}`) })
       : await cp.kubectl(['delete', '-n', ns, c.delete!]);
@@ -63,6 +69,21 @@ async function runCases(cp: ControlPlane): Promise<WebhookRecord> {
     await sleep(r.code === 0 ? 700 : 100);
   }
   return out;
+}
+
+/** Keys sorted at every level (the webhooks may order fields differently; the record compares values). */
+function sorted(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sorted);
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, sorted(x)]));
+}
+
+/** BGPPeer's conversion stanza, pointed at the webhook (MetalLB's release CRDs have none: its kustomize adds it). */
+async function convertBgpPeers(cp: ControlPlane, port: number, caBundle?: string): Promise<void> {
+  const r = await cp.request('PATCH', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/bgppeers.metallb.io', {
+    spec: { conversion: { strategy: 'Webhook', webhook: { conversionReviewVersions: ['v1'], clientConfig: { url: `https://127.0.0.1:${port}/convert`, ...(caBundle ? { caBundle } : {}) } } } },
+  }, 'application/merge-patch+json');
+  assert.equal(r.status, 200, JSON.stringify(r.body));
 }
 
 const portFree = (port: number): Promise<boolean> => new Promise((resolve) => {
@@ -100,6 +121,7 @@ describe(`MetalLB's webhook v${toolVersions.metallb}: the golden record`, suite(
     const caBundle = readFileSync(join(certs, 'tls.crt')).toString('base64');
     const cfg = await cp.request('POST', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', webhookConfiguration(9443, caBundle));
     assert.equal(cfg.status, 201, JSON.stringify(cfg.body));
+    await convertBgpPeers(cp, 9443, caBundle);
     controller = await startMetallbController(cp, ns, ['--webhook-mode=onlywebhook'], { TMPDIR: dir });
     for (let i = 0; i < 100 && (await portFree(9443)); i++) await sleep(100);
   });
@@ -134,14 +156,16 @@ describe("ironlb's webhook beside MetalLB's golden record", suite(coreTools), ()
     });
     const cfg = await cp.request('POST', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', webhookConfiguration(port));
     assert.equal(cfg.status, 201, JSON.stringify(cfg.body));
+    await convertBgpPeers(cp, port);
     d = await runDaemon({ controller: true, speaker: false }, {
       folder: '', namespace: ns, logger: silentLogger(),
       cluster: { kubeconfig: cp.kubeconfigPath, leaderElection: false, webhookPort: port, webhookHost: '127.0.0.1', webhookExtraHosts: ['127.0.0.1'] },
     });
-    // ironlb injects its CA into the configuration: wait for it before the first case.
+    // ironlb injects its CA into the configuration and the CRD: wait for it before the first case.
     for (let i = 0; i < 100; i++) {
       const w = (await cp.request('GET', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/metallb-webhook-configuration')).body as { webhooks: { clientConfig: { caBundle?: string } }[] };
-      if (w.webhooks.every((h) => h.clientConfig.caBundle)) break;
+      const crd = (await cp.request('GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/bgppeers.metallb.io')).body as { spec: { conversion?: { webhook?: { clientConfig?: { caBundle?: string } } } } };
+      if (w.webhooks.every((h) => h.clientConfig.caBundle) && crd.spec.conversion?.webhook?.clientConfig?.caBundle) break;
       await sleep(100);
     }
   });
