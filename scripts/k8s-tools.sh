@@ -91,15 +91,14 @@ regen_metallb() {
    go get -tool "go.universe.tf/metallb/controller@v$M" "go.universe.tf/metallb/speaker@v$M")
 }
 
-if [ "${1:-}" = --regen ] || [ ! -f "$tools/kubernetes/go.mod" ] || ! grep -qE "k8s.io/kubernetes v$K( |$)" "$tools/kubernetes/go.mod"; then
-  regen_kubernetes
-fi
-if [ "${1:-}" = --regen ] || [ ! -f "$tools/etcd/go.mod" ] || ! grep -qE "go.etcd.io/etcd/server/v3 v$E( |$)" "$tools/etcd/go.mod"; then
-  regen_etcd
-fi
-if [ "${1:-}" = --regen ] || [ ! -f "$tools/metallb/go.mod" ] || ! grep -qE "go.universe.tf/metallb v$M( |$)" "$tools/metallb/go.mod"; then
-  regen_metallb
-fi
+# A throwaway module is written again on --regen, or when its go.mod is missing or pins another version.
+stale() { # module-dir "module version"
+  [ "$mode" = --regen ] || [ ! -f "$1/go.mod" ] || ! grep -qE "$2( |\$)" "$1/go.mod"
+}
+mode=${1:-}
+if stale "$tools/kubernetes" "k8s.io/kubernetes v$K"; then regen_kubernetes; fi
+if stale "$tools/etcd" "go.etcd.io/etcd/server/v3 v$E"; then regen_etcd; fi
+if stale "$tools/metallb" "go.universe.tf/metallb v$M"; then regen_metallb; fi
 
 # Build into a temporary name and rename, so an interrupted build never leaves a "present" tool.
 build() { # module-dir out pkg ldflags

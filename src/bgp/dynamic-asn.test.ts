@@ -8,16 +8,9 @@ import { parsePrefix } from '../net/prefix.ts';
 import { BgpSpeaker, type NotificationEvent, type PeerConfig, type UpdateEvent } from './speaker.ts';
 import { ReceivedRoutes } from './received-routes.ts';
 import { type BgpTransport, type ConnectOptions, plainTransport } from './transport.ts';
+import { until } from '../../test/fakes/until.ts';
 
 const ip = (s: string) => parseIp(s)!;
-
-async function until(cond: () => boolean, what: string, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 type Asn = Pick<PeerConfig, 'peerAsn' | 'dynamicAsn'>;
 

@@ -7,16 +7,9 @@ import { parsePrefix } from '../net/prefix.ts';
 import { BgpSpeaker, type NotificationEvent, type StateChangeEvent, type UpdateEvent } from './speaker.ts';
 import { ReceivedRoutes } from './received-routes.ts';
 import type { Route } from './route.ts';
+import { until } from '../../test/fakes/until.ts';
 
 const ip = (s: string) => parseIp(s)!;
-
-async function until(cond: () => boolean, what: string, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 /** a (AS 65001) connects to b's listener; b records what it receives. */
 async function pair(port: number) {

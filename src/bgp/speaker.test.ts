@@ -9,17 +9,10 @@ import { ReceivedRoutes } from './received-routes.ts';
 import type { Route, RouteAttributes } from './route.ts';
 import type { MpReach } from './attributes.ts';
 import { plainTransport } from './transport.ts';
+import { until } from '../../test/fakes/until.ts';
 
 const ip = (s: string) => parseIp(s)!;
 const pfx = (s: string) => parsePrefix(s)!.prefix;
-
-async function until(cond: () => boolean, what: string, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 interface Pair { a: BgpSpeaker; b: BgpSpeaker; rx: ReceivedRoutes; port: number; close(): Promise<void> }
 

@@ -7,14 +7,12 @@ import {
   CoordinationV1Api, CoreV1Api, ListWatch, PatchStrategy, setHeaderOptions, V1MicroTime, Watch, type V1ConfigMap,
 } from '@kubernetes/client-node';
 import { clusterSuiteOptions, createNamespace, startControlPlane, type ControlPlane } from './index.ts';
+import { until } from '../fakes/until.ts';
 
 const statusOf = (e: unknown) => (e as { code?: number }).code;
 /** client-node's model classes as plain JSON, for deepEqual. */
 const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
-  for (const end = Date.now() + ms; !ok(); await sleep(50)) if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-}
 
 describe('API semantics', clusterSuiteOptions(), () => {
   let cp: ControlPlane;
@@ -39,10 +37,10 @@ describe('API semantics', clusterSuiteOptions(), () => {
     try {
       await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'a' }, data: { v: '1' } } });
       await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'b' }, data: { v: '1' } } });
-      await until('adds', () => events.length === 2);
+      await until(() => events.length === 2, 'adds', 20_000);
       await core.patchNamespacedConfigMap({ namespace: ns, name: 'a', body: { data: { v: '2' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
       await core.deleteNamespacedConfigMap({ namespace: ns, name: 'b' });
-      await until('update and delete', () => events.length === 4);
+      await until(() => events.length === 4, 'update and delete', 20_000);
       assert.deepEqual(events, ['add a', 'add b', 'update a', 'delete b']);
       assert.equal(lists, 1);
 
@@ -68,7 +66,7 @@ describe('API semantics', clusterSuiteOptions(), () => {
       // ... and the informer, resuming from it, relists and catches up.
       events.length = 0;
       await informer.start();
-      await until('relist', () => informer.list().length === 2 && informer.get('a', ns)?.data?.v === '3');
+      await until(() => informer.list().length === 2 && informer.get('a', ns)?.data?.v === '3', 'relist', 20_000);
       assert.equal(lists, 2, 'the informer relisted');
       assert.deepEqual(events.sort(), ['add c', 'update a']);
       assert.deepEqual(informer.list().map((o) => o.metadata?.name).sort(), ['a', 'c']);

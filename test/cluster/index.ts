@@ -1,5 +1,5 @@
 // The real Kubernetes control plane for tests (issue #10). See README.md here.
-export { startControlPlane, type ControlPlane, type ControlPlaneOptions, type RunResult } from './control-plane.ts';
+export { freePort, startControlPlane, type ControlPlane, type ControlPlaneOptions, type RunResult } from './control-plane.ts';
 export {
   createNamespace, createNode, setNodeReady, createEndpointSlice, serviceAccountKubeconfig,
   type NodeOptions, type SliceEndpoint, type SliceOptions,

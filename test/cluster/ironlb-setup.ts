@@ -2,11 +2,29 @@
 // status kinds), Established before a test goes on; a control plane ready for ironlb; waiting for
 // what the apiserver or a daemon does next.
 import assert from 'node:assert/strict';
+import { admissionPaths } from '../../src/webhooks/server.ts';
 import { waitFor } from '../e2e/frr.ts';
 import { startControlPlane, type ControlPlane } from './index.ts';
 
 /** The namespace ironlb runs in here: MetalLB's default. */
 export const ironlbNamespace = 'metallb-system';
+
+/**
+ * MetalLB's ValidatingWebhookConfiguration (its name and webhooks), pointed at 127.0.0.1:port by
+ * URL: no Service routing without kube-proxy here.
+ */
+export function metallbWebhookConfiguration(port: number, caBundle?: string): Record<string, unknown> {
+  const kinds: [string, string, string][] = [['IPAddressPool', 'v1beta1', 'ipaddresspools'], ['BGPPeer', 'v1beta2', 'bgppeers'], ['BGPAdvertisement', 'v1beta1', 'bgpadvertisements'],
+    ['L2Advertisement', 'v1beta1', 'l2advertisements'], ['Community', 'v1beta1', 'communities'], ['BFDProfile', 'v1beta1', 'bfdprofiles']];
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'metallb-webhook-configuration' },
+    webhooks: kinds.map(([kind, version, plural]) => ({
+      name: `${kind.toLowerCase()}validationwebhook.metallb.io`, admissionReviewVersions: ['v1'], sideEffects: 'None', failurePolicy: 'Fail', matchPolicy: 'Equivalent',
+      clientConfig: { url: `https://127.0.0.1:${port}${admissionPaths[kind]}`, ...(caBundle ? { caBundle } : {}) },
+      rules: [{ apiGroups: ['metallb.io'], apiVersions: [version], operations: kind === 'BFDProfile' ? ['CREATE', 'UPDATE', 'DELETE'] : ['CREATE', 'UPDATE'], resources: [plural] }],
+    })),
+  };
+}
 
 export async function installCrds(cp: ControlPlane): Promise<void> {
   const r = await cp.kubectl(['apply', '--server-side', '--field-manager=ironlb-tests', '-f', 'deploy/helm/ironlb/files/crds/']);

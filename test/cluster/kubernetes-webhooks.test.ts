@@ -5,37 +5,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { createServer } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runDaemon, type RunningDaemon } from '../../src/daemon/run.ts';
 import { silentLogger } from '../../src/observe/log.ts';
-import { admissionPaths } from '../../src/webhooks/server.ts';
-import { clusterSuiteOptions, type ControlPlane } from './index.ts';
-import { ironlbNamespace as ns, startIronlbControlPlane } from './ironlb-setup.ts';
+import { clusterSuiteOptions, freePort, type ControlPlane } from './index.ts';
+import { ironlbNamespace as ns, metallbWebhookConfiguration, startIronlbControlPlane } from './ironlb-setup.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects
-
-const freePort = (): Promise<number> => new Promise((resolve) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const port = (s.address() as { port: number }).port;
-    s.close(() => resolve(port));
-  });
-});
-
-/** MetalLB's webhook configuration, pointed at a URL (no Service routing without kube-proxy here). */
-function webhookConfiguration(port: number): Json {
-  const kinds: [string, string, string][] = [['IPAddressPool', 'v1beta1', 'ipaddresspools'], ['BGPPeer', 'v1beta2', 'bgppeers'], ['BGPAdvertisement', 'v1beta1', 'bgpadvertisements'],
-    ['L2Advertisement', 'v1beta1', 'l2advertisements'], ['Community', 'v1beta1', 'communities'], ['BFDProfile', 'v1beta1', 'bfdprofiles']];
-  return {
-    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'metallb-webhook-configuration' },
-    webhooks: kinds.map(([kind, version, plural]) => ({
-      name: `${kind.toLowerCase()}validationwebhook.metallb.io`, admissionReviewVersions: ['v1'], sideEffects: 'None', failurePolicy: 'Fail', matchPolicy: 'Equivalent',
-      clientConfig: { url: `https://127.0.0.1:${port}${admissionPaths[kind]}` },
-      rules: [{ apiGroups: ['metallb.io'], apiVersions: [version], operations: kind === 'BFDProfile' ? ['CREATE', 'UPDATE', 'DELETE'] : ['CREATE', 'UPDATE'], resources: [plural] }],
-    })),
-  };
-}
 
 describe('webhooks called by the real apiserver', clusterSuiteOptions(), () => {
   let cp: ControlPlane;
@@ -48,7 +25,7 @@ describe('webhooks called by the real apiserver', clusterSuiteOptions(), () => {
       spec: { conversion: { strategy: 'Webhook', webhook: { conversionReviewVersions: ['v1'], clientConfig: { url: `https://127.0.0.1:${port}/convert` } } } },
     }, 'application/merge-patch+json');
     assert.equal(conv.status, 200, JSON.stringify(conv.body));
-    const cfg = await cp.request('POST', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', webhookConfiguration(port));
+    const cfg = await cp.request('POST', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', metallbWebhookConfiguration(port));
     assert.equal(cfg.status, 201, JSON.stringify(cfg.body));
     d = await runDaemon({ controller: true, speaker: false }, {
       folder: '', namespace: ns, logger: silentLogger(),

@@ -21,35 +21,19 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runDaemon, type RunningDaemon } from '../../src/daemon/run.ts';
 import { silentLogger } from '../../src/observe/log.ts';
-import { admissionPaths } from '../../src/webhooks/server.ts';
-import { clusterSuiteOptions, coreTools, startControlPlane, toolVersions, type ControlPlane } from '../cluster/index.ts';
-import { installCrds } from '../cluster/ironlb-setup.ts';
+import { clusterSuiteOptions, coreTools, freePort, startControlPlane, toolVersions, type ControlPlane } from '../cluster/index.ts';
+import { installCrds, metallbWebhookConfiguration } from '../cluster/ironlb-setup.ts';
 import { webhookDifferenceKind, webhookDifferences } from './differences.ts';
 import { haveMetallb } from './implementations.ts';
 import { installMetallbCrds, startMetallbController } from './metallb.ts';
 import type { Controller } from './observe.ts';
 import { webhookCases } from './webhook-cases.ts';
 
-type Json = Record<string, unknown>;
 /** Per case: "stored" or "refused: <reason>" (the webhook's text; the namespace written NS). */
 type WebhookRecord = Record<string, string>;
 interface Golden { metallb: string; cases: WebhookRecord }
 const goldenPath = new URL('./golden/webhook.json', import.meta.url);
 const ns = 'metallb-system';
-
-/** MetalLB's ValidatingWebhookConfiguration (its name and webhooks), pointed at 127.0.0.1:port. */
-function webhookConfiguration(port: number, caBundle?: string): Json {
-  const kinds: [string, string, string][] = [['IPAddressPool', 'v1beta1', 'ipaddresspools'], ['BGPPeer', 'v1beta2', 'bgppeers'], ['BGPAdvertisement', 'v1beta1', 'bgpadvertisements'],
-    ['L2Advertisement', 'v1beta1', 'l2advertisements'], ['Community', 'v1beta1', 'communities'], ['BFDProfile', 'v1beta1', 'bfdprofiles']];
-  return {
-    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'metallb-webhook-configuration' },
-    webhooks: kinds.map(([kind, version, plural]) => ({
-      name: `${kind.toLowerCase()}validationwebhook.metallb.io`, admissionReviewVersions: ['v1'], sideEffects: 'None', failurePolicy: 'Fail', matchPolicy: 'Equivalent',
-      clientConfig: { url: `https://127.0.0.1:${port}${admissionPaths[kind]}`, ...(caBundle ? { caBundle } : {}) },
-      rules: [{ apiGroups: ['metallb.io'], apiVersions: [version], operations: kind === 'BFDProfile' ? ['CREATE', 'UPDATE', 'DELETE'] : ['CREATE', 'UPDATE'], resources: [plural] }],
-    })),
-  };
-}
 
 /** Applies every case in order and records what the apiserver answered. */
 async function runCases(cp: ControlPlane): Promise<WebhookRecord> {
@@ -119,7 +103,7 @@ describe(`MetalLB's webhook v${toolVersions.metallb}: the golden record`, suite(
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
       '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(certs, 'tls.key'), '-out', join(certs, 'tls.crt')], { stdio: 'pipe' });
     const caBundle = readFileSync(join(certs, 'tls.crt')).toString('base64');
-    const cfg = await cp.request('POST', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', webhookConfiguration(9443, caBundle));
+    const cfg = await cp.request('POST', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', metallbWebhookConfiguration(9443, caBundle));
     assert.equal(cfg.status, 201, JSON.stringify(cfg.body));
     await convertBgpPeers(cp, 9443, caBundle);
     controller = await startMetallbController(cp, ns, ['--webhook-mode=onlywebhook'], { TMPDIR: dir });
@@ -151,10 +135,8 @@ describe("ironlb's webhook beside MetalLB's golden record", suite(coreTools), ()
     // MetalLB's CRDs when it is built (the objects are then checked by the same schemas), else ironlb's.
     if (haveMetallb()) await installMetallbCrds(cp); else await installCrds(cp);
     await cp.kubectl(['create', 'namespace', ns]);
-    const port = await new Promise<number>((resolve) => {
-      const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
-    });
-    const cfg = await cp.request('POST', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', webhookConfiguration(port));
+    const port = await freePort();
+    const cfg = await cp.request('POST', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', metallbWebhookConfiguration(port));
     assert.equal(cfg.status, 201, JSON.stringify(cfg.body));
     await convertBgpPeers(cp, port);
     d = await runDaemon({ controller: true, speaker: false }, {

@@ -10,6 +10,7 @@ import { FolderStore, type StoreFs } from './folder-store.ts';
 import { productionStoreOptions } from './loader.ts';
 import { readControllerStatus, stateDir } from './status-file.ts';
 import type { Snapshot, StoreListener } from '../store.ts';
+import { until } from '../../../test/fakes/until.ts';
 
 const pool = `apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
@@ -31,14 +32,6 @@ function recorder(): StoreListener & { snapshots: Snapshot[] } {
   return { snapshots, snapshot: (s) => { snapshots.push(s); } };
 }
 const names = (s: Snapshot | undefined): string[] => (s?.services ?? []).map((x) => x.metadata.name ?? '').sort();
-
-async function until(what: string, pred: () => boolean | Promise<boolean>, ms = 4000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(20);
-  }
-}
 
 describe('FolderStore hardening', () => {
   let dir: string;
@@ -95,12 +88,12 @@ describe('FolderStore hardening', () => {
     broken = true;
     await writeFile(path.join(dir, 'a.yaml'), service('a2'));
     await writeFile(path.join(dir, 'b.yaml'), service('b2'));
-    await until('b2 seen', () => names(store!.current()).includes('b2'));
+    await until(() => names(store!.current()).includes('b2'), 'b2 seen');
     assert.deepEqual(names(store.current()), ['a', 'b2'], 'a stays as last read');
     assert.equal(store.unreadableFiles().get(path.join(dir, 'a.yaml')), 'EIO');
     assert.ok(rec.snapshots.every((s) => names(s).some((n) => n.startsWith('a'))), 'no snapshot ever lacked a');
     broken = false;
-    await until('a2 read after the retry', () => names(store!.current()).includes('a2'));
+    await until(() => names(store!.current()).includes('a2'), 'a2 read after the retry');
     assert.equal(store.unreadableFiles().size, 0);
   });
 
@@ -120,7 +113,7 @@ describe('FolderStore hardening', () => {
     await sleep(100);
     await store.refresh();
     await writeFile(path.join(dir, 'svc.yaml'), service('web') + '---\n' + service('api') + '  externalTrafficPolicy: Local\n');
-    await until('the final file is read', () => store!.current()?.services.some((s) => s.spec.externalTrafficPolicy === 'Local') === true);
+    await until(() => store!.current()?.services.some((s) => s.spec.externalTrafficPolicy === 'Local') === true, 'the final file is read');
     for (const s of rec.snapshots) assert.deepEqual(names(s), ['api', 'web'], `generation ${s.generation} held both Services`);
   });
 
@@ -130,7 +123,7 @@ describe('FolderStore hardening', () => {
     store = new FolderStore(dir, productionStoreOptions({ rescanMs: 0, settleMs: 200 }));
     await store.start(recorder());
     await writeFile(path.join(dir, 'svc.yaml'), '');
-    await until('the Service is gone', () => store!.current()?.services.length === 0);
+    await until(() => store!.current()?.services.length === 0, 'the Service is gone');
   });
 
   it('a damaged status file is reported as damaged, never as an empty one; a missing one is empty', async () => {
@@ -171,7 +164,7 @@ describe('FolderStore hardening', () => {
     assert.ok(rejections.some((r) => r.includes('pool.yaml')), `the rejected file is reported: ${rejections.join('; ')}`);
     // Still rejected as long as it is broken; fixed, it is taken.
     await writeFile(path.join(dir, 'pool.yaml'), pool.replace('10.9.0.0/16', '10.8.0.0/16'));
-    await until('the fixed pool in force', () => store!.current()?.config.pools[0]?.cidrs.length === 1 && store!.current()?.config !== first.config);
+    await until(() => store!.current()?.config.pools[0]?.cidrs.length === 1 && store!.current()?.config !== first.config, 'the fixed pool in force');
   });
   it('a read that fails (the parser thread died, say) is tried again: the change is taken without another event', async () => {
     await writeFile(path.join(dir, 'pool.yaml'), pool);
@@ -186,7 +179,7 @@ describe('FolderStore hardening', () => {
     store = new FolderStore(dir, { ...options, loader });
     await store.start(rec);
     await writeFile(path.join(dir, 'b.yaml'), service('b'));
-    await until('b taken after the failed read', () => names(store!.current()).includes('b'), 6000);
+    await until(() => names(store!.current()).includes('b'), 'b taken after the failed read', 6000);
     assert.equal(failOnce, false, 'the first read of b failed');
     assert.deepEqual(names(store.current()), ['a', 'b']);
   });
