@@ -8,6 +8,9 @@
 // ILBL_SCALE_HEAP=DIR: once converged and idle, a heap snapshot of the daemon's main thread and its
 // /metrics and smaps_rollup go to DIR, and the size ends there (no edits, churn or restart).
 // ILBL_SCALE_NODE_ARGS: more node flags for the daemon (e.g. --trace-gc, --max-semi-space-size=4).
+// ILBL_SCALE_SPLIT=1: split mode, `ironlb controller` and `ironlb speaker` as two processes on the
+// folder (the speaker reads the controller's status journal); RSS, CPU and profiles are the
+// speaker's, the heap figure the controller's.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, closeSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -53,7 +56,8 @@ spec: { ipAddressPools: [bench] }
 `;
 }
 
-interface Daemon { child: ChildProcess; started: number; log: string }
+interface Daemon { child: ChildProcess; started: number; log: string; controller?: ChildProcess }
+const split = process.env.ILBL_SCALE_SPLIT === '1';
 
 /**
  * The daemon as it ships: compiled once (tsc) into a private folder, so that start times do not
@@ -76,15 +80,21 @@ function startDaemon(folder: string, profileDir?: string): Daemon {
   const log = path.join(folder, '..', 'ironlb.log');
   const fd = openSync(log, 'a');
   cli ??= compiledCli();
-  const args = ['--max-old-space-size=4096', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
-    ...(heapDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapDir}`] : []), ...(process.env.ILBL_SCALE_NODE_ARGS ?? '').split(' ').filter(Boolean),
-    ...cli, 'standalone', '--config', folder, '--node', 'bench', '--metrics', `127.0.0.1:${METRICS_PORT}`, '--bfd-port', '18620:18621'];
-  const child = spawn(process.execPath, args, { cwd: repo, stdio: ['ignore', fd, fd] });
+  const flags = ['--max-old-space-size=4096', ...(heapDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapDir}`] : []), ...(process.env.ILBL_SCALE_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const args = [...flags, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), ...cli];
+  if (split) {
+    const controller = spawn(process.execPath, [...flags, ...cli, 'controller', '--config', folder, '--metrics', `127.0.0.1:${METRICS_PORT}`], { cwd: repo, stdio: ['ignore', fd, fd] });
+    const child = spawn(process.execPath, [...args, 'speaker', '--config', folder, '--node', 'bench', '--metrics', `127.0.0.1:${METRICS_PORT + 1}`, '--bfd-port', '18620:18621'], { cwd: repo, stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    return { child, controller, started: Date.now(), log };
+  }
+  const child = spawn(process.execPath, [...args, 'standalone', '--config', folder, '--node', 'bench', '--metrics', `127.0.0.1:${METRICS_PORT}`, '--bfd-port', '18620:18621'], { cwd: repo, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   return { child, started: Date.now(), log };
 }
 
 async function stopDaemon(d: Daemon): Promise<void> {
+  if (d.controller) await stopDaemon({ child: d.controller, started: d.started, log: d.log });
   if (d.child.exitCode !== null) return;
   const done = new Promise((r) => d.child.once('exit', r));
   d.child.kill('SIGTERM');
@@ -326,7 +336,7 @@ async function runSize(n: number): Promise<Figures> {
   }
 }
 
-process.stdout.write(`scale: standalone ironlb, one file per Service, one pool, 4 BIRD receivers with graceful restart; ${cpus().length} CPUs\n`);
+process.stdout.write(`scale: ${split ? 'split (controller + speaker processes)' : 'standalone'} ironlb, one file per Service, one pool, 4 BIRD receivers with graceful restart; ${cpus().length} CPUs\n`);
 const results: Figures[] = [];
 for (const n of counts) {
   results.push(await runSize(n));
