@@ -148,7 +148,9 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
       logConfigWarnings(s.diagnostics, nodeAddressWarnings(s.nodes, s.config));
       metrics.configLoaded.set(1);
       metrics.configStale.set(s.stale ? 1 : 0);
-      logger.info({ generation: s.generation, pools: s.config.pools.length, peers: s.config.peers.length, services: s.services.length }, 'configuration in force');
+      // Not for an edit of Services alone: reading `services` builds the list of every Service (a
+      // lazy list, see withLazyLists), which at 50,000 was the largest cost of an edit left.
+      if (s.delta?.servicesOnly !== true) logger.info({ generation: s.generation, pools: s.config.pools.length, peers: s.config.peers.length, services: s.services.length }, 'configuration in force');
       if (controller) void controller.onSnapshot(s);
       else toSpeaker(s);
     },
