@@ -125,6 +125,11 @@ export class L2Role {
     return out;
   }
 
+  /** Owners whose heartbeats this node watches right now (it would take their IPs over). */
+  watchedOwners(): string[] {
+    return this.watch?.watched() ?? [];
+  }
+
   /** Live members right now (undefined without membership). */
   live(): ReadonlySet<string> | undefined {
     return this.swim?.live();
@@ -190,7 +195,8 @@ export class L2Role {
   private startHeartbeats(swim: Swim, m: MembershipOptions): void {
     const every = m.heartbeatMs ?? defaultHeartbeatMs;
     if (every <= 0) return;
-    const watch = new OwnerWatch(heartbeatDeadlineMs(every, m.heartbeatMisses ?? defaultHeartbeatMisses));
+    // Every speaker runs with the same interval (a cluster-wide flag): it tells our own stalls from the owner's.
+    const watch = new OwnerWatch(heartbeatDeadlineMs(every, m.heartbeatMisses ?? defaultHeartbeatMisses), undefined, every);
     this.watch = watch;
     // Sent by a worker thread, so that our own event loop's stalls are not our death (beat-sender.ts).
     this.sender = new BeatSender({

@@ -22,11 +22,20 @@ class Speaker {
   /** Every time it started answering for the Service IP. */
   tookIp = 0;
   stalled = 0;
+  live: string[] = [];
+  watching: string[] = [];
+  /** Its log (why it took or yielded an IP), for the failure messages. */
+  readonly log: string[] = [];
   constructor(readonly name: string, port: number) {
     // Heartbeats every 10 ms, 10 misses: a 105 ms deadline, well under the stalls below.
-    this.p = spawn(process.execPath, ['--import', 'tsx', child, name, String(port), '10', '10'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    // L2_STALL_HEARTBEAT=5:3 (interval:misses) tries other settings by hand, e.g. the defaults.
+    const [every, misses] = (process.env.L2_STALL_HEARTBEAT ?? '10:10').split(':') as [string, string];
+    this.p = spawn(process.execPath, ['--import', 'tsx', child, name, String(port), every, misses], { stdio: ['pipe', 'pipe', 'inherit'] });
     createInterface({ input: this.p.stdout! }).on('line', (line) => {
-      const m = JSON.parse(line) as { claims?: string[]; stalled?: number };
+      const m = JSON.parse(line) as { claims?: string[]; stalled?: number; live?: string[]; watching?: string[]; msg?: string };
+      if (m.msg !== undefined) this.log.push(`${this.name}: ${m.msg}${'node' in m ? ` (${JSON.stringify(m)})` : ''}`);
+      if (m.live) this.live = m.live;
+      if (m.watching) this.watching = m.watching;
       if (m.claims) {
         if (m.claims.includes(ip) && !this.claims?.includes(ip)) this.tookIp++;
         this.claims = m.claims;
@@ -56,17 +65,22 @@ test('a stalled event loop, on the owner or on its successor, moves no layer-2 I
   const owner = new Speaker(ownerName, port);
   const succ = new Speaker(succName, port);
   try {
-    await until('the owner answers and its successor does not', 60_000, () => owner.owns() && succ.claims !== undefined && !succ.owns());
-    await sleep(1500); // heartbeats flow: the successor watches the owner
+    // Settled: each hears the other, the successor watches the owner's heartbeats, the owner answers
+    // and the successor does not. (Before this, on a loaded machine, the successor may still be
+    // alone in its gossip and answer for a moment: that is start-up, not a stall.)
+    await until('the successor watches the owner\'s heartbeats; the owner alone answers', 60_000,
+      () => owner.live.length === 2 && succ.live.length === 2 && succ.watching.includes(ownerName) && owner.owns() && succ.claims !== undefined && !succ.owns());
+    await sleep(500);
     const took = succ.tookIp;
+    const why = (): string => `\n${[...owner.log, ...succ.log].slice(-12).join('\n')}`;
     for (let i = 0; i < 3; i++) {
       await owner.stall(250);
       await sleep(700);
-      assert.equal(succ.tookIp, took, `the owner's event loop stalled 250 ms (round ${i + 1}): its successor must not take over`);
+      assert.equal(succ.tookIp, took, `the owner's event loop stalled 250 ms (round ${i + 1}): its successor must not take over${why()}`);
       assert.ok(owner.owns());
       await succ.stall(250);
       await sleep(700);
-      assert.equal(succ.tookIp, took, `the successor's event loop stalled 250 ms (round ${i + 1}): it must not take over`);
+      assert.equal(succ.tookIp, took, `the successor's event loop stalled 250 ms (round ${i + 1}): it must not take over${why()}`);
     }
     owner.p.kill('SIGKILL');
     await until('the successor takes over from the dead owner', 30_000, () => succ.owns());

@@ -116,3 +116,34 @@ test('resume: a watcher that did not run for a while gives every owner its allow
   w.resume(150);
   assert.equal(w.nextDeadline(), 236, 'never earlier');
 });
+
+test('our own stall is not the owner\'s: heartbeats read back to back after a gap take that gap back', () => {
+  const w = new OwnerWatch(35, 1000, 10);
+  let t = 0;
+  for (; t <= 100; t += 10) w.beat('a', t);
+  // We did not read for 100 ms: the 10 heartbeats sent meanwhile are read at once at 200.
+  t = 200;
+  for (let i = 0; i < 10; i++) w.beat('a', t + i * 0.01);
+  assert.equal(w.silenceAllowed('a'), 35, 'the owner sent every 10 ms: the base allowance');
+  // The owner itself stalls 100 ms (its sender does not catch up): one heartbeat, then the next an interval later.
+  t = 300.09;
+  w.beat('a', t);
+  assert.equal(Math.round(w.silenceAllowed('a')), 200, 'twice the owner\'s own stall');
+  w.beat('a', t + 10);
+  assert.ok(w.silenceAllowed('a') >= 199, 'still allowed after the next heartbeat');
+  // Without the interval the watcher cannot tell: the stall counts (the behaviour of new OwnerWatch(35)).
+  const blind = new OwnerWatch(35);
+  for (let x = 0; x <= 100; x += 10) blind.beat('a', x);
+  for (let i = 0; i < 10; i++) blind.beat('a', 200 + i * 0.01);
+  assert.ok(blind.silenceAllowed('a') >= 199);
+});
+
+test('a partly queued burst takes back only the intervals that queued', () => {
+  const w = new OwnerWatch(35, 1000, 10);
+  let t = 0;
+  for (; t <= 100; t += 10) w.beat('a', t);
+  // The owner was silent 60 ms (its stall), then we stalled 40 ms more: 4 heartbeats read at once at 200.
+  for (let i = 0; i < 4; i++) w.beat('a', 200 + i * 0.01);
+  // 100 ms between reads, of which 3 intervals (after the first of the burst) were ours.
+  assert.equal(Math.round(w.silenceAllowed('a')), 140, 'twice the 70 ms that remain');
+});

@@ -20,23 +20,44 @@
  * losing its IPs at every stall; a quiet owner on a quiet LAN gets the base.
  */
 export class OwnerWatch {
-  /** Armed peers: the time by which the next heartbeat must arrive, and the gap estimate. */
-  private readonly armed = new Map<string, { deadline: number; last: number; gap: number }>();
+  /**
+   * Armed peers: the time by which the next heartbeat must arrive, the gap estimate; and, to undo
+   * a gap that was our own: the estimate before the last long gap, that gap, and how many
+   * heartbeats have been read right behind it.
+   */
+  private readonly armed = new Map<string, { deadline: number; last: number; gap: number; before: number; since: number; queued: number }>();
   private readonly downSet = new Set<string>();
 
-  /** @param deadlineMs the base: silence after a heartbeat that makes its sender down (misses × interval, plus slack). */
-  constructor(readonly deadlineMs: number, private readonly halfLifeMs = 1000) {}
+  /**
+   * @param deadlineMs the base: silence after a heartbeat that makes its sender down (misses × interval, plus slack).
+   * @param intervalMs the owners' heartbeat interval, when known (0: not): heartbeats read back to
+   *   back, less than half of it apart, had queued in our socket while we were not reading, so
+   *   the gap before them was (that many intervals of) our own delay, not the owner's.
+   */
+  constructor(readonly deadlineMs: number, private readonly halfLifeMs = 1000, private readonly intervalMs = 0) {}
 
   /** A heartbeat from `peer` at `now`. True when the peer was believed down (it is back). */
   beat(peer: string, now: number): boolean {
     const a = this.armed.get(peer);
     if (!a) {
-      this.armed.set(peer, { deadline: now + this.deadlineMs, last: now, gap: 0 });
+      this.armed.set(peer, { deadline: now + this.deadlineMs, last: now, gap: 0, before: 0, since: 0, queued: 0 });
       return this.downSet.delete(peer);
     }
     // Hundreds a second: updated in place, no allocation.
     const since = Math.max(0, now - a.last);
-    a.gap = Math.max(since, a.gap * 2 ** (-since / this.halfLifeMs));
+    if (this.intervalMs > 0 && since < this.intervalMs / 2 && a.since > this.intervalMs) {
+      // Read right behind the previous one: it waited in the socket, sent an interval after the
+      // previous one, so the long gap before them was our own stall (a busy event loop, garbage
+      // collection), by one more interval. The owner's sender does not burst (its timer does not
+      // catch up), so this never hides an owner's own stall.
+      a.queued++;
+      a.gap = Math.max(a.before, a.since - a.queued * this.intervalMs);
+    } else {
+      a.before = a.gap * 2 ** (-since / this.halfLifeMs);
+      a.gap = Math.max(since, a.before);
+      a.since = since;
+      a.queued = 0;
+    }
     a.deadline = now + Math.max(this.deadlineMs, Math.ceil(2 * a.gap));
     a.last = now;
     return false;
@@ -102,6 +123,11 @@ export class OwnerWatch {
 
   isArmed(peer: string): boolean {
     return this.armed.has(peer);
+  }
+
+  /** Peers watched right now (their heartbeats arrive), sorted. */
+  watched(): string[] {
+    return [...this.armed.keys()].sort();
   }
 }
 

@@ -176,3 +176,33 @@ test('layer-2 direct messages: delivered as events without gossip; suspectNow on
     for (const s of sw) s.stop();
   }
 });
+
+test('a stall of our own does not make a member suspect: an ack already received is read before the probe times out', async () => {
+  const net = new Net();
+  const [n1, n2] = cluster(net, key, ['n1', 'n2']) as [Swim, Swim];
+  try {
+    await until('both live', 5000, () => liveOf(n1) === 'n1,n2' && liveOf(n2) === 'n1,n2');
+    await sleep(200);
+    const inc = n2.currentIncarnation;
+    // n2's acks to n1 are sent, then the whole process stalls 3 periods before n1 reads them (the
+    // in-memory LAN delivers in the loop's check phase, as a socket's datagrams wait for its poll).
+    const tr = (n2 as unknown as { o: { transport: Transport } }).o.transport;
+    const send = tr.send.bind(tr);
+    let stalls = 5;
+    tr.send = (msg: Buffer, to: string): void => {
+      send(msg, to);
+      if (stalls > 0 && to === addr('n1') && decode(key, msg)?.k === 'ack') {
+        stalls--;
+        const until2 = performance.now() + 60;
+        while (performance.now() < until2) { /* the event loop is blocked */ }
+      }
+    };
+    await until('five stalls', 5000, () => stalls === 0);
+    await sleep(300);
+    assert.equal(n2.currentIncarnation, inc, 'n1 never suspected n2 (n2 never had to refute)');
+    assert.equal(liveOf(n1), 'n1,n2');
+  } finally {
+    n1.stop();
+    n2.stop();
+  }
+});

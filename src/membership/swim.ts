@@ -64,8 +64,15 @@ interface PendingProbe {
 
 interface Gossip { update: Update; sent: number }
 
+/**
+ * A timer that judges (a probe unanswered, a suspicion run out) only after the event loop's next
+ * poll: the datagrams that arrived while this process was not running (its own stall: garbage
+ * collection, a large plan, a starved CPU) are read first, so an ack or a refutation already in
+ * the socket is never overtaken by the timeout it answers. Callbacks check their own state: one
+ * may run after clearTimeout when the timer had already fired.
+ */
 function later(fn: () => void, ms: number): NodeJS.Timeout {
-  const t = setTimeout(fn, ms);
+  const t = setTimeout(() => setImmediate(fn), ms);
   t.unref();
   return t;
 }
@@ -217,13 +224,13 @@ export class Swim extends EventEmitter {
     this.pending.set(seq, probe);
     this.safeSend(this.message('ping', seq, target.name), target.address);
     probe.timers.push(later(() => {
-      if (probe.acked) return;
+      if (probe.acked || this.stopped) return;
       const helpers = this.randomMembers(this.o.indirectChecks ?? 2, (m) => m.state === 'alive' && m.name !== target.name);
       for (const h of helpers) this.safeSend(this.message('req', seq, h.name, undefined, target), h.address);
     }, this.ackTimeoutMs));
     probe.timers.push(later(() => {
       this.pending.delete(seq);
-      if (!probe.acked) this.suspect(target.name, target.incarnation);
+      if (!probe.acked && !this.stopped) this.suspect(target.name, target.incarnation);
     }, this.periodMs));
   }
 
@@ -377,13 +384,12 @@ export class Swim extends EventEmitter {
     m.incarnation = inc;
     this.spread(m.name, m.address, 'suspect', inc);
     const scale = Math.max(1, Math.log10(Math.max(1, this.members.size + 1)));
-    m.suspectTimer = setTimeout(() => {
-      if (m.state === 'suspect' && m.incarnation === inc) {
+    m.suspectTimer = later(() => {
+      if (m.state === 'suspect' && m.incarnation === inc && !this.stopped) {
         this.markDead(m, inc);
         this.emitIfChanged();
       }
     }, Math.round((this.o.suspicionMs ?? 3 * this.periodMs) * scale));
-    m.suspectTimer.unref();
   }
 
   private markDead(m: Member, inc: number): void {
