@@ -294,16 +294,19 @@ export class L2Lab {
 
   /**
    * Where a silent failover's time went, from the survivors' logs: kill → the successor's
-   * takeover decision (`detectMs`, with the silence it allowed the owner), and kill → its first
-   * gratuitous round for `ip` (`announceMs`). Undefined parts were not logged.
+   * takeover decision (`detectMs`; the kill is when `ip link set down` was started, which on a
+   * loaded machine can take a while to act), the silence since the owner's last heartbeat it had
+   * read when it decided (`silenceMs`) against the silence it allowed (`allowedMs`: the base, or
+   * twice the owner's recent longest gap), and kill → its first gratuitous round for `ip`
+   * (`announceMs`). Undefined parts were not logged.
    */
-  takeoverTimes(victim: L2Node, killedAt: number, ip: string): { by?: string; detectMs?: number; allowedMs?: number; announceMs?: number } {
-    const out: { by?: string; detectMs?: number; allowedMs?: number; announceMs?: number } = {};
+  takeoverTimes(victim: L2Node, killedAt: number, ip: string): { by?: string; detectMs?: number; silenceMs?: number; allowedMs?: number; announceMs?: number } {
+    const out: { by?: string; detectMs?: number; silenceMs?: number; allowedMs?: number; announceMs?: number } = {};
     for (const n of l2Nodes.filter((x) => x !== victim)) {
       for (const l of this.logSince(n, killedAt)) {
         const t = (l.time as number) - killedAt;
         if (out.detectMs === undefined && l.node === victim && String(l.msg).startsWith('layer 2: no heartbeat from the owner')) {
-          Object.assign(out, { by: n, detectMs: t, ...(typeof l.allowedMs === 'number' ? { allowedMs: l.allowedMs } : {}) });
+          Object.assign(out, { by: n, detectMs: t, ...(typeof l.allowedMs === 'number' ? { allowedMs: l.allowedMs } : {}), ...(typeof l.silenceMs === 'number' ? { silenceMs: l.silenceMs } : {}) });
         }
         if (String(l.msg).startsWith('layer 2: answering') && l.ip === ip && (out.announceMs === undefined || t < out.announceMs)) out.announceMs = t;
       }
