@@ -203,6 +203,7 @@ export class L2Role {
       key: deriveKey(m.secret), name: this.o.nodeName, everyMs: every, incarnation: () => swim.currentIncarnation,
       onStarted: (niced) => this.log.info({ niced }, niced ? 'layer 2: heartbeat thread at nice -10' : 'layer 2: heartbeat thread at the process\'s priority (no CAP_SYS_NICE)'),
       onError: (e) => this.log.error({ err: e }, 'layer 2: heartbeat worker failed'),
+      onUnsigned: () => this.log.warn({}, 'layer 2: heartbeats paused: this speaker\'s main thread did not run in time to sign them (stuck, or starved of CPU); its successors may take its IPs'),
     });
     // A refutation raises our incarnation: heartbeats signed for the old one would still be believed, but sign anew at once.
     swim.on('refuted', () => this.sender?.sign());

@@ -22,7 +22,8 @@ test('the worker sends signed heartbeats while the main thread is stalled, but o
   rx.on('message', (b) => { const d = decodeDirect(key, b); if (d?.kind === 'beat' && d.from === 'n1') got.push({ epoch: d.epoch, inc: d.inc }); });
   let inc = 7;
   const errors: Error[] = [];
-  const s = new BeatSender({ key, name: 'n1', everyMs: 5, aheadMs: 100, refreshMs: 20, incarnation: () => inc, onError: (e) => errors.push(e) });
+  let unsigned = 0;
+  const s = new BeatSender({ key, name: 'n1', everyMs: 5, aheadMs: 100, refreshMs: 20, incarnation: () => inc, onError: (e) => errors.push(e), onUnsigned: () => unsigned++ });
   try {
     s.setTargets([`127.0.0.1:${rx.address().port}`]);
     await until('five heartbeats', () => got.length >= 5 || errors.length > 0);
@@ -33,6 +34,7 @@ test('the worker sends signed heartbeats while the main thread is stalled, but o
     s.sign();
     const n = got.length;
     await until('a heartbeat at the new incarnation', () => got.slice(n).some((g) => g.inc === 8));
+    const unsignedBefore = unsigned; // (on a loaded machine this thread may already have been late)
     // Block this thread (the main one) for 600 ms: the worker goes on sending, then stops.
     got.length = 0;
     const t0 = monotonicMs();
@@ -44,6 +46,7 @@ test('the worker sends signed heartbeats while the main thread is stalled, but o
     const lastSigned = epochAt(t0 + 100) + 1; // signed ahead at most aheadMs from the last refresh before t0 (plus one epoch boundary)
     assert.ok(Math.max(...during.map((g) => g.epoch)) <= lastSigned, `no heartbeat for an epoch the main thread had not signed (${Math.max(...during.map((g) => g.epoch))} > ${lastSigned})`);
     assert.ok(epochAt(t0 + 600) - lastSigned >= 300 / directEpochMs, 'the stall outlasted what was signed');
+    await until('the worker reported the pause', () => unsigned > unsignedBefore);
     assert.deepEqual(errors, [], 'the worker never failed');
   } finally {
     s.close();
