@@ -6,8 +6,8 @@
 //
 // The parts: file-cache.ts (what each file holds; unreadable and half-written files),
 // folder-watch.ts (which files may have changed), folder-services.ts (the Services of the last
-// snapshot and the next snapshot, whole or by delta). Here: reading them into snapshots, the
-// resolved Config, the status files, and the last good configuration.
+// snapshot and the next snapshot, whole or by delta), last-good.ts (the configuration a restart
+// falls back to). Here: reading them into snapshots, the resolved Config, and the status files.
 //
 // The first snapshot waits until every file has been read: a file that cannot be read is never
 // taken for a deleted one (see file-cache.ts).
@@ -23,9 +23,10 @@ import { type CachedFile, errCode, FileCache, type FileLoader, gone, type LoadRe
 import { FolderServices, holdsOnlyServices } from './folder-services.ts';
 import { FolderWatch, isYamlFile, listFiles } from './folder-watch.ts';
 import {
-  applyJournalLine, baseToken, controllerJournalFile, controllerStatusFile, journalHead, type JournalTarget, parseControllerStatus, removeStaleTemps, writeAtomic, stateDir,
+  applyJournalLine, baseToken, controllerJournalFile, controllerStatusFile, journalHead, type JournalTarget, parseControllerStatus, removeStaleTemps, stateDir,
 } from './status-file.ts';
 import { ControllerStatusWriter } from './status-journal.ts';
+import { LastGoodConfig } from './last-good.ts';
 import { readSpeakerStatuses, SpeakerStatusJournal } from './speaker-status-journal.ts';
 
 export type { FileLoader, LoadResult, StoreFs, StoreLogger, StoreStat } from './file-cache.ts';
@@ -85,9 +86,6 @@ export class ConfigRejectedError extends Error {
   }
 }
 
-/** Where the last accepted configuration is kept, beside the status. */
-export const lastGoodFile = 'last-good-config.yaml';
-
 export class FolderStore implements Store {
   private readonly cache: FileCache;
   private readonly watch: FolderWatch;
@@ -121,8 +119,7 @@ export class FolderStore implements Store {
   private readonly snapshotFiles = new Map<string, CachedFile>();
   /** At start, while the files on disk are rejected: the last good configuration's objects. */
   private lastGood: LoadResult | undefined;
-  private persistedConfigKey: string | undefined;
-  private persisting: Promise<void> = Promise.resolve();
+  private readonly lastGoodConfig: LastGoodConfig;
   /** Bytes of the controller's status files read (tests: another process's edit costs its journal line). */
   statusBytesRead = 0;
   /** Speaker status writers, by node. */
@@ -141,6 +138,7 @@ export class FolderStore implements Store {
       rescanMs: options.rescanMs ?? 30_000, onChange: () => this.scheduleScan(),
       scanDone: async () => { while (this.scanning) await this.scanning; },
     });
+    this.lastGoodConfig = new LastGoodConfig(folder, { loader: options.loader, ...(options.logger ? { logger: options.logger } : {}) });
     this.statusWriter = new ControllerStatusWriter(folder, {
       ...(options.statusCompactAfterMs !== undefined ? { compactAfterMs: options.statusCompactAfterMs } : {}),
       onCompact: (write) => this.ownWrite(write),
@@ -178,7 +176,7 @@ export class FolderStore implements Store {
       // A restart never loses a working configuration: start from the last accepted one, and
       // report the rejected files exactly as a running daemon would (they stay rejected until fixed).
       const rejected = first.rejected;
-      this.lastGood = await this.readLastGood();
+      this.lastGood = await this.lastGoodConfig.read();
       if (!this.lastGood) throw new ConfigRejectedError(rejected);
       first = await this.read();
       this.lastGood = undefined;
@@ -267,7 +265,7 @@ export class FolderStore implements Store {
     this.watch.close();
     clearTimeout(this.retryTimer);
     while (this.scanning) await this.scanning;
-    await this.persisting;
+    await this.lastGoodConfig.flush();
     await this.statusWriter.flush();
     this.statusWriter.close();
     for (const j of this.speakerJournals.values()) await j.flush();
@@ -513,39 +511,12 @@ export class FolderStore implements Store {
     }
     diagnostics.push(...resolved.diagnostics);
     if (resolved.config === undefined || diagnostics.some((d) => d.severity === 'error')) return { fingerprint, rejected: diagnostics };
-    if (!this.lastGood && configKey !== this.persistedConfigKey) {
-      this.persistedConfigKey = configKey;
-      this.persistLastGood();
-    }
+    if (!this.lastGood) this.lastGoodConfig.keep(configKey, this.cache.entries);
     const whole = this.services.collect(objects, status, diagnostics);
     if (diagnostics.some((d) => d.severity === 'error')) return { fingerprint, rejected: diagnostics };
     const sameWorld = last !== undefined && servicesOnly && resolved.config === last.config;
     const snapshot = this.services.whole(whole, { config: resolved.config, objects, diagnostics: diagnostics.filter((d) => d.severity !== 'error'), status }, last, sameWorld);
     return { fingerprint, fileSignatures, snapshot };
-  }
-
-  /** Writes the texts of the config-relevant files in force: what a restart falls back to. */
-  private persistLastGood(): void {
-    const parts: string[] = ['# Written by ironlb: the last accepted configuration (the files below, as they were), used at start when the files on disk are rejected. Do not edit.'];
-    for (const f of [...this.cache.entries.keys()].sort()) {
-      const e = this.cache.get(f)!;
-      if (e.configRelevant && e.text !== undefined) parts.push(`# from ${path.relative(this.folder, f)}\n${e.text}`);
-    }
-    const text = parts.join('\n---\n') + '\n';
-    this.persisting = this.persisting.then(() => writeAtomic(path.join(stateDir(this.folder), lastGoodFile), text))
-      .catch((e: unknown) => this.options.logger?.warn({ err: e }, 'cannot keep the last good configuration'));
-  }
-
-  private async readLastGood(): Promise<LoadResult | undefined> {
-    const file = path.join(stateDir(this.folder), lastGoodFile);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch {
-      return undefined;
-    }
-    const r = await this.options.loader(file, text);
-    return r.diagnostics.some((d) => d.severity === 'error') ? undefined : r;
   }
 }
 
