@@ -17,7 +17,7 @@ import type { Node } from '../api/resources.ts';
 import { L2Metrics } from '../l2/metrics.ts';
 import { type L2Announcement, Responder } from '../l2/responder.ts';
 import { BeatSender } from '../membership/beat-sender.ts';
-import { defaultHeartbeatMisses, defaultHeartbeatMs, heartbeatDeadlineMs, OwnerWatch } from '../membership/heartbeat.ts';
+import { defaultHeartbeatMisses, defaultHeartbeatMs, firstBeatGraceMs, heartbeatDeadlineMs, OwnerWatch } from '../membership/heartbeat.ts';
 import { deriveKey, joinHostPort, openUdpTransport, Swim } from '../membership/index.ts';
 import { formatIp } from '../net/ip.ts';
 import type { Metrics } from '../observe/metrics.ts';
@@ -196,7 +196,7 @@ export class L2Role {
     const every = m.heartbeatMs ?? defaultHeartbeatMs;
     if (every <= 0) return;
     // Every speaker runs with the same interval (a cluster-wide flag): it tells our own stalls from the owner's.
-    const watch = new OwnerWatch(heartbeatDeadlineMs(every, m.heartbeatMisses ?? defaultHeartbeatMisses), undefined, every);
+    const watch = new OwnerWatch(heartbeatDeadlineMs(every, m.heartbeatMisses ?? defaultHeartbeatMisses), undefined, every, firstBeatGraceMs);
     this.watch = watch;
     // Sent by a worker thread, so that our own event loop's stalls are not our death (beat-sender.ts).
     this.sender = new BeatSender({

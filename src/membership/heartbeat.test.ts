@@ -147,3 +147,16 @@ test('a partly queued burst takes back only the intervals that queued', () => {
   // 100 ms between reads, of which 3 intervals (after the first of the burst) were ours.
   assert.equal(Math.round(w.silenceAllowed('a')), 140, 'twice the 70 ms that remain');
 });
+
+test('a new owner is given time for its heartbeat thread to start: the wait after its first heartbeat is at least the grace', () => {
+  const w = new OwnerWatch(35, 1000, 10, 250);
+  w.beat('a', 0); // announced by the owner's main thread
+  assert.deepEqual(w.expire(100), [], 'its heartbeat thread may still be opening its socket');
+  w.beat('a', 200); // the heartbeat thread's first
+  for (let t = 210; t <= 300; t += 10) w.beat('a', t);
+  assert.ok(w.silenceAllowed('a') < 250, 'steady from then on: no grace');
+  assert.deepEqual(w.expire(300 + w.silenceAllowed('a')), ['a']);
+  const fresh = new OwnerWatch(35, 1000, 10, 250);
+  fresh.beat('b', 0);
+  assert.deepEqual(fresh.expire(250), ['b'], 'an owner that never sends again is down after the grace');
+});

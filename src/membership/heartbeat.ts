@@ -25,7 +25,7 @@ export class OwnerWatch {
    * a gap that was our own: the estimate before the last long gap, that gap, and how many
    * heartbeats have been read right behind it.
    */
-  private readonly armed = new Map<string, { deadline: number; last: number; gap: number; before: number; since: number; queued: number }>();
+  private readonly armed = new Map<string, { deadline: number; last: number; gap: number; before: number; since: number; queued: number; first: boolean }>();
   private readonly downSet = new Set<string>();
 
   /**
@@ -33,15 +33,30 @@ export class OwnerWatch {
    * @param intervalMs the owners' heartbeat interval, when known (0: not): heartbeats read back to
    *   back, less than half of it apart, had queued in our socket while we were not reading, so
    *   the gap before them was (that many intervals of) our own delay, not the owner's.
+   * @param firstWaitMs the longest wait for the heartbeat after the first (see beat; the daemon: firstBeatGraceMs).
    */
-  constructor(readonly deadlineMs: number, private readonly halfLifeMs = 1000, private readonly intervalMs = 0) {}
+  constructor(readonly deadlineMs: number, private readonly halfLifeMs = 1000, private readonly intervalMs = 0, private readonly firstWaitMs = 0) {}
 
-  /** A heartbeat from `peer` at `now`. True when the peer was believed down (it is back). */
+  /**
+   * A heartbeat from `peer` at `now`. True when the peer was believed down (it is back).
+   *
+   * The first one after arming is the owner's main thread announcing itself; the steady ones
+   * follow from its heartbeat thread once that has opened a socket to us, which on a loaded node
+   * can take longer than the deadline. So the first wait is at least `firstWaitMs`: a node that
+   * just became the owner is not robbed for its heartbeat thread's start.
+   */
   beat(peer: string, now: number): boolean {
     const a = this.armed.get(peer);
     if (!a) {
-      this.armed.set(peer, { deadline: now + this.deadlineMs, last: now, gap: 0, before: 0, since: 0, queued: 0 });
+      this.armed.set(peer, { deadline: now + Math.max(this.deadlineMs, this.firstWaitMs), last: now, gap: 0, before: 0, since: 0, queued: 0, first: this.firstWaitMs > 0 });
       return this.downSet.delete(peer);
+    }
+    if (a.first) {
+      // The wait for the heartbeat thread's first is its start-up, not a stall: not a gap.
+      a.first = false;
+      a.deadline = now + this.deadlineMs;
+      a.last = now;
+      return false;
     }
     // Hundreds a second: updated in place, no allocation.
     const since = Math.max(0, now - a.last);
@@ -139,6 +154,9 @@ export class OwnerWatch {
  */
 export const defaultHeartbeatMs = 5;
 export const defaultHeartbeatMisses = 3;
+
+/** The longest wait for an owner's second heartbeat (its heartbeat thread's first), whatever the deadline. */
+export const firstBeatGraceMs = 250;
 
 /** Silence that makes an owner down: `misses` heartbeats not arrived, plus half an interval for jitter. */
 export function heartbeatDeadlineMs(intervalMs: number, misses: number): number {
