@@ -89,9 +89,10 @@ test('from a cluster\'s status objects: the same Services, pools and warnings as
   const warning = { time: '2026-01-01T00:00:00Z', type: 'Warning' as const, object: 'default/pending', reason: 'AllocationFailed', message: 'Failed to allocate IP for "default/pending": no available IPs' };
   const usage = { assignedIPv4: 1, assignedIPv6: 0, availableIPv4: 0, availableIPv6: 0 };
   await writeControllerStatus(dir, { services: { 'default/web': { ips: ['10.0.0.5'], pool: 'p' } }, pools: { p: usage }, events: [warning] });
+  const refused = { configuration: 'frr-k8s-system/extra', message: 'FRRConfiguration frr-k8s-system/extra: spec.bgp.routers[0].asn: 64999 differs from 64512, the ASN BGPPeer metallb-system/r1 gives the router of the default VRF (one router per VRF, one ASN); not applied on this node' };
   await writeSpeakerStatus(dir, {
     node: 'n1', peers: { r1: { address: '10.0.0.1', state: 'Established', prefixes: ['10.0.0.5/32'] } }, notAnnounced: [],
-    announced: [{ service: 'default/web', peers: ['r1'] }],
+    announced: [{ service: 'default/web', peers: ['r1'] }], frrConfigurationProblems: [refused],
   });
   const lists: Record<string, unknown[]> = {
     '/api/v1/services': [
@@ -110,6 +111,13 @@ test('from a cluster\'s status objects: the same Services, pools and warnings as
     ],
     '/apis/metallb.io/v1beta1/namespaces/metallb-system/servicebgpstatuses': [{ status: { node: 'n1', serviceName: 'web', serviceNamespace: 'default', peers: ['r1'] } }],
     '/apis/metallb.io/v1beta1/namespaces/metallb-system/servicel2statuses': [],
+    '/apis/metallb.io/v1beta1/namespaces/metallb-system/configurationstates': [
+      { metadata: { name: 'controller', labels: { 'metallb.io/component-type': 'controller' } }, status: { result: 'Valid', conditions: [{ type: 'poolReconcilerValid', status: 'True' }] } },
+      {
+        metadata: { name: 'speaker-n1', labels: { 'metallb.io/component-type': 'speaker', 'metallb.io/node-name': 'n1' } },
+        status: { result: 'Invalid', conditions: [{ type: 'configReconcilerValid', status: 'True' }, { type: 'frrConfigurationsValid', status: 'False', message: refused.message }] },
+      },
+    ],
   };
   const client = {
     request: (method: string, p: string) => {
@@ -125,4 +133,7 @@ test('from a cluster\'s status objects: the same Services, pools and warnings as
   assert.equal(fromCluster.slice(fromCluster.indexOf('Recent warnings')), fromFolder.slice(fromFolder.indexOf('Recent warnings')));
   assert.match(line(fromCluster, 'default/web'), /announced: n1→r1$/);
   assert.match(line(fromCluster, 'r1 10.0.0.1'), /Established: 1 prefixes announced$/);
+  // The FRRConfigurations a speaker refused: from its ConfigurationState, as the status file has them.
+  assert.deepEqual(c.speakers.find((x) => x.node === 'n1')?.frrConfigurationProblems, [refused]);
+  assert.equal(line(fromCluster, 'refused:'), line(fromFolder, 'refused:'));
 });

@@ -4,7 +4,8 @@
 // Events, and the speakers' BGPSessionState, ServiceBGPStatus and ServiceL2Status objects.
 //
 // What a cluster does not hold: a session's prefix list (BGPSessionState keeps the count), so a
-// Service counts as announced on a session when its node's ServiceBGPStatus names the peer; and
+// Service counts as announced on a session when its node's ServiceBGPStatus names the peer; the
+// FRRConfigurations a speaker refused come from its ConfigurationState; and
 // the speakers' "not announced, because" list (MetalLB has no object for it either).
 import type { Service } from '../../api/resources.ts';
 import type { ControllerStatus, PoolUsage, SpeakerStatus, StatusEvent } from '../store.ts';
@@ -12,10 +13,11 @@ import { serviceKey } from '../store.ts';
 import { allocatedFromPoolAnnotation } from './assemble.ts';
 import { managedService } from './controller-writer.ts';
 import type { Json, KubeClient } from './kube-client.ts';
-import { resourcePath } from './kube-client.ts';
+import { KubeApiError, resourcePath } from './kube-client.ts';
 import { events as eventsResource, ipAddressPools, services as servicesResource } from './resources.ts';
 import { readSpeakerStatuses } from './speaker-writer.ts';
-import { statusResources } from '../../api/status-kinds.ts';
+import { statusLabels, statusResources } from '../../api/status-kinds.ts';
+import { frrConditionType } from './configuration-state.ts';
 
 export interface ClusterStatus {
   readonly controller: ControllerStatus;
@@ -36,12 +38,17 @@ function eventOf(e: Json): StatusEvent | undefined {
 
 /** Reads the cluster's status objects into the shapes the status files have. */
 export async function readClusterStatus(client: KubeClient, namespace: string, loadBalancerClass?: string): Promise<ClusterStatus> {
-  const [svcList, poolList, eventList, speakers, l2List] = await Promise.all([
+  const [svcList, poolList, eventList, speakers, l2List, stateList] = await Promise.all([
     client.request<{ items?: Json[] }>('GET', resourcePath(servicesResource)),
     client.request<{ items?: Json[] }>('GET', resourcePath(ipAddressPools, namespace)),
     client.request<{ items?: Json[] }>('GET', resourcePath(eventsResource), { query: { fieldSelector: 'type=Warning' } }),
     readSpeakerStatuses(client, namespace),
     client.request<{ items?: Json[] }>('GET', resourcePath(statusResources.ServiceL2Status, namespace)),
+    // Extra information: a cluster without the kind still gets its status.
+    client.request<{ items?: Json[] }>('GET', resourcePath(statusResources.ConfigurationState, namespace)).catch((e: unknown) => {
+      if (e instanceof KubeApiError && e.code === 404) return { items: [] };
+      throw e;
+    }),
   ]);
   const services: Record<string, { ips: string[]; pool?: string }> = {};
   const loadBalancers: string[] = [];
@@ -74,6 +81,15 @@ export async function readClusterStatus(client: KubeClient, namespace: string, l
     if (!s) byNode.set(st.node, (s = { node: st.node, peers: {}, notAnnounced: [], announced: [] }));
     const layer2 = { ...(s.layer2 ?? {}), [service]: { node: st.node, ips: services[service]?.ips ?? [], interfaces: (st.interfaces ?? []).map((i) => i.name) } };
     byNode.set(st.node, { ...s, layer2 });
+  }
+  // The FRRConfigurations each speaker refused: its ConfigurationState's condition, a line each.
+  for (const item of stateList.items ?? []) {
+    const node = (item.metadata as { labels?: Record<string, string> } | undefined)?.labels?.[statusLabels.nodeName];
+    const conditions = ((item.status as { conditions?: { type: string; status: string; message?: string }[] } | undefined)?.conditions ?? []);
+    const frr = conditions.find((c) => c.type === frrConditionType && c.status === 'False');
+    if (node === undefined || !frr?.message) continue;
+    const frrConfigurationProblems = frr.message.split('\n').map((message) => ({ configuration: /FRRConfiguration[ /](\S+?\/[^\s:]+)/.exec(message)?.[1] ?? '', message }));
+    byNode.set(node, { ...(byNode.get(node) ?? { node, peers: {}, notAnnounced: [], announced: [] }), frrConfigurationProblems });
   }
   return {
     controller: { services, pools, events },
