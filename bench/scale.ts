@@ -7,7 +7,9 @@
 // Figures are printed, never asserted. ILBL_SCALE_PROFILE=DIR adds --cpu-prof to the daemon (start and restart).
 // ILBL_SCALE_HEAP=DIR: once converged and idle, a heap snapshot of the daemon's main thread and its
 // /metrics and smaps_rollup go to DIR, and the size ends there (no edits, churn or restart).
-// ILBL_SCALE_NODE_ARGS: more node flags for the daemon (e.g. --trace-gc, --max-semi-space-size=4).
+// ILBL_SCALE_NODE_ARGS: node flags for the daemon (e.g. --trace-gc); IRONLB_V8_FLAGS is passed on
+// (the daemon's own heap settings, src/daemon/heap-tuning.ts; empty: node's defaults).
+// ILBL_SCALE_QUICK=1: each size ends once converged and idle (start, peak RSS, heap, idle CPU only).
 // ILBL_SCALE_SPLIT=1: split mode, `ironlb controller` and `ironlb speaker` as two processes on the
 // folder (the speaker reads the controller's status journal); RSS, CPU and profiles are the
 // speaker's, the heap figure the controller's.
@@ -60,9 +62,11 @@ interface Daemon { child: ChildProcess; started: number; log: string; controller
 const split = process.env.ILBL_SCALE_SPLIT === '1';
 
 /**
- * The daemon as it ships: compiled once (tsc) into a private folder, so that start times do not
- * include compiling TypeScript on the fly, and edits to the sources during a run change nothing.
- * ILBL_SCALE_TSX=1 runs the sources through tsx instead.
+ * The daemon as it ships and as users launch it: compiled once (tsc) into a private folder laid out
+ * as the image is (dist/, node_modules, bin/ironlb.js, no src/), run as `node bin/ironlb.js` with
+ * node's default flags (the daemon sets its own heap settings: src/daemon/heap-tuning.ts), so that
+ * start times do not include compiling TypeScript on the fly and edits to the sources during a run
+ * change nothing. ILBL_SCALE_TSX=1 runs the sources through tsx instead.
  */
 function compiledCli(): string[] {
   if (process.env.ILBL_SCALE_TSX) return ['--import', 'tsx', path.join(repo, 'src/cli/main.ts')];
@@ -70,8 +74,10 @@ function compiledCli(): string[] {
   execFileSync(process.execPath, [path.join(repo, 'node_modules/typescript/bin/tsc'), '-p', path.join(repo, 'tsconfig.build.json'), '--outDir', path.join(out, 'dist'), '--sourceMap', 'false'], { stdio: 'inherit' });
   for (const link of ['node_modules', 'build']) symlinkSync(realpathSync(path.join(repo, link)), path.join(out, link));
   writeFileSync(path.join(out, 'package.json'), JSON.stringify({ type: 'module' }));
+  mkdirSync(path.join(out, 'bin'));
+  writeFileSync(path.join(out, 'bin/ironlb.js'), readFileSync(path.join(repo, 'bin/ironlb.js')));
   process.once('exit', () => rmSync(out, { recursive: true, force: true }));
-  return [path.join(out, 'dist/cli/main.js')];
+  return [path.join(out, 'bin/ironlb.js')];
 }
 let cli: string[] | undefined;
 const heapDir = process.env.ILBL_SCALE_HEAP;
@@ -80,7 +86,7 @@ function startDaemon(folder: string, profileDir?: string): Daemon {
   const log = path.join(folder, '..', 'ironlb.log');
   const fd = openSync(log, 'a');
   cli ??= compiledCli();
-  const flags = ['--max-old-space-size=4096', ...(heapDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapDir}`] : []), ...(process.env.ILBL_SCALE_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const flags = [...(heapDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapDir}`] : []), ...(process.env.ILBL_SCALE_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const args = [...flags, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), ...cli];
   if (split) {
     const controller = spawn(process.execPath, [...flags, ...cli, 'controller', '--config', folder, '--metrics', `127.0.0.1:${METRICS_PORT}`], { cwd: repo, stdio: ['ignore', fd, fd] });
@@ -224,6 +230,11 @@ async function runSize(n: number): Promise<Figures> {
     const idleCpuPct = ((cpuTicks(pid) - c0) / ticks / 5) * 100;
     const heap = (await metric('nodejs_heap_size_used_bytes')) ?? NaN;
     process.stdout.write(`  ${n}: idle CPU ${idleCpuPct.toFixed(1)}%, heap ${(heap / 2 ** 20).toFixed(0)} MiB, RSS now ${(procStatus(pid, 'VmRSS') / 2 ** 20).toFixed(0)} MiB, peak so far ${(Math.max(peak, procStatus(pid, 'VmHWM')) / 2 ** 20).toFixed(0)} MiB\n`);
+    if (process.env.ILBL_SCALE_QUICK && !heapDir) {
+      clearInterval(sampler);
+      return { n, allocatedS, routedS, peakRssMiB: Math.max(peak, procStatus(pid, 'VmHWM')) / 2 ** 20, heapMiB: heap / 2 ** 20, heapPerSvc: heap / n, idleCpuPct,
+        editP50: NaN, editP99: NaN, churnS: NaN, churnAdds: NaN, resets: NaN, restartS: NaN, ipsMoved: NaN, restartPeakRssMiB: NaN };
+    }
     if (heapDir) {
       mkdirSync(heapDir, { recursive: true });
       writeFileSync(path.join(heapDir, `metrics-${n}.txt`), await (await fetch(`http://127.0.0.1:${METRICS_PORT}/metrics`)).text());
@@ -336,7 +347,7 @@ async function runSize(n: number): Promise<Figures> {
   }
 }
 
-process.stdout.write(`scale: ${split ? 'split (controller + speaker processes)' : 'standalone'} ironlb, one file per Service, one pool, 4 BIRD receivers with graceful restart; ${cpus().length} CPUs\n`);
+process.stdout.write(`scale: ${split ? 'split (controller + speaker processes)' : 'standalone'} ironlb (node bin/ironlb.js${process.env.ILBL_SCALE_TSX ? ', sources under tsx' : ''}${process.env.IRONLB_V8_FLAGS !== undefined ? `, IRONLB_V8_FLAGS='${process.env.IRONLB_V8_FLAGS}'` : ''}${process.env.ILBL_SCALE_NODE_ARGS ? `, node ${process.env.ILBL_SCALE_NODE_ARGS}` : ''}), one file per Service, one pool, 4 BIRD receivers with graceful restart; ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}\n`);
 const results: Figures[] = [];
 for (const n of counts) {
   results.push(await runSize(n));
@@ -364,6 +375,6 @@ for (let i = 1; i < results.length; i++) {
   const a = results[i - 1]!;
   const b = results[i]!;
   const k = b.n / a.n;
-  process.stdout.write(`growth ${a.n} → ${b.n} (×${k}): start time ×${(b.routedS / a.routedS).toFixed(1)}, heap ×${(b.heapMiB / a.heapMiB).toFixed(1)} (linear would be ×${k})\n`);
+  process.stdout.write(`growth ${a.n} → ${b.n} (×${k}): start time ×${(b.routedS / a.routedS).toFixed(1)}, heap ×${(b.heapMiB / a.heapMiB).toFixed(1)}, peak RSS ×${(b.peakRssMiB / a.peakRssMiB).toFixed(1)} (linear would be ×${k})\n`);
 }
 process.stdout.write(`goals at 50k: routes@4 ≤ 15 s, peak RSS ≤ 512 MiB, idle CPU ≈ 0, edit p99 ≤ 20 ms, churn ≤ 2 s, restart ≤ 15 s, 0 IPs moved; load average ${loadavg()[0]!.toFixed(1)}\n`);

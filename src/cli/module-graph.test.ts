@@ -35,7 +35,8 @@ function chainTo(entry: string, target: string): string[] | undefined {
 }
 
 test('no static import chain from the command line reaches the Kubernetes client', () => {
-  assert.equal(chainTo(path.join(here, 'main.ts'), '@kubernetes/client-node')?.join(' → '), undefined);
+  // main.ts loads program.ts with a dynamic import (after the heap settings): walk both.
+  for (const entry of ['main.ts', 'program.ts']) assert.equal(chainTo(path.join(here, entry), '@kubernetes/client-node')?.join(' → '), undefined, entry);
 });
 
 test('the walk finds the client where it is imported', () => {

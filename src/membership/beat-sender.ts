@@ -12,6 +12,7 @@
 // (nice -10, per thread on Linux); without CAP_SYS_NICE that fails and it runs at the process's.
 import { Worker } from 'node:worker_threads';
 import { type DirectKind, directEpochMs, encodeDirect, epochAt, monotonicMs } from './direct.ts';
+import { retuneAfter } from '../daemon/heap-tuning.ts';
 
 const workerSource = `
 const { parentPort } = require('node:worker_threads');
@@ -108,6 +109,7 @@ export class BeatSender {
 
   private startWorker(): Worker {
     const w = new Worker(workerSource, { eval: true });
+    retuneAfter(w);
     w.unref();
     w.on('message', (m: { niced?: boolean; unsigned?: boolean }) => {
       if (m.niced !== undefined) this.o.onStarted?.(m.niced);

@@ -18,6 +18,7 @@ import type { Config } from '../../config/types.ts';
 import { defaultMaxDepth, defaultMaxFileBytes, sizeProblem } from './bounds.ts';
 import type { FileLoader, FolderResolver, LoadResult } from './folder-store.ts';
 import { restorePositions } from './resolve-positions.ts';
+import { appliedHeapFlags, reapplyHeapFlags, retuneAfter } from '../../daemon/heap-tuning.ts';
 
 interface Reply { readonly id: number; readonly objects: { object: LoadedObject['object']; source?: LoadedObject['source'] }[]; readonly diagnostics: Diagnostic[] }
 interface ResolveReply { readonly id: number; readonly config?: Config; readonly diagnostics: Diagnostic[]; readonly asks: [number, FieldPath][] }
@@ -140,12 +141,23 @@ export class WorkerLoader {
     const ts = import.meta.url.endsWith('.ts');
     const url = new URL(`./parse-worker.${ts ? 'ts' : 'js'}`, import.meta.url);
     // Sources run through tsx (bin/ironlb.js, tests): the worker registers it before loading its module.
+    // A tuned daemon's parser: its young generation capped at 2 MiB semi-spaces (its own modules
+    // would grow it to 8), and the flags set again first thing (starting an isolate puts
+    // semi-space-growth-factor back to 2: see daemon/heap-tuning.ts).
+    const heapFlags = appliedHeapFlags();
+    const options = heapFlags.length > 0 ? { resourceLimits: { maxYoungGenerationSizeMb: 6 } } : {};
+    // (eval'd code: CommonJS in the daemon, a module under --input-type=module; import() works in both)
+    const tuned = (then: string): string => `import('node:v8').then((v8) => { for (const f of ${JSON.stringify(heapFlags)}) v8.setFlagsFromString(f); }).then(${then});`;
+    const viaTsx = `async () => { (await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})).register(); await import(${JSON.stringify(url.href)}); }`;
     const w = ts
-      ? new Worker(`(async () => { (await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})).register(); await import(${JSON.stringify(url.href)}); })();`, { eval: true })
-      : new Worker(url);
+      ? new Worker(heapFlags.length > 0 ? tuned(viaTsx) : `(${viaTsx})();`, { eval: true, ...options })
+      : heapFlags.length > 0 ? new Worker(tuned(`() => import(${JSON.stringify(url.href)})`), { eval: true, ...options }) : new Worker(url);
+    retuneAfter(w);
     w.unref();
     this.parsed[slot] = 0;
     w.on('message', (r: { id: number }) => {
+      // Again with each reply: under tsx the worker starts one more isolate of its own (module hooks).
+      reapplyHeapFlags(heapFlags);
       const p = this.waiting.get(r.id);
       this.waiting.delete(r.id);
       p?.resolve(r);
