@@ -10,9 +10,6 @@
 // ILBL_SCALE_NODE_ARGS: node flags for the daemon (e.g. --trace-gc); IRONLB_V8_FLAGS is passed on
 // (the daemon's own heap settings, src/daemon/heap-tuning.ts; empty: node's defaults).
 // ILBL_SCALE_QUICK=1: each size ends once converged and idle (start, peak RSS, heap, idle CPU only).
-// ILBL_SCALE_SPLIT=1: split mode, `ironlb controller` and `ironlb speaker` as two processes on the
-// folder (the speaker reads the controller's status journal); RSS, CPU and profiles are the
-// speaker's, the heap figure the controller's.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, closeSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -58,8 +55,7 @@ spec: { ipAddressPools: [bench] }
 `;
 }
 
-interface Daemon { child: ChildProcess; started: number; log: string; controller?: ChildProcess }
-const split = process.env.ILBL_SCALE_SPLIT === '1';
+interface Daemon { child: ChildProcess; started: number; log: string }
 
 /**
  * The daemon as it ships and as users launch it: compiled once (tsc) into a private folder laid out
@@ -88,19 +84,12 @@ function startDaemon(folder: string, profileDir?: string): Daemon {
   cli ??= compiledCli();
   const flags = [...(heapDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapDir}`] : []), ...(process.env.ILBL_SCALE_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const args = [...flags, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), ...cli];
-  if (split) {
-    const controller = spawn(process.execPath, [...flags, ...cli, 'controller', '--config', folder, '--metrics', `127.0.0.1:${METRICS_PORT}`], { cwd: repo, stdio: ['ignore', fd, fd] });
-    const child = spawn(process.execPath, [...args, 'speaker', '--config', folder, '--node', 'bench', '--metrics', `127.0.0.1:${METRICS_PORT + 1}`, '--bfd-port', '18620:18621'], { cwd: repo, stdio: ['ignore', fd, fd] });
-    closeSync(fd);
-    return { child, controller, started: Date.now(), log };
-  }
   const child = spawn(process.execPath, [...args, 'standalone', '--config', folder, '--node', 'bench', '--metrics', `127.0.0.1:${METRICS_PORT}`, '--bfd-port', '18620:18621'], { cwd: repo, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   return { child, started: Date.now(), log };
 }
 
 async function stopDaemon(d: Daemon): Promise<void> {
-  if (d.controller) await stopDaemon({ child: d.controller, started: d.started, log: d.log });
   if (d.child.exitCode !== null) return;
   const done = new Promise((r) => d.child.once('exit', r));
   d.child.kill('SIGTERM');
@@ -347,7 +336,7 @@ async function runSize(n: number): Promise<Figures> {
   }
 }
 
-process.stdout.write(`scale: ${split ? 'split (controller + speaker processes)' : 'standalone'} ironlb (node bin/ironlb.js${process.env.ILBL_SCALE_TSX ? ', sources under tsx' : ''}${process.env.IRONLB_V8_FLAGS !== undefined ? `, IRONLB_V8_FLAGS='${process.env.IRONLB_V8_FLAGS}'` : ''}${process.env.ILBL_SCALE_NODE_ARGS ? `, node ${process.env.ILBL_SCALE_NODE_ARGS}` : ''}), one file per Service, one pool, 4 BIRD receivers with graceful restart; ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}\n`);
+process.stdout.write(`scale: standalone ironlb (node bin/ironlb.js${process.env.ILBL_SCALE_TSX ? ', sources under tsx' : ''}${process.env.IRONLB_V8_FLAGS !== undefined ? `, IRONLB_V8_FLAGS='${process.env.IRONLB_V8_FLAGS}'` : ''}${process.env.ILBL_SCALE_NODE_ARGS ? `, node ${process.env.ILBL_SCALE_NODE_ARGS}` : ''}), one file per Service, one pool, 4 BIRD receivers with graceful restart; ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}\n`);
 const results: Figures[] = [];
 for (const n of counts) {
   results.push(await runSize(n));
