@@ -7,7 +7,7 @@
 // secret; without a secret every Node object counts as live, as in MetalLB without memberlist.
 // Node conditions (NetworkUnavailable) and EndpointSlices from the store are applied on top.
 //
-// Fast failover: the owner of layer-2 IPs sends direct heartbeats (every 5 ms by default) to the
+// Fast failover: the owner of layer-2 IPs sends direct heartbeats (every 10 ms by default) to the
 // next node in MetalLB's order for each of its Services (speaker/l2-owner.ts l2Successors); that
 // node takes the IPs over as soon as `misses` of them are missing (membership/heartbeat.ts), marks
 // the owner suspect in the gossip, and yields again when the owner's heartbeats return or it
@@ -34,7 +34,7 @@ export interface MembershipOptions {
   /** Bind address; "" = every address. */
   readonly bindHost?: string;
   readonly periodMs?: number;
-  /** Layer-2 heartbeats from an owner to its successors (default 5 ms; 0 = off, gossip only). */
+  /** Layer-2 heartbeats from an owner to its successors (default 10 ms; 0 = off, gossip only). */
   readonly heartbeatMs?: number;
   /** Missed heartbeats that make the owner down for layer 2 (default 3). */
   readonly heartbeatMisses?: number;

@@ -148,11 +148,11 @@ export class OwnerWatch {
 
 /**
  * MetalLB has no such detector; these are ironlb's defaults (`--l2-heartbeat-interval`,
- * `--l2-heartbeat-misses`): every 5 ms, down after 18 ms of silence, which matches keepalived at
- * its fastest advert (10 ms: 3 adverts + skew = 36 ms) with room for the owner's jitter. At 10 ms
- * (35 ms) the median matched VRRP's but the p95 did not (src/l2/README.md, Figures).
+ * `--l2-heartbeat-misses`): every 10 ms, down after 35 ms of silence (keepalived at its fastest
+ * advert: 3 adverts + skew = 36 ms). 5 ms (18 ms) was tried as the default and dropped: at load
+ * ~4 its successors took over from live owners many times more often (src/l2/README.md, Figures).
  */
-export const defaultHeartbeatMs = 5;
+export const defaultHeartbeatMs = 10;
 export const defaultHeartbeatMisses = 3;
 
 /** The longest wait for an owner's second heartbeat (its heartbeat thread's first), whatever the deadline. */
