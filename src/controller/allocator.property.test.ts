@@ -202,6 +202,8 @@ test('automatic assignment never takes an address some Service requests, in any 
       assert.ok(keys.some((k) => askers.includes(k)), `${ip}, requested by ${askers.join(',')}, taken by ${keys.join(',')}`);
       requestedAndHeld++;
     }
-  }), { numRuns: 300 });
+  }), { numRuns: 1000 });
+  // 1,000 runs hold 56-67 requested addresses (6 runs); 300 runs once held exactly 10, failing here
+  // by chance: the check is about the generator, not luck.
   assert.ok(requestedAndHeld > 10, `only ${requestedAndHeld} requested addresses were held: the generator misses the point`);
 });
