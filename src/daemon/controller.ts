@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../observe/metrics.ts';
 import { fingerprint } from '../api/fingerprint.ts';
 import type { Service } from '../api/resources.ts';
-import { type ControllerStatus, type ServiceAssignment, serviceKey, type Snapshot, type SnapshotDelta, snapshotBase, type StatusEvent, type Store, withIngress, withLazyLists } from '../store/store.ts';
+import { type ControllerStatus, copyFields, type ServiceAssignment, serviceKey, type Snapshot, type SnapshotDelta, snapshotBase, type StatusEvent, type Store, withIngress, withLazyLists } from '../store/store.ts';
 import type { Allocate, AllocationResult } from './engines.ts';
 import { CappedLog } from '../observe/log.ts';
 
@@ -142,7 +142,7 @@ export class ControllerRole {
     // it, i.e. the start's 50,000 IPAllocated events and its `changed` Map (~9 MiB at 50k).
     const assigned = r.services;
     const ipsOf = (key: string): readonly string[] => assigned[key]?.ips ?? [];
-    const base = { ...snapshotBase(s), status };
+    const base = copyFields(snapshotBase(s), { status });
     if (!delta || !r.changed || this.allocatedGeneration === undefined) {
       this.allocated = new Map(s.services.map((svc) => { const key = serviceKey(svc); return [key, withIngress(svc, ipsOf(key))]; }));
       this.allocatedGeneration = s.generation;
@@ -162,7 +162,7 @@ export class ControllerRole {
     this.allocatedGeneration = s.generation;
     // The list of every Service is built only if a consumer reads it (an edit's read the delta).
     const allocated = this.allocated;
-    return withLazyLists({ ...base, delta: { from, servicesOnly: true, upserted: [...upserted.values()], deleted: delta.deleted, ...(delta.slices ? { slices: delta.slices } : {}) } }, () => [...allocated.values()], () => s.objects);
+    return withLazyLists(copyFields(base, { delta: { from, servicesOnly: true, upserted: [...upserted.values()], deleted: delta.deleted, ...(delta.slices ? { slices: delta.slices } : {}) } }), () => [...allocated.values()], () => s.objects);
   }
 
   /**

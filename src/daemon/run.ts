@@ -145,7 +145,9 @@ export async function runDaemon(roles: { controller: boolean; speaker: boolean; 
   const logConfigWarnings = configWarningLog(logger);
   const listener: StoreListener = {
     snapshot(s: Snapshot) {
-      logConfigWarnings(s.diagnostics, nodeAddressWarnings(s.nodes, s.config));
+      // A Services-only snapshot has the Config and Nodes of the last one (a Node change is not
+      // Services-only): nothing new to warn about, and reading `nodes` would list every Node.
+      if (s.delta?.servicesOnly !== true) logConfigWarnings(s.diagnostics, nodeAddressWarnings(s.nodes, s.config));
       metrics.configLoaded.set(1);
       metrics.configStale.set(s.stale ? 1 : 0);
       // Not for an edit of Services alone: reading `services` builds the list of every Service (a

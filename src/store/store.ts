@@ -198,7 +198,7 @@ export interface Snapshot {
 export function withLazyLists(base: SnapshotBase, services: () => readonly Service[], objects: () => readonly LoadedObject[]): Snapshot {
   let svc: readonly Service[] | undefined;
   let obj: readonly LoadedObject[] | undefined;
-  return Object.defineProperties({ ...base }, {
+  return Object.defineProperties(copyFields(base), {
     services: { get: () => (svc ??= services()), enumerable: true, configurable: true },
     objects: { get: () => (obj ??= objects()), enumerable: true, configurable: true },
   }) as Snapshot;
@@ -208,8 +208,20 @@ export type SnapshotBase = Omit<Snapshot, 'services' | 'objects'>;
 
 /** The fields of `s` but its lists and its delta, without reading the lists (a spread would build them). */
 export function snapshotBase(s: Snapshot): SnapshotBase {
-  const { generation, config, endpointSlices, nodes, namespaces, diagnostics, status, stale } = s;
-  return { generation, config, endpointSlices, nodes, namespaces, diagnostics, status, ...(stale !== undefined ? { stale } : {}) };
+  const { generation, config, namespaces, diagnostics, status, stale } = s;
+  const base = { generation, config, namespaces, diagnostics, status, ...(stale !== undefined ? { stale } : {}) };
+  // endpointSlices and nodes may be lazy too (the Kubernetes store's): carried as they are, unread.
+  for (const k of ['endpointSlices', 'nodes'] as const) {
+    Object.defineProperty(base, k, Object.getOwnPropertyDescriptor(s, k) ?? { value: s[k], enumerable: true, configurable: true, writable: true });
+  }
+  return base as SnapshotBase;
+}
+
+/** A copy of `o`'s own fields with their getters as getters (a spread would read, i.e. build, lazy lists). */
+export function copyFields<T extends object>(o: T, extra?: Partial<T>): T {
+  const out = Object.defineProperties({}, Object.getOwnPropertyDescriptors(o)) as T;
+  for (const [k, v] of Object.entries(extra ?? {})) Object.defineProperty(out, k, { value: v, enumerable: true, configurable: true, writable: true });
+  return out;
 }
 
 export interface Rejection {

@@ -12,7 +12,7 @@ import type { EndpointSlice, Namespace, Node, Secret, Service } from '../../api/
 import type { Config } from '../../config/types.ts';
 import type { ConfigResolver } from '../files/folder-store.ts';
 import type { ControllerStatus, PoolUsage, ServiceAssignment, Snapshot } from '../store.ts';
-import { serviceKey } from '../store.ts';
+import { serviceKey, withLazyLists } from '../store.ts';
 import type { Json } from './kube-client.ts';
 
 export const allocatedFromPoolAnnotation = 'metallb.io/ip-allocated-from-pool';
@@ -73,9 +73,9 @@ export function statusFromObjects(services: readonly Service[], pools: readonly 
  * keeps what it wrote after that), and at 50k Services building it for every burst cost more than
  * the rest of the snapshot.
  */
-function lazyStatus(services: readonly Service[], pools: readonly Json[]): ControllerStatus {
+function lazyStatus(services: () => readonly Service[], pools: readonly Json[]): ControllerStatus {
   let built: ControllerStatus | undefined;
-  const get = () => (built ??= statusFromObjects(services, pools));
+  const get = () => (built ??= statusFromObjects(services(), pools));
   return {
     get services() { return get().services; },
     get pools() { return get().pools; },
@@ -110,12 +110,27 @@ export class SnapshotAssembler {
     return result;
   }
 
-  assemble(o: ObjectsByKind): AssembleResult {
+  /** What the last full build worked out from the configuration objects (reused while they are unchanged). */
+  private lastFixed: { namespaces: Namespace[]; frrObjects: LoadedObject[]; pools: Json[] } | undefined;
+
+  /**
+   * `configUnchanged`: the caller knows that no configuration object, Secret, Namespace or
+   * FRRConfiguration changed since the last call (only Services, EndpointSlices or Nodes did):
+   * the last build's Config and config-derived parts are reused without reading `o.config`,
+   * `o.secrets`, `o.namespaces` or `o.frrConfigurations`. Ignored while the configuration in force
+   * is refused (that build is a full one).
+   */
+  assemble(o: ObjectsByKind, opts: { configUnchanged?: boolean } = {}): AssembleResult {
+    const fixed = this.lastFixed;
+    if (opts.configUnchanged && fixed && this.lastResolved?.config !== undefined && this.lastGood) {
+      return { kind: 'snapshot', snapshot: this.build(o, this.lastGood, fixed) };
+    }
+    const config = o.config;
     const present = new Set<string>();
     const configObjects: LoadedObject[] = [];
     const diagnostics: Diagnostic[] = [];
     const keyParts: string[] = [];
-    for (const raw of o.config) {
+    for (const raw of config) {
       present.add(idOf(raw));
       keyParts.push(`${idOf(raw)}@${specVersion(raw)}`);
       const r = this.load(raw);
@@ -160,23 +175,38 @@ export class SnapshotAssembler {
       if (this.lastResolved.config) this.lastGood = { config: this.lastResolved.config, objects: configObjects, diagnostics: all.filter((d) => d.severity !== 'error') };
     }
 
-    const services = o.services as unknown as Service[];
-    const pools = o.config.filter((c) => c.kind === 'IPAddressPool');
-    const build = (good: NonNullable<typeof this.lastGood>): Snapshot => ({
-      generation: ++this.generation,
-      config: good.config,
-      objects: frr.objects.length > 0 ? [...good.objects, ...frr.objects] : good.objects,
-      services,
-      endpointSlices: o.endpointSlices as unknown as EndpointSlice[],
-      nodes: o.nodes as unknown as Node[],
-      namespaces,
-      diagnostics: good.diagnostics,
-      status: lazyStatus(services, pools),
-    });
+    const pools = config.filter((c) => c.kind === 'IPAddressPool');
+    const parts = { namespaces, frrObjects: frr.objects, pools };
+    this.lastFixed = parts;
+    const build = (good: NonNullable<typeof this.lastGood>) => this.build(o, good, parts);
     if (this.lastResolved.config === undefined) {
       return { kind: 'rejected', diagnostics: this.lastResolved.diagnostics, configKey: key, ...(this.lastGood ? { snapshot: build(this.lastGood) } : {}) };
     }
     return { kind: 'snapshot', snapshot: build(this.lastGood!) };
+  }
+
+  private build(o: ObjectsByKind, good: NonNullable<typeof this.lastGood>, parts: NonNullable<typeof this.lastFixed>): Snapshot {
+    // Services, EndpointSlices and Nodes are read when a consumer reads them, not here: `o` may
+    // hand them out lazily (the Kubernetes store does: its informers hold the world, and an edit's
+    // consumers read the delta), so a build costs what changed rather than a copy of every object.
+    let services: Service[] | undefined;
+    const servicesNow = () => (services ??= o.services as unknown as Service[]);
+    const objects = parts.frrObjects.length > 0 ? [...good.objects, ...parts.frrObjects] : good.objects;
+    const s = withLazyLists({
+      generation: ++this.generation,
+      config: good.config,
+      endpointSlices: [],
+      nodes: [],
+      namespaces: parts.namespaces,
+      diagnostics: good.diagnostics,
+      status: lazyStatus(servicesNow, parts.pools),
+    }, servicesNow, () => objects);
+    let slices: EndpointSlice[] | undefined;
+    let nodes: Node[] | undefined;
+    return Object.defineProperties(s, {
+      endpointSlices: { get: () => (slices ??= o.endpointSlices as unknown as EndpointSlice[]), enumerable: true, configurable: true },
+      nodes: { get: () => (nodes ??= o.nodes as unknown as Node[]), enumerable: true, configurable: true },
+    });
   }
 
   /**

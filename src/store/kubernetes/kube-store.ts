@@ -9,8 +9,8 @@ import type { ConfigResolver, StoreLogger } from '../files/folder-store.ts';
 import { ConfigRejectedError } from '../files/folder-store.ts';
 import { formatDiagnostic } from '../../api/diagnostics.ts';
 import type { EndpointSlice, Service } from '../../api/resources.ts';
-import type { ControllerStatus, FrrConfigurationProblem, Snapshot, SnapshotDelta, SpeakerStatus, SpeakerStatusWrite, Store, StoreListener } from '../store.ts';
-import { SnapshotAssembler } from './assemble.ts';
+import { type ControllerStatus, copyFields, type FrrConfigurationProblem, type Snapshot, type SnapshotDelta, type SpeakerStatus, type SpeakerStatusWrite, type Store, type StoreListener } from '../store.ts';
+import { type ObjectsByKind, SnapshotAssembler } from './assemble.ts';
 import { ConfigurationStateWriter } from './configuration-state.ts';
 import { ControllerStatusWriter } from './controller-writer.ts';
 import type { Json, KubeClient } from './kube-client.ts';
@@ -139,8 +139,12 @@ export class KubernetesStore implements Store {
   private onClose: (() => void) | undefined;
   private lastFrrProblems = '';
 
+  /** A configuration object, Secret, Namespace or FRRConfiguration changed since the last build (see assemble's configUnchanged). */
+  private configDirty = true;
+
   private assemble() {
-    const r = this.assembler.assemble(this.objects());
+    const r = this.assembler.assemble(this.objects(), { configUnchanged: !this.configDirty });
+    this.configDirty = false;
     // A refused FRRConfiguration keeps its last version that loaded; said once per change.
     const problems = this.assembler.frrDiagnostics.map(formatDiagnostic);
     if (problems.join('\n') !== this.lastFrrProblems) {
@@ -168,23 +172,58 @@ export class KubernetesStore implements Store {
     return this.last;
   }
 
-  private objects() {
+  /**
+   * What the assembler reads, each list made when read: the configuration kinds only by a full
+   * build (a configuration change, the first one). Services, EndpointSlices and Nodes (the world:
+   * every object the cluster holds) only i.e. when a consumer of the snapshot reads that list:
+   * an edit's consumers read its delta, so a Services-only build copies none of them.
+   */
+  private objects(): ObjectsByKind {
     const list = (kind: string) => this.reflectors.get(kind)?.list() ?? [];
     return {
-      config: res.metallbConfig.flatMap((r) => list(r.kind)),
-      secrets: [...list('Secret'), ...list('FrrK8sSecret')],
-      frrConfigurations: list('FRRConfiguration'),
-      namespaces: list('Namespace'),
-      services: list('Service'),
-      endpointSlices: list('EndpointSlice'),
-      nodes: list('Node'),
+      get config() { return res.metallbConfig.flatMap((r) => list(r.kind)); },
+      get secrets() { return [...list('Secret'), ...list('FrrK8sSecret')]; },
+      get frrConfigurations() { return list('FRRConfiguration'); },
+      get namespaces() { return list('Namespace'); },
+      get services() { return list('Service'); },
+      get endpointSlices() { return list('EndpointSlice'); },
+      get nodes() { return list('Node'); },
     };
+  }
+
+  /** EndpointSlices by their Service's key, then by their own key (kept on every watch event). */
+  private readonly slicesByService = new Map<string, Map<string, Json>>();
+  /** Each EndpointSlice's Service as last indexed (its label may change or vanish on an update). */
+  private readonly sliceOwner = new Map<string, string>();
+
+  private indexSlice(change: 'add' | 'update' | 'delete', obj: Json): void {
+    const key = objectKey(obj);
+    const before = this.sliceOwner.get(key);
+    const after = change === 'delete' ? undefined : sliceService(obj);
+    if (before !== undefined && before !== after) {
+      const m = this.slicesByService.get(before);
+      m?.delete(key);
+      if (m?.size === 0) this.slicesByService.delete(before);
+      this.sliceOwner.delete(key);
+      this.pending.slices.add(before); // the Service it left is re-planned too
+    }
+    if (after === undefined) return;
+    let m = this.slicesByService.get(after);
+    if (!m) this.slicesByService.set(after, (m = new Map()));
+    m.set(key, obj);
+    this.sliceOwner.set(key, after);
+  }
+
+  /** The EndpointSlices of one Service as the informer holds them (from the index: no scan). */
+  slicesOf(service: string): Json[] {
+    return [...(this.slicesByService.get(service)?.values() ?? [])];
   }
 
   /** What changed since the last snapshot handed out: its delta (see SnapshotDelta in store.ts). */
   private pending = { upserted: new Set<string>(), deleted: new Set<string>(), slices: new Set<string>(), other: false };
 
   private changed(kind: string, change: 'add' | 'update' | 'delete', obj: Json): void {
+    if (kind !== 'Service' && kind !== 'EndpointSlice' && kind !== 'Node') this.configDirty = true;
     if (kind === 'Service') {
       const key = objectKey(obj);
       this.controllerWriter?.touched(key);
@@ -195,9 +234,11 @@ export class KubernetesStore implements Store {
         this.pending.deleted.delete(key);
         this.pending.upserted.add(key);
       }
-    } else if (kind === 'EndpointSlice' && sliceService(obj) !== undefined) {
+    } else if (kind === 'EndpointSlice') {
       // A Service's endpoints: that Service is re-planned with its slices, not the whole world.
-      this.pending.slices.add(sliceService(obj)!);
+      this.indexSlice(change, obj);
+      const svc = sliceService(obj);
+      if (svc !== undefined) this.pending.slices.add(svc);
     } else if (!configKinds.has(kind)) {
       // The configuration kinds are judged by the resolved Config itself (accept() compares it):
       // a status write on a pool changes no Config and costs no full recomputation.
@@ -252,8 +293,7 @@ export class KubernetesStore implements Store {
     const services = this.reflectors.get('Service')!.cache;
     let slices: Map<string, Json[]> | undefined;
     if (p.slices.size > 0) {
-      slices = new Map([...p.slices].map((k) => [k, []]));
-      for (const o of this.reflectors.get('EndpointSlice')?.cache.values() ?? []) slices.get(sliceService(o) ?? '')?.push(o);
+      slices = new Map([...p.slices].map((k) => [k, this.slicesOf(k)]));
       for (const k of p.slices) if (!p.deleted.has(k)) p.upserted.add(k);
     }
     // Own status writes come back as updates and are named too: the delta is advisory, and a
@@ -265,7 +305,8 @@ export class KubernetesStore implements Store {
       deleted: [...p.deleted],
       ...(slices ? { slices: slices as unknown as ReadonlyMap<string, EndpointSlice[]> } : {}),
     };
-    this.last = { ...s, ...(stale ? { stale } : {}), ...(delta ? { delta } : {}) };
+    // Not a spread: that would read (build) the snapshot's lazy lists.
+    this.last = copyFields(s, { ...(stale ? { stale } : {}), ...(delta ? { delta } : {}) });
     this.listener?.snapshot(this.last);
   }
 
