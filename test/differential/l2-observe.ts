@@ -2,7 +2,8 @@
 // bgp-world.ts and records, after the start and after each step, which nodes answer ARP/NDP for
 // each Service address (asked from the client namespace, every address at once, until final).
 import type { ControlPlane } from '../cluster/index.ts';
-import { eachStep, type Implementation, keyedDifferences, recordSteps, withScenario } from './bgp-observe.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { eachStep, type Implementation, keyedDifferences, recordSteps, speakerEvents, speakerEventsOf, withScenario } from './bgp-observe.ts';
 import { type BgpWorld, settleOn } from './bgp-world.ts';
 import type { L2Scenario } from './l2-scenarios.ts';
 
@@ -38,14 +39,30 @@ export async function runL2Scenario(cp: ControlPlane, world: BgpWorld, impl: Imp
   const names = s.services.map((x) => x.name);
   return withScenario(cp, world, impl, s, `l2-${s.name}`, async (ns) => {
     let ips = await ingress(cp, ns, names);
-    return recordSteps<Record<string, string[]>>(cp, ns, s, expect, (step, want, before) => {
+    return recordSteps<Record<string, string[]>>(cp, ns, s, expect, async (step, want, before) => {
       const slow = { minMs: step === 'start' ? 10_000 : 5000, quietMs: 3000, maxMs: 40_000 };
-      return settleOn(() => answers(world, ips), want ? { minMs: 5000, quietMs: 3000, maxMs: 40_000, expect: want, before: before ?? nobody(ips) } : slow, 500);
+      const seen = await settleOn(() => answers(world, ips), want ? { minMs: 5000, quietMs: 3000, maxMs: 40_000, expect: want, before: before ?? nobody(ips) } : slow, 500);
+      if (step === 'start') await startWarnings(cp, ns, names, expect);
+      return seen;
     }, async () => {
       // A deleted Service's address is still asked about: nobody should answer for it.
       ips = await ingress(cp, ns, names);
     });
   });
+}
+
+/**
+ * A Warning the speakers write only in the starting state (announceFailed, for interfaces no node
+ * has) must be written before the first step changes that state: with nobody answering, the start
+ * settles at once, and MetalLB's speaker sometimes writes its Warning a few seconds later (never,
+ * once the step has put the interfaces right). Waits, up to 30 s, for the Warnings `expect` lists.
+ */
+async function startWarnings(cp: ControlPlane, ns: string, names: string[], expect: L2Record | undefined): Promise<void> {
+  const want = Object.entries(expect?.[speakerEvents] ?? {}).flatMap(([svc, lines]) => lines.filter((l) => l.startsWith('Warning ')).map((l) => [svc, l] as const));
+  for (let t = Date.now(); want.length > 0 && Date.now() - t < 30_000; await sleep(500)) {
+    const got = await speakerEventsOf(cp, ns, names);
+    if (want.every(([svc, l]) => got[svc]?.includes(l))) return;
+  }
 }
 
 /** Every difference between two layer-2 records, one line each. */
