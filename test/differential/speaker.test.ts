@@ -31,7 +31,8 @@ describe(`MetalLB's speaker v${toolVersions.metallb} outside a pod`, { ...cluste
     const speaker = await startMetallbSpeaker(cp, ns, 'diff-node-a', 'speaker-a');
     try {
       let state: { status?: { result?: string } } | undefined;
-      for (let i = 0; i < 100 && state?.status?.result === undefined; i++) {
+      // MetalLB first writes the object with result Unknown, then its verdict: wait for the verdict.
+      for (let i = 0; i < 100 && (state?.status?.result === undefined || state.status.result === 'Unknown'); i++) {
         const r = await cp.request('GET', `/apis/metallb.io/v1beta1/namespaces/${ns}/configurationstates/speaker-diff-node-a`);
         if (r.status === 200) state = r.body as typeof state;
         await sleep(200);
