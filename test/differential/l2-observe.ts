@@ -48,7 +48,7 @@ export async function runL2Scenario(cp: ControlPlane, world: BgpWorld, impl: Imp
       // A deleted Service's address is still asked about: nobody should answer for it.
       ips = await ingress(cp, ns, names);
     });
-  });
+  }, { speakersFirst: true });
 }
 
 /**
