@@ -4,6 +4,8 @@
 // receivers; peak RSS; heap bytes per Service; idle CPU; one-Service edit (add / change / delete)
 // → route at all 4 receivers, p50/p99 over 100 edits; churn of 1k creates + 1k deletes settling;
 // and a restart with graceful restart (every route re-announced: End-of-RIB at all 4; IPs moved).
+// Session resets during edits and churn are the state changes BIRD (debug states, events) or ironlb
+// logged, each printed with those log lines; the negotiated hold time is BIRD's 9 s.
 // Figures are printed, never asserted. ILBL_SCALE_PROFILE=DIR adds --cpu-prof to the daemon (start and restart).
 // ILBL_SCALE_HEAP=DIR: once converged and idle, a heap snapshot of the daemon's main thread and its
 // /metrics and smaps_rollup go to DIR, and the size ends there (no edits, churn or restart).
@@ -120,7 +122,7 @@ class Receiver {
   private offset = 0;
   constructor(readonly r: { address: string; port: number; asn: number }, n: number) {
     this.bird = new BirdDaemon({ name: `scale-rx${n}`, address: r.address, port: r.port, asn: r.asn, neighbors: [{ address: SPEAKER, asn: 64513, gracefulRestart: true }] },
-      ['timeformat log "%F %T.%3f";']);
+      ['timeformat log "%F %T.%3f";', 'debug protocols { states, events };']);
   }
   get logFile(): string { return path.join(this.bird.dir, 'bird.log'); }
   async count(): Promise<number> { return this.bird.count('master4'); }
@@ -139,11 +141,33 @@ class Receiver {
     const end = text.lastIndexOf('\n') + 1;
     this.offset += Buffer.byteLength(text.slice(0, end));
     const out = text.slice(0, end).split('\n').filter((l) => l !== '');
-    for (const l of out) if (/ > added/.test(l)) this.added++;
+    for (const l of out) {
+      if (/ > added/.test(l)) this.added++;
+      else if (!ROUTE_LINE.test(l)) { this.events.push(l); if (this.events.length > 400) this.events.splice(0, 200); }
+    }
     return out;
   }
+  /** The session's state and event lines (debug states, events; errors), kept to say why a session changed. */
+  events: string[] = [];
   /** Route additions logged (debug routes) since the last reset: a full resend would show here. */
   added = 0;
+}
+
+/** BIRD's lines (debug states, events; errors) that say the BGP session changed state. */
+const BIRD_SESSION_CHANGE = /State changed|session closed|graceful restart|Hold timer|Connection (?:lost|closed|stalled)|Error:|Received:/i;
+/** A `show protocols` time (HH:MM:SS.mmm, BIRD's default) in ms of the day; NaN if not one. */
+const sinceMs = (t: string): number => {
+  const m = /(\d\d):(\d\d):(\d\d)(?:\.(\d{3}))?$/.exec(t);
+  return m ? ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3])) * 1000 + Number(m[4] ?? 0) : NaN;
+};
+/** A route line of `debug routes` (the rest of the log is states, events and errors). */
+const ROUTE_LINE = / [<>] (?:added|removed|updated|ignored|filtered)\b/;
+
+/** ironlb's log lines since `offset` about BGP sessions (state changes, NOTIFICATIONs, errors) for peer `name`. */
+function ironlbSessionLines(log: string, offset: number, name: string): string[] {
+  const text = readFileSync(log, 'utf8').slice(offset);
+  const re = new RegExp(`\\b${name}\\b`);
+  return text.split('\n').filter((l) => re.test(l)).filter((l) => /BGP session|NOTIFICATION|BGP error|flapping/.test(l));
 }
 
 const stamp = (line: string): number => {
@@ -178,6 +202,8 @@ function pct(xs: number[], q: number): number {
 interface Figures {
   n: number; allocatedS: number; routedS: number; peakRssMiB: number; heapMiB: number; heapPerSvc: number; idleCpuPct: number;
   editP50: number; editP99: number; churnS: number; churnAdds: number; resets: number; restartS: number; ipsMoved: number; restartPeakRssMiB: number;
+  /** Per receiver whose session state changed during edits and churn: what BIRD and ironlb logged. */
+  resetWhy?: string[];
 }
 
 async function establishedSince(rx: Receiver): Promise<string> {
@@ -248,6 +274,8 @@ async function runSize(n: number): Promise<Figures> {
 
     // 100 edits, one at a time: add, change (new IP), delete.
     const since = await Promise.all(rx.map(establishedSince));
+    const logOffset = statSync(d.log).size;
+    for (const r of rx) { r.lines(); r.events = []; }
     for (const r of rx) await r.debugRoutes(true);
     const latencies: number[] = [];
     const lost: string[] = [];
@@ -288,7 +316,26 @@ async function runSize(n: number): Promise<Figures> {
     for (const r of rx) r.lines();
     const addLines = rx.reduce((n, r) => n + r.added, 0);
     const after = await Promise.all(rx.map(establishedSince));
-    const resets = after.filter((a, i) => a !== since[i]).length;
+    // A reset is a state change BIRD or ironlb logged. BIRD's "since" is no evidence on its own: BIRD 2
+    // prints it as the wall clock now minus the monotonic age (lib/timer.c tm_format_time), the wall
+    // clock read lazily later in the loop pass than the monotonic one, so a busy BIRD shows the same
+    // instant a few ms later (seen: 2 of 150 `show protocols` moved 2 and 28 ms while a `show route`
+    // ran). A move with nothing logged is printed as such, not counted.
+    const resetWhy: string[] = [];
+    let resets = 0;
+    rx.forEach((r, i) => {
+      const bird = r.events.filter((l) => l.includes('n_127_0_0_80') && BIRD_SESSION_CHANGE.test(l)).slice(-12);
+      const ours = ironlbSessionLines(d!.log, logOffset, `rx${i + 1}`).filter((l) => !/"msg":"BGP session Established"/.test(l) || /"from":"Established"/.test(l)).slice(-8);
+      const movedMs = sinceMs(after[i]!) - sinceMs(since[i]!);
+      if (bird.length === 0 && ours.length === 0 && Math.abs(movedMs) < 1000) {
+        if (after[i] !== since[i]) process.stdout.write(`  ${n}: rx${i + 1} shows established-since ${since[i]} → ${after[i]} (${movedMs} ms) with no state change logged by BIRD or ironlb: BIRD's display, not a reset\n`);
+        return;
+      }
+      resets++;
+      const why = `rx${i + 1} (since ${since[i]} → ${after[i]}): BIRD: ${bird.join(' | ') || '(nothing logged)'}; ironlb: ${ours.join(' | ') || '(nothing logged)'}`;
+      resetWhy.push(why);
+      process.stdout.write(`  ${n}: session reset at ${why}\n`);
+    });
     process.stdout.write(`  ${n}: churn ${churn}+${churn} settled ${churnS.toFixed(2)} s, session resets ${resets}\n`);
     for (const r of rx) await r.debugRoutes(false);
     const churnAdds = addLines;
@@ -326,7 +373,7 @@ async function runSize(n: number): Promise<Figures> {
     process.stdout.write(`  ${n}: restart → End-of-RIB at all 4 in ${restartS.toFixed(1)} s (routes ${counts.join('/')}), IPs moved ${ipsMoved}\n`);
     return {
       n, allocatedS, routedS, peakRssMiB, heapMiB: heap / 2 ** 20, heapPerSvc: heap / n, idleCpuPct, editP50, editP99, churnS, churnAdds, resets, restartS, ipsMoved,
-      restartPeakRssMiB: peak2 / 2 ** 20,
+      restartPeakRssMiB: peak2 / 2 ** 20, resetWhy,
     };
   } finally {
     if (d) await stopDaemon(d);
@@ -366,4 +413,5 @@ for (let i = 1; i < results.length; i++) {
   const k = b.n / a.n;
   process.stdout.write(`growth ${a.n} → ${b.n} (×${k}): start time ×${(b.routedS / a.routedS).toFixed(1)}, heap ×${(b.heapMiB / a.heapMiB).toFixed(1)}, peak RSS ×${(b.peakRssMiB / a.peakRssMiB).toFixed(1)} (linear would be ×${k})\n`);
 }
+for (const f of results) for (const w of f.resetWhy ?? []) process.stdout.write(`session reset at ${f.n}: ${w}\n`);
 process.stdout.write(`goals at 50k: routes@4 ≤ 15 s, peak RSS ≤ 512 MiB, idle CPU ≈ 0, edit p99 ≤ 20 ms, churn ≤ 2 s, restart ≤ 15 s, 0 IPs moved; load average ${loadavg()[0]!.toFixed(1)}\n`);
