@@ -29,6 +29,7 @@
 #include <linux/if_packet.h>
 #include <linux/netlink.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <string>
 #include <vector>
@@ -284,7 +285,20 @@ void OnConnectWritable(uv_poll_t* h, int status, int events) {
   FinishConnect(req, err);
 }
 
-void OnConnectTimeout(uv_timer_t* h) { FinishConnect(static_cast<ConnectReq*>(h->data), ETIMEDOUT); }
+// libuv runs due timers before it polls: after a stall of the JS thread (a long synchronous pass)
+// the deadline fires before the handshake that completed meanwhile is seen. Ask the socket first.
+void OnConnectTimeout(uv_timer_t* h) {
+  auto* req = static_cast<ConnectReq*>(h->data);
+  struct pollfd p = {req->fd, POLLOUT, 0};
+  if (poll(&p, 1, 0) == 1 && (p.revents & (POLLOUT | POLLERR | POLLHUP)) != 0) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(req->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+    FinishConnect(req, err);
+    return;
+  }
+  FinishConnect(req, ETIMEDOUT);
+}
 
 // tcpConnect({family, address, port, localAddress?, localPort?, md5?, ttl?, minTtl?,
 //             bindToDevice?, timeoutMs?}, cb(err, fd))

@@ -123,10 +123,19 @@ export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+  /**
+   * Runs `fn` once the input already waiting has been read. Node's loop runs due timers before it
+   * polls the sockets, so after a stall of the event loop (a long synchronous pass) a deadline
+   * fires before the messages that arrived meanwhile are seen; a timer that judges the peer's
+   * silence calls this first (as BIRD re-arms its hold timer when input is waiting). Absent: at once.
+   */
+  afterIo?(fn: () => void): void;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => { const t = setTimeout(fn, ms); t.unref?.(); return t; },
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  // A timer callback runs in the timers phase; setImmediate's in the check phase, after the poll.
+  afterIo: (fn) => { setImmediate(fn); },
 };

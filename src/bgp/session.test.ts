@@ -94,6 +94,25 @@ test('established session sends keepalives every hold/3 and expires the hold tim
   assert.ok(sock.destroyed || !sock.writable);
 });
 
+test('a hold timer due while our loop stalled reads the waiting input first: a KEEPALIVE that came meanwhile keeps the session', () => {
+  // Node runs due timers before it polls the sockets: after a long synchronous pass, the hold
+  // timer fires before the peer's KEEPALIVEs that queued meanwhile are read (systemClock.afterIo).
+  const { clock, sock, s } = setup();
+  const afterIo: (() => void)[] = [];
+  (clock as Clock).afterIo = (fn) => { afterIo.push(fn); };
+  s.feed(Buffer.concat([peerOpen(), KEEPALIVE]));
+  clock.advance(9000); // the deadline passes during the stall
+  s.feed(KEEPALIVE); // the poll phase: the KEEPALIVE that waited in the socket
+  for (const fn of afterIo.splice(0)) fn();
+  assert.equal(s.state, 'Established');
+  assert.deepEqual(sock.notifications, []);
+  // Real silence still ends it: nothing came in the next hold time.
+  clock.advance(9000);
+  for (const fn of afterIo.splice(0)) fn();
+  assert.equal(s.state, 'Idle');
+  assert.deepEqual(sock.notifications, ['4/0']);
+});
+
 test('hold time 0 negotiated: no keepalives, no expiry', () => {
   const { clock, sock, s } = setup(0);
   s.feed(Buffer.concat([peerOpen(0), KEEPALIVE]));

@@ -276,7 +276,12 @@ export class Session {
     this.stopTimer(t);
     if (seconds <= 0) return;
     const ev: FsmEvent = t === 'hold' ? { type: 'HoldTimerExpires' } : { type: 'KeepaliveTimerExpires' };
-    this.timers.set(t, this.opts.clock.setTimeout(() => { this.timers.delete(t); this.dispatch(ev); }, seconds * 1000));
+    const clock = this.opts.clock;
+    const fire = (): void => { if (this.timers.get(t) !== handle) return; this.timers.delete(t); this.dispatch(ev); };
+    // The hold timer judges the peer's silence: read what arrived while our loop was held up
+    // first (a message restarts the timer, and this expiry is then stale).
+    const handle: unknown = clock.setTimeout(() => (t === 'hold' && clock.afterIo ? clock.afterIo(fire) : fire()), seconds * 1000);
+    this.timers.set(t, handle);
   }
 
   private stopTimer(t: Timer): void {

@@ -59,10 +59,18 @@ export const plainTransport: BgpTransport = {
     refuseNative(o);
     return new Promise<net.Socket>((resolve, reject) => {
       const socket = net.connect({ host: o.peerAddress, port: o.peerPort, ...(o.localAddress ? { localAddress: o.localAddress } : {}) });
-      // ETIMEDOUT like the native transport's: no answer is not a missing transport feature.
-      const timer = setTimeout(() => { socket.destroy(); reject(Object.assign(new Error(`connect to ${o.peerAddress}:${o.peerPort} timed out after ${o.timeoutMs} ms`), { code: 'ETIMEDOUT' })); }, o.timeoutMs);
-      socket.once('connect', () => { clearTimeout(timer); socket.removeListener('error', onError); resolve(socket); });
-      const onError = (e: Error): void => { clearTimeout(timer); socket.destroy(); reject(e); };
+      let settled = false;
+      // ETIMEDOUT like the native transport's: no answer is not a missing transport feature. Judged
+      // after the poll phase (setImmediate): after a stall of our loop the deadline is due before
+      // the connection that completed meanwhile is seen.
+      const timer = setTimeout(() => setImmediate(() => {
+        if (settled) return;
+        settled = true;
+        socket.destroy();
+        reject(Object.assign(new Error(`connect to ${o.peerAddress}:${o.peerPort} timed out after ${o.timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+      }), o.timeoutMs);
+      socket.once('connect', () => { clearTimeout(timer); socket.removeListener('error', onError); if (settled) { socket.destroy(); return; } settled = true; resolve(socket); });
+      const onError = (e: Error): void => { clearTimeout(timer); socket.destroy(); if (!settled) { settled = true; reject(e); } };
       socket.once('error', onError);
     });
   },

@@ -94,6 +94,21 @@ test('connect errors: refused, bad address, bad device; no fd leaks', { timeout:
   assert.equal(fds(), before);
 });
 
+test('a connection that completed while our loop stalled past the connect deadline is a connection, not ETIMEDOUT', { timeout: 15000 }, async () => {
+  // libuv runs due timers before it polls: the addon's deadline asks the socket before it gives up.
+  const { l, port } = await echoListener('127.0.0.1', []);
+  try {
+    const p = nativeTransport.connect({ peerAddress: '127.0.0.1', peerPort: port, timeoutMs: 50 });
+    const end = Date.now() + 300;
+    while (Date.now() < end) { /* the JS thread holds (a long synchronous pass); the kernel completes the handshake */ }
+    const s = await p;
+    assert.equal(await echo(s, 'up'), 'up');
+    s.destroy();
+  } finally {
+    await l.close();
+  }
+});
+
 test('setsockoptInt / getsockoptInt and the TTL a connected socket was given', { timeout: 15000 }, async () => {
   const native = loadNative();
   const { l, port, accepted } = await echoListener('127.0.0.1', [], { ttl: 7 });
