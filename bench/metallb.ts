@@ -9,11 +9,19 @@
 // `npm run bench -- metallb bgp [N...]`: the BGP figures (convergence to FRR's RIB, bulk, cost idle
 // and under churn at each N, config change, node loss) from test/differential/bench-bgp.ts, with
 // speakers in network namespaces (root, FRR), also as ratios ironlb/MetalLB.
+// `npm run bench -- metallb cost [N...]`: only the cost figures (default 1000): N Services created
+// once per implementation, every /32 at the routers and node-1's ServiceBGPStatus for each, then
+// the controller's and node-1's speaker's RSS and CPU idle 60 s and under a churn of 500 deletes
+// and 500 creates (10 a second) until the routers and the statuses show it all
+// (test/differential/bench-bgp.ts, benchCost; BENCH_IDLE_SECONDS, BENCH_CHURN change the two;
+// BENCH_ONLY=ironlb|metallb runs one, e.g. under NODE_OPTIONS=--cpu-prof).
 // `npm run bench -- metallb conv [SERVICES]`: only the convergence figure (default 200 Services),
 // split at the moment a watcher sees the IP in status (controller, then speaker).
 // `npm run bench -- metallb l2 [KILLS]` (root): layer-2 failover, a Service's owner killed silently
 // → client-observed outage, MetalLB's speakers (memberlist) vs ironlb's, median and p95
 // (test/differential/bench-l2.ts; default 5 kills each).
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeClient } from '../src/store/kubernetes/kube-client.ts';
 import { Reflector } from '../src/store/kubernetes/reflector.ts';
@@ -22,12 +30,13 @@ import { installCrds } from '../test/cluster/ironlb-setup.ts';
 import { installMetallbCrds, startIronlbController, startMetallbController } from '../test/differential/metallb.ts';
 import { createLoadBalancerServices } from '../test/cluster/create-services.ts';
 import { benchL2, type L2Figures } from '../test/differential/bench-l2.ts';
-import { type BenchBgpOptions, benchBgp, benchImplementations, type BgpFigures, type Cost, cpuTicks, rssMb } from '../test/differential/bench-bgp.ts';
+import { type BenchBgpOptions, benchBgp, benchCost, benchImplementations, type BgpFigures, type Cost, type CostFigures, cpuTicks, rssMb } from '../test/differential/bench-bgp.ts';
 
 const bgpMode = process.argv[2] === 'bgp';
 const convMode = process.argv[2] === 'conv';
 const l2Mode = process.argv[2] === 'l2';
-const counts = process.argv.slice(bgpMode || convMode || l2Mode ? 3 : 2).map(Number).filter((n) => n > 0);
+const costMode = process.argv[2] === 'cost';
+const counts = process.argv.slice(bgpMode || convMode || l2Mode || costMode ? 3 : 2).map(Number).filter((n) => n > 0);
 const ns = 'metallb-system';
 
 async function kubectlOk(cp: ControlPlane, args: string[], input?: string): Promise<void> {
@@ -128,7 +137,50 @@ async function l2(kills: number): Promise<void> {
   console.log(`runs without recovery in the ping window: MetalLB ${m.failed}, ironlb ${i.failed}`);
 }
 
-if (l2Mode) {
+/** ironlb runs compiled, as in its image (bin/ironlb.js runs dist/ when it is current). */
+function buildDist(): void {
+  console.log('building dist/ (npm run build) so that ironlb runs compiled');
+  execFileSync(process.execPath, [path.join('node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+}
+
+async function cost(sizes: number[]): Promise<void> {
+  buildDist();
+  const only = process.env.BENCH_ONLY;
+  const opts = {
+    ...(process.env.BENCH_IDLE_SECONDS ? { idleSeconds: Number(process.env.BENCH_IDLE_SECONDS) } : {}),
+    ...(process.env.BENCH_CHURN ? { churn: Number(process.env.BENCH_CHURN) } : {}),
+  };
+  for (const n of sizes) {
+    const out: Partial<Record<'metallb' | 'ironlb', CostFigures>> = {};
+    for (const impl of benchImplementations) {
+      if (only === undefined || only === impl.name) out[impl.name] = await benchCost(impl, n, (l) => console.log(`  ${l}`), opts);
+    }
+    const m = out.metallb; const i = out.ironlb;
+    const cell = (f: CostFigures | undefined, v: (f: CostFigures) => number, unit: string, digits: number) => (f ? `${v(f).toFixed(digits)} ${unit}` : '-');
+    const row = (what: string, v: (f: CostFigures) => number, unit: string, digits = 0) =>
+      console.log(`| ${what} | ${cell(m, v, unit, digits)} | ${cell(i, v, unit, digits)} | ${m && i ? ratio(v(i), v(m)) : '-'} |`);
+    console.log(`\n| metallb cost, ${n} Services (MetalLB v${toolVersions.metallb} native vs ironlb) | MetalLB | ironlb | ironlb/MetalLB |\n|---|---|---|---|`);
+    row('first create → every /32 at r1 from 3 nodes', (f) => f.routedSeconds, 's', 1);
+    row('... then node-1\'s ServiceBGPStatus for every Service', (f) => f.statusSeconds, 's', 1);
+    for (const who of ['controller', 'speaker'] as const) {
+      row(`idle ${opts.idleSeconds ?? 60} s: ${who} RSS`, (f) => f.idle[who].rssMb, 'MB');
+      row(`idle: ${who} CPU`, (f) => f.idle[who].cpuPct, '%', 2);
+    }
+    row(`churn (${Math.min(opts.churn ?? 500, n)} deletes + creates, 10/s) until settled`, (f) => f.churnSeconds, 's', 1);
+    for (const who of ['controller', 'speaker'] as const) {
+      row(`churn: ${who} RSS`, (f) => f.churn[who].rssMb, 'MB');
+      row(`churn: ${who} CPU`, (f) => f.churn[who].cpuSeconds, 'CPU s', 1);
+      row(`churn: ${who} CPU share`, (f) => f.churn[who].cpuPct, '%', 1);
+    }
+    row('load (1 min) at idle', (f) => f.load[0], '', 1);
+    row('load (1 min) after the churn', (f) => f.load[1], '', 1);
+    if ([m, i].some((f) => f !== undefined && !f.churnSettled)) console.log('a churn did not settle within the wait: its CPU figure is a lower bound');
+  }
+}
+
+if (costMode) {
+  await cost(counts.length > 0 ? counts : [1000]);
+} else if (l2Mode) {
   await l2(counts[0] ?? 5);
 } else if (convMode) {
   await bgp([], { convergenceOnly: true, convergenceServices: counts[0] ?? 200 });

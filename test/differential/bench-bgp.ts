@@ -13,12 +13,14 @@
 //   3 s: MetalLB's native speaker refuses keepaliveTime, takes a third of the hold time; MetalLB's
 //   native speaker has no BFD; ironlb's BFD figures are `npm run bench -- bfd`).
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createNode, startControlPlane, type ControlPlane } from '../cluster/index.ts';
 import { installCrds } from '../cluster/ironlb-setup.ts';
 import { inNs } from '../e2e/netns.ts';
-import { applyYaml, createSpeakerPods, type Implementation, ironlbSpeakerArgv, metallbSpeakerArgv, startSpeakers } from './bgp-observe.ts';
+import { applyYaml, createSpeakerPods, type Implementation, ironlbSpeakerArgv, metallbSpeakerArgv, type RunningSpeakers, startSpeakers } from './bgp-observe.ts';
+import type { Controller } from './observe.ts';
 import { BgpWorld, nodeAddrs, nodeLabels, nodeNames } from './bgp-world.ts';
 import { installMetallbCrds, startIronlbController, startMetallbController } from './metallb.ts';
 import { KubeClient } from '../../src/store/kubernetes/kube-client.ts';
@@ -28,10 +30,15 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 
 export const benchImplementations: Implementation[] = [
   { name: 'metallb', startController: startMetallbController, speakerArgv: (_cp, ns, node) => metallbSpeakerArgv(ns, node) },
-  { name: 'ironlb', startController: startIronlbController, speakerArgv: ironlbSpeakerArgv },
+  // BENCH_SPEAKER_NODE_ARGS: node options for ironlb's speakers (`--cpu-prof --cpu-prof-dir=...`, which NODE_OPTIONS refuses).
+  { name: 'ironlb', startController: startIronlbController, speakerArgv: (cp, ns, node) => {
+    const [node0, ...rest] = ironlbSpeakerArgv(cp, ns, node);
+    return [node0!, ...(process.env.BENCH_SPEAKER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean), ...rest];
+  } },
 ];
 
-export interface Cost { rssMb: number; cpuPct: number }
+/** RSS (max sampled), CPU as % of one core over the window, and CPU seconds in it. */
+export interface Cost { rssMb: number; cpuPct: number; cpuSeconds: number }
 export interface BgpFigures {
   convergenceP50Ms: number; convergenceP99Ms: number; convergenceMissing: number;
   /** The two halves of convergence: create → IP in status (a watcher's view: the controller), status → /32 at r1 (the speaker). */
@@ -65,8 +72,11 @@ async function measure(pids: { controller: number; speaker: number }, during: ()
   done = true;
   await sampler;
   const secs = (Date.now() - t0) / 1000;
-  const pct = (k: 'controller' | 'speaker') => ((cpuTicks(pids[k]) - c0[k]) / 100 / secs) * 100;
-  return { controller: { rssMb: max.controller, cpuPct: pct('controller') }, speaker: { rssMb: max.speaker, cpuPct: pct('speaker') } };
+  const cost = (k: 'controller' | 'speaker'): Cost => {
+    const cpuSeconds = (cpuTicks(pids[k]) - c0[k]) / 100;
+    return { rssMb: max[k], cpuPct: (cpuSeconds / secs) * 100, cpuSeconds };
+  };
+  return { controller: cost('controller'), speaker: cost('speaker') };
 }
 
 /** A loaded apiserver times a request out now and then: try again (a 409 then means it was made). */
@@ -149,7 +159,17 @@ export interface BenchBgpOptions {
   readonly convergenceServices?: number;
 }
 
-export async function benchBgp(impl: Implementation, sizes: number[], say: (l: string) => void, opts: BenchBgpOptions = {}): Promise<BgpFigures> {
+/** The world of one implementation: control plane, namespaces, nodes, routers, its controller and speakers, 9 sessions up. */
+interface BenchWorld {
+  readonly cp: ControlPlane;
+  readonly world: BgpWorld;
+  readonly ns: string;
+  readonly controller: Controller;
+  readonly speakers: RunningSpeakers;
+  readonly peerYaml: (name: string, addr: string, hold: string) => string;
+}
+
+async function withBenchWorld<T>(impl: Implementation, say: (l: string) => void, body: (w: BenchWorld) => Promise<T>): Promise<T> {
   const cp = await startControlPlane({ name: `bench-bgp-${impl.name}` });
   const world = new BgpWorld('mb-');
   try {
@@ -174,101 +194,7 @@ export async function benchBgp(impl: Implementation, sizes: number[], say: (l: s
         return true;
       });
       say(`${impl.name}: 9 sessions up`);
-
-      // Convergence: 200 Services, 5 per second; a watcher here sees when each IP is in status.
-      const sent = new Map<string, number>();
-      const inStatus = new Map<string, number>();
-      const client = new KubeClient(cp.kubeConfig, 'bench');
-      const watcher = new Reflector({
-        client, path: '/api/v1/namespaces/bench/services', name: 'bench',
-        onChange: (_k, o) => {
-          for (const ing of (o.status as Json | undefined)?.loadBalancer?.ingress ?? []) if (!inStatus.has(`${ing.ip}/32`)) inStatus.set(`${ing.ip}/32`, Date.now());
-        },
-      });
-      await watcher.start();
-      const convergenceServices = opts.convergenceServices ?? 200;
-      for (let i = 0; i < convergenceServices; i++) {
-        const ip = `10.210.200.${i}`;
-        const t = Date.now();
-        await createOne(cp, 'bench', `conv-${i}`, ip);
-        sent.set(`${ip}/32`, t);
-        const wait = t + 200 - Date.now();
-        if (wait > 0) await sleep(wait);
-      }
-      await sleep(5000);
-      watcher.stop();
-      client.close();
-      const got = arrivals(path.join(world.routers.get('r1')!.dir, 'bgpd.log'));
-      const lat = [...sent].flatMap(([p, t]) => (got.has(p) ? [got.get(p)! - t] : []));
-      const toStatus = [...sent].flatMap(([p, t]) => (inStatus.has(p) ? [inStatus.get(p)! - t] : []));
-      const toRib = [...inStatus].flatMap(([p, t]) => (got.has(p) ? [got.get(p)! - t] : []));
-      const figures: BgpFigures = {
-        convergenceP50Ms: quantile(lat, 0.5), convergenceP99Ms: quantile(lat, 0.99), convergenceMissing: sent.size - lat.length,
-        statusP50Ms: quantile(toStatus, 0.5), statusP99Ms: quantile(toStatus, 0.99), speakerP50Ms: quantile(toRib, 0.5), speakerP99Ms: quantile(toRib, 0.99),
-        bulk: {}, configChange: { resetsOthers: 0, updatesOthers: 0, resetsEdited: 0 }, nodeLossMs: NaN,
-      };
-      say(`${impl.name}: convergence p50 ${figures.convergenceP50Ms.toFixed(0)} ms p99 ${figures.convergenceP99Ms.toFixed(0)} ms (${figures.convergenceMissing} missing); `
-        + `create → status p50 ${figures.statusP50Ms.toFixed(0)} p99 ${figures.statusP99Ms.toFixed(0)} ms, status → r1 p50 ${figures.speakerP50Ms.toFixed(0)} p99 ${figures.speakerP99Ms.toFixed(0)} ms`);
-      if (opts.convergenceOnly) return figures;
-
-      const pids = { controller: controller.pid!, speaker: speakers.procs.get('node-1')!.pid! };
-      let made = convergenceServices;
-      let churnNext = 0;
-      for (const n of [...sizes].sort((a, b) => a - b)) {
-        const t0 = Date.now();
-        let next = made;
-        await Promise.all(Array.from({ length: 32 }, async () => {
-          while (next < n) { const i = next++; await createOne(cp, 'bench', `bulk-${i}`); }
-        }));
-        made = Math.max(made, n);
-        const created = Date.now();
-        await waitUntil(`${n} prefixes at r1 from every node`, 1_800_000, async () => {
-          const up = Object.values(await r1Neighbors(world)).filter((x) => x.state === 'Established');
-          return up.length === 3 && up.every((x) => x.pfx >= n);
-        });
-        const seconds = (Date.now() - t0) / 1000;
-        const afterCreates = (Date.now() - created) / 1000;
-        // Idle means done: node-1's speaker has written a ServiceBGPStatus (with its status) for
-        // every Service. Both speakers write one per Service (two requests each: create, then the
-        // status subresource); a window opened before they finish measures the backlog.
-        const routed = Date.now();
-        const statusDone = await statusesWritten(cp, ns, 'node-1', n, 900_000);
-        const statusSeconds = (Date.now() - routed) / 1000;
-        say(`${impl.name}: node-1's ServiceBGPStatus ${statusDone ? `for all ${n}` : 'NOT complete'} ${statusSeconds.toFixed(1)} s after the routes`);
-        await sleep(5000);
-        const idle = await measure(pids, () => sleep(10_000));
-        const churn = await measure(pids, async () => {
-          const end = Date.now() + 20_000;
-          while (Date.now() < end) {
-            const t = Date.now();
-            if (churnNext > 0) await deleteOne(cp, 'bench', `churn-${churnNext - 1}`);
-            await createOne(cp, 'bench', `churn-${churnNext++}`);
-            const wait = t + 200 - Date.now();
-            if (wait > 0) await sleep(wait);
-          }
-        });
-        figures.bulk[n] = { seconds, afterCreates, statusSeconds: statusDone ? statusSeconds : NaN, idle, churn };
-        say(`${impl.name}: ${n} Services in r1's RIB from 3 nodes in ${seconds.toFixed(1)} s (${afterCreates.toFixed(1)} s after the last create); idle ${JSON.stringify(idle)}; churn ${JSON.stringify(churn)}`);
-      }
-
-      // Config change: r2's peer edited (hold time 9 s → 12 s).
-      await sleep(3000);
-      const before = { r1: await r1Neighbors(world, 'r1'), r2: await r1Neighbors(world, 'r2'), r3: await r1Neighbors(world, 'r3') };
-      await applyYaml(cp, ns, peerYaml('r2', '192.168.1.2', '12s'));
-      await sleep(15_000);
-      const after = { r1: await r1Neighbors(world, 'r1'), r2: await r1Neighbors(world, 'r2'), r3: await r1Neighbors(world, 'r3') };
-      const delta = (r: 'r1' | 'r2' | 'r3', k: 'established' | 'updates') => Object.keys(after[r]).reduce((s, a) => s + (after[r][a]![k] - (before[r][a]?.[k] ?? 0)), 0);
-      figures.configChange = { resetsOthers: delta('r1', 'established') + delta('r3', 'established'), updatesOthers: delta('r1', 'updates') + delta('r3', 'updates'), resetsEdited: delta('r2', 'established') };
-      say(`${impl.name}: config change ${JSON.stringify(figures.configChange)}`);
-
-      // Node loss: node-1's link cut; r1 notices when its hold timer expires.
-      const t0 = Date.now();
-      inNs(world.switchNs, 'ip', 'link', 'set', 'node-1', 'down');
-      await waitUntil('r1 drops node-1', 60_000, async () => (await r1Neighbors(world))[nodeAddrs['node-1'].v4]?.state !== 'Established');
-      figures.nodeLossMs = Date.now() - t0;
-      inNs(world.switchNs, 'ip', 'link', 'set', 'node-1', 'up');
-      say(`${impl.name}: node loss noticed at r1 after ${figures.nodeLossMs} ms`);
-      return figures;
+      return await body({ cp, world, ns, controller, speakers, peerYaml });
     } finally {
       await speakers.stop();
       await controller.stop();
@@ -277,4 +203,212 @@ export async function benchBgp(impl: Implementation, sizes: number[], say: (l: s
     await world.stop();
     await cp.stop();
   }
+}
+
+export async function benchBgp(impl: Implementation, sizes: number[], say: (l: string) => void, opts: BenchBgpOptions = {}): Promise<BgpFigures> {
+  return withBenchWorld(impl, say, async ({ cp, world, ns, controller, speakers, peerYaml }) => {
+    // Convergence: 200 Services, 5 per second; a watcher here sees when each IP is in status.
+    const sent = new Map<string, number>();
+    const inStatus = new Map<string, number>();
+    const client = new KubeClient(cp.kubeConfig, 'bench');
+    const watcher = new Reflector({
+      client, path: '/api/v1/namespaces/bench/services', name: 'bench',
+      onChange: (_k, o) => {
+        for (const ing of (o.status as Json | undefined)?.loadBalancer?.ingress ?? []) if (!inStatus.has(`${ing.ip}/32`)) inStatus.set(`${ing.ip}/32`, Date.now());
+      },
+    });
+    await watcher.start();
+    const convergenceServices = opts.convergenceServices ?? 200;
+    for (let i = 0; i < convergenceServices; i++) {
+      const ip = `10.210.200.${i}`;
+      const t = Date.now();
+      await createOne(cp, 'bench', `conv-${i}`, ip);
+      sent.set(`${ip}/32`, t);
+      const wait = t + 200 - Date.now();
+      if (wait > 0) await sleep(wait);
+    }
+    await sleep(5000);
+    watcher.stop();
+    client.close();
+    const got = arrivals(path.join(world.routers.get('r1')!.dir, 'bgpd.log'));
+    const lat = [...sent].flatMap(([p, t]) => (got.has(p) ? [got.get(p)! - t] : []));
+    const toStatus = [...sent].flatMap(([p, t]) => (inStatus.has(p) ? [inStatus.get(p)! - t] : []));
+    const toRib = [...inStatus].flatMap(([p, t]) => (got.has(p) ? [got.get(p)! - t] : []));
+    const figures: BgpFigures = {
+      convergenceP50Ms: quantile(lat, 0.5), convergenceP99Ms: quantile(lat, 0.99), convergenceMissing: sent.size - lat.length,
+      statusP50Ms: quantile(toStatus, 0.5), statusP99Ms: quantile(toStatus, 0.99), speakerP50Ms: quantile(toRib, 0.5), speakerP99Ms: quantile(toRib, 0.99),
+      bulk: {}, configChange: { resetsOthers: 0, updatesOthers: 0, resetsEdited: 0 }, nodeLossMs: NaN,
+    };
+    say(`${impl.name}: convergence p50 ${figures.convergenceP50Ms.toFixed(0)} ms p99 ${figures.convergenceP99Ms.toFixed(0)} ms (${figures.convergenceMissing} missing); `
+      + `create → status p50 ${figures.statusP50Ms.toFixed(0)} p99 ${figures.statusP99Ms.toFixed(0)} ms, status → r1 p50 ${figures.speakerP50Ms.toFixed(0)} p99 ${figures.speakerP99Ms.toFixed(0)} ms`);
+    if (opts.convergenceOnly) return figures;
+
+    const pids = { controller: controller.pid!, speaker: speakers.procs.get('node-1')!.pid! };
+    let made = convergenceServices;
+    let churnNext = 0;
+    for (const n of [...sizes].sort((a, b) => a - b)) {
+      const t0 = Date.now();
+      let next = made;
+      await Promise.all(Array.from({ length: 32 }, async () => {
+        while (next < n) { const i = next++; await createOne(cp, 'bench', `bulk-${i}`); }
+      }));
+      made = Math.max(made, n);
+      const created = Date.now();
+      await waitUntil(`${n} prefixes at r1 from every node`, 1_800_000, async () => {
+        const up = Object.values(await r1Neighbors(world)).filter((x) => x.state === 'Established');
+        return up.length === 3 && up.every((x) => x.pfx >= n);
+      });
+      const seconds = (Date.now() - t0) / 1000;
+      const afterCreates = (Date.now() - created) / 1000;
+      // Idle means done: node-1's speaker has written a ServiceBGPStatus (with its status) for
+      // every Service. Both speakers write one per Service (two requests each: create, then the
+      // status subresource); a window opened before they finish measures the backlog.
+      const routed = Date.now();
+      const statusDone = await statusesWritten(cp, ns, 'node-1', n, 900_000);
+      const statusSeconds = (Date.now() - routed) / 1000;
+      say(`${impl.name}: node-1's ServiceBGPStatus ${statusDone ? `for all ${n}` : 'NOT complete'} ${statusSeconds.toFixed(1)} s after the routes`);
+      await sleep(5000);
+      const idle = await measure(pids, () => sleep(10_000));
+      const churn = await measure(pids, async () => {
+        const end = Date.now() + 20_000;
+        while (Date.now() < end) {
+          const t = Date.now();
+          if (churnNext > 0) await deleteOne(cp, 'bench', `churn-${churnNext - 1}`);
+          await createOne(cp, 'bench', `churn-${churnNext++}`);
+          const wait = t + 200 - Date.now();
+          if (wait > 0) await sleep(wait);
+        }
+      });
+      figures.bulk[n] = { seconds, afterCreates, statusSeconds: statusDone ? statusSeconds : NaN, idle, churn };
+      say(`${impl.name}: ${n} Services in r1's RIB from 3 nodes in ${seconds.toFixed(1)} s (${afterCreates.toFixed(1)} s after the last create); idle ${JSON.stringify(idle)}; churn ${JSON.stringify(churn)}`);
+    }
+
+    // Config change: r2's peer edited (hold time 9 s → 12 s).
+    await sleep(3000);
+    const before = { r1: await r1Neighbors(world, 'r1'), r2: await r1Neighbors(world, 'r2'), r3: await r1Neighbors(world, 'r3') };
+    await applyYaml(cp, ns, peerYaml('r2', '192.168.1.2', '12s'));
+    await sleep(15_000);
+    const after = { r1: await r1Neighbors(world, 'r1'), r2: await r1Neighbors(world, 'r2'), r3: await r1Neighbors(world, 'r3') };
+    const delta = (r: 'r1' | 'r2' | 'r3', k: 'established' | 'updates') => Object.keys(after[r]).reduce((s, a) => s + (after[r][a]![k] - (before[r][a]?.[k] ?? 0)), 0);
+    figures.configChange = { resetsOthers: delta('r1', 'established') + delta('r3', 'established'), updatesOthers: delta('r1', 'updates') + delta('r3', 'updates'), resetsEdited: delta('r2', 'established') };
+    say(`${impl.name}: config change ${JSON.stringify(figures.configChange)}`);
+
+    // Node loss: node-1's link cut; r1 notices when its hold timer expires.
+    const t0 = Date.now();
+    inNs(world.switchNs, 'ip', 'link', 'set', 'node-1', 'down');
+    await waitUntil('r1 drops node-1', 60_000, async () => (await r1Neighbors(world))[nodeAddrs['node-1'].v4]?.state !== 'Established');
+    figures.nodeLossMs = Date.now() - t0;
+    inNs(world.switchNs, 'ip', 'link', 'set', 'node-1', 'up');
+    say(`${impl.name}: node loss noticed at r1 after ${figures.nodeLossMs} ms`);
+    return figures;
+  });
+}
+
+export interface CostFigures {
+  readonly services: number;
+  /** First create → every /32 at r1 from all three nodes. */
+  readonly routedSeconds: number;
+  /** Then → node-1's ServiceBGPStatus holds every Service (NaN: not within 15 min). */
+  readonly statusSeconds: number;
+  readonly idle: { controller: Cost; speaker: Cost };
+  /** The churn's deletes and creates, paced, until r1 and node-1's ServiceBGPStatuses show all of them. */
+  readonly churn: { controller: Cost; speaker: Cost };
+  readonly churnSeconds: number;
+  readonly churnSettled: boolean;
+  /** The 1-minute load average at the start of the idle window and at the end of the churn. */
+  readonly load: readonly [number, number];
+}
+
+export interface BenchCostOptions {
+  /** The idle window (default 60 s). */
+  readonly idleSeconds?: number;
+  /** Services deleted and as many created (default 500). */
+  readonly churn?: number;
+  /** Delete+create pairs started per second (default 10). */
+  readonly churnPerSecond?: number;
+}
+
+/**
+ * The cost figures alone (`npm run bench -- metallb cost [N...]`): N Services created once (32 in
+ * flight), every /32 at r1 from every node and node-1's ServiceBGPStatus for each, then the
+ * controller's and node-1's speaker's RSS and CPU idle, and under a churn of `churn` deletes and
+ * as many creates until the routers and node-1's statuses show it all. None of benchBgp's
+ * per-Service convergence, config change or node loss: at 10,000 those take most of an hour.
+ */
+export async function benchCost(impl: Implementation, n: number, say: (l: string) => void, o: BenchCostOptions = {}): Promise<CostFigures> {
+  const churnCount = Math.min(o.churn ?? 500, n);
+  const rate = o.churnPerSecond ?? 10;
+  return withBenchWorld(impl, say, async ({ cp, world, ns, controller, speakers }) => {
+    const pids = { controller: controller.pid!, speaker: speakers.procs.get('node-1')!.pid! };
+    // node-1's ServiceBGPStatuses, watched: object → the Service its status names.
+    const statusOf = new Map<string, string>();
+    const client = new KubeClient(cp.kubeConfig, 'bench');
+    const watcher = new Reflector({
+      client, path: `/apis/metallb.io/v1beta1/namespaces/${ns}/servicebgpstatuses`, labelSelector: 'metallb.io/node=node-1', name: 'bench-status',
+      onChange: (kind, obj) => {
+        const key = (obj.metadata as { name: string }).name;
+        const service = (obj.status as { serviceName?: string } | undefined)?.serviceName;
+        if (kind === 'delete' || !service) statusOf.delete(key); else statusOf.set(key, service);
+      },
+    });
+    await watcher.start();
+    try {
+      const t0 = Date.now();
+      let next = 0;
+      await Promise.all(Array.from({ length: 32 }, async () => {
+        while (next < n) { const i = next++; await createOne(cp, 'bench', `bulk-${i}`); }
+      }));
+      say(`${impl.name}: ${n} Services created in ${((Date.now() - t0) / 1000).toFixed(1)} s (load ${loadavg()[0]!.toFixed(1)})`);
+      const everyNode = (want: (pfx: number) => boolean) => async () => {
+        const up = Object.values(await r1Neighbors(world)).filter((x) => x.state === 'Established');
+        return up.length === 3 && up.every((x) => want(x.pfx));
+      };
+      await waitUntil(`${n} prefixes at r1 from every node`, 1_800_000, everyNode((p) => p >= n));
+      const routedSeconds = (Date.now() - t0) / 1000;
+      const routed = Date.now();
+      const statusDone = await until(900_000, () => statusOf.size >= n);
+      const statusSeconds = (Date.now() - routed) / 1000;
+      say(`${impl.name}: routed ${routedSeconds.toFixed(1)} s after the first create; node-1's ServiceBGPStatus ${statusDone ? `for all ${n}` : 'NOT complete'} ${statusSeconds.toFixed(1)} s later`);
+      await sleep(5000);
+      const loadIdle = loadavg()[0]!;
+      const idle = await measure(pids, () => sleep((o.idleSeconds ?? 60) * 1000));
+      say(`${impl.name}: idle ${JSON.stringify(idle)} (load ${loadIdle.toFixed(1)})`);
+      const c0 = Date.now();
+      let churnSettled = false;
+      const churn = await measure(pids, async () => {
+        let i = 0;
+        await Promise.all(Array.from({ length: 8 }, async () => {
+          while (i < churnCount) {
+            const k = i++;
+            const wait = c0 + (k * 1000) / rate - Date.now();
+            if (wait > 0) await sleep(wait);
+            await deleteOne(cp, 'bench', `bulk-${k}`);
+            await createOne(cp, 'bench', `churn-${k}`);
+          }
+        }));
+        const gone = new Set(Array.from({ length: churnCount }, (_, k) => `bulk-${k}`));
+        const made = Array.from({ length: churnCount }, (_, k) => `churn-${k}`);
+        churnSettled = await until(600_000, () => {
+          const names = new Set(statusOf.values());
+          return statusOf.size === n && made.every((s) => names.has(s)) && ![...gone].some((s) => names.has(s));
+        }) && await waitUntil('the churn at r1', 120_000, everyNode((p) => p === n)).then(() => true, () => false);
+      });
+      const churnSeconds = (Date.now() - c0) / 1000;
+      const load: [number, number] = [loadIdle, loadavg()[0]!];
+      say(`${impl.name}: churn ${churnCount}+${churnCount} ${churnSettled ? 'settled' : 'NOT settled'} in ${churnSeconds.toFixed(1)} s: ${JSON.stringify(churn)} (load ${load[1].toFixed(1)})`);
+      return { services: n, routedSeconds, statusSeconds: statusDone ? statusSeconds : NaN, idle, churn, churnSeconds, churnSettled, load };
+    } finally {
+      watcher.stop();
+      client.close();
+    }
+  });
+}
+
+async function until(ms: number, f: () => boolean): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!f()) {
+    if (Date.now() > end) return false;
+    await sleep(500);
+  }
+  return true;
 }
