@@ -72,6 +72,36 @@ test('a failed write is retried on its own until it goes through (no new status 
   w.close();
 });
 
+test("a kind whose CRD is not installed does not keep the others from being written (MetalLB's CRDs without ironlb's)", async () => {
+  const calls: string[] = [];
+  const client = {
+    request: (method: string, path: string) => {
+      calls.push(`${method} ${path}`);
+      if (path.includes('/bgpsessionstates')) return Promise.reject(new KubeApiError(404, 'NotFound', '404 page not found', method, path));
+      return Promise.resolve(method === 'GET' ? { items: [] } : {});
+    },
+  } as unknown as KubeClient;
+  const w = new SpeakerStatusWriter({ client, namespace: 'metallb-system', node: 'n1', now: () => 1_000_000, retryMs: 60_000 });
+  await w.write(status());
+  w.close();
+  const posts = calls.filter((c) => c.startsWith('POST')).map((c) => c.split('/').at(-1)).sort();
+  assert.deepEqual(posts, ['bgpsessionstates', 'servicebgpstatuses', 'servicel2statuses']);
+  assert.equal(calls.filter((c) => c.startsWith('PATCH') && !c.includes('/bgpsessionstates')).length, 2, calls.join('; '));
+});
+
+test("no ServiceL2Status for a Service none of whose IPs has an interface here (as MetalLB's speaker); one once an IP has", async () => {
+  const { calls, client } = recorder();
+  const w = new SpeakerStatusWriter({ client, namespace: 'metallb-system', node: 'n1' });
+  const l2 = (noInterface: string[]) => status({ peers: {}, announced: [], layer2: { 'apps/dual': { node: 'n1', ips: ['192.0.2.9', '2001:db8::9'], interfaces: [], noInterface } } });
+  await w.write(l2(['192.0.2.9', '2001:db8::9']));
+  assert.deepEqual(calls.filter((c) => !c.startsWith('GET')), []);
+  await w.write(l2(['2001:db8::9']));
+  assert.deepEqual(calls.filter((c) => !c.startsWith('GET')).map((c) => c.split(' ')[0]), ['POST', 'PATCH']);
+  calls.length = 0;
+  await w.write(l2(['192.0.2.9', '2001:db8::9']));
+  assert.deepEqual(calls.map((c) => c.split(' ')[0]), ['DELETE']);
+});
+
 test('after close() a failed write is not retried', async () => {
   const calls: string[] = [];
   const client = {

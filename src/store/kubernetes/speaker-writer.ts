@@ -174,11 +174,17 @@ export class SpeakerStatusWriter {
     };
   }
 
-  /** Layer 2: one ServiceL2Status per Service this node answers ARP/NDP for (MetalLB's fields). */
+  /**
+   * Layer 2: one ServiceL2Status per Service this node answers ARP/NDP for (MetalLB's fields), its
+   * `interfaces` those that answer (MetalLB leaves it empty when the advertisement names none).
+   */
   private layer2Desired(node: string, layer2: SpeakerStatus['layer2']): Desired[] {
     const out: Desired[] = [];
     for (const [service, l2] of Object.entries(layer2 ?? {})) {
       if (l2.node !== node) continue;
+      // None of its IPs has an interface here (announceFailed for each): answered nowhere, so no
+      // object, as MetalLB's speaker, which writes one only for a Service it announces.
+      if (l2.ips.length > 0 && l2.ips.every((ip) => l2.noInterface?.includes(ip))) continue;
       const [serviceNamespace = '', serviceName = ''] = service.split('/');
       const id = createHash('sha256').update(`${node}/${service}`).digest('hex').slice(0, 16);
       out.push({
@@ -201,7 +207,16 @@ export class SpeakerStatusWriter {
   /** What this node's objects hold now (once, at the first write): to update and clean up, not recreate. */
   private async prime(): Promise<void> {
     for (const [kind, r] of [['BGPSessionState', statusResources.BGPSessionState], ['ServiceBGPStatus', statusResources.ServiceBGPStatus], ['ServiceL2Status', statusResources.ServiceL2Status]] as const) {
-      const list = await this.o.client.request<{ items?: Json[] }>('GET', resourcePath(r, this.o.namespace), { query: { labelSelector: `${statusLabels.node}=${this.o.node}` } });
+      let list: { items?: Json[] };
+      try {
+        list = await this.o.client.request<{ items?: Json[] }>('GET', resourcePath(r, this.o.namespace), { query: { labelSelector: `${statusLabels.node}=${this.o.node}` } });
+      } catch (e) {
+        // A kind whose CRD is not installed (MetalLB's CRDs kept, without ironlb's BGPSessionState)
+        // holds nothing: the other kinds are still written; that kind's writes fail and are retried.
+        if (!(e instanceof KubeApiError && e.code === 404)) throw e;
+        this.o.logger?.warn({ kind, err: (e as Error).message }, 'a status kind is not served (its CRD is not installed): its objects cannot be written');
+        continue;
+      }
       for (const item of list.items ?? []) {
         const name = (item.metadata as { name: string }).name;
         this.held.get(kind)!.set(name, JSON.stringify(item.status ?? null));
