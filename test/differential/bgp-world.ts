@@ -11,6 +11,11 @@
 //   md-n3 192.168.1.12 172.30.0.5 2001:db8:1::12 (node-3) ─┤
 //   md-c  192.168.1.100           2001:db8:1::100 (client: who answers ARP/NDP) ─┘
 //
+// A second LAN segment (bridge br1 in md-sw), for layer 2's interface selection: each node's eth1
+// and a client of its own.
+//   md-n1 eth1 192.168.50.10 2001:db8:50::10, md-n2 .11 ::11, md-n3 .12 ::12 ─┐
+//   md-c2 eth0 192.168.50.100 2001:db8:50::100 (client on the second segment) ─┘ br1
+//
 // The apiserver listens on 127.0.0.1 in the host namespace; a node reaches it through a relay:
 // a listener on 127.0.0.1:<apiserver port> inside the node's namespace forwards each connection to
 // a Unix socket (namespaces share the file system) that this process forwards to the apiserver. The
@@ -39,6 +44,15 @@ export const nodeAddrs: Record<NodeName, { v4: string; alt: string; v6: string }
   'node-3': { v4: '192.168.1.12', alt: '172.30.0.5', v6: '2001:db8:1::12' },
 };
 export const clientAddrs = { v4: '192.168.1.100', v6: '2001:db8:1::100' };
+/** The second segment: each node's eth1, and its client. */
+export const lan2Addrs: Record<NodeName, { v4: string; v6: string }> = {
+  'node-1': { v4: '192.168.50.10', v6: '2001:db8:50::10' },
+  'node-2': { v4: '192.168.50.11', v6: '2001:db8:50::11' },
+  'node-3': { v4: '192.168.50.12', v6: '2001:db8:50::12' },
+};
+export const lan2ClientAddrs = { v4: '192.168.50.100', v6: '2001:db8:50::100' };
+/** The segments a client can ask on: the nodes' eth0 one, and eth1's. */
+export type Lan = 'lan' | 'lan2';
 export const routerAddrs: Record<RouterName, string[]> = {
   r1: ['192.168.1.1/24', '172.30.0.3/24', '2001:db8:1::1/64'],
   r2: ['192.168.1.2/24', '2001:db8:1::2/64'],
@@ -87,6 +101,8 @@ export class BgpWorld {
   nodeNs(n: NodeName): string { return `${this.prefix}${nodeNsSuffix[n]}`; }
   get switchNs(): string { return `${this.prefix}sw`; }
   get clientNs(): string { return `${this.prefix}c`; }
+  /** The client on the second segment (the nodes' eth1). */
+  get lan2ClientNs(): string { return `${this.prefix}c2`; }
 
   /** Waits (≤ 60 s) until something listens on TCP `port` in every node's namespace: the speakers' metrics, served once they run. */
   async speakersListening(port: number): Promise<void> {
@@ -99,13 +115,20 @@ export class BgpWorld {
     }
   }
 
-  private macs?: Map<string, NodeName>;
+  private macs?: Map<string, string>;
 
-  /** Which nodes answer ARP (IPv4) or NDP (IPv6) for `ip` on the segment, asked from the client (several may be asked at once). */
-  async whoAnswers(ip: string): Promise<string[]> {
+  /**
+   * Which nodes answer ARP (IPv4) or NDP (IPv6) for `ip` on a segment, asked from its client
+   * (several may be asked at once): a node by its eth0's MAC is `node-N`, by its eth1's `node-N eth1`.
+   */
+  async whoAnswers(ip: string, lan: Lan = 'lan'): Promise<string[]> {
     if (!this.macs) {
       this.macs = new Map();
-      for (const n of nodeNames) this.macs.set((JSON.parse(inNs(this.nodeNs(n), 'ip', '-j', 'link', 'show', 'eth0')) as { address: string }[])[0]!.address, n);
+      const macOf = (n: NodeName, dev: string) => (JSON.parse(inNs(this.nodeNs(n), 'ip', '-j', 'link', 'show', dev)) as { address: string }[])[0]!.address;
+      for (const n of nodeNames) {
+        this.macs.set(macOf(n, 'eth0'), n);
+        this.macs.set(macOf(n, 'eth1'), `${n} eth1`);
+      }
     }
     // IPv6: ndp-ask.py, not ndisc6, which drops MetalLB's answers (sent from the node's link-local
     // address; see the script). A host's kernel takes them: MetalLB's NDP works, ndisc6 was wrong.
@@ -113,9 +136,10 @@ export class BgpWorld {
       ? ['python3', ndpAsk, ip, 'eth0', '700']
       : ['arping', '-c', '2', '-W', '0.2', '-w', '1', '-i', 'eth0', ip];
     // Both exit non-zero when nobody answers: what they printed is the answer.
-    const out = await new Promise<string>((resolve, reject) => execFile('ip', ['netns', 'exec', this.clientNs, ...argv], { encoding: 'utf8' }, (_e, stdout, stderr) => {
+    const client = lan === 'lan' ? this.clientNs : this.lan2ClientNs;
+    const out = await new Promise<string>((resolve, reject) => execFile('ip', ['netns', 'exec', client, ...argv], { encoding: 'utf8' }, (_e, stdout, stderr) => {
       // A missing tool must fail loudly, never read as "nobody answers".
-      if (stderr.includes('exec of') || stderr.includes('Traceback')) reject(new Error(`${argv[0]} in ${this.clientNs}: ${stderr}`));
+      if (stderr.includes('exec of') || stderr.includes('Traceback')) reject(new Error(`${argv[0]} in ${client}: ${stderr}`));
       else resolve(stdout);
     }));
     const seen = new Set<string>();
@@ -128,24 +152,31 @@ export class BgpWorld {
     cleanup(this.prefix);
     const sw = this.switchNs;
     addNs(sw);
-    inNs(sw, 'ip', 'link', 'add', 'br0', 'type', 'bridge');
-    inNs(sw, 'ip', 'link', 'set', 'br0', 'up');
-    const attach = (ns: string, port: string, addrs: string[]) => {
-      addNs(ns);
-      inNs(ns, 'sh', '-c', 'echo 0 > /proc/sys/net/ipv6/conf/all/accept_dad; echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad');
-      sh('ip', 'link', 'add', port, 'netns', sw, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
-      for (const a of addrs) inNs(ns, 'ip', 'addr', 'add', a, 'dev', 'eth0', ...(a.includes(':') ? ['nodad'] : []));
-      inNs(ns, 'ip', 'link', 'set', 'eth0', 'up');
-      inNs(sw, 'ip', 'link', 'set', port, 'master', 'br0');
+    for (const br of ['br0', 'br1']) {
+      inNs(sw, 'ip', 'link', 'add', br, 'type', 'bridge');
+      inNs(sw, 'ip', 'link', 'set', br, 'up');
+    }
+    /** A veth from the namespace's `dev` to `port` on the bridge `br` (the namespace made first unless it exists). */
+    const attach = (ns: string, port: string, addrs: string[], dev = 'eth0', br = 'br0') => {
+      if (dev === 'eth0') {
+        addNs(ns);
+        inNs(ns, 'sh', '-c', 'echo 0 > /proc/sys/net/ipv6/conf/all/accept_dad; echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad');
+      }
+      sh('ip', 'link', 'add', port, 'netns', sw, 'type', 'veth', 'peer', 'name', dev, 'netns', ns);
+      for (const a of addrs) inNs(ns, 'ip', 'addr', 'add', a, 'dev', dev, ...(a.includes(':') ? ['nodad'] : []));
+      inNs(ns, 'ip', 'link', 'set', dev, 'up');
+      inNs(sw, 'ip', 'link', 'set', port, 'master', br);
       inNs(sw, 'ip', 'link', 'set', port, 'up');
     };
     for (const r of routerNames) attach(`${this.prefix}${r}`, r, routerAddrs[r]);
     for (const n of nodeNames) {
       const a = nodeAddrs[n];
       attach(this.nodeNs(n), n, [`${a.v4}/24`, `${a.alt}/24`, `${a.v6}/64`]);
+      attach(this.nodeNs(n), `${n}b`, [`${lan2Addrs[n].v4}/24`, `${lan2Addrs[n].v6}/64`], 'eth1', 'br1');
     }
-    // A client on the same segment, for the layer-2 comparison (who answers ARP/NDP).
+    // A client on each segment, for the layer-2 comparison (who answers ARP/NDP).
     attach(this.clientNs, 'client', [`${clientAddrs.v4}/24`, `${clientAddrs.v6}/64`]);
+    attach(this.lan2ClientNs, 'client2', [`${lan2ClientAddrs.v4}/24`, `${lan2ClientAddrs.v6}/64`], 'eth0', 'br1');
     const port = Number(new URL(server).port);
     const sock = path.join(this.root, 'api.sock');
     this.relayServer = createServer((c) => {

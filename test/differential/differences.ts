@@ -77,12 +77,35 @@ export const bgpDifferences: BgpDifference[] = [
 ];
 
 /**
- * Who answers ARP/NDP, and the speakers' Events on each Service (`nodeAssigned` from the node that
- * answers), differently with ironlb's speakers than with MetalLB's (l2-scenarios.ts): none.
- * (MetalLB's NDP answers, sent from the node's link-local address, were once missed: the lab's
- * client was ndisc6, which drops those; ndp-ask.py takes them as a host's kernel does.)
+ * Why a line of l2Differences() (l2-observe.ts) differs. Who answers ARP/NDP, on which segment, and
+ * the speakers' Events on each Service are the same with both (MetalLB's NDP answers, sent from the
+ * node's link-local address, were once missed: the lab's client was ndisc6, which drops those;
+ * ndp-ask.py takes them as a host's kernel does). The ServiceL2Status objects differ in one field:
+ * - `status-interfaces`: an advertisement naming no interface; MetalLB's object has `interfaces`
+ *   empty, ironlb's names the interfaces that answer (here eth0 and eth1).
  */
-export const l2Differences: Difference[] = [];
+export type L2DifferenceKind = 'status-interfaces';
+
+/** `status <svc>: metallb ["<node> []"] ironlb ["<node> [<interfaces>]"]`: the same owner, MetalLB's list empty. */
+export function l2DifferenceKind(line: string): L2DifferenceKind | undefined {
+  return /^\S+ @.* status \S+: metallb \["(\S+) \[\]"\] ironlb \["\1 \[[^\]]+\]"\]$/.test(line) ? 'status-interfaces' : undefined;
+}
+
+/** Per scenario and kind, how many lines of l2Differences(); differential-l2.test.ts asserts these counts exactly. */
+export interface L2Difference { scenario: string; kind: L2DifferenceKind; lines: number; why: string }
+
+const statusInterfacesWhy = 'ServiceL2Status.status.interfaces: MetalLB leaves it empty when the L2Advertisement names no interface ' +
+  '(its IPAdvertisement is "all interfaces"); ironlb lists the interfaces that answer (the field\'s documented meaning, "the interfaces that ' +
+  'receive the directed traffic"; `ironlb explain` and `ironlb status` read it back). Where an advertisement names interfaces both list ' +
+  'those, and neither writes an object for an owner with none of them (ironlb did until 2026-12-03)';
+
+/** One line per Service owner per step where the advertisement names no interface (the nodes have two). */
+export const l2Differences: L2Difference[] = [
+  { scenario: 'election', kind: 'status-interfaces', lines: 19, why: statusInterfacesWhy },
+  { scenario: 'node-selectors-ipv6', kind: 'status-interfaces', lines: 16, why: statusInterfacesWhy },
+  { scenario: 'missing-interface', kind: 'status-interfaces', lines: 2, why: statusInterfacesWhy },
+  { scenario: 'interfaces', kind: 'status-interfaces', lines: 4, why: statusInterfacesWhy },
+];
 
 /**
  * How ironlb's webhook answers a case of webhook-cases.ts differently from MetalLB's: both refuse
