@@ -97,3 +97,38 @@ test("an owner none of whose advertisement's interfaces exists here says so per 
   // No interfaces named: every usable one (MetalLB never fails those).
   assert.deepEqual(await status([], []), { node: owner, ips: ['192.0.2.10'], interfaces: [] });
 });
+
+test('an edit costs what it changes: one Service edited among 100 or 2,000 decides one Service, and the result is the whole election\'s', async () => {
+  for (const n of [100, 2000]) {
+    const services = Array.from({ length: n }, (_, i) => service(`s${i}`, { ips: [`192.0.${2 + (i >> 8)}.${i & 0xff}`] }));
+    const cfg: Config = { ...config, pools: [pool('lan', ['192.0.0.0/16'])] };
+    const base = (generation: number, list: typeof services) => ({ ...snapshot(generation, cfg), services: list, endpointSlices: [] });
+    const responder = new FakeResponder();
+    // Standalone: a Service with no EndpointSlice is served by this host.
+    const role = new L2Role({ nodeName: 'n1', logger: pino({ level: 'silent' }), responder, assumeLocalEndpoints: true });
+    role.onSnapshot(base(1, services));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(role.decided, n);
+    const changed = service('s7', { ips: ['192.0.200.7'] });
+    const next = services.map((s) => (s.metadata.name === 's7' ? changed : s));
+    role.onSnapshot({ ...base(2, next), delta: { from: 1, servicesOnly: true, upserted: [changed], deleted: [] } });
+    assert.equal(role.decided, n + 1, `${n}: the edit decided one Service`);
+    role.onSnapshot({ ...base(3, next.filter((s) => s.metadata.name !== 's9')), delta: { from: 2, servicesOnly: true, upserted: [], deleted: ['default/s9'] } });
+    assert.equal(role.decided, n + 1, `${n}: a deletion decides nothing`);
+    const incremental = role.status();
+    const claims = (responder.claims.at(-1) ?? []).map((c) => formatIp(c.ip)).sort();
+    // The reference: the same world planned whole by a fresh role.
+    const whole = new FakeResponder();
+    const fresh = new L2Role({ nodeName: 'n1', logger: pino({ level: 'silent' }), responder: whole, assumeLocalEndpoints: true });
+    fresh.onSnapshot(base(3, next.filter((s) => s.metadata.name !== 's9')));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(incremental, fresh.status());
+    assert.deepEqual(claims, (whole.claims.at(-1) ?? []).map((c) => formatIp(c.ip)).sort());
+    assert.ok(claims.includes('192.0.200.7') && !claims.includes('192.0.2.7') && !claims.includes('192.0.2.9'));
+    // A delta that does not follow the planned generation is planned whole.
+    role.onSnapshot({ ...base(5, next), delta: { from: 4, servicesOnly: true, upserted: [], deleted: [] } });
+    assert.equal(role.decided, n);
+    await role.stop();
+    await fresh.stop();
+  }
+});

@@ -22,9 +22,9 @@ import { deriveKey, joinHostPort, openUdpTransport, Swim } from '../membership/i
 import { formatIp } from '../net/ip.ts';
 import type { Metrics } from '../observe/metrics.ts';
 import type { PlanOptions } from '../speaker/eligibility.ts';
-import { type L2Plan, l2Successors, planLayer2 } from '../speaker/l2-owner.ts';
+import { IncrementalL2, type L2Plan } from '../speaker/l2-owner.ts';
 import type { Snapshot } from '../store/store.ts';
-import { withLocalEndpoints, withThisNode } from './synthesize.ts';
+import { localSlice, withThisNode } from './synthesize.ts';
 
 export interface MembershipOptions {
   /** The shared secret (MetalLB: the memberlist secret key file's content). */
@@ -78,7 +78,10 @@ export class L2Role {
   private swim: Swim | undefined;
   private starting: Promise<void> | undefined;
   private snapshot: Snapshot | undefined;
-  private plan: L2Plan | undefined;
+  /** The election, kept by Services-only deltas; rebuilt whole when anything else changes. */
+  private l2: IncrementalL2 | undefined;
+  /** The snapshot generation `l2` has seen; a delta from it can be applied. */
+  private plannedGeneration: number | undefined;
   private claimKey = '';
   private lastLive: ReadonlySet<string> | undefined;
   private l2Metrics: L2Metrics | undefined;
@@ -104,9 +107,26 @@ export class L2Role {
     if (this.stopped) return;
     this.snapshot = s;
     if (s.config.l2Advertisements.length > 0 && !this.starting) this.starting = this.startEngines();
+    const d = s.delta;
+    if (this.l2 && d?.servicesOnly === true && d.from === this.plannedGeneration) {
+      // Only Services (and their slices) changed: re-decide those, not every Service.
+      this.plannedGeneration = s.generation;
+      this.publish(this.l2, this.l2.apply(d.upserted, d.deleted, d.slices));
+      return;
+    }
     if (this.swim) this.swim.setSeeds(this.seeds(s));
     this.recompute();
     this.sendBeatsTo(this.beatTo); // a successor's address may have changed with its Node object
+  }
+
+  /** Services the election decided since it was last built whole: what edits cost (tests count it). */
+  get decided(): number {
+    return this.l2?.decided ?? 0;
+  }
+
+  /** The plan as the last snapshot and membership give it. */
+  private get plan(): L2Plan | undefined {
+    return this.l2?.plan();
   }
 
   /** Per layer-2 Service: the owner and, for Services this node owns, its interfaces. */
@@ -144,7 +164,7 @@ export class L2Role {
     clearTimeout(this.checkTimer);
     this.swim?.leave();
     this.responder?.close();
-    this.plan = undefined;
+    this.l2 = undefined;
     if (this.claimKey !== '') this.log.info({}, 'layer 2: stopped answering; other speakers were told');
   }
 
@@ -272,9 +292,9 @@ export class L2Role {
   }
 
   /** After each election: send heartbeats to the successors of what we own; tell the dropped ones. */
-  private updateBeats(plan: L2Plan): void {
+  private updateBeats(l2: IncrementalL2): void {
     if (!this.watch || !this.swim) return;
-    const next = l2Successors(plan, this.o.nodeName).heartbeatTo;
+    const next = l2.successors().heartbeatTo;
     if (next.join(',') === this.beatTo.join(',')) return;
     for (const n of this.beatTo) if (!next.includes(n)) for (let i = 0; i < 3; i++) this.swim.sendDirect('stop', n);
     for (const n of next) if (!this.beatTo.includes(n)) this.swim.sendDirect('beat', n);
@@ -311,31 +331,41 @@ export class L2Role {
     if (before && [...live].some((n) => !before.has(n))) this.responder?.reannounce();
   }
 
+  /** Everything again: a new Config, Nodes, live set or a snapshot without a usable delta. */
   private recompute(): void {
     const s = this.snapshot;
     if (!s || this.stopped) return;
     if (s.config.l2Advertisements.length === 0) {
       // No layer-2 Service can exist: an edit must not cost a pass over every Service.
-      if (this.plan && this.plan.services.length === 0) return;
-      this.plan = { services: [], claims: [] };
+      this.plannedGeneration = undefined;
+      if (this.l2 && this.l2.plan().services.length === 0) return;
+      this.l2 = new IncrementalL2({ config: s.config, services: [], endpointSlices: [], nodes: [], nodeName: this.o.nodeName });
       if (this.claimKey !== '[]') { this.claimKey = '[]'; this.responder?.setAnnouncements([]); }
       this.o.onStatus?.();
       return;
     }
     const nodes = withThisNode(s.nodes, this.o.nodeName);
-    const endpointSlices = this.o.assumeLocalEndpoints ? withLocalEndpoints(s.services, s.endpointSlices, this.o.nodeName) : s.endpointSlices;
     const live = this.swim?.live();
     for (const n of this.watch?.down ?? []) live?.delete(n);
-    this.plan = planLayer2({
-      config: s.config, services: s.services, endpointSlices, nodes, nodeName: this.o.nodeName, ...(live ? { live } : {}), ...(this.o.options ? { options: this.o.options } : {}),
-    });
-    const claims: L2Announcement[] = this.plan.claims.map((c) => ({ ip: c.ip, interfaces: c.interfaces }));
-    const key = JSON.stringify(claims.map((c) => [formatIp(c.ip), c.interfaces]));
-    if (key !== this.claimKey) {
-      this.claimKey = key;
-      this.responder?.setAnnouncements(claims);
+    const nodeName = this.o.nodeName;
+    this.l2 = new IncrementalL2({
+      config: s.config, services: s.services, endpointSlices: s.endpointSlices, nodes, nodeName, ...(live ? { live } : {}), ...(this.o.options ? { options: this.o.options } : {}),
+    }, this.o.assumeLocalEndpoints ? (svc) => (svc.spec.type === 'LoadBalancer' ? [localSlice(svc, nodeName)] : undefined) : undefined);
+    this.plannedGeneration = s.generation;
+    this.publish(this.l2, { decisions: true, claims: true });
+  }
+
+  /** Hands the responder what this node answers for when that changed; heartbeats; status. */
+  private publish(l2: IncrementalL2, change: { decisions: boolean; claims: boolean }): void {
+    if (change.claims) {
+      const claims: L2Announcement[] = l2.claims().map((c) => ({ ip: c.ip, interfaces: c.interfaces }));
+      const key = JSON.stringify(claims.map((c) => [formatIp(c.ip), c.interfaces]));
+      if (key !== this.claimKey) {
+        this.claimKey = key;
+        this.responder?.setAnnouncements(claims);
+      }
     }
-    this.updateBeats(this.plan);
-    this.o.onStatus?.();
+    if (change.decisions || change.claims) this.updateBeats(l2); // a successor can change with the claims unchanged
+    if (change.decisions) this.o.onStatus?.();
   }
 }

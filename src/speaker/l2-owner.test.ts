@@ -6,7 +6,8 @@ import type { Config, L2Advertisement } from '../config/types.ts';
 import { formatIp } from '../net/ip.ts';
 import { node, pool, selectors, service, slice } from '../../test/fixtures/speaker/builders.ts';
 import { compileSelector } from '../net/selector.ts';
-import { explainLayer2, l2Successors, type L2PlanInput, planLayer2, rankNodes } from './l2-owner.ts';
+import { explainLayer2, IncrementalL2, l2Successors, type L2PlanInput, planLayer2, rankNodes } from './l2-owner.ts';
+import { localSlice, withLocalEndpoints } from '../daemon/synthesize.ts';
 
 function l2ad(name: string, o: { pools: string[]; nodeSelectors?: Record<string, string>[]; interfaces?: string[]; serviceSelectors?: Record<string, string>[]; preferred?: { weight: number; labels: Record<string, string> }[] }): L2Advertisement {
   return {
@@ -152,4 +153,69 @@ test('fast failover: the owner heartbeats the next in order, which watches it; t
   assert.deepEqual(s.heartbeatTo, [web1[2]]);
   // A single candidate has no successor: nobody to heartbeat.
   assert.deepEqual(l2Successors(run({ services: [web], live: new Set(['n1']), nodeName: 'n1' }), 'n1'), { heartbeatTo: [], watch: [] });
+});
+
+// ---- IncrementalL2: an edit re-decides what it names; planLayer2 is the reference ---------------
+
+test('IncrementalL2 agrees with planLayer2 after every edit of random edit sequences, and decides only the Services an edit names', () => {
+  const ads = [
+    l2ad('a', { pools: ['lan'], interfaces: ['eth0'], nodeSelectors: [{ zone: 'b' }], preferred: [{ weight: 5, labels: { zone: 'b' } }] }),
+    l2ad('b', { pools: ['lan'], interfaces: ['eth1'], serviceSelectors: [{ app: 'x' }] }),
+    l2ad('c', { pools: ['lan'] }),
+  ];
+  let seed = 7; // mulberry32: every bit varies (an LCG's low bits cycle)
+  const rnd = (n: number): number => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return (((t ^ (t >>> 14)) >>> 0) / 2 ** 32) * n | 0;
+  };
+  const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)]!;
+  const names = Array.from({ length: 30 }, (_, i) => `s${i}`);
+  const randomService = (name: string): Service => {
+    const ips = pick([[], ['192.0.2.10'], [`192.0.2.${20 + rnd(40)}`], [`192.0.2.${20 + rnd(40)}`, '2001:db8::5'], ['198.51.100.7'], ['bogus']]);
+    return service(name, {
+      ips, ...(rnd(6) === 0 ? { type: 'ClusterIP' as const } : {}), ...(rnd(3) === 0 ? { etp: 'Local' as const } : {}),
+      ...(rnd(2) === 0 ? { labels: { app: pick(['x', 'y']) } } : {}), ...(rnd(10) === 0 ? { loadBalancerClass: 'other' } : {}),
+    });
+  };
+  const randomSlices = (name: string): ReturnType<typeof slice>[] =>
+    pick([[], [slice(name, [{ node: pick(['n1', 'n2', 'n3']) }])], [slice(name, [{ node: 'n2' }, { node: 'n3', ready: false, serving: false }])], [slice(name, [{ node: 'n9' }])]]);
+  for (const round of [0, 1, 2, 3, 4, 5]) {
+    const me = pick(['n1', 'n2', 'n3']);
+    const live = round % 2 === 0 ? undefined : new Set(['n1', 'n3']);
+    const standIn = round >= 4;
+    const svcs = new Map<string, Service>();
+    const sl = new Map<string, ReturnType<typeof slice>[]>();
+    for (const n of names.slice(0, 20)) { svcs.set(n, randomService(n)); const x = randomSlices(n); if (x.length > 0) sl.set(n, x); }
+    const input = (): L2PlanInput => ({
+      config: cfg(ads), services: [...svcs.values()], nodes, nodeName: me, ...(live ? { live } : {}),
+      endpointSlices: standIn ? withLocalEndpoints([...svcs.values()], [...sl.values()].flat(), me) : [...sl.values()].flat(),
+    });
+    const inc = new IncrementalL2({ ...input(), endpointSlices: [...sl.values()].flat() }, standIn ? (svc) => (svc.spec.type === 'LoadBalancer' ? [localSlice(svc, me)] : undefined) : undefined);
+    assert.deepEqual(inc.plan(), planLayer2(input()));
+    for (let step = 0; step < 60; step++) {
+      const upserted: Service[] = [];
+      const deleted: string[] = [];
+      const slices = new Map<string, ReturnType<typeof slice>[]>();
+      for (let k = 1 + rnd(3); k > 0; k--) {
+        const name = pick(names);
+        const kind = rnd(4);
+        if (kind === 0 && svcs.has(name)) { svcs.delete(name); deleted.push(`default/${name}`); continue; }
+        if (kind === 1) { const x = randomSlices(name); if (x.length > 0) sl.set(name, x); else sl.delete(name); slices.set(`default/${name}`, x); }
+        if (kind !== 1 || svcs.has(name)) { const svc = randomService(name); svcs.set(name, svc); upserted.push(svc); }
+      }
+      // One key once in the delta, as the stores fold it: the last word wins.
+      const lastUp = new Map(upserted.map((s) => [`default/${s.metadata.name}`, s]));
+      const del = deleted.filter((k) => !svcs.has(k.slice('default/'.length)));
+      for (const k of del) lastUp.delete(k);
+      const ups = [...lastUp.values()].filter((s) => svcs.get(s.metadata.name!) === s);
+      const before = inc.decided;
+      inc.apply(ups, del, slices);
+      assert.equal(inc.decided - before, ups.length, 'an edit decides the Services it upserts, no other');
+      const want = planLayer2(input());
+      assert.deepEqual(inc.plan(), want, `round ${round} step ${step}`);
+      assert.deepEqual(inc.successors(), l2Successors(want, me));
+    }
+  }
 });

@@ -155,7 +155,7 @@ interface Ctx {
   readonly liveNodes: readonly Node[];
 }
 
-export function planLayer2(input: L2PlanInput): L2Plan {
+function context(input: L2PlanInput, slices: ReadonlyMap<string, EndpointSlice[]>): Ctx {
   const adsByPool = new Map<string, L2Advertisement[]>();
   for (const a of [...input.config.l2Advertisements].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))) {
     for (const p of a.pools) {
@@ -164,13 +164,23 @@ export function planLayer2(input: L2PlanInput): L2Plan {
     }
   }
   const liveNodes = input.nodes.filter((n) => n.metadata.name !== undefined && (input.live === undefined || input.live.has(n.metadata.name)) && eligibleNode(n, input.options));
-  const ctx: Ctx = { adsByPool, slices: slicesByService(input.endpointSlices), liveNodes };
+  return { adsByPool, slices, liveNodes };
+}
+
+const byService = (a: L2ServiceDecision, b: L2ServiceDecision): number => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0);
+
+export function planLayer2(input: L2PlanInput): L2Plan {
+  const ctx = context(input, slicesByService(input.endpointSlices));
   const services: L2ServiceDecision[] = [];
   for (const svc of input.services) {
     const d = decide(svc, input, ctx);
     if (d) services.push(d);
   }
-  services.sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0));
+  services.sort(byService);
+  return { services, claims: claimsOf(services) };
+}
+
+function claimsOf(services: readonly L2ServiceDecision[]): L2Claim[] {
   const claims = new Map<string, { ip: IpAddress; interfaces: Set<string> | 'all'; services: string[] }>();
   for (const d of services) {
     if (d.reason !== undefined || d.interfaces === undefined) continue;
@@ -183,11 +193,140 @@ export function planLayer2(input: L2PlanInput): L2Plan {
       claims.set(k, c);
     }
   }
-  return {
-    services,
-    claims: [...claims.values()].sort((a, b) => compareIp(a.ip, b.ip))
-      .map((c) => ({ ip: c.ip, interfaces: c.interfaces === 'all' ? 'all' : [...c.interfaces].sort(), services: c.services })),
-  };
+  return [...claims.values()].sort((a, b) => compareIp(a.ip, b.ip))
+    .map((c) => ({ ip: c.ip, interfaces: c.interfaces === 'all' ? 'all' : [...c.interfaces].sort(), services: c.services }));
+}
+
+/** What an edit changed in the layer-2 election (IncrementalL2.apply). */
+export interface L2Change {
+  /** Some Service's decision changed (status, explain). */
+  readonly decisions: boolean;
+  /** What this node answers for changed (the responder's list). */
+  readonly claims: boolean;
+}
+
+/**
+ * The election kept up to date by Services-only changes: an edit re-decides the Services it names
+ * and nothing else, where planLayer2 (the reference it must agree with) decides every Service.
+ * The Config, the Nodes and the live set are those it was built with: when any of them changes,
+ * build a new one. `slices` per changed Service come from the store's delta; `standIn` gives the
+ * slices of a Service that has none (standalone: this host serves it), as withLocalEndpoints does.
+ */
+export class IncrementalL2 {
+  /** Services decided so far (construction included): the work an edit cost. */
+  decided = 0;
+  private readonly ctx: Ctx;
+  private readonly realSlices: Map<string, EndpointSlice[]>;
+  private readonly decisions = new Map<string, L2ServiceDecision>();
+  /** This node's claims: IP key → Service → the interfaces it asks for. */
+  private readonly claimed = new Map<string, { ip: IpAddress; by: Map<string, readonly string[] | 'all'> }>();
+  /** Successor counts for heartbeats (l2Successors): node → Services. */
+  private readonly beatTo = new Map<string, number>();
+  private readonly watching = new Map<string, number>();
+  private sortedPlan: L2Plan | undefined;
+
+  constructor(private readonly input: L2PlanInput, private readonly standIn?: (svc: Service) => EndpointSlice[] | undefined) {
+    this.realSlices = slicesByService(input.endpointSlices);
+    const slices = new Map(this.realSlices);
+    if (standIn) for (const svc of input.services) { const k = keyOf(svc); if (!slices.has(k)) { const x = standIn(svc); if (x) slices.set(k, x); } }
+    this.ctx = context(input, slices);
+    for (const svc of input.services) this.put(keyOf(svc), this.decideOne(svc));
+  }
+
+  /** Services upserted (as the snapshot holds them) and deleted; `slices`: per Service, its EndpointSlices now. */
+  apply(upserted: readonly Service[], deleted: readonly string[], slices?: ReadonlyMap<string, readonly EndpointSlice[]>): L2Change {
+    const slicesNow = this.ctx.slices as Map<string, EndpointSlice[]>;
+    for (const [k, list] of slices ?? []) {
+      if (list.length > 0) { this.realSlices.set(k, [...list]); slicesNow.set(k, [...list]); } else { this.realSlices.delete(k); slicesNow.delete(k); }
+    }
+    let decisions = false;
+    let claims = false;
+    const record = (c: L2Change): void => { decisions ||= c.decisions; claims ||= c.claims; };
+    for (const k of deleted) {
+      record(this.put(k, undefined));
+      if (!this.realSlices.has(k)) slicesNow.delete(k);
+    }
+    for (const svc of upserted) {
+      const k = keyOf(svc);
+      if (this.standIn && !this.realSlices.has(k)) { const x = this.standIn(svc); if (x) slicesNow.set(k, x); else slicesNow.delete(k); }
+      record(this.put(k, this.decideOne(svc)));
+    }
+    if (decisions) this.sortedPlan = undefined;
+    return { decisions, claims };
+  }
+
+  /** The plan as planLayer2 gives it (built when read after a change: status and explain read it). */
+  plan(): L2Plan {
+    if (this.sortedPlan) return this.sortedPlan;
+    const services = [...this.decisions.values()].sort(byService);
+    return (this.sortedPlan = { services, claims: this.claims() });
+  }
+
+  /** What this node answers for, sorted by IP (as the plan's claims). */
+  claims(): L2Claim[] {
+    return [...this.claimed.values()].sort((a, b) => compareIp(a.ip, b.ip)).map(({ ip, by }) => {
+      const names = [...by.keys()].sort();
+      const all = [...by.values()].some((i) => i === 'all');
+      return { ip, interfaces: all ? 'all' : [...new Set([...by.values()].flatMap((i) => (i === 'all' ? [] : i)))].sort(), services: names };
+    });
+  }
+
+  /** l2Successors of the plan, from counts kept per change. */
+  successors(): L2Successors {
+    return { heartbeatTo: [...this.beatTo.keys()].sort(), watch: [...this.watching.keys()].sort() };
+  }
+
+  private decideOne(svc: Service): L2ServiceDecision | undefined {
+    this.decided++;
+    return decide(svc, this.input, this.ctx);
+  }
+
+  private put(key: string, d: L2ServiceDecision | undefined): L2Change {
+    const before = this.decisions.get(key);
+    if (before === undefined && d === undefined) return { decisions: false, claims: false };
+    if (before !== undefined) this.account(before, -1);
+    if (d) this.decisions.set(key, d); else this.decisions.delete(key);
+    if (d) this.account(d, +1);
+    const claimsChanged = claimOf(before) !== claimOf(d);
+    return { decisions: before === undefined || d === undefined || !sameDecision(before, d), claims: claimsChanged };
+  }
+
+  /** Adds (+1) or removes (-1) a decision's claims and successor counts. */
+  private account(d: L2ServiceDecision, sign: 1 | -1): void {
+    if (d.reason === undefined && d.interfaces !== undefined) {
+      for (const ip of d.ips) {
+        const k = formatIp(ip);
+        let c = this.claimed.get(k);
+        if (sign > 0) {
+          if (!c) this.claimed.set(k, (c = { ip, by: new Map() }));
+          c.by.set(d.service, d.interfaces);
+        } else if (c) {
+          c.by.delete(d.service);
+          if (c.by.size === 0) this.claimed.delete(k);
+        }
+      }
+    }
+    const [first, second] = d.ranking;
+    if (first === undefined || second === undefined || d.owner !== first) return;
+    const me = this.input.nodeName;
+    const count = first === me ? this.beatTo : second === me ? this.watching : undefined;
+    const node = first === me ? second : first;
+    if (!count) return;
+    const n = (count.get(node) ?? 0) + sign;
+    if (n > 0) count.set(node, n); else count.delete(node);
+  }
+}
+
+const keyOf = (svc: Service): string => serviceKey(svc.metadata.namespace ?? 'default', svc.metadata.name ?? '');
+
+/** What a decision claims on this node, as text: equal texts, equal claims. */
+const claimOf = (d: L2ServiceDecision | undefined): string =>
+  d === undefined || d.reason !== undefined || d.interfaces === undefined ? '' : `${d.ips.map(formatIp).join(',')}|${d.interfaces === 'all' ? '*' : d.interfaces.join(',')}`;
+
+function sameDecision(a: L2ServiceDecision, b: L2ServiceDecision): boolean {
+  const list = (x: readonly string[] | 'all' | undefined): string => (x === undefined ? '-' : x === 'all' ? '*' : x.join(','));
+  return a.owner === b.owner && a.reason === b.reason && a.message === b.message && list(a.interfaces) === list(b.interfaces)
+    && a.ranking.join(',') === b.ranking.join(',') && a.ips.map(formatIp).join(',') === b.ips.map(formatIp).join(',');
 }
 
 /** Lines for `ironlb explain`: the layer-2 election for one Service, as every speaker computes it. */
