@@ -200,7 +200,7 @@ function pct(xs: number[], q: number): number {
 }
 
 interface Figures {
-  n: number; allocatedS: number; routedS: number; peakRssMiB: number; heapMiB: number; heapPerSvc: number; idleCpuPct: number;
+  n: number; allocatedS: number; routedS: number; startCpuS: number; peakRssMiB: number; heapMiB: number; heapPerSvc: number; idleCpuPct: number;
   editP50: number; editP99: number; churnS: number; churnAdds: number; resets: number; restartS: number; ipsMoved: number; restartPeakRssMiB: number;
   /** Per receiver whose session state changed during edits and churn: what BIRD and ironlb logged. */
   resetWhy?: string[];
@@ -235,9 +235,11 @@ async function runSize(n: number): Promise<Figures> {
     const timeout = Math.max(120_000, n * 10);
     const allocatedAt = await waitFor('every Service allocated', async () => (d!.child.exitCode !== null ? Promise.reject(new Error(`ironlb exited: ${readFileSync(d!.log, 'utf8').slice(-2000)}`)) : undefined) ?? ((await metric('metallb_allocator_addresses_in_use_total')) ?? 0) >= n ? Date.now() : undefined, timeout, 50);
     const routedAt = await waitFor('every route at all 4 receivers', async () => ((await Promise.all(rx.map((r) => r.count()))).every((c) => c >= n) ? Date.now() : undefined), timeout, 100);
+    // CPU the daemon used (every thread) until then: unlike the wall time, barely moved by the load.
+    const startCpuS = cpuTicks(pid) / ticks;
     const allocatedS = (allocatedAt - d.started) / 1000;
     const routedS = (routedAt - d.started) / 1000;
-    process.stdout.write(`  ${n}: allocated ${allocatedS.toFixed(1)} s, routed ${routedS.toFixed(1)} s\n`);
+    process.stdout.write(`  ${n}: allocated ${allocatedS.toFixed(1)} s, routed ${routedS.toFixed(1)} s, CPU ${startCpuS.toFixed(1)} s\n`);
 
     await sleep(3000);
     const c0 = cpuTicks(pid);
@@ -247,7 +249,7 @@ async function runSize(n: number): Promise<Figures> {
     process.stdout.write(`  ${n}: idle CPU ${idleCpuPct.toFixed(1)}%, heap ${(heap / 2 ** 20).toFixed(0)} MiB, RSS now ${(procStatus(pid, 'VmRSS') / 2 ** 20).toFixed(0)} MiB, peak so far ${(Math.max(peak, procStatus(pid, 'VmHWM')) / 2 ** 20).toFixed(0)} MiB\n`);
     if (process.env.ILBL_SCALE_QUICK && !heapDir) {
       clearInterval(sampler);
-      return { n, allocatedS, routedS, peakRssMiB: Math.max(peak, procStatus(pid, 'VmHWM')) / 2 ** 20, heapMiB: heap / 2 ** 20, heapPerSvc: heap / n, idleCpuPct,
+      return { n, allocatedS, routedS, startCpuS, peakRssMiB: Math.max(peak, procStatus(pid, 'VmHWM')) / 2 ** 20, heapMiB: heap / 2 ** 20, heapPerSvc: heap / n, idleCpuPct,
         editP50: NaN, editP99: NaN, churnS: NaN, churnAdds: NaN, resets: NaN, restartS: NaN, ipsMoved: NaN, restartPeakRssMiB: NaN };
     }
     if (heapDir) {
@@ -268,7 +270,7 @@ async function runSize(n: number): Promise<Figures> {
         return done ? true : undefined;
       }, 600_000, 3000);
       clearInterval(sampler);
-      return { n, allocatedS, routedS, peakRssMiB: peakMiB, heapMiB: heap / 2 ** 20, heapPerSvc: heap / n, idleCpuPct,
+      return { n, allocatedS, routedS, startCpuS, peakRssMiB: peakMiB, heapMiB: heap / 2 ** 20, heapPerSvc: heap / n, idleCpuPct,
         editP50: NaN, editP99: NaN, churnS: NaN, churnAdds: NaN, resets: NaN, restartS: NaN, ipsMoved: NaN, restartPeakRssMiB: NaN };
     }
 
@@ -372,7 +374,7 @@ async function runSize(n: number): Promise<Figures> {
     const counts = await Promise.all(rx.map((r) => r.count()));
     process.stdout.write(`  ${n}: restart → End-of-RIB at all 4 in ${restartS.toFixed(1)} s (routes ${counts.join('/')}), IPs moved ${ipsMoved}\n`);
     return {
-      n, allocatedS, routedS, peakRssMiB, heapMiB: heap / 2 ** 20, heapPerSvc: heap / n, idleCpuPct, editP50, editP99, churnS, churnAdds, resets, restartS, ipsMoved,
+      n, allocatedS, routedS, startCpuS, peakRssMiB, heapMiB: heap / 2 ** 20, heapPerSvc: heap / n, idleCpuPct, editP50, editP99, churnS, churnAdds, resets, restartS, ipsMoved,
       restartPeakRssMiB: peak2 / 2 ** 20, resetWhy,
     };
   } finally {
@@ -393,6 +395,7 @@ const cols: [string, (f: Figures) => string][] = [
   ['Services', (f) => String(f.n)],
   ['allocated s', (f) => f.allocatedS.toFixed(1)],
   ['routes@4 s', (f) => f.routedS.toFixed(1)],
+  ['start CPU s', (f) => f.startCpuS.toFixed(1)],
   ['peak RSS MiB', (f) => f.peakRssMiB.toFixed(0)],
   ['heap MiB', (f) => f.heapMiB.toFixed(0)],
   ['heap B/Svc', (f) => f.heapPerSvc.toFixed(0)],
@@ -411,7 +414,7 @@ for (let i = 1; i < results.length; i++) {
   const a = results[i - 1]!;
   const b = results[i]!;
   const k = b.n / a.n;
-  process.stdout.write(`growth ${a.n} → ${b.n} (×${k}): start time ×${(b.routedS / a.routedS).toFixed(1)}, heap ×${(b.heapMiB / a.heapMiB).toFixed(1)}, peak RSS ×${(b.peakRssMiB / a.peakRssMiB).toFixed(1)} (linear would be ×${k})\n`);
+  process.stdout.write(`growth ${a.n} → ${b.n} (×${k}): start time ×${(b.routedS / a.routedS).toFixed(2)}, start CPU ×${(b.startCpuS / a.startCpuS).toFixed(2)}, heap ×${(b.heapMiB / a.heapMiB).toFixed(1)}, peak RSS ×${(b.peakRssMiB / a.peakRssMiB).toFixed(1)} (linear would be ×${k})\n`);
 }
 for (const f of results) for (const w of f.resetWhy ?? []) process.stdout.write(`session reset at ${f.n}: ${w}\n`);
 process.stdout.write(`goals at 50k: routes@4 ≤ 15 s, peak RSS ≤ 512 MiB, idle CPU ≈ 0, edit p99 ≤ 20 ms, churn ≤ 2 s, restart ≤ 15 s, 0 IPs moved; load average ${loadavg()[0]!.toFixed(1)}\n`);
