@@ -323,7 +323,10 @@ export class Session {
     const rib = this.opts.owner.rib;
     // Families the peer did not negotiate are never sent; their changes are dropped here.
     for (const f of [4, 6] as const) if (!n.families.includes(f)) rib.tables[f].dirty.clear();
-    const w = new BufferWriter(BATCH_BYTES + MAX_EXTENDED_MESSAGE);
+    // Small at first, grown as the batch needs: a batch of a few UPDATEs (a Service's) then costs
+    // a slice of node's pooled 8 kB, where a buffer sized for the largest batch (192 kB) per pump per peer was
+    // external memory enough to make V8 collect often under a churn of Services.
+    const w = new BufferWriter(2048);
     try {
       for (const f of n.families) {
         const table = rib.tables[f];

@@ -189,7 +189,8 @@ spec: {}
     assert.equal(sbs.metadata.labels['metallb.io/node'], 'node-1');
     const session = await until('BGPSessionState', async () => {
       const list = await get(cp, `/apis/ironlb.io/v1alpha1/namespaces/${ns}/bgpsessionstates`);
-      return (list.items as Json[]).find((i) => i.status?.peer === 'tor');
+      // Its counters may trail its state by up to 2 s (the writer holds counter-only changes back).
+      return (list.items as Json[]).find((i) => i.status?.peer === 'tor' && i.status?.prefixesSent === 1);
     });
     assert.equal(session.status.node, 'node-1');
     assert.equal(session.status.address, '127.0.0.1');

@@ -283,7 +283,9 @@ exit
     }, 200);
     const states = await waitFor('a BGPSessionState per node, Established', 20_000, async () => {
       const items = await statusObjects('bgpsessionstates', 'ironlb.io/v1alpha1');
-      return items.length === 3 && items.every((o) => o.status?.bgpStatus === 'Established') ? items : undefined;
+      // The counters may trail the state by up to 2 s (the writer holds counter-only changes back).
+      const sent = (o: Json) => ((o.status as Json | undefined)?.node === n1.name ? 3 : 2);
+      return items.length === 3 && items.every((o) => o.status?.bgpStatus === 'Established' && o.status?.prefixesSent === sent(o)) ? items : undefined;
     }, 200);
     for (const o of states) {
       const s = o.status as Json;

@@ -38,7 +38,7 @@ const metaOf = (o: Json) => (o.metadata ?? {}) as { namespace?: string; name?: s
  * Service re-allocated and re-planned, in the controller and in every speaker). Without a
  * generation (objects not from an apiserver), the resourceVersion.
  */
-function specVersion(o: Json): string {
+export function specVersion(o: Json): string {
   const m = metaOf(o);
   if (typeof m.generation !== 'number') return `rv${m.resourceVersion ?? ''}`;
   return `g${m.generation}${m.labels ? JSON.stringify(m.labels) : ''}${m.annotations ? JSON.stringify(m.annotations) : ''}`;

@@ -103,9 +103,11 @@ export class KubeClient {
   async request<T = Json>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
     const isList = method === 'GET' && o.query?.watch === undefined && /\/[a-z0-9]+$/.test(path) && !isNamedPath(path);
     this.count(isList ? 'LIST' : method);
-    const body = o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body));
+    // A string, handed to end(): node then sends the headers and the body in one write (one TLS
+    // record, one syscall) instead of two; a Buffer would go out as a second chunk.
+    const body = o.body === undefined ? undefined : JSON.stringify(o.body);
     const contentType = o.contentType ?? (method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
-    const opts = await this.options(method, path, o.query, { ...(o.accept ? { Accept: o.accept } : {}), ...(body ? { 'Content-Type': contentType, 'Content-Length': String(body.length) } : {}) });
+    const opts = await this.options(method, path, o.query, { ...(o.accept ? { Accept: o.accept } : {}), ...(body !== undefined ? { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(body)) } : {}) });
     return new Promise<T>((resolve, reject) => {
       const req = (opts.protocol === 'https:' ? https : http).request(opts, (res) => {
         const chunks: Buffer[] = [];
@@ -127,8 +129,7 @@ export class KubeClient {
       });
       req.setTimeout(o.timeoutMs ?? 30_000, () => req.destroy(new Error(`${method} ${path}: timed out`)));
       req.on('error', reject);
-      if (body) req.write(body);
-      req.end();
+      req.end(body);
     });
   }
 

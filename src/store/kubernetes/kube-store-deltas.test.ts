@@ -29,7 +29,13 @@ function fakeApi() {
     };
     watchers.get(path)!({ type, object });
   };
-  return { client, service };
+  /** An event down the watch whose path ends with `plural`. */
+  const send = (plural: string, type: WatchEvent['type'], object: Json) => {
+    const path = [...watchers.keys()].find((p) => p.endsWith(`/${plural}`));
+    assert.ok(path, `the store watches ${plural}`);
+    watchers.get(path)!({ type, object: { ...object, metadata: { ...(object.metadata as Json), resourceVersion: String(++rv) } } });
+  };
+  return { client, service, send };
 }
 
 describe('KubernetesStore deltas under pacing (mocked clock)', () => {
@@ -60,6 +66,28 @@ describe('KubernetesStore deltas under pacing (mocked clock)', () => {
     api.service('ADDED', 'c');
     mock.timers.tick(100);
     assert.deepEqual(deltas(), ['a', 'c -b']);
+  });
+
+  test('a pool\'s status write (same generation, labels, annotations) makes no snapshot; an edit of its spec does', () => {
+    const pool = (generation: number, addresses: string[], status: Json = {}): Json => ({
+      apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'main', namespace: 'metallb-system', generation }, spec: { addresses }, status,
+    });
+    api.send('ipaddresspools', 'ADDED', pool(1, ['192.0.2.0/28']));
+    mock.timers.tick(100);
+    assert.equal(snapshots.length, 2);
+    const config = snapshots[1]!.config;
+    assert.equal(config.pools.length, 1);
+    api.send('ipaddresspools', 'MODIFIED', pool(1, ['192.0.2.0/28'], { assignedIPv4: 1, availableIPv4: 15, assignedIPv6: 0, availableIPv6: 0 }));
+    mock.timers.tick(100);
+    assert.equal(snapshots.length, 2, 'a status write on a pool builds nothing');
+    api.send('ipaddresspools', 'MODIFIED', pool(2, ['192.0.2.0/27'], { assignedIPv4: 1, availableIPv4: 15, assignedIPv6: 0, availableIPv6: 0 }));
+    mock.timers.tick(100);
+    assert.equal(snapshots.length, 3);
+    assert.notEqual(snapshots[2]!.config, config);
+    // A label is read by selectors: it counts as a change whatever the generation.
+    api.send('ipaddresspools', 'MODIFIED', { ...pool(2, ['192.0.2.0/27']), metadata: { name: 'main', namespace: 'metallb-system', generation: 2, labels: { zone: 'a' } } });
+    mock.timers.tick(100);
+    assert.equal(snapshots.length, 4);
   });
 
   test('a stream that never goes quiet is still built during it, every change once, in order', () => {

@@ -10,7 +10,7 @@ import { ConfigRejectedError } from '../files/folder-store.ts';
 import { formatDiagnostic } from '../../api/diagnostics.ts';
 import type { EndpointSlice, Service } from '../../api/resources.ts';
 import { type ControllerStatus, copyFields, type FrrConfigurationProblem, type Snapshot, type SnapshotDelta, type SpeakerStatus, type SpeakerStatusWrite, type Store, type StoreListener } from '../store.ts';
-import { type ObjectsByKind, SnapshotAssembler } from './assemble.ts';
+import { type ObjectsByKind, SnapshotAssembler, specVersion } from './assemble.ts';
 import { ConfigurationStateWriter } from './configuration-state.ts';
 import { ControllerStatusWriter } from './controller-writer.ts';
 import type { Json, KubeClient } from './kube-client.ts';
@@ -57,6 +57,7 @@ function sliceService(o: Json): string | undefined {
 
 /** Kinds whose changes reach snapshots only through the resolved Config (its identity says whether they changed it). */
 const configKinds = new Set([...res.metallbConfig.map((r) => r.kind), 'Namespace']);
+const metallbKinds = new Set(res.metallbConfig.map((r) => r.kind));
 
 export class KubernetesStore implements Store {
   readonly reflectors = new Map<string, Reflector>();
@@ -224,8 +225,29 @@ export class KubernetesStore implements Store {
   /** What changed since the last snapshot handed out: its delta (see SnapshotDelta in store.ts). */
   private pending = { upserted: new Set<string>(), deleted: new Set<string>(), slices: new Set<string>(), other: false };
 
+  /** Per metallb.io object, the version of what the configuration reads of it (assemble's specVersion). */
+  private readonly configVersions = new Map<string, string>();
+
+  /**
+   * False for a metallb.io object whose update changed none of what the configuration reads (its
+   * generation, labels and annotations): the controller's status write on a pool after every
+   * allocation, which made each Service's build a full one in every speaker (5% of a speaker's
+   * CPU under a churn of Services).
+   */
+  private configChanged(kind: string, change: 'add' | 'update' | 'delete', obj: Json): boolean {
+    if (!metallbKinds.has(kind)) return true;
+    const key = `${kind}/${objectKey(obj)}`;
+    const version = specVersion(obj);
+    const before = this.configVersions.get(key);
+    if (change === 'delete') this.configVersions.delete(key); else this.configVersions.set(key, version);
+    return change !== 'update' || before !== version || version.startsWith('rv');
+  }
+
   private changed(kind: string, change: 'add' | 'update' | 'delete', obj: Json): void {
-    if (kind !== 'Service' && kind !== 'EndpointSlice' && kind !== 'Node') this.configDirty = true;
+    if (kind !== 'Service' && kind !== 'EndpointSlice' && kind !== 'Node') {
+      if (!this.configChanged(kind, change, obj)) return; // no snapshot holds what changed: no build
+      this.configDirty = true;
+    }
     if (kind === 'Service') {
       const key = objectKey(obj);
       this.controllerWriter?.touched(key);

@@ -196,3 +196,38 @@ test('Events from a write of changes are those the whole status gives', () => {
     assert.deepEqual([...byChanges].sort(), [...whole].sort());
   }
 });
+
+test('a session whose counters alone changed is written at most every countersEveryMs, with the last counts; a state change at once', async () => {
+  const { calls, client } = recorder();
+  const bodies: unknown[] = [];
+  const request = client.request.bind(client);
+  (client as { request: unknown }).request = (method: string, path: string, o?: { body?: unknown }) => {
+    if (method === 'PATCH' && path.includes('bgpsessionstates')) bodies.push(o?.body);
+    return request(method, path);
+  };
+  const w = new SpeakerStatusWriter({ client, namespace: 'metallb-system', node: 'n1', countersEveryMs: 150 });
+  const tor = (prefixesSent: number, state = 'Established') => ({ address: '10.0.0.1', state, prefixes: [], prefixesSent });
+  const sessions = () => calls.filter((c) => c.startsWith('PATCH') && c.includes('bgpsessionstates'));
+  const changes = (p: ReturnType<typeof tor>) => ({ whole: () => status({ peers: { tor: p }, layer2: {} }), changes: { node: 'n1', peers: { tor: p }, prefixes: new Map(), services: new Map() } });
+  await w.write(changes(tor(1)));
+  assert.equal(sessions().length, 1);
+  // Counters alone, within the interval: held back, the later count replacing the earlier.
+  await w.write(changes(tor(2)));
+  await w.write(changes(tor(3)));
+  assert.equal(sessions().length, 1);
+  for (let i = 0; i < 200 && sessions().length < 2; i++) await new Promise((r) => setTimeout(r, 25));
+  assert.equal(sessions().length, 2);
+  assert.equal((bodies.at(-1) as { status: { prefixesSent: number } }).status.prefixesSent, 3);
+  // A state change goes at once, with its counts, and nothing held back is written after it.
+  await w.write(changes(tor(4)));
+  await w.write(changes(tor(4, 'Active')));
+  assert.equal(sessions().length, 3);
+  const last = (bodies.at(-1) as { status: { bgpStatus: string; prefixesSent: number } }).status;
+  assert.deepEqual([last.bgpStatus, last.prefixesSent], ['Active', 4]);
+  await new Promise((r) => setTimeout(r, 250));
+  assert.equal(sessions().length, 3);
+  // Back to what the cluster holds: nothing to write.
+  await w.write(changes(tor(4, 'Active')));
+  assert.equal(sessions().length, 3);
+  w.close();
+});

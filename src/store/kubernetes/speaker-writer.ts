@@ -4,7 +4,10 @@
 // serviceName, serviceNamespace, peers / interfaces). Objects are named from what
 // they describe, so a restarted speaker finds and updates its own; at start it lists the objects
 // labelled with its node and deletes those it no longer owns (Service or peer gone). Writes only
-// when the status an object would hold changed. A write that failed (apiserver restarting, a new
+// when the status an object would hold changed; a BGPSessionState whose counters alone changed
+// (prefixes sent, received, accepted, installed) at most every `countersEveryMs` (2 s), the last
+// counts then: under a churn of Services they change with every status write (5 a second), and
+// one PATCH per session per write was a quarter of the speaker's API requests. A write that failed (apiserver restarting, a new
 // CRD's storage still initializing: 429) is retried with backoff on its own: the speaker writes
 // again only when its status changes, which may be never.
 //
@@ -35,6 +38,14 @@ export interface SpeakerWriterOptions {
   readonly retryMs?: number;
   /** Where the speaker's Events on Services go (none without). */
   readonly events?: EventRecorder;
+  /** A BGPSessionState whose counters alone changed is written at most this often (default 2 s). */
+  readonly countersEveryMs?: number;
+}
+
+/** A session's status without its counters, to tell a counter-only change (JSON in, JSON out). */
+const counters = new Set(['prefixesSent', 'prefixesReceived', 'prefixesAccepted', 'routesInstalled']);
+export function withoutCounters(statusJson: string): string {
+  return JSON.stringify(JSON.parse(statusJson), (k, v: unknown) => (counters.has(k) ? undefined : v));
 }
 
 /**
@@ -142,6 +153,10 @@ export class SpeakerStatusWriter {
   private readonly announcedNow = new Set<string>();
   /** The Events have seen a whole status (after which a write's changes are enough). */
   private eventsPrimed = false;
+  /** Per BGPSessionState: when it was last written, and the counter-only change held back since. */
+  private readonly sessionWrittenAt = new Map<string, number>();
+  private readonly heldBack = new Map<string, Desired>();
+  private heldBackTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: SpeakerWriterOptions) {}
 
@@ -278,6 +293,7 @@ export class SpeakerStatusWriter {
   close(): void {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.heldBackTimer);
     this.o.events?.close();
   }
 
@@ -311,18 +327,48 @@ export class SpeakerStatusWriter {
     return await this.put(want) && await this.remove(stale);
   }
 
-  /** Creates or patches what differs from what is held; true when all went through. */
-  private async put(want: readonly Desired[]): Promise<boolean> {
+  /**
+   * True when `d` is a session whose counters alone changed since it was written less than
+   * countersEveryMs ago: kept to be written when that time is up (a later status replaces it).
+   */
+  private holdBack(d: Desired, was: string | undefined, json: string): boolean {
+    if (d.kind !== 'BGPSessionState' || was === undefined) return false;
+    const due = (this.sessionWrittenAt.get(d.name) ?? -Infinity) + (this.o.countersEveryMs ?? 2000);
+    const now = this.o.now?.() ?? Date.now();
+    if (now >= due || withoutCounters(was) !== withoutCounters(json)) return false;
+    this.heldBack.set(d.name, d);
+    if (!this.heldBackTimer && !this.closed) {
+      this.heldBackTimer = setTimeout(() => {
+        this.heldBackTimer = undefined;
+        this.chain = this.chain.then(async () => {
+          const late = [...this.heldBack.values()];
+          this.heldBack.clear();
+          if (!await this.put(late, true)) this.scheduleRetry();
+        });
+      }, due - now);
+      this.heldBackTimer.unref();
+    }
+    return true;
+  }
+
+  /** Creates or patches what differs from what is held (`now`: nothing held back); true when all went through. */
+  private async put(want: readonly Desired[], now = false): Promise<boolean> {
     let ok = true;
     for (const d of want) {
       const held = this.held.get(d.kind as Kind)!;
       const json = JSON.stringify(d.status);
       const was = held.get(d.name);
-      if (was === json) continue;
+      if (was === json) {
+        this.heldBack.delete(d.name);
+        continue;
+      }
+      if (!now && this.holdBack(d, was, json)) continue;
+      this.heldBack.delete(d.name);
       try {
         if (was === undefined) await this.create(d);
         await this.o.client.request('PATCH', resourcePath(d.resource, this.o.namespace, d.name, 'status'), { body: { status: d.status } });
         held.set(d.name, json);
+        if (d.kind === 'BGPSessionState') this.sessionWrittenAt.set(d.name, this.o.now?.() ?? Date.now());
       } catch (e) {
         held.delete(d.name);
         ok = false;
@@ -345,6 +391,8 @@ export class SpeakerStatusWriter {
         }
       }
       this.held.get(kind)!.delete(name);
+      this.heldBack.delete(name);
+      this.sessionWrittenAt.delete(name);
     }
     return ok;
   }
