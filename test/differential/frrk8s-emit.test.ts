@@ -48,30 +48,48 @@ async function putWorld(cp: ControlPlane, s: FrrScenario, ns: string): Promise<(
   };
 }
 
-/** The object's spec once written and left alone for `quietMs` (MetalLB debounces its writes by 3 s). */
-async function settledSpec(cp: ControlPlane, ns: string, name: string, quietMs: number): Promise<Json> {
+/** JSON with object keys sorted: two specs compare equal whatever order they were built or read in. */
+const canonical = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x)
+  ? Object.fromEntries(Object.entries(x as Json).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
+
+/**
+ * The object's spec once final: equal to what `expect` says (seen through `compare`) and unchanged
+ * for 1 s; else written and left alone for `quietMs` (MetalLB debounces its writes by 3 s), or twice
+ * that when the last record says otherwise (a partial first write followed, under load, by a late
+ * second one must not pass for the answer).
+ */
+async function settledSpec(cp: ControlPlane, ns: string, name: string, quietMs: number, expect?: { spec: Json; compare: (spec: Json) => unknown }): Promise<Json> {
   const end = Date.now() + 90_000;
-  let last: { rv: string; at: number; spec: Json } | undefined;
+  const want = expect ? canonical(expect.spec) : undefined;
+  let last: { rv: string; at: number; spec: Json; expected: boolean } | undefined;
   for (;;) {
     const r = await cp.request('GET', `/apis/frrk8s.metallb.io/v1beta1/namespaces/${ns}/frrconfigurations/${name}`);
     if (r.status === 200) {
       const body = r.body as { metadata: { resourceVersion: string }; spec: Json };
-      if (last?.rv !== body.metadata.resourceVersion) last = { rv: body.metadata.resourceVersion, at: Date.now(), spec: body.spec };
-      else if (Date.now() - last.at >= quietMs) return last.spec;
+      if (last?.rv !== body.metadata.resourceVersion) {
+        last = { rv: body.metadata.resourceVersion, at: Date.now(), spec: body.spec, expected: want !== undefined && canonical(expect!.compare(body.spec)) === want };
+      } else if (Date.now() - last.at >= (last.expected ? 1000 : want !== undefined ? 2 * quietMs : quietMs)) return last.spec;
     }
-    if (Date.now() > end) throw new Error(`FRRConfiguration ${ns}/${name} ${last ? 'kept changing' : 'never written'}`);
+    if (Date.now() > end) {
+      if (last) return last.spec;
+      throw new Error(`FRRConfiguration ${ns}/${name} never written`);
+    }
     await sleep(250);
   }
 }
 
-async function runAll(cp: ControlPlane, prefix: string, write: (s: FrrScenario, ns: string) => Promise<{ stop(): Promise<void> }>, quietMs: number): Promise<Record<string, Json>> {
+async function runAll(
+  cp: ControlPlane, prefix: string, write: (s: FrrScenario, ns: string) => Promise<{ stop(): Promise<void> }>, quietMs: number,
+  expect?: { scenarios: Record<string, Json>; compare: (spec: Json) => unknown },
+): Promise<Record<string, Json>> {
   const out: Record<string, Json> = {};
   for (const s of frrScenarios) {
     const ns = await createNamespace(cp, `${prefix}-${s.name}`);
     const cleanup = await putWorld(cp, s, ns);
     const speaker = await write(s, ns);
+    const golden = expect?.scenarios[s.name];
     try {
-      out[s.name] = await settledSpec(cp, ns, `metallb-${s.node.name}`, quietMs);
+      out[s.name] = await settledSpec(cp, ns, `metallb-${s.node.name}`, quietMs, golden ? { spec: golden, compare: expect.compare } : undefined);
     } catch (e) {
       const log = join(cp.dir, `metallb-speaker-${s.node.name}.log`);
       throw new Error(`${(e as Error).message}${existsSync(log) ? `; MetalLB's log:\n${readFileSync(log, 'utf8').slice(-3000)}` : ''}`, { cause: e });
@@ -82,6 +100,12 @@ async function runAll(cp: ControlPlane, prefix: string, write: (s: FrrScenario, 
   }
   return out;
 }
+
+/** The golden record to wait for (none under UPDATE_GOLDEN=1, or before it exists). */
+const goldenScenarios = (): Record<string, Json> | undefined => {
+  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(frrGoldenPath)) return undefined;
+  return readFrrGolden().scenarios;
+};
 
 describe(`MetalLB's speaker v${toolVersions.metallb} with METALLB_BGP_TYPE=frr-k8s: the golden FRRConfigurations`, suite([...coreTools, 'metallb-speaker']), () => {
   let cp: ControlPlane;
@@ -101,7 +125,7 @@ describe(`MetalLB's speaker v${toolVersions.metallb} with METALLB_BGP_TYPE=frr-k
       });
       assert.equal(created.status, 201, JSON.stringify(created.body));
       return startMetallbSpeaker(cp, ns, s.node.name, pod, { METALLB_BGP_TYPE: 'frr-k8s' });
-    }, 5000);
+    }, 5000, (() => { const g = goldenScenarios(); return g ? { scenarios: g, compare: (x: Json) => x } : undefined; })());
     if (process.env.UPDATE_GOLDEN === '1') {
       writeFileSync(frrGoldenPath, `${JSON.stringify({ metallb: `v${toolVersions.metallb}`, scenarios: seen }, null, 2)}\n`);
       return;
@@ -128,7 +152,7 @@ describe("ironlb's speaker with --bgp-backend frr-k8s beside MetalLB's golden FR
         cluster: { kubeconfig: cp.kubeconfigPath, debounceMs: 20 }, bgpBackend: { kind: 'frr-k8s' },
       });
       return { stop: () => d.stop() };
-    }, 1500);
+    }, 1500, (() => { const g = goldenScenarios(); return g ? { scenarios: g, compare: comparableIronlbSpec } : undefined; })());
     const golden = readFrrGolden();
     if (process.env.DIFF_VERBOSE === '1') console.log(JSON.stringify(seen, null, 2));
     for (const s of frrScenarios) assert.deepEqual(comparableIronlbSpec(seen[s.name]), golden.scenarios[s.name], `scenario ${s.name}`);

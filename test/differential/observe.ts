@@ -97,16 +97,68 @@ async function eventsOf(cp: ControlPlane, ns: string): Promise<Map<string, Set<s
 
 const ingressOf = (svc: Json): string[] => ((svc.status?.loadBalancer?.ingress ?? []) as Json[]).map((i) => i.ip as string);
 
+/** What the world shows now: each of `names` (still there) with its IPs, pool and Events, each pool's status. */
+async function seenNow(cp: ControlPlane, ns: string, names: string[], pools: string[]): Promise<ScenarioSeen> {
+  const seen: ScenarioSeen = { services: {}, pools: {} };
+  const events = await eventsOf(cp, ns);
+  for (const name of [...new Set(names)].sort()) {
+    const r = await cp.request('GET', `/api/v1/namespaces/${ns}/services/${name}`);
+    if (r.status === 404) continue;
+    const svc = r.body as Json;
+    const pool = svc.metadata.annotations?.['metallb.io/ip-allocated-from-pool'] as string | undefined;
+    seen.services[name] = { ips: ingressOf(svc), ...(pool ? { pool } : {}), events: [...events.get(name) ?? []].sort() };
+  }
+  for (const p of [...new Set(pools)]) {
+    const r = await cp.request('GET', `/apis/metallb.io/v1beta1/namespaces/${ns}/ipaddresspools/${p}`);
+    if (r.status === 404) continue;
+    const status = (r.body as Json).status as Record<string, number> | undefined;
+    seen.pools[p] = Object.fromEntries(Object.entries(status ?? {}).sort());
+  }
+  return seen;
+}
+
+/** JSON with object keys sorted (a record read from its file compares equal whatever its key order). */
+const canonical = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x)
+  ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
+
+/** A record without the Events: what ironlb's run waits for (its Events differ where differences.ts says). */
+export const withoutEvents = (s: ScenarioSeen): unknown => ({
+  pools: s.pools, services: Object.fromEntries(Object.entries(s.services).map(([n, x]) => [n, { ips: x.ips, pool: x.pool }])),
+});
+
+const assignedOf = (s: ScenarioSeen): number => Object.values(s.pools).reduce((n, p) => n + (p.assignedIPv4 ?? 0) + (p.assignedIPv6 ?? 0), 0);
+
+/**
+ * After a step that changes the configuration or a Service (the controller then rewrites some
+ * statuses and Events): at least `minMs`, then until nothing changed for 1 s (at most 10 s), so that
+ * a reaction slowed by load is over before the next Service comes.
+ */
+async function quietAfter(read: () => Promise<ScenarioSeen>, minMs: number): Promise<void> {
+  const start = Date.now();
+  await sleep(minMs);
+  let last = JSON.stringify(await read());
+  for (let since = Date.now(); Date.now() - since < 1000 && Date.now() - start < 10_000;) {
+    await sleep(250);
+    const now = JSON.stringify(await read());
+    if (now !== last) { last = now; since = Date.now(); }
+  }
+}
+
 /**
  * Applies the scenario's pools, starts the controller, then creates (or deletes) the Services one at
  * a time, each step waiting until that Service has an IP or a Warning Event (or 10 s), so that the
  * order is the same for both implementations. Deletes the Services at the end: both controllers
  * watch Services in every namespace, and a leftover would hold addresses in the next scenario.
+ * `expect` (MetalLB's record; for ironlb `compare` leaves the Events out, where the listed
+ * differences are) lets the end wait until the world shows it (at most 20 s) instead of 2.5 s.
  */
-export async function runScenario(cp: ControlPlane, prefix: string, scenario: Scenario, start: StartController): Promise<ScenarioSeen> {
+export async function runScenario(
+  cp: ControlPlane, prefix: string, scenario: Scenario, start: StartController,
+  o: { expect?: ScenarioSeen; compare?: (s: ScenarioSeen) => unknown } = {},
+): Promise<ScenarioSeen> {
   const ns = await createNamespace(cp, `${prefix}-${scenario.name}`);
   const apply = async (objs: Json[]) => {
-    const r = await cp.kubectl(['apply', '-f', '-'], { input: objs.map((o) => stringify(o)).join('---\n') });
+    const r = await cp.kubectl(['apply', '-f', '-'], { input: objs.map((x) => stringify(x)).join('---\n') });
     assert.equal(r.code, 0, r.stderr);
   };
   if (scenario.namespaceLabels) {
@@ -117,6 +169,8 @@ export async function runScenario(cp: ControlPlane, prefix: string, scenario: Sc
   const startIt = () => start(ns, scenario.lbClass !== undefined ? { lbClass: scenario.lbClass } : {});
   let controller = await startIt();
   const names: string[] = [];
+  const pools = scenario.pools.map((p) => p.name);
+  const read = () => seenNow(cp, ns, names, pools);
   try {
     for (const step of scenario.steps) {
       if (step.restart) {
@@ -132,17 +186,26 @@ export async function runScenario(cp: ControlPlane, prefix: string, scenario: Sc
         } else {
           await apply([poolObject(ns, step.pool)]);
         }
-        await sleep(2000);
+        await quietAfter(read, 2000);
         continue;
       }
       if (step.edit) {
         await apply([serviceObject(ns, step)]);
-        await sleep(2000);
+        await quietAfter(read, 2000);
         continue;
       }
       if (step.delete) {
+        // A Service whose addresses no other one holds: the controller has let them go once the
+        // pools' status counts fewer or a waiting Service took them (the next Service may be meant
+        // to take them: it must not come first). Else 1.5 s.
+        const before = await read();
+        const mine = before.services[step.name]?.ips ?? [];
+        const others = Object.entries(before.services).filter(([n]) => n !== step.name);
+        const shared = others.some(([, x]) => x.ips.some((ip) => mine.includes(ip)));
         const r = await cp.request('DELETE', `/api/v1/namespaces/${ns}/services/${step.name}`);
         assert.equal(r.status, 200, JSON.stringify(r.body));
+        const released = (now: ScenarioSeen) => assignedOf(now) < assignedOf(before) || others.some(([n, x]) => JSON.stringify(now.services[n]?.ips) !== JSON.stringify(x.ips));
+        if (mine.length > 0 && !shared) await until(async () => (released(await read()) ? true : undefined), 10_000);
         await sleep(1500);
         continue;
       }
@@ -156,22 +219,10 @@ export async function runScenario(cp: ControlPlane, prefix: string, scenario: Sc
     }
     // A waiting Service may take a freed address; Events and pool status trail the status write.
     await sleep(2500);
-    const seen: ScenarioSeen = { services: {}, pools: {} };
-    const events = await eventsOf(cp, ns);
-    for (const name of [...new Set(names)].sort()) {
-      const r = await cp.request('GET', `/api/v1/namespaces/${ns}/services/${name}`);
-      if (r.status === 404) continue;
-      const svc = r.body as Json;
-      const pool = svc.metadata.annotations?.['metallb.io/ip-allocated-from-pool'] as string | undefined;
-      seen.services[name] = { ips: ingressOf(svc), ...(pool ? { pool } : {}), events: [...events.get(name) ?? []].sort() };
-    }
-    for (const p of scenario.pools) {
-      const r = await cp.request('GET', `/apis/metallb.io/v1beta1/namespaces/${ns}/ipaddresspools/${p.name}`);
-      if (r.status === 404) continue;
-      const status = (r.body as Json).status as Record<string, number> | undefined;
-      seen.pools[p.name] = Object.fromEntries(Object.entries(status ?? {}).sort());
-    }
-    return seen;
+    if (!o.expect) return await read();
+    const compare = o.compare ?? ((x: ScenarioSeen) => x);
+    const want = canonical(compare(o.expect));
+    return (await until(async () => { const x = await read(); return canonical(compare(x)) === want ? x : undefined; }, 20_000)) ?? await read();
   } finally {
     await controller.stop();
     for (const name of new Set(names)) await cp.request('DELETE', `/api/v1/namespaces/${ns}/services/${name}`);
