@@ -209,6 +209,22 @@ export async function applyStep(cp: ControlPlane, ns: string, step: Step): Promi
 }
 
 /**
+ * The speakers' Events at the end of a scenario. They trail what the world shows (client-go's
+ * recorder sends them in the background, ironlb's coalesces them): with the last record's Events
+ * known, waits (at most 15 s) until they are those; else reads them once.
+ */
+async function finalEvents(cp: ControlPlane, ns: string, names: string[], want: ServiceEvents | undefined): Promise<ServiceEvents> {
+  let got = await speakerEventsOf(cp, ns, names);
+  if (!want) return got;
+  const key = (e: ServiceEvents) => JSON.stringify(Object.entries(e).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  for (const t = Date.now(); key(got) !== key(want) && Date.now() - t < 15_000;) {
+    await sleep(500);
+    got = await speakerEventsOf(cp, ns, names);
+  }
+  return got;
+}
+
+/**
  * What the world shows after the start and after each step, each taken by `observe` (given this
  * implementation's last record of that step, when there is one, and what the step before showed),
  * then the speakers' Events: the record of one scenario, for the BGP and the layer-2 halves.
@@ -228,7 +244,7 @@ export async function recordSteps<T>(
     before = await observe(step.name, expect?.[step.name] as T | undefined, before);
     record[step.name] = before;
   }
-  record[speakerEvents] = await speakerEventsOf(cp, ns, s.services.map((x) => x.name));
+  record[speakerEvents] = await finalEvents(cp, ns, s.services.map((x) => x.name), expect?.[speakerEvents] as ServiceEvents | undefined);
   return record;
 }
 

@@ -105,11 +105,15 @@ export class BgpWorld {
   get lan2ClientNs(): string { return `${this.prefix}c2`; }
 
   /** Waits (≤ 60 s) until something listens on TCP `port` in every node's namespace: the speakers' metrics, served once they run. */
-  async speakersListening(port: number): Promise<void> {
+  speakersListening(port: number): Promise<void> {
+    return this.listening(port, 'speaker');
+  }
+
+  private async listening(port: number, what: string): Promise<void> {
     const end = Date.now() + 60_000;
     for (const n of nodeNames) {
       while (!inNs(this.nodeNs(n), 'ss', '-Hltn', `sport = :${port}`).trim()) {
-        if (Date.now() > end) throw new Error(`no speaker listens on :${port} in ${this.nodeNs(n)} after 60 s`);
+        if (Date.now() > end) throw new Error(`no ${what} listens on :${port} in ${this.nodeNs(n)} after 60 s`);
         await sleep(200);
       }
     }
@@ -193,7 +197,9 @@ net.createServer((c) => { const up = net.connect(${JSON.stringify(sock)}); c.pip
     for (const n of nodeNames) {
       this.relays.push(spawn('ip', ['netns', 'exec', this.nodeNs(n), process.execPath, '-e', script], { stdio: 'ignore' }));
     }
-    await sleep(500);
+    // A speaker started before its relay listens cannot reach the apiserver: wait for the relays
+    // (a node process takes seconds to start under load; this waited 500 ms until 2026-12-03).
+    await this.listening(port, 'relay');
   }
 
   /** (Re)starts every router with a fresh bgpd for `specs` (routers not named are stopped). */
@@ -319,24 +325,31 @@ export interface SettleOptions {
  * Polls what `read` returns until it is final. When the expected state differs from the one before
  * the step, reaching it and holding it for `confirmMs` is final (a condition, no fixed wait); else
  * (no expectation, or the step should change nothing) "unchanged for `quietMs` after `minMs`". A
- * state that never becomes the expected one is taken after 5 s of quiet, and the test shows the diff.
+ * state that never becomes the expected one is taken after 5 s of quiet once it moved from the one
+ * before (else at `maxMs`: a reaction that has not begun may be late), and the test shows the diff.
  */
 export async function settleOn<T>(read: () => Promise<T>, o: SettleOptions, pollMs = 250): Promise<T> {
   const want = o.expect !== undefined && canonical(o.expect) !== canonical(o.before) ? canonical(o.expect) : undefined;
   const confirm = o.confirmMs ?? 2000;
   const start = Date.now();
+  const before = o.before === undefined ? undefined : canonical(o.before);
   let last = '';
   let since = Date.now();
+  let reacted = false;
   for (;;) {
     const seen = await read();
     const now = canonical(seen);
     if (now !== last) { last = now; since = Date.now(); }
+    if (now !== before) reacted = true;
     const t = Date.now();
     const done = (how: string) => { if (process.env.DIFF_TIMING === '1') console.log(`# ${o.label ?? ''} settled (${how}) after ${t - start} ms, last change at ${since - start} ms`); return seen; };
     if (want !== undefined && now === want && t - since >= confirm) return done('expected');
-    // A change is expected and has not come (yet): give a slow reaction 5 s of quiet at least.
+    // A change is expected and has not come (yet): give a slow reaction 5 s of quiet at least, and
+    // while nothing at all has moved from the state before the step (a reaction delayed by load,
+    // not a different one), until maxMs.
     const quiet = want !== undefined ? Math.max(o.quietMs, 5000) : o.quietMs;
-    if ((t - start >= o.minMs && t - since >= quiet) || t - start >= o.maxMs) return done(want !== undefined ? 'NOT the expected state: quiet' : 'quiet');
+    const waiting = want !== undefined && before !== undefined && !reacted;
+    if ((t - start >= o.minMs && t - since >= quiet && !waiting) || t - start >= o.maxMs) return done(want !== undefined ? 'NOT the expected state: quiet' : 'quiet');
     await sleep(pollMs);
   }
 }
