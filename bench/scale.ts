@@ -111,6 +111,19 @@ async function metric(name: string): Promise<number | undefined> {
 }
 
 const procStatus = (pid: number, field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024;
+/** CPU seconds per thread kind (the thread's name: node's main thread, the parser worker, V8's GC helpers, libuv's pool). */
+function cpuByThread(pid: number): string {
+  const by = new Map<string, number>();
+  try {
+    for (const t of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '').trim();
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      by.set(name, (by.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / ticks);
+    }
+  } catch { /* exited */ }
+  return [...by].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
+}
 const cpuTicks = (pid: number): number => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
   return Number(f[11]) + Number(f[12]);
@@ -237,9 +250,10 @@ async function runSize(n: number): Promise<Figures> {
     const routedAt = await waitFor('every route at all 4 receivers', async () => ((await Promise.all(rx.map((r) => r.count()))).every((c) => c >= n) ? Date.now() : undefined), timeout, 100);
     // CPU the daemon used (every thread) until then: unlike the wall time, barely moved by the load.
     const startCpuS = cpuTicks(pid) / ticks;
+    const threads = cpuByThread(pid);
     const allocatedS = (allocatedAt - d.started) / 1000;
     const routedS = (routedAt - d.started) / 1000;
-    process.stdout.write(`  ${n}: allocated ${allocatedS.toFixed(1)} s, routed ${routedS.toFixed(1)} s, CPU ${startCpuS.toFixed(1)} s\n`);
+    process.stdout.write(`  ${n}: allocated ${allocatedS.toFixed(1)} s, routed ${routedS.toFixed(1)} s, CPU ${startCpuS.toFixed(1)} s (${threads})\n`);
 
     await sleep(3000);
     const c0 = cpuTicks(pid);
