@@ -111,23 +111,28 @@ async function metric(name: string): Promise<number | undefined> {
 }
 
 const procStatus = (pid: number, field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024;
-/** CPU seconds per thread kind (the thread's name: node's main thread, the parser worker, V8's GC helpers, libuv's pool). */
+/**
+ * CPU seconds of the main thread, of the other live threads (V8's GC helpers, libuv's pool, the
+ * parser worker) and of threads gone (parser workers recycled): node names them all "node".
+ */
 function cpuByThread(pid: number): string {
-  const by = new Map<string, number>();
+  let main = 0;
+  let others = 0;
   try {
     for (const t of readdirSync(`/proc/${pid}/task`)) {
       const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '').trim();
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      by.set(name, (by.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / ticks);
+      const s = (Number(f[11]) + Number(f[12])) / ticks;
+      if (Number(t) === pid) main += s; else others += s;
     }
   } catch { /* exited */ }
-  return [...by].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
+  const gone = cpuTicks(pid) / ticks - main - others;
+  return `main thread ${main.toFixed(1)}, other threads ${others.toFixed(1)}, threads gone ${Math.max(0, gone).toFixed(1)}`;
 }
-const cpuTicks = (pid: number): number => {
+function cpuTicks(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
   return Number(f[11]) + Number(f[12]);
-};
+}
 
 /** A receiver with a route log (debug routes) that the bench tails. */
 class Receiver {
