@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KubeApiError, type KubeClient } from './kube-client.ts';
 import { EventRecorder } from './event-recorder.ts';
-import { SpeakerStatusWriter, speakerEvents, speakerEventsOfChanges } from './speaker-writer.ts';
+import { readSpeakerStatuses, SpeakerStatusWriter, speakerEvents, speakerEventsOfChanges } from './speaker-writer.ts';
 import type { SpeakerStatus, SpeakerStatusChanges } from '../store.ts';
 
 function recorder() {
@@ -87,6 +87,20 @@ test("a kind whose CRD is not installed does not keep the others from being writ
   const posts = calls.filter((c) => c.startsWith('POST')).map((c) => c.split('/').at(-1)).sort();
   assert.deepEqual(posts, ['bgpsessionstates', 'servicebgpstatuses', 'servicel2statuses']);
   assert.equal(calls.filter((c) => c.startsWith('PATCH') && !c.includes('/bgpsessionstates')).length, 2, calls.join('; '));
+});
+
+test("ironlb status reads the Services' announcements in a cluster that does not serve BGPSessionState (MetalLB's CRDs only)", async () => {
+  const client = {
+    request: (method: string, path: string) => {
+      if (path.includes('/bgpsessionstates')) return Promise.reject(new KubeApiError(404, 'NotFound', '404 page not found', method, path));
+      if (path.includes('/servicebgpstatuses')) return Promise.resolve({ items: [{ status: { node: 'n1', serviceName: 'web', serviceNamespace: 'apps', peers: ['r1'] } }] });
+      return Promise.reject(new KubeApiError(500, 'InternalError', 'unexpected', method, path));
+    },
+  } as unknown as KubeClient;
+  assert.deepEqual(await readSpeakerStatuses(client, 'metallb-system'), [{ node: 'n1', peers: {}, notAnnounced: [], announced: [{ service: 'apps/web', peers: ['r1'] }] }]);
+  // Any other failure is still a failure.
+  const down = { request: (method: string, path: string) => Promise.reject(new KubeApiError(503, 'ServiceUnavailable', 'down', method, path)) } as unknown as KubeClient;
+  await assert.rejects(readSpeakerStatuses(down, 'metallb-system'), /down/);
 });
 
 test("no ServiceL2Status for a Service none of whose IPs has an interface here (as MetalLB's speaker); one once an IP has", async () => {

@@ -410,8 +410,11 @@ export class SpeakerStatusWriter {
 
 /** The speakers' statuses as `ironlb status` shows them, from the BGPSessionStates and ServiceBGPStatuses in the cluster. */
 export async function readSpeakerStatuses(client: KubeClient, namespace: string): Promise<SpeakerStatus[]> {
-  const sessions = await client.request<{ items?: Json[] }>('GET', resourcePath(statusResources.BGPSessionState, namespace));
-  const services = await client.request<{ items?: Json[] }>('GET', resourcePath(statusResources.ServiceBGPStatus, namespace));
+  // A kind whose CRD is not installed (MetalLB's CRDs only: no BGPSessionState) reads as empty.
+  const list = (r: (typeof statusResources)[keyof typeof statusResources]) => client.request<{ items?: Json[] }>('GET', resourcePath(r, namespace))
+    .catch((e: unknown) => { if (e instanceof KubeApiError && e.code === 404) return { items: [] }; throw e; });
+  const sessions = await list(statusResources.BGPSessionState);
+  const services = await list(statusResources.ServiceBGPStatus);
   const byNode = new Map<string, { peers: Record<string, SpeakerStatus['peers'][string]>; announced: { service: string; peers: string[] }[] }>();
   const entry = (node: string) => {
     let e = byNode.get(node);
