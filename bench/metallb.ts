@@ -14,7 +14,9 @@
 // the controller's and node-1's speaker's RSS and CPU idle 60 s and under a churn of 500 deletes
 // and 500 creates (10 a second) until the routers and the statuses show it all
 // (test/differential/bench-bgp.ts, benchCost; BENCH_IDLE_SECONDS, BENCH_CHURN change the two;
-// BENCH_ONLY=ironlb|metallb runs one, e.g. under NODE_OPTIONS=--cpu-prof).
+// BENCH_ONLY=ironlb|metallb runs one, e.g. under NODE_OPTIONS=--cpu-prof; BENCH_SPEAKER_NODE_ARGS /
+// BENCH_CONTROLLER_NODE_ARGS give node options to ironlb's speakers / controller; the idle CPU is
+// also printed per 30 s, to tell CPU that fades after the burst from CPU that stays).
 // `npm run bench -- metallb conv [SERVICES]`: only the convergence figure (default 200 Services),
 // split at the moment a watcher sees the IP in status (controller, then speaker).
 // `npm run bench -- metallb l2 [KILLS]` (root): layer-2 failover, a Service's owner killed silently

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { Metrics } from './metrics.ts';
+import { describe, it, mock } from 'node:test';
+import perfHooks from 'node:perf_hooks';
+import { eventLoopSampleMs, Metrics } from './metrics.ts';
 import { serveObserve } from './http.ts';
 
 describe('observe', () => {
@@ -20,5 +21,22 @@ describe('observe', () => {
       await server.close();
     }
     assert.doesNotMatch(await b.registry.metrics(), /10\.0\.0\.1/, 'registries are per instance');
+  });
+
+  it('process metrics sample the event loop every 100 ms, not every 10 ms (an idle daemon is not woken 100 times a second)', async () => {
+    const monitor = mock.method(perfHooks, 'monitorEventLoopDelay');
+    try {
+      const m = new Metrics({ processMetrics: true });
+      const resolutions = monitor.mock.calls.map((c) => c.arguments[0]?.resolution);
+      assert.deepEqual(resolutions, [eventLoopSampleMs]);
+      assert.equal(eventLoopSampleMs, 100);
+      // The same metrics as before.
+      const text = await m.registry.metrics();
+      for (const name of ['nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_eventloop_lag_max_seconds', 'process_cpu_seconds_total', 'nodejs_heap_size_used_bytes']) {
+        assert.match(text, new RegExp(`^${name} `, 'm'), name);
+      }
+    } finally {
+      monitor.mock.restore();
+    }
   });
 });

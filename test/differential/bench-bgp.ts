@@ -371,7 +371,18 @@ export async function benchCost(impl: Implementation, n: number, say: (l: string
       say(`${impl.name}: routed ${routedSeconds.toFixed(1)} s after the first create; node-1's ServiceBGPStatus ${statusDone ? `for all ${n}` : 'NOT complete'} ${statusSeconds.toFixed(1)} s later`);
       await sleep(5000);
       const loadIdle = loadavg()[0]!;
-      const idle = await measure(pids, () => sleep((o.idleSeconds ?? 60) * 1000));
+      // The idle window in 30 s slices too: CPU that fades (GC after the burst) vs CPU that stays (periodic work).
+      const slices: string[] = [];
+      const idle = await measure(pids, async () => {
+        for (let left = (o.idleSeconds ?? 60) * 1000; left > 0; left -= 30_000) {
+          const s0 = { t: Date.now(), c: cpuTicks(pids.controller), s: cpuTicks(pids.speaker) };
+          await sleep(Math.min(30_000, left));
+          const secs = (Date.now() - s0.t) / 1000;
+          const pct = (ticks: number) => ((ticks / 100 / secs) * 100).toFixed(2);
+          slices.push(`${pct(cpuTicks(pids.controller) - s0.c)}/${pct(cpuTicks(pids.speaker) - s0.s)}`);
+        }
+      });
+      say(`${impl.name}: idle CPU % controller/speaker per 30 s: ${slices.join(' ')}`);
       say(`${impl.name}: idle ${JSON.stringify(idle)} (load ${loadIdle.toFixed(1)})`);
       const c0 = Date.now();
       let churnSettled = false;

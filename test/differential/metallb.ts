@@ -61,8 +61,10 @@ export async function startMetallbSpeaker(cp: ControlPlane, namespace: string, n
 export async function startIronlbController(cp: ControlPlane, namespace: string): Promise<Controller> {
   const port = await freePort();
   const cli = fileURLToPath(new URL('../../bin/ironlb.js', import.meta.url));
+  // BENCH_CONTROLLER_NODE_ARGS: node options for the controller (`--cpu-prof --cpu-prof-dir=...`, `--trace-gc`), as BENCH_SPEAKER_NODE_ARGS for the speakers.
+  const nodeArgs = (process.env.BENCH_CONTROLLER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   return startProcess(cp, process.execPath, 'ironlb controller', `ironlb-controller-${namespace}`, port, [
-    cli, 'controller', `--kubeconfig=${cp.kubeconfigPath}`, `--namespace=${namespace}`, '--no-leader-election', '--webhook-port=0', `--metrics=127.0.0.1:${port}`,
+    ...nodeArgs, cli, 'controller', `--kubeconfig=${cp.kubeconfigPath}`, `--namespace=${namespace}`, '--no-leader-election', '--webhook-port=0', `--metrics=127.0.0.1:${port}`,
   ]);
 }
 
