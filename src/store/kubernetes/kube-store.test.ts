@@ -112,3 +112,34 @@ test('an EndpointSlice change is a Services-only delta naming that Service and i
   assert.deepEqual(d.slices?.get('default/a')?.map((s) => s.metadata.name).sort(), ['a-1', 'a-2']);
   await store.close();
 });
+
+test("a Node's status report (heartbeat times only) builds nothing; a label or a condition's status does", async (t) => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  t.after(() => mock.timers.reset());
+  const { push, store, snapshots } = await started({ debounceMs: 0, maxDelayMs: 0 }, 'speaker');
+  const node = (beat: string, labels: Record<string, string> = {}, networkUnavailable = 'False'): Json => ({
+    apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', resourceVersion: '1', labels },
+    status: {
+      addresses: [{ type: 'InternalIP', address: '192.168.1.10' }],
+      conditions: [
+        { type: 'Ready', status: 'True', lastHeartbeatTime: beat, lastTransitionTime: '2026-12-03T10:00:00Z' },
+        { type: 'NetworkUnavailable', status: networkUnavailable, lastHeartbeatTime: beat, lastTransitionTime: '2026-12-03T10:00:00Z' },
+      ],
+    },
+  });
+  push('nodes', 'ADDED', node('2026-12-03T11:00:00Z'));
+  mock.timers.tick(0);
+  assert.equal(snapshots.length, 1);
+  push('nodes', 'MODIFIED', node('2026-12-03T11:00:10Z'));
+  push('nodes', 'MODIFIED', node('2026-12-03T11:00:20Z'));
+  mock.timers.tick(0);
+  assert.equal(snapshots.length, 1, 'heartbeat times moved, nothing a plan reads');
+  push('nodes', 'MODIFIED', node('2026-12-03T11:00:30Z', { 'node.kubernetes.io/exclude-from-external-load-balancers': '' }));
+  mock.timers.tick(0);
+  assert.equal(snapshots.length, 2, 'a label is read (node selectors, exclusion)');
+  assert.equal(snapshots[1]!.nodes[0]!.metadata.labels?.['node.kubernetes.io/exclude-from-external-load-balancers'], '');
+  push('nodes', 'MODIFIED', node('2026-12-03T11:00:40Z', { 'node.kubernetes.io/exclude-from-external-load-balancers': '' }, 'True'));
+  mock.timers.tick(0);
+  assert.equal(snapshots.length, 3, "a condition's status is read (NetworkUnavailable)");
+  await store.close();
+});

@@ -49,6 +49,13 @@ export interface KubernetesStoreOptions {
 }
 
 /** The key of the Service an EndpointSlice belongs to (its kubernetes.io/service-name label, same namespace). */
+/** What the plans read of a Node, as text: labels, spec, addresses and each condition's status (not its times). */
+export function nodeVersion(o: Json): string {
+  const m = o.metadata as { labels?: Record<string, string> } | undefined;
+  const st = o.status as { addresses?: unknown; conditions?: { type?: string; status?: string }[] } | undefined;
+  return JSON.stringify([m?.labels ?? {}, o.spec ?? {}, st?.addresses ?? [], (st?.conditions ?? []).map((c) => [c.type, c.status])]);
+}
+
 function sliceService(o: Json): string | undefined {
   const m = o.metadata as { namespace?: string; labels?: Record<string, string> } | undefined;
   const name = m?.labels?.['kubernetes.io/service-name'];
@@ -243,7 +250,26 @@ export class KubernetesStore implements Store {
     return change !== 'update' || before !== version || version.startsWith('rv');
   }
 
+  /** Per Node, what the plans read of it (nodeVersion). */
+  private readonly nodeVersions = new Map<string, string>();
+
+  /**
+   * False for a Node update that changed none of what the plans read (labels, spec,
+   * addresses, each condition's status): the kubelet's status reports, which only move heartbeat
+   * times and image lists, and which would otherwise rebuild every speaker's snapshot, a pass
+   * over every Service, once per report of every Node in the cluster.
+   */
+  private nodeChanged(change: 'add' | 'update' | 'delete', obj: Json): boolean {
+    const key = objectKey(obj);
+    if (change === 'delete') { this.nodeVersions.delete(key); return true; }
+    const version = nodeVersion(obj);
+    const before = this.nodeVersions.get(key);
+    this.nodeVersions.set(key, version);
+    return change !== 'update' || before !== version;
+  }
+
   private changed(kind: string, change: 'add' | 'update' | 'delete', obj: Json): void {
+    if (kind === 'Node' && !this.nodeChanged(change, obj)) return; // the cache holds it; no plan reads what moved
     if (kind !== 'Service' && kind !== 'EndpointSlice' && kind !== 'Node') {
       if (!this.configChanged(kind, change, obj)) return; // no snapshot holds what changed: no build
       this.configDirty = true;
